@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ApiClient: authenticated JSON calls, one re-authentication on 401, C1 pagination."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .auth import Authenticator, token_source_for
+from .config import resolve_settings
+from .errors import ConductorError, OutcomeUnknownError, redact
+from .transport import Transport, request_id_of
+
+MAX_PAGES = 10000  # a guard against a server that never ends a listing
+
+
+def _api_message(response, secrets):
+    try:
+        body = response.json()
+    except ValueError:
+        return redact((response.text or "")[:200], secrets) or None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error_description") or body.get("error")
+        return redact(message, secrets) if message else None
+    return None
+
+
+_STATUS_HINTS = {
+    400: "the API rejected the request as invalid",
+    401: "the credentials were not accepted; check them, and that the credential is still live",
+    403: "the credential lacks permission for this (is it scoped to a read-only role?)",
+    404: "it does not exist (or the credential cannot see it)",
+    409: "it conflicts with the current state",
+    429: "the API kept rate-limiting the request; try again later or raise retries",
+}
+
+
+class ApiClient(object):
+    """Talks to one API with one set of credentials; plain dicts in and out."""
+
+    def __init__(self, settings, transport=None, authenticator=None):
+        self.settings = settings
+        self.transport = transport or Transport(
+            timeout=settings.timeout, validate_certs=settings.validate_certs,
+            ca_path=settings.ca_path, retries=settings.retries)
+        self.auth = authenticator or Authenticator(token_source_for(settings))
+
+    @classmethod
+    def from_options(cls, options, environ=None):
+        return cls(resolve_settings(options, environ))
+
+    def url(self, path):
+        return self.settings.server_url + path
+
+    def call(self, method, path, what, json=None, params=None, ok=(200,), idempotent=None):
+        """Send one API request and return its decoded JSON body (``{}`` when empty).
+
+        ``what`` names the action for error messages ("create service principal 'x'").
+        Statuses outside ``ok`` raise ConductorError; a 404 in ``ok`` returns None.
+        """
+        url = self.url(path)
+        self.auth.ensure_token(self.transport)
+        reauthenticated = False
+        while True:
+            def add_auth(headers):
+                headers.update(self.auth.headers(method, url))
+
+            try:
+                response = self.transport.request(
+                    method, url, json=json, params=params, prepare=add_auth,
+                    headers={"Accept": "application/json"}, idempotent=idempotent)
+            except OutcomeUnknownError as exc:
+                exc.message = "Could not %s: %s" % (what, exc.message)
+                raise
+            if response.status_code == 401 and not reauthenticated and self._dpop_nonce(response):
+                reauthenticated = True
+                continue
+            if response.status_code == 401 and not reauthenticated and self.auth.refresh(self.transport):
+                reauthenticated = True
+                continue
+            break
+        if response.status_code in ok:
+            if response.status_code == 404:
+                return None
+            if not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                raise ConductorError("Could not %s: the API answered something that is not JSON" % what,
+                                     status=response.status_code, request_id=request_id_of(response))
+        raise ConductorError(
+            "Could not %s: %s" % (what, _STATUS_HINTS.get(response.status_code, "the API refused it")),
+            status=response.status_code,
+            api_message=_api_message(response, self.auth.secrets),
+            request_id=request_id_of(response),
+            attempts=getattr(response, "attempts", None))
+
+    def _dpop_nonce(self, response):
+        """A resource server may ask for a DPoP nonce; remember it and say to resend."""
+        nonce = response.headers.get("DPoP-Nonce")
+        if self.auth.dpop is None or not nonce or 'use_dpop_nonce' not in response.headers.get(
+                "WWW-Authenticate", ""):
+            return False
+        self.auth.dpop.nonce = nonce
+        return True
+
+    def paginate(self, path, what, params=None, item_key="list", page_size=100):
+        """Yield every item of a C1 list, following nextPageToken to the end."""
+        query = dict(params or {})
+        query["page_size"] = page_size
+        seen_tokens = set()
+        for _page in range(MAX_PAGES):
+            body = self.call("GET", path, what, params=query) or {}
+            for item in body.get(item_key) or ():
+                yield item
+            token = body.get("nextPageToken")
+            if not token:
+                return
+            if token in seen_tokens:
+                raise ConductorError("Could not %s: the API repeated page token of an earlier page" % what)
+            seen_tokens.add(token)
+            query["page_token"] = token
+        raise ConductorError("Could not %s: the listing did not end after %d pages" % (what, MAX_PAGES))
+
+    @property
+    def host(self):
+        return urlsplit(self.settings.server_url).netloc
+
+
+def create_once(send, find):
+    """Create something exactly once even when the answer to the create is lost.
+
+    ``send()`` performs the create; ``find()`` looks for what it would have made and
+    returns it or None. On OutcomeUnknownError the server is asked first: if the
+    thing exists it is returned (``recovered=True``), otherwise the create is sent
+    again. Returns (result, recovered).
+    """
+    try:
+        return send(), False
+    except OutcomeUnknownError:
+        existing = find()
+        if existing is not None:
+            return existing, True
+        return send(), False

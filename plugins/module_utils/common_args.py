@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connection options every module shares (documented in doc_fragments/connection.py).
+
+Environment fallbacks are applied by config.resolve_settings, not here, because the
+variable to read depends on the platform.
+"""
+
+from __future__ import annotations
+
+from .config import PLATFORMS, C1
+
+
+def connection_argument_spec():
+    return dict(
+        platform=dict(type="str", choices=list(PLATFORMS), default=C1),
+        server_url=dict(type="str"),
+        client_id=dict(type="str"),
+        client_secret=dict(type="str", no_log=True),
+        access_token=dict(type="str", no_log=True),
+        oidc_token=dict(type="str", no_log=True),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="float", default=30.0),
+        retries=dict(type="int", default=5),
+    )
+
+
+CONNECTION_OPTIONS = frozenset(connection_argument_spec())
+
+
+def argument_spec(**own_options):
+    """A module's full argument spec: its own options plus the connection options."""
+    spec = connection_argument_spec()
+    overlap = set(spec) & set(own_options)
+    if overlap:
+        raise ValueError("module options shadow connection options: %s" % ", ".join(sorted(overlap)))
+    spec.update(own_options)
+    return spec
+
+
+def connection_options(params):
+    """The connection options out of a module's parameters, for resolve_settings."""
+    return {name: params.get(name) for name in CONNECTION_OPTIONS}

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Third-party imports, guarded so that a missing library becomes one clear error."""
+
+from __future__ import annotations
+
+import traceback
+
+from .errors import MissingDependencyError
+
+IMPORT_ERRORS = {}
+
+try:
+    import requests  # noqa: F401  (re-exported)
+except ImportError:
+    requests = None
+    IMPORT_ERRORS["requests"] = traceback.format_exc()
+
+try:
+    import jwt  # noqa: F401  PyJWT: JWS for client assertions and DPoP proofs
+    from jwt.algorithms import OKPAlgorithm  # noqa: F401
+except ImportError:
+    jwt = None
+    OKPAlgorithm = None
+    IMPORT_ERRORS["PyJWT"] = traceback.format_exc()
+
+try:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: F401
+except ImportError:
+    Ed25519PrivateKey = None
+    IMPORT_ERRORS["cryptography"] = traceback.format_exc()
+
+
+def require(*names):
+    """Raise MissingDependencyError naming every library of ``names`` that is absent."""
+    missing = [name for name in names if name in IMPORT_ERRORS]
+    if missing:
+        raise MissingDependencyError(
+            "The Python %s %s required on the host that runs this task; install %s "
+            "(see the collection's requirements.txt)"
+            % ("libraries" if len(missing) > 1 else "library", ", ".join(missing),
+               "them" if len(missing) > 1 else "it")
+        )
