@@ -29,7 +29,7 @@ def _api_message(response, secrets):
 _STATUS_HINTS = {
     400: "the API rejected the request as invalid",
     401: "the credentials were not accepted; check them, and that the credential is still live",
-    403: "the credential lacks permission for this (is it scoped to a read-only role?)",
+    403: "the credential lacks permission for it, for example because it is scoped to a read-only role",
     404: "it does not exist (or the credential cannot see it)",
     409: "it conflicts with the current state",
     429: "the API kept rate-limiting the request; try again later or raise retries",
