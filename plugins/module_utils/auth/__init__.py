@@ -66,13 +66,16 @@ class Authenticator(object):
 
     def headers(self, method, url):
         """Headers for one API call; a DPoP token gets a fresh proof bound to it."""
-        token = self.token
-        if self.source.header == "X-Authorization":
-            return {"X-Authorization": token.access_token}
+        headers = self.token_header()
         if self.dpop is not None:
-            return {"Authorization": "DPoP " + token.access_token,
-                    "DPoP": self.dpop.proof(method, url, access_token=token.access_token)}
-        return {"Authorization": "Bearer " + token.access_token}
+            headers["DPoP"] = self.dpop.proof(method, url, access_token=self.token.access_token)
+        return headers
+
+    def token_header(self):
+        """The header that carries the token, without a proof: what a later task needs."""
+        if self.source.header == "X-Authorization":
+            return {"X-Authorization": self.token.access_token}
+        return {"Authorization": ("DPoP " if self.dpop is not None else "Bearer ") + self.token.access_token}
 
     @property
     def expires_at(self):

@@ -1,0 +1,265 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client credentials (Orkes: access keys): ensure, rotate, revoke; written once for every platform.
+
+A credential's secret exists only in the answer to its create. So: a create whose
+answer was lost leaves a credential nobody can use; it is found and revoked before
+trying again, and never left alive silently.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from datetime import datetime, timedelta, timezone
+
+from .compare import describe, differences
+from .errors import ConductorError, ConfigError, OutcomeUnknownError
+
+EXPIRY_CHOICES = (30, 60, 90, 180)
+DEFAULT_EXPIRES_DAYS = 90
+# Settings the API cannot change on a live credential.
+IMMUTABLE_FIELDS = ("expires_days", "allowed_cidrs", "scoped_role_ids", "require_dpop")
+CREATE_ATTEMPTS = 2
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_time(value):
+    """An RFC 3339 timestamp as an aware datetime (None stays None)."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)  # Python < 3.11 wants 6 digits
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def normalise_cidrs(cidrs):
+    """Validated, canonical, sorted CIDRs: ``10.0.0.5/24`` -> ``10.0.0.0/24``, ``2001:DB8::/32`` lowered."""
+    networks = []
+    for cidr in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+        except ValueError:
+            raise ConfigError("allowed_cidrs: %r is not an IPv4 or IPv6 CIDR such as 192.168.1.0/24 or "
+                              "2001:db8::/32" % (cidr,))
+    return sorted({str(n) for n in networks})
+
+
+def lifetime_days(credential):
+    created, expires = parse_time(credential.get("created_at")), parse_time(credential.get("expires_at"))
+    if not created or not expires:
+        return None
+    return int(round((expires - created).total_seconds() / 86400.0))
+
+
+def expires_in_days(credential, now):
+    expires = parse_time(credential.get("expires_at"))
+    if expires is None:
+        return None
+    return (expires - now).total_seconds() / 86400.0
+
+
+def with_expiry(credential, now):
+    """The credential plus ``expires_in_days`` and ``expired`` (for the info module)."""
+    left = expires_in_days(credential, now)
+    return dict(credential, expires_in_days=None if left is None else int(math.floor(left)),
+                expired=bool(left is not None and left <= 0))
+
+
+def validate_params(adapter, params, never_expiring=False):
+    """Refuse what the platform cannot do and impossible values, before any request.
+
+    ``never_expiring`` allows expires_days 0 (personal API keys can live forever).
+    """
+    given = [name for name in ("expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
+             if params.get(name) is not None]
+    unsupported = [name for name in given if name not in adapter.credential_features]
+    if unsupported:
+        raise ConfigError("%s cannot be set on platform %s; remove %s"
+                          % (", ".join(unsupported), adapter.platform, "them" if len(unsupported) > 1 else "it"))
+    choices = ((0,) if never_expiring else ()) + EXPIRY_CHOICES
+    if params.get("expires_days") is not None and params["expires_days"] not in choices:
+        raise ConfigError("expires_days must be one of %s, not %s"
+                          % (", ".join(str(c) for c in choices), params["expires_days"]))
+    if (params.get("rotate_before_days") or 0) < 0:
+        raise ConfigError("rotate_before_days must be 0 (never) or more, not %s" % params["rotate_before_days"])
+    if "name" in adapter.credential_features and not params.get("name") and not params.get("id"):
+        raise ConfigError("Give name (or id) to say which credential to manage")
+
+
+def desired_credential(adapter, params):
+    """Managed settings from module parameters; None means "not managed"."""
+    desired = {
+        "name": params.get("name"),
+        "expires_days": params.get("expires_days"),
+        "allowed_cidrs": None if params.get("allowed_cidrs") is None else normalise_cidrs(params["allowed_cidrs"]),
+        "scoped_role_ids": (None if params.get("scoped_roles") is None
+                            else adapter.resolve_role_ids(params["scoped_roles"])),
+        "require_dpop": params.get("require_dpop"),
+    }
+    if params.get("enabled") is not None:
+        desired["status"] = "ACTIVE" if params["enabled"] else "INACTIVE"
+    return desired
+
+
+def _comparable(credential):
+    days = lifetime_days(credential)
+    return dict(credential, expires_days=0 if days is None and not credential.get("expires_at") else days,
+                allowed_cidrs=normalise_cidrs(credential.get("allowed_cidrs") or []))
+
+
+def _select(credentials, params, adapter):
+    """(current, previous): the credential this task manages and older ones it replaces."""
+    if params.get("id"):
+        match = [c for c in credentials if c["id"] == params["id"]]
+        return (match[0] if match else None), []
+    if "name" in adapter.credential_features:
+        candidates = [c for c in credentials if c.get("name") == params.get("name")]
+    else:  # nameless keys (Orkes): the newest active one stands for "a key exists"
+        candidates = [c for c in credentials if c.get("status") == "ACTIVE"] or list(credentials)
+    candidates.sort(key=lambda c: (parse_time(c.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc),
+                                   c["id"]))
+    if not candidates:
+        return None, []
+    return candidates[-1], candidates[:-1]
+
+
+def _public(credential):
+    return {k: v for k, v in credential.items() if k != "expires_days"} if credential else {}
+
+
+class CredentialRun(object):
+    """One task's work on the credentials of one owner."""
+
+    def __init__(self, adapter, owner, params, check_mode=False, now=None):
+        self.adapter = adapter
+        self.owner = owner
+        self.params = params
+        self.check_mode = check_mode
+        self.now = now or datetime.now(timezone.utc)
+        self.revoked = []
+
+    def revoke(self, credential):
+        if not self.check_mode:
+            self.adapter.revoke_credential(self.owner, credential)
+        self.revoked.append(credential["id"])
+
+    def create(self, desired, known_ids):
+        """Create one credential and return (credential, secret), revoking any lost ones."""
+        spec = dict(desired)
+        if spec.get("expires_days") is None and "expires_days" in self.adapter.credential_features:
+            spec["expires_days"] = DEFAULT_EXPIRES_DAYS
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                credential, secret = self.adapter.create_credential(self.owner, spec)
+            except OutcomeUnknownError:
+                lost = [c for c in self.adapter.list_credentials(self.owner)
+                        if c["id"] not in known_ids and c.get("name") == spec.get("name")]
+                for credential in lost:  # made, but its secret never reached us: dead weight, and a risk
+                    self.revoke(credential)
+                if attempt == CREATE_ATTEMPTS:
+                    raise ConductorError(
+                        "Could not create credential %r: the answer to the create was lost %d times; %s"
+                        % (spec.get("name") or "", attempt,
+                           "the credentials it made (%s) were revoked" % ", ".join(c["id"] for c in lost)
+                           if lost else "no credential was made"))
+                continue
+            if not secret:
+                self.revoke(credential)
+                raise ConductorError("The API created credential %s but returned no secret; it was revoked"
+                                     % credential["id"])
+            return credential, secret
+
+    def ensure(self):
+        validate_params(self.adapter, self.params, never_expiring=self.owner is None)
+        desired = desired_credential(self.adapter, self.params)
+        credentials = self.adapter.list_credentials(self.owner)
+        current, previous = _select(credentials, self.params, self.adapter)
+        result = {"changed": False, "revoked_ids": self.revoked, "diff": {"before": _public(current)}}
+
+        if self.params.get("state") == "absent":
+            for credential in ([current] if current else []) + previous:
+                self.revoke(credential)
+            result.update(changed=bool(self.revoked), credential=None)
+            result["diff"]["after"] = {}
+            return result
+
+        if current is None and self.params.get("id"):
+            raise ConfigError("No credential has id %r here; remove id to create one" % self.params["id"])
+
+        replace = self._replacement_reason(current, desired)
+        if replace:
+            after = self.predicted(desired) if self.check_mode else None
+            if not self.check_mode:
+                after, secret = self.create(desired, {c["id"] for c in credentials})
+                result["client_secret"] = secret
+            result["rotated"] = current is not None
+            result["reason"] = replace
+            if self.params.get("revoke_previous", True):
+                for credential in ([current] if current else []) + previous:
+                    self.revoke(credential)
+            result.update(changed=True, credential=after)
+        else:
+            after = current
+            if self.params.get("revoke_previous", True):
+                for credential in previous:  # the end of an overlap: the old ones go now
+                    self.revoke(credential)
+            status = desired.get("status")
+            if status and status != current.get("status"):
+                after = (dict(current, status=status) if self.check_mode
+                         else self.adapter.set_credential_status(self.owner, current, status))
+            result.update(changed=bool(self.revoked) or after is not current, credential=after)
+        result["diff"]["after"] = _public(result["credential"])
+        return result
+
+    def _replacement_reason(self, current, desired):
+        """Why a new credential is needed, or None. Drift without replace_on_change is an error."""
+        if current is None:
+            return "missing"
+        drift = differences(_comparable(current), {f: desired.get(f) for f in IMMUTABLE_FIELDS})
+        if drift and not self.params.get("replace_on_change"):
+            raise ConductorError(
+                "Credential %r (%s) differs in settings the API cannot change in place: %s; set "
+                "replace_on_change: true to replace it with a new credential"
+                % (current.get("name") or current["id"], current["id"], describe(drift)))
+        if drift:
+            return "changed settings: " + describe(drift)
+        if self.params.get("force_rotate"):
+            return "force_rotate"
+        left = expires_in_days(current, self.now)
+        if left is not None and left <= 0:
+            return "expired"
+        before = self.params.get("rotate_before_days") or 0
+        if before and left is not None and left <= before:
+            return "expires in %.1f days, within rotate_before_days %d" % (left, before)
+        if current.get("status") == "INACTIVE" and desired.get("status") is None \
+                and "name" not in self.adapter.credential_features and not self.params.get("id"):
+            return "no active key"
+        return None
+
+    def predicted(self, desired):
+        """What a create would make, for check mode (IDs unknown)."""
+        days = desired.get("expires_days") or (DEFAULT_EXPIRES_DAYS if "expires_days" in
+                                               self.adapter.credential_features else None)
+        return {
+            "id": None, "name": desired.get("name"), "client_id": None, "service_principal_id": self.owner,
+            "created_at": None, "expires_at": (self.now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if days else None,
+            "allowed_cidrs": desired.get("allowed_cidrs") or [], "scoped_role_ids": desired.get("scoped_role_ids")
+            or [], "require_dpop": bool(desired.get("require_dpop")), "last_used_at": None,
+            "status": desired.get("status") or "ACTIVE",
+        }
+
+
+def credential_info(adapter, owner, params, now=None):
+    now = now or datetime.now(timezone.utc)
+    found = adapter.list_credentials(owner)
+    if params.get("name"):
+        found = [c for c in found if c.get("name") == params["name"]]
+    if params.get("id"):
+        found = [c for c in found if c["id"] == params["id"]]
+    return {"changed": False, "credentials": [with_expiry(c, now) for c in found]}

@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One adapter per platform behind the same interface (see c1.py for the neutral shapes)."""
+
+from __future__ import annotations
+
+from ..config import C1, ORKES
+from ..errors import ConfigError
+from .c1 import C1Adapter
+
+ADAPTERS = {C1: C1Adapter}
+
+
+def adapter_for(client):
+    try:
+        return ADAPTERS[client.settings.platform](client)
+    except KeyError:
+        raise ConfigError("platform %s is not supported yet" % client.settings.platform)
+
+
+__all__ = ["adapter_for", "C1", "ORKES"]

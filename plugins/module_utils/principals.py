@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Service principals (Orkes: applications): find, and ensure present or absent."""
+
+from __future__ import annotations
+
+from .client import create_once
+from .compare import differences
+from .errors import ConductorError, ConfigError
+
+
+def find_by_name(principals, name):
+    """The one principal called ``name`` (exact match), None, or an error listing the IDs."""
+    matches = [p for p in principals if p.get("name") == name]
+    if len(matches) > 1:
+        raise ConductorError(
+            "%d service principals are named %r (%s); give the id of the one you mean"
+            % (len(matches), name, ", ".join(sorted(str(p["id"]) for p in matches))))
+    return matches[0] if matches else None
+
+
+def find_principal(adapter, name=None, principal_id=None):
+    if principal_id:
+        return adapter.get_principal(principal_id)
+    return find_by_name(adapter.list_principals(), name)
+
+
+def desired_principal(params):
+    """The managed fields of a principal from module parameters (None = not managed)."""
+    desired = {"name": params.get("name")}
+    for field in ("roles", "tags"):
+        if params.get(field) is not None:
+            desired[field] = params[field]
+    return desired
+
+
+def ensure_principal(adapter, params, check_mode=False):
+    """Make one principal match ``params``; return the module result (without secrets)."""
+    desired = desired_principal(params)
+    unsupported = [f for f in ("roles", "tags") if f in desired and f not in adapter.principal_features]
+    if unsupported:
+        raise ConfigError("%s %s only for platform orkes; remove %s"
+                          % (" and ".join(unsupported), "are" if len(unsupported) > 1 else "is",
+                             "them" if len(unsupported) > 1 else "it"))
+    if not params.get("id") and not params.get("name"):
+        raise ConfigError("Give name (or id) to say which service principal to manage")
+
+    current = find_principal(adapter, params.get("name"), params.get("id"))
+    if params.get("state") == "absent":
+        if current is None:
+            return {"changed": False, "diff": {"before": {}, "after": {}}}
+        if not check_mode:
+            adapter.delete_principal(current)
+        return {"changed": True, "diff": {"before": current, "after": {}}}
+
+    if current is None:
+        if params.get("id"):
+            raise ConfigError("No service principal has id %r; remove id to create one by name" % params["id"])
+        after = dict(desired, id=None)
+        if check_mode:
+            return {"changed": True, "service_principal": after, "diff": {"before": {}, "after": after}}
+        created, _recovered = create_once(
+            lambda: adapter.create_principal(desired),
+            lambda: find_by_name(adapter.list_principals(), desired["name"]))
+        # Roles and tags are separate calls on platforms that have them.
+        if differences(created, desired):
+            created = adapter.update_principal(created, desired)
+        return {"changed": True, "service_principal": created, "diff": {"before": {}, "after": created}}
+
+    changes = differences(current, desired)
+    if not changes:
+        return {"changed": False, "service_principal": current, "diff": {"before": current, "after": current}}
+    after = dict(current, **{field: wanted for field, (_, wanted) in changes.items()})
+    if not check_mode:
+        after = adapter.update_principal(current, desired)
+    return {"changed": True, "service_principal": after, "diff": {"before": current, "after": after}}
+
+
+def principal_info(adapter, params):
+    if params.get("id"):
+        found = adapter.get_principal(params["id"])
+        found = [found] if found else []
+        if params.get("name"):
+            found = [p for p in found if p.get("name") == params["name"]]
+    else:
+        found = adapter.list_principals()
+        if params.get("name"):
+            found = [p for p in found if p.get("name") == params["name"]]
+    return {"changed": False, "service_principals": found}

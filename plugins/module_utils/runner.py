@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Entry point of every module: plain parameters in, a plain result dict out.
+
+The same function runs inside an AnsiballZ module on a remote host and in-process
+in the action plugin on the controller; it never imports AnsibleModule.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from .client import ApiClient
+from .common_args import connection_options
+from .config import resolve_settings
+from .credentials import CredentialRun, credential_info, desired_credential, validate_params
+from .errors import ConductorError, ConfigError
+from .platforms import adapter_for
+from .principals import ensure_principal, find_by_name, principal_info
+
+# Result keys that carry a secret: a result holding any of them is censored in output.
+SECRET_RESULT_KEYS = ("client_secret", "access_token", "dpop_key")
+
+
+def _iso(epoch):
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _owner(adapter, params, check_mode):
+    """The service principal ID that owns the credentials; None if (in check mode) it is yet to be made."""
+    if params.get("service_principal_id"):
+        return params["service_principal_id"]
+    if not params.get("service_principal"):
+        raise ConfigError("Give service_principal (a name) or service_principal_id")
+    found = find_by_name(adapter.list_principals(), params["service_principal"])
+    if found is None:
+        if check_mode:
+            return None
+        raise ConfigError("No service principal is named %r; create it first with "
+                          "conductor.principals.service_principal" % params["service_principal"])
+    return found["id"]
+
+
+def _credential_result(client, result):
+    result["server_url"] = client.settings.server_url
+    credential = result.get("credential")
+    result["client_id"] = credential.get("client_id") if credential else None
+    return result
+
+
+def run_service_principal(client, params, check_mode):
+    return ensure_principal(adapter_for(client), params, check_mode)
+
+
+def run_service_principal_info(client, params, check_mode):
+    return principal_info(adapter_for(client), params)
+
+
+def run_sp_credential(client, params, check_mode):
+    adapter = adapter_for(client)
+    owner = _owner(adapter, params, check_mode)
+    if owner is None:  # check mode, principal not there yet: everything would be created
+        if params.get("state") == "absent":
+            return {"changed": False, "credential": None, "revoked_ids": [], "diff": {"before": {}, "after": {}}}
+        validate_params(adapter, params)
+        run = CredentialRun(adapter, None, params, check_mode=True)
+        predicted = run.predicted(desired_credential(adapter, params))
+        return _credential_result(client, {"changed": True, "revoked_ids": [], "credential": predicted,
+                                           "diff": {"before": {}, "after": predicted}})
+    return _credential_result(client, CredentialRun(adapter, owner, params, check_mode).ensure())
+
+
+def run_sp_credential_info(client, params, check_mode):
+    adapter = adapter_for(client)
+    owner = _owner(adapter, params, False)
+    return credential_info(adapter, owner, params)
+
+
+def run_personal_client(client, params, check_mode):
+    adapter = adapter_for(client)
+    if client.settings.platform != "conductorone":
+        raise ConfigError("personal_client exists only on platform conductorone")
+    return _credential_result(client, CredentialRun(adapter, None, params, check_mode).ensure())
+
+
+def run_access_token(client, params, check_mode):
+    started = time.time()
+    token = client.auth.ensure_token(client.transport)
+    auth = client.auth
+    result = {
+        "changed": False,
+        "access_token": token.access_token,
+        "token_type": "DPoP" if auth.dpop is not None else "Bearer",
+        "expires_in": token.expires_in or None,
+        "expires_at": _iso(started + token.expires_in) if token.expires_in else None,
+        "server_url": client.settings.server_url,
+        "headers": auth.token_header(),
+    }
+    if auth.dpop is not None:
+        result["dpop_key"] = auth.dpop.private_jwk
+    if params.get("validate"):
+        result["identity"] = adapter_for(client).whoami()
+    return result
+
+
+RUNNERS = {
+    "service_principal": run_service_principal,
+    "service_principal_info": run_service_principal_info,
+    "sp_credential": run_sp_credential,
+    "sp_credential_info": run_sp_credential_info,
+    "personal_client": run_personal_client,
+    "access_token": run_access_token,
+}
+
+
+def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
+    """Run module ``kind``; return its result, or {"failed": True, "msg": ...} for a ConductorError."""
+    try:
+        client = client or ApiClient(resolve_settings(connection_options(params), environ))
+        result = RUNNERS[kind](client, params, check_mode)
+    except ConductorError as exc:
+        failure = {"failed": True, "msg": str(exc)}
+        failure.update({k: v for k, v in exc.to_dict().items() if v is not None})
+        return failure
+    if not diff:
+        result.pop("diff", None)
+    return result
+
+
+def carries_secret(result):
+    return any(result.get(key) for key in SECRET_RESULT_KEYS)

@@ -1,0 +1,122 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: personal_client
+short_description: Ensure a personal API key of the calling ConductorOne user
+version_added: 0.1.0
+description:
+  - Creates, rotates and deletes personal API keys (personal clients) of the user the connection
+    authenticates as, with the credential semantics of M(conductor.principals.sp_credential).
+  - The secret is returned only by the run that created the key, and the result is hidden from output.
+author:
+  - conductor.principals contributors
+extends_documentation_fragment:
+  - conductor.principals.connection
+  - conductor.principals.attributes
+options:
+  name:
+    description: Display name of the key. Required unless O(id) is given.
+    type: str
+  id:
+    description: ID of an existing key.
+    type: str
+  state:
+    description: V(present) or V(absent) (deletes every key of that name).
+    type: str
+    choices: [present, absent]
+    default: present
+  expires_days:
+    description:
+      - Lifetime of a new key in days; V(0) creates a key that never expires. When creating and unset, 90.
+    type: int
+    choices: [0, 30, 60, 90, 180]
+  allowed_cidrs:
+    description: Source networks allowed to use the key.
+    type: list
+    elements: str
+  scoped_roles:
+    description: Roles (IDs or display names) the key is limited to.
+    type: list
+    elements: str
+  rotate_before_days:
+    description: Rotate when the key expires within this many days; V(0) never.
+    type: int
+    default: 0
+  force_rotate:
+    description: Rotate now.
+    type: bool
+    default: false
+  revoke_previous:
+    description: Delete the replaced key after a rotation; V(false) keeps it for an overlap.
+    type: bool
+    default: true
+  replace_on_change:
+    description: Replace the key when a setting that cannot change in place differs, instead of failing.
+    type: bool
+    default: false
+'''
+
+EXAMPLES = r'''
+- name: A personal key for my scripts, valid 30 days from the office network
+  conductor.principals.personal_client:
+    name: laptop-scripts
+    expires_days: 30
+    allowed_cidrs: [203.0.113.0/24]
+  register: key
+'''
+
+RETURN = r'''
+credential:
+  description: The key, with the fields of RV(conductor.principals.sp_credential#module:credential).
+  returned: always
+  type: dict
+client_id:
+  description: The key's client ID.
+  returned: when a key exists after the task
+  type: str
+client_secret:
+  description: The secret, only when this run created the key.
+  returned: when created
+  type: str
+revoked_ids:
+  description: IDs of the keys this run deleted.
+  returned: always
+  type: list
+  elements: str
+server_url:
+  description: The API base URL.
+  returned: always
+  type: str
+'''
+
+from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+
+MODULE_SPEC = dict(
+    argument_spec=argument_spec(
+        name=dict(type="str"),
+        id=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        expires_days=dict(type="int", choices=[0, 30, 60, 90, 180]),
+        allowed_cidrs=dict(type="list", elements="str"),
+        scoped_roles=dict(type="list", elements="str"),
+        rotate_before_days=dict(type="int", default=0),
+        force_rotate=dict(type="bool", default=False),
+        revoke_previous=dict(type="bool", default=True),
+        replace_on_change=dict(type="bool", default=False),
+    ),
+    required_one_of=[("name", "id")],
+)
+
+
+def main():
+    run_module("personal_client", MODULE_SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: service_principal
+short_description: Ensure a service principal (Orkes application) exists or not
+version_added: 0.1.0
+description:
+  - Creates, renames and deletes a ConductorOne service principal, or an Orkes Conductor application.
+  - Identity is O(id) when given (then O(name) renames it), else the exact O(name). Several principals
+    with one name is an error that lists their IDs.
+  - On ConductorOne, deleting a service principal also deletes every credential it has (the API's own rule).
+author:
+  - conductor.principals contributors
+extends_documentation_fragment:
+  - conductor.principals.connection
+  - conductor.principals.attributes
+options:
+  name:
+    description:
+      - Display name of the service principal (Orkes application name).
+      - Required unless O(id) is given.
+    type: str
+    aliases: [display_name]
+  id:
+    description:
+      - ID of an existing service principal. With O(name), renames it.
+    type: str
+  state:
+    description:
+      - V(present) makes sure it exists; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  roles:
+    description:
+      - Orkes Conductor only. The exact set of roles of the application, for example V(WORKER).
+      - Roles not listed are removed. Leave unset to not manage roles.
+    type: list
+    elements: str
+  tags:
+    description:
+      - Orkes Conductor only. The exact set of tags of the application.
+      - Leave unset to not manage tags.
+    type: dict
+'''
+
+EXAMPLES = r'''
+- name: Create the Terraform CI service principal
+  conductor.principals.service_principal:
+    name: Terraform CI
+  register: terraform_ci
+
+- name: Rename it
+  conductor.principals.service_principal:
+    id: "{{ terraform_ci.service_principal.id }}"
+    name: Terraform CI (prod)
+
+- name: Retire it, with every credential it has
+  conductor.principals.service_principal:
+    name: Terraform CI (prod)
+    state: absent
+
+- name: Connection options once for many tasks
+  module_defaults:
+    group/conductor.principals.all:
+      client_id: "{{ c1_client_id }}"
+      client_secret: "{{ c1_client_secret }}"
+  block:
+    - name: Ensure two principals
+      conductor.principals.service_principal:
+        name: "{{ item }}"
+      loop: [deploy-bot, backup-bot]
+'''
+
+RETURN = r'''
+service_principal:
+  description: The service principal after the task (predicted in check mode). Not returned for O(state=absent).
+  returned: when O(state=present)
+  type: dict
+  contains:
+    id:
+      description: Its ID (null in check mode before creation).
+      type: str
+      sample: 2aTuH4RHSzHsrQYkdRwxqcE3d1Q
+    name:
+      description: Display name.
+      type: str
+      sample: Terraform CI
+    created_at:
+      description: When it was created (RFC 3339).
+      type: str
+    updated_at:
+      description: When it last changed (RFC 3339).
+      type: str
+    roles:
+      description: Orkes only, the application's roles.
+      type: list
+      elements: str
+      returned: on Orkes
+    tags:
+      description: Orkes only, the application's tags.
+      type: dict
+      returned: on Orkes
+'''
+
+from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+
+MODULE_SPEC = dict(
+    argument_spec=argument_spec(
+        name=dict(type="str", aliases=["display_name"]),
+        id=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        roles=dict(type="list", elements="str"),
+        tags=dict(type="dict"),
+    ),
+    required_one_of=[("name", "id")],
+)
+
+
+def main():
+    run_module("service_principal", MODULE_SPEC)
+
+
+if __name__ == "__main__":
+    main()

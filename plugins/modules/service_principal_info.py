@@ -1,0 +1,67 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: service_principal_info
+short_description: List service principals (Orkes applications)
+version_added: 0.1.0
+description:
+  - Lists service principals, all of them or those matching O(name) and O(id). Reads every page.
+author:
+  - conductor.principals contributors
+extends_documentation_fragment:
+  - conductor.principals.connection
+  - conductor.principals.attributes
+  - conductor.principals.attributes.info_module
+options:
+  name:
+    description: Only the principals with exactly this display name.
+    type: str
+    aliases: [display_name]
+  id:
+    description: Only the principal with this ID.
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: Find the Terraform CI principal
+  conductor.principals.service_principal_info:
+    name: Terraform CI
+  register: found
+
+- name: Show its ID
+  ansible.builtin.debug:
+    msg: "{{ found.service_principals | map(attribute='id') | list }}"
+'''
+
+RETURN = r'''
+service_principals:
+  description: The matching service principals, with the fields of RV(conductor.principals.service_principal#module:service_principal).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "2aTuH4RHSzHsrQYkdRwxqcE3d1Q", "name": "Terraform CI", "created_at": "2026-11-22T10:00:00Z",
+            "updated_at": "2026-11-22T10:00:00Z"}]
+'''
+
+from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+
+MODULE_SPEC = dict(
+    argument_spec=argument_spec(
+        name=dict(type="str", aliases=["display_name"]),
+        id=dict(type="str"),
+    ),
+)
+
+
+def main():
+    run_module("service_principal_info", MODULE_SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: sp_credential
+short_description: Ensure a client credential of a service principal (Orkes access key), rotate or revoke it
+version_added: 0.1.0
+description:
+  - Creates, rotates and revokes client credentials of a ConductorOne service principal.
+  - The secret exists only in the answer to the create, so RV(client_secret) is returned only by the run
+    that created the credential, and the result is hidden from output even without C(no_log) (use
+    C(register) to keep it).
+  - "Identity: O(id) when given, else the credential's O(name). Several live credentials with one name
+    (an overlap after a rotation with O(revoke_previous=false)) count as one: the newest is the current
+    one, and the older ones are revoked by the next run with O(revoke_previous=true)."
+  - Settings the API cannot change in place (O(expires_days), O(allowed_cidrs), O(scoped_roles),
+    O(require_dpop)) that differ from the live credential make the task fail naming each difference,
+    unless O(replace_on_change=true), which creates a new credential and revokes the old one.
+  - A create whose answer was lost (a dropped connection) is not retried blindly; the credential it may
+    have made is found and revoked, because nobody received its secret, and then a new one is created.
+author:
+  - conductor.principals contributors
+extends_documentation_fragment:
+  - conductor.principals.connection
+  - conductor.principals.attributes
+options:
+  service_principal:
+    description: Display name of the service principal that owns the credential.
+    type: str
+  service_principal_id:
+    description: ID of the service principal that owns the credential.
+    type: str
+  name:
+    description:
+      - Display name of the credential, for example V(prod-terraform). Required unless O(id) is given.
+    type: str
+  id:
+    description: ID of an existing credential.
+    type: str
+  state:
+    description:
+      - V(present) makes sure a live credential exists; V(absent) revokes it (every credential of that name).
+    type: str
+    choices: [present, absent]
+    default: present
+  expires_days:
+    description:
+      - Lifetime of a new credential in days. ConductorOne only.
+      - When creating and unset, 90 days. When set, a live credential with another lifetime is a difference.
+    type: int
+    choices: [30, 60, 90, 180]
+  allowed_cidrs:
+    description:
+      - Source IPv4/IPv6 networks allowed to use the credential. ConductorOne only.
+      - Compared after normalisation (V(10.0.0.5/24) is V(10.0.0.0/24)). An empty list means no limit.
+    type: list
+    elements: str
+  scoped_roles:
+    description:
+      - Roles the credential is limited to, by role ID or display name. ConductorOne only.
+      - An unknown role is an error naming it. An empty list means all of the service principal's roles.
+    type: list
+    elements: str
+  require_dpop:
+    description: Bind tokens of the credential to a DPoP key (RFC 9449). ConductorOne only.
+    type: bool
+  enabled:
+    description: Orkes Conductor only. V(false) pauses the access key, V(true) resumes it.
+    type: bool
+  rotate_before_days:
+    description:
+      - Rotate (create a new credential, then revoke the old one) when the live credential expires within
+        this many days. V(0) never rotates for age. An expired credential is always replaced.
+    type: int
+    default: 0
+  force_rotate:
+    description: Rotate now, whatever the expiry.
+    type: bool
+    default: false
+  revoke_previous:
+    description:
+      - Revoke the replaced credential (and older ones of the same name) after a rotation.
+      - V(false) keeps them alive for a zero-downtime overlap; a later run with V(true) revokes them.
+    type: bool
+    default: true
+  replace_on_change:
+    description:
+      - Replace the credential when a setting the API cannot change in place differs, instead of failing.
+    type: bool
+    default: false
+'''
+
+EXAMPLES = r'''
+- name: Mint a 90-day credential limited to the CI network and one role
+  conductor.principals.sp_credential:
+    service_principal: Terraform CI
+    name: prod-terraform
+    expires_days: 90
+    allowed_cidrs: [10.20.0.0/16]
+    scoped_roles: [Read-Only Admin]
+  register: cred
+
+- name: Store the secret the moment it exists (only the creating run has it)
+  ansible.builtin.copy:
+    content: "{{ cred.client_secret }}"
+    dest: /etc/terraform/c1-secret
+    mode: "0600"
+  no_log: true
+  when: cred.client_secret is defined and cred.client_secret
+
+- name: Rotate two weeks before expiry, keeping the old one until the new one is proven
+  conductor.principals.sp_credential:
+    service_principal: Terraform CI
+    name: prod-terraform
+    rotate_before_days: 14
+    revoke_previous: false
+  register: rotated
+
+- name: Revoke it
+  conductor.principals.sp_credential:
+    service_principal: Terraform CI
+    name: prod-terraform
+    state: absent
+'''
+
+RETURN = r'''
+credential:
+  description: The current credential after the task (predicted in check mode); null after O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    id: {description: Credential ID (null in check mode before creation)., type: str}
+    name: {description: Display name., type: str}
+    client_id: {description: Client ID to authenticate with., type: str, sample: clever-fox-42195@yourcompany.conductor.one/spc}
+    service_principal_id: {description: Owner., type: str}
+    created_at: {description: Creation time (RFC 3339)., type: str}
+    expires_at: {description: Expiry time (RFC 3339)., type: str}
+    allowed_cidrs: {description: Allowed source networks., type: list, elements: str}
+    scoped_role_ids: {description: Role IDs it is limited to., type: list, elements: str}
+    require_dpop: {description: Whether tokens are DPoP-bound., type: bool}
+    last_used_at: {description: Last use (RFC 3339)., type: str}
+    status: {description: V(ACTIVE) or, on Orkes, V(INACTIVE)., type: str}
+client_id:
+  description: The credential's client ID.
+  returned: when a credential exists after the task
+  type: str
+client_secret:
+  description:
+    - The secret, only when this run created the credential. Never returned otherwise; it cannot be read back.
+  returned: when created
+  type: str
+revoked_ids:
+  description: IDs of the credentials this run revoked (or would revoke in check mode).
+  returned: always
+  type: list
+  elements: str
+server_url:
+  description: The API base URL the credential belongs to.
+  returned: always
+  type: str
+rotated:
+  description: Whether a live credential was replaced by a new one.
+  returned: when a credential was created
+  type: bool
+reason:
+  description: Why a new credential was created (missing, expired, force_rotate, ...).
+  returned: when a credential was created
+  type: str
+'''
+
+from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+
+MODULE_SPEC = dict(
+    argument_spec=argument_spec(
+        service_principal=dict(type="str"),
+        service_principal_id=dict(type="str"),
+        name=dict(type="str"),
+        id=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        expires_days=dict(type="int", choices=[30, 60, 90, 180]),
+        allowed_cidrs=dict(type="list", elements="str"),
+        scoped_roles=dict(type="list", elements="str"),
+        require_dpop=dict(type="bool"),
+        enabled=dict(type="bool"),
+        rotate_before_days=dict(type="int", default=0),
+        force_rotate=dict(type="bool", default=False),
+        revoke_previous=dict(type="bool", default=True),
+        replace_on_change=dict(type="bool", default=False),
+    ),
+    required_one_of=[("service_principal", "service_principal_id")],
+    mutually_exclusive=[("service_principal", "service_principal_id")],
+)
+
+
+def main():
+    run_module("sp_credential", MODULE_SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin behind every module of the collection.
+
+On the controller (connection ``local``) the task is validated with the module's own
+argument spec and run in-process by the same core the module uses: no AnsiballZ
+payload, no interpreter start. On a remote host the module runs as usual. Either way a
+result that carries a secret is censored in output while ``register`` still gets it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
+from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
+
+COLLECTION = "conductor.principals"
+
+
+class ConductorAction(ActionBase):
+    """Subclasses set ``module`` to the module's short name."""
+
+    module = None
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _module_spec(self):
+        source = importlib.import_module("ansible_collections.conductor.principals.plugins.modules." + self.module)
+        return source.MODULE_SPEC
+
+    def _runs_here(self):
+        return getattr(self._connection, "transport", None) == "local" and not IMPORT_ERRORS
+
+    def _environment(self):
+        """The controller's environment plus the task's ``environment:`` keyword."""
+        environ = dict(os.environ)
+        for entry in self._task.environment or []:
+            entry = self._templar.template(entry)
+            if isinstance(entry, dict):
+                environ.update((str(k), str(v)) for k, v in entry.items())
+        return environ
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        if self._runs_here():
+            result.update(self._run_in_process())
+        else:
+            result.update(self._execute_module(module_name="%s.%s" % (COLLECTION, self.module),
+                                               module_args=self._task.args, task_vars=task_vars))
+        if carries_secret(result):
+            result["_ansible_no_log"] = True
+        return result
+
+    def _run_in_process(self):
+        spec = dict(self._module_spec())
+        validator = ArgumentSpecValidator(spec.pop("argument_spec"), **spec)
+        validated = validator.validate(self._task.args)
+        if validated.error_messages:
+            # One sentence: the first problem is the one to fix first.
+            return {"failed": True, "msg": validated.error_messages[0]}
+        result = run(self.module, validated.validated_parameters, check_mode=bool(self._task.check_mode),
+                     diff=bool(self._task.diff), environ=self._environment())
+        if validated._warnings:
+            result.setdefault("warnings", []).extend(w["warning"] for w in validated._warnings)
+        return result
