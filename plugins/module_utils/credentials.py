@@ -153,20 +153,22 @@ class CredentialRun(object):
         spec = dict(desired)
         if spec.get("expires_days") is None and "expires_days" in self.adapter.credential_features:
             spec["expires_days"] = DEFAULT_EXPIRES_DAYS
+        lost_ids = []
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
                 credential, secret = self.adapter.create_credential(self.owner, spec)
             except OutcomeUnknownError:
-                lost = [c for c in self.adapter.list_credentials(self.owner)
-                        if c["id"] not in known_ids and c.get("name") == spec.get("name")]
-                for credential in lost:  # made, but its secret never reached us: dead weight, and a risk
-                    self.revoke(credential)
+                for lost in self.adapter.list_credentials(self.owner):
+                    if lost["id"] not in known_ids and lost.get("name") == spec.get("name"):
+                        # Made, but its secret never reached us: useless to us, a risk to everyone.
+                        self.revoke(lost)
+                        lost_ids.append(lost["id"])
                 if attempt == CREATE_ATTEMPTS:
                     raise ConductorError(
                         "Could not create credential %r: the answer to the create was lost %d times; %s"
                         % (spec.get("name") or "", attempt,
-                           "the credentials it made (%s) were revoked" % ", ".join(c["id"] for c in lost)
-                           if lost else "no credential was made"))
+                           "the credentials it made (%s) were revoked" % ", ".join(lost_ids)
+                           if lost_ids else "no credential was made"))
                 continue
             if not secret:
                 self.revoke(credential)

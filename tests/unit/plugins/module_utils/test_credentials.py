@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+"""The generic credential logic against an in-memory adapter (the sandbox tests cover the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import (
+    CredentialRun, credential_info, normalise_cidrs)
+from ansible_collections.conductor.principals.plugins.module_utils.errors import (
+    ConductorError, ConfigError, OutcomeUnknownError)
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+def stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class MemoryAdapter(object):
+    platform = "conductorone"
+    credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop"))
+
+    def __init__(self):
+        self.credentials = []
+        self.writes = []
+        self.lose_next_creates = 0
+        self.counter = 0
+
+    def add(self, name, age_days=0, lifetime=90, **extra):
+        self.counter += 1
+        created = NOW - timedelta(days=age_days)
+        credential = {"id": "c%d" % self.counter, "name": name, "client_id": "fox-%d@h/spc" % self.counter,
+                      "service_principal_id": "sp", "created_at": stamp(created),
+                      "expires_at": stamp(created + timedelta(days=lifetime)), "allowed_cidrs": [],
+                      "scoped_role_ids": [], "require_dpop": False, "last_used_at": None, "status": "ACTIVE"}
+        credential.update(extra)
+        self.credentials.append(credential)
+        return credential
+
+    def list_credentials(self, owner):
+        return [dict(c) for c in self.credentials]
+
+    def create_credential(self, owner, desired):
+        self.writes.append(("create", desired["name"]))
+        credential = self.add(desired["name"], lifetime=desired["expires_days"],
+                              allowed_cidrs=desired.get("allowed_cidrs") or [],
+                              scoped_role_ids=desired.get("scoped_role_ids") or [],
+                              require_dpop=bool(desired.get("require_dpop")))
+        if self.lose_next_creates:
+            self.lose_next_creates -= 1
+            raise OutcomeUnknownError("lost")
+        return dict(credential), "secret-token:new-%s" % credential["id"]
+
+    def revoke_credential(self, owner, credential):
+        self.writes.append(("revoke", credential["id"]))
+        self.credentials = [c for c in self.credentials if c["id"] != credential["id"]]
+
+    def resolve_role_ids(self, names):
+        known = {"Read-Only Admin": "role-ro", "role-ro": "role-ro"}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise ConfigError("scoped_roles: no role has the ID or name %r" % missing[0])
+        return sorted({known[n] for n in names})
+
+
+def params(**overrides):
+    base = dict(name="ci", state="present", rotate_before_days=0, force_rotate=False, revoke_previous=True,
+                replace_on_change=False)
+    base.update(overrides)
+    return base
+
+
+def ensure(adapter, check_mode=False, **overrides):
+    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW).ensure()
+
+
+def test_creates_once_returns_the_secret_then_is_idempotent():
+    adapter = MemoryAdapter()
+    first = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.5/24"])
+    assert first["changed"] and first["client_secret"].startswith("secret-token:new-")
+    second = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.0/24"])
+    assert not second["changed"] and "client_secret" not in second
+    assert adapter.writes == [("create", "ci")]
+
+
+def test_check_mode_predicts_and_writes_nothing():
+    adapter = MemoryAdapter()
+    result = ensure(adapter, check_mode=True)
+    assert result["changed"] and result["credential"]["id"] is None and "client_secret" not in result
+    assert adapter.writes == []
+
+
+def test_drift_fails_naming_each_difference_without_writing():
+    adapter = MemoryAdapter()
+    adapter.add("ci", lifetime=90)
+    with pytest.raises(ConductorError) as err:
+        ensure(adapter, expires_days=30, require_dpop=True, allowed_cidrs=["192.168.1.0/24"])
+    text = str(err.value)
+    assert "expires_days is 90, wanted 30" in text and "require_dpop is false, wanted true" in text
+    assert "allowed_cidrs is [], wanted [192.168.1.0/24]" in text and "replace_on_change" in text
+    assert adapter.writes == []
+
+
+def test_replace_on_change_creates_new_then_revokes_old():
+    adapter = MemoryAdapter()
+    old = adapter.add("ci")
+    result = ensure(adapter, scoped_roles=["Read-Only Admin"], replace_on_change=True)
+    assert result["changed"] and result["revoked_ids"] == [old["id"]]
+    assert adapter.writes == [("create", "ci"), ("revoke", old["id"])]  # never a moment without a credential
+    assert result["credential"]["scoped_role_ids"] == ["role-ro"]
+
+
+def test_rotation_window_overlap_and_cutover():
+    adapter = MemoryAdapter()
+    old = adapter.add("ci", age_days=80, lifetime=90)  # 10 days left
+    assert not ensure(adapter, rotate_before_days=7)["changed"]
+    rotated = ensure(adapter, rotate_before_days=14, revoke_previous=False)
+    assert rotated["changed"] and rotated["rotated"] and rotated["revoked_ids"] == []
+    assert {c["id"] for c in adapter.credentials} == {old["id"], rotated["credential"]["id"]}
+    cutover = ensure(adapter, rotate_before_days=14)
+    assert cutover["changed"] and cutover["revoked_ids"] == [old["id"]] and "client_secret" not in cutover
+
+
+def test_expired_credential_is_replaced_and_force_rotate_works():
+    adapter = MemoryAdapter()
+    adapter.add("ci", age_days=100, lifetime=90)
+    assert ensure(adapter)["reason"] == "expired"
+    assert ensure(adapter, force_rotate=True)["reason"] == "force_rotate"
+
+
+def test_lost_create_answer_revokes_the_orphan_and_creates_again():
+    adapter = MemoryAdapter()
+    adapter.lose_next_creates = 1
+    result = ensure(adapter)
+    orphan = adapter.writes[1][1]
+    assert [w[0] for w in adapter.writes] == ["create", "revoke", "create"]
+    assert result["revoked_ids"] == [orphan] and result["client_secret"]
+    assert [c["id"] for c in adapter.credentials] == [result["credential"]["id"]]
+
+
+def test_create_lost_twice_fails_naming_what_it_revoked():
+    adapter = MemoryAdapter()
+    adapter.lose_next_creates = 2
+    with pytest.raises(ConductorError) as err:
+        ensure(adapter)
+    assert "lost 2 times" in str(err.value) and "c1" in str(err.value) and "c2" in str(err.value)
+    assert adapter.credentials == []  # nothing alive that nobody can use
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    (dict(expires_days=45), "expires_days must be one of 30, 60, 90, 180, not 45"),
+    (dict(allowed_cidrs=["10.0.0.0/33"]), "'10.0.0.0/33' is not an IPv4 or IPv6 CIDR"),
+    (dict(scoped_roles=["Nope"]), "no role has the ID or name 'Nope'"),
+    (dict(enabled=False), "enabled cannot be set on platform conductorone"),
+    (dict(name=None), "Give name (or id)"),
+    (dict(rotate_before_days=-1), "rotate_before_days must be"),
+])
+def test_bad_input_fails_before_any_write(overrides, fragment):
+    adapter = MemoryAdapter()
+    with pytest.raises(ConfigError) as err:
+        ensure(adapter, **overrides)
+    assert fragment in str(err.value)
+    assert adapter.writes == []
+
+
+def test_absent_revokes_every_credential_of_the_name():
+    adapter = MemoryAdapter()
+    ids = [adapter.add("ci")["id"], adapter.add("ci")["id"]]
+    adapter.add("other")
+    result = ensure(adapter, state="absent")
+    assert result["changed"] and sorted(result["revoked_ids"]) == sorted(ids)
+    assert not ensure(adapter, state="absent")["changed"]
+
+
+def test_normalise_cidrs():
+    assert normalise_cidrs(["2001:DB8::/32", "10.0.0.5/24", "10.0.0.0/24", "192.0.2.1"]) == \
+        ["10.0.0.0/24", "192.0.2.1/32", "2001:db8::/32"]
+
+
+def test_info_reports_days_left_and_expired():
+    adapter = MemoryAdapter()
+    adapter.add("a", age_days=80, lifetime=90)
+    adapter.add("b", age_days=91, lifetime=90)
+    found = {c["name"]: c for c in credential_info(adapter, "sp", {}, now=NOW)["credentials"]}
+    assert (found["a"]["expires_in_days"], found["a"]["expired"]) == (10, False)
+    assert (found["b"]["expires_in_days"], found["b"]["expired"]) == (-1, True)
