@@ -119,7 +119,9 @@ def _select(credentials, params, adapter):
         return (match[0] if match else None), []
     if "name" in adapter.credential_features:
         candidates = [c for c in credentials if c.get("name") == params.get("name")]
-    else:  # nameless keys (Orkes): the newest active one stands for "a key exists"
+    elif params.get("state") == "absent":  # nameless keys (Orkes): absent means none at all
+        candidates = list(credentials)
+    else:  # nameless keys: the newest active one stands for "a key exists"
         candidates = [c for c in credentials if c.get("status") == "ACTIVE"] or list(credentials)
     candidates.sort(key=lambda c: (parse_time(c.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc),
                                    c["id"]))

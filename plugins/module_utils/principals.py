@@ -29,9 +29,10 @@ def find_principal(adapter, name=None, principal_id=None):
 def desired_principal(params):
     """The managed fields of a principal from module parameters (None = not managed)."""
     desired = {"name": params.get("name")}
-    for field in ("roles", "tags"):
-        if params.get(field) is not None:
-            desired[field] = params[field]
+    if params.get("roles") is not None:
+        desired["roles"] = sorted(set(params["roles"]))
+    if params.get("tags") is not None:
+        desired["tags"] = {str(k): str(v) for k, v in params["tags"].items()}
     return desired
 
 
@@ -47,6 +48,8 @@ def ensure_principal(adapter, params, check_mode=False):
         raise ConfigError("Give name (or id) to say which service principal to manage")
 
     current = find_principal(adapter, params.get("name"), params.get("id"))
+    if current is not None and params.get("state") != "absent":
+        current = adapter.hydrate(current)
     if params.get("state") == "absent":
         if current is None:
             return {"changed": False, "diff": {"before": {}, "after": {}}}
@@ -87,4 +90,4 @@ def principal_info(adapter, params):
         found = adapter.list_principals()
         if params.get("name"):
             found = [p for p in found if p.get("name") == params["name"]]
-    return {"changed": False, "service_principals": found}
+    return {"changed": False, "service_principals": [adapter.hydrate(p) for p in found]}

@@ -8,8 +8,9 @@ from __future__ import annotations
 from ..config import C1, ORKES
 from ..errors import ConfigError
 from .c1 import C1Adapter
+from .orkes import OrkesAdapter
 
-ADAPTERS = {C1: C1Adapter}
+ADAPTERS = {C1: C1Adapter, ORKES: OrkesAdapter}
 
 
 def adapter_for(client):

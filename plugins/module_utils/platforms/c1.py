@@ -73,6 +73,9 @@ class C1Adapter(object):
                                 "read service principal %s" % principal_id, ok=(200, 404))
         return _principal(body["servicePrincipal"]) if body and body.get("servicePrincipal") else None
 
+    def hydrate(self, principal):
+        return principal
+
     def create_principal(self, desired):
         body = self.client.call("POST", SP_PATH, "create service principal %r" % desired["name"],
                                 json={"displayName": desired["name"]})

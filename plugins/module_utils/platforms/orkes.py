@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Orkes Conductor adapter: applications are principals, access keys are credentials.
+
+Paths are relative to the ``/api`` base URL. Shapes are the neutral ones of c1.py;
+access keys have no name, expiry or network limits, only a status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+APPS = "/applications"
+
+
+def _q(value):
+    return quote(str(value), safe="")
+
+
+def _time(value):
+    """Orkes times are epoch milliseconds; the neutral shape uses RFC 3339."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000.0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def _principal(raw):
+    return {"id": raw.get("id"), "name": raw.get("name"), "created_at": _time(raw.get("createTime")),
+            "updated_at": _time(raw.get("updateTime"))}
+
+
+def _key(raw, owner):
+    return {"id": raw.get("id"), "name": None, "client_id": raw.get("id"), "service_principal_id": owner,
+            "created_at": _time(raw.get("createdAt")), "expires_at": None, "allowed_cidrs": [],
+            "scoped_role_ids": [], "require_dpop": False, "last_used_at": None, "status": raw.get("status")}
+
+
+class OrkesAdapter(object):
+    platform = "orkes"
+    credential_features = frozenset(("enabled",))
+    principal_features = frozenset(("roles", "tags"))
+
+    def __init__(self, client):
+        self.client = client
+
+    # ---- applications -----------------------------------------------------------------
+    def list_principals(self):
+        return [_principal(a) for a in self.client.call("GET", APPS, "list applications") or []]
+
+    def get_principal(self, principal_id):
+        raw = self.client.call("GET", "%s/%s" % (APPS, _q(principal_id)), "read application %s" % principal_id,
+                               ok=(200, 404))
+        return _principal(raw) if raw else None
+
+    def hydrate(self, principal):
+        """Add roles and tags, which Orkes keeps outside the application record."""
+        app_id = principal["id"]
+        # The application acts through the user app:<id>; its roles are read there (best known path).
+        user = self.client.call("GET", "/users/%s" % _q("app:" + app_id), "read roles of application %s" % app_id,
+                                ok=(200, 404)) or {}
+        roles = sorted(r.get("name") if isinstance(r, dict) else r for r in user.get("roles") or [])
+        tags = self.client.call("GET", "%s/%s/tags" % (APPS, _q(app_id)), "read tags of application %s" % app_id)
+        return dict(principal, roles=roles, tags={t["key"]: t.get("value") for t in tags or []})
+
+    def create_principal(self, desired):
+        raw = self.client.call("POST", APPS, "create application %r" % desired["name"], json={"name": desired["name"]})
+        return self.hydrate(_principal(raw))
+
+    def update_principal(self, current, desired):
+        app_id = current["id"]
+        path = "%s/%s" % (APPS, _q(app_id))
+        if desired.get("name") is not None and desired["name"] != current.get("name"):
+            self.client.call("PUT", path, "rename application %s" % app_id, json={"name": desired["name"]})
+        if desired.get("roles") is not None:
+            have, want = set(current.get("roles") or []), set(desired["roles"])
+            for role in sorted(want - have):
+                self.client.call("POST", "%s/roles/%s" % (path, _q(role)), "grant role %s to application %s"
+                                 % (role, app_id), idempotent=True)
+            for role in sorted(have - want):
+                self.client.call("DELETE", "%s/roles/%s" % (path, _q(role)), "remove role %s from application %s"
+                                 % (role, app_id))
+        if desired.get("tags") is not None:
+            have, want = current.get("tags") or {}, {k: str(v) for k, v in desired["tags"].items()}
+            stale = [{"key": k, "value": v} for k, v in sorted(have.items()) if want.get(k) != v]
+            if stale:
+                self.client.call("DELETE", path + "/tags", "remove tags of application %s" % app_id, json=stale)
+            missing = [{"key": k, "value": v} for k, v in sorted(want.items()) if have.get(k) != v]
+            if missing:
+                self.client.call("PUT", path + "/tags", "tag application %s" % app_id, json=missing)
+        return self.hydrate(self.get_principal(app_id))
+
+    def delete_principal(self, principal):
+        self.client.call("DELETE", "%s/%s" % (APPS, _q(principal["id"])), "delete application %s" % principal["id"],
+                         ok=(200, 204, 404))
+
+    # ---- access keys ------------------------------------------------------------------
+    def _keys_path(self, owner):
+        return "%s/%s/accessKeys" % (APPS, _q(owner))
+
+    def list_credentials(self, owner):
+        keys = self.client.call("GET", self._keys_path(owner), "list access keys of application %s" % owner)
+        return [_key(k, owner) for k in keys or []]
+
+    def create_credential(self, owner, desired):
+        raw = self.client.call("POST", self._keys_path(owner), "create an access key for application %s" % owner)
+        return _key(dict(raw, status="ACTIVE", createdAt=raw.get("createdAt")), owner), raw.get("secret")
+
+    def revoke_credential(self, owner, credential):
+        self.client.call("DELETE", "%s/%s" % (self._keys_path(owner), _q(credential["id"])),
+                         "delete access key %s" % credential["id"], ok=(200, 204, 404))
+
+    def set_credential_status(self, owner, credential, status):
+        """The API only toggles: call it once, and only when the status differs."""
+        if credential.get("status") == status:
+            return credential
+        raw = self.client.call("POST", "%s/%s/status" % (self._keys_path(owner), _q(credential["id"])),
+                               "%s access key %s" % ("resume" if status == "ACTIVE" else "pause", credential["id"]))
+        return _key(raw or dict(id=credential["id"], status=status), owner)
+
+    def resolve_role_ids(self, names_or_ids):
+        return sorted(set(names_or_ids))
+
+    def whoami(self):
+        """A cheap authenticated call: the key is valid if it may list applications."""
+        apps = self.client.call("GET", APPS, "validate the access token")
+        return {"key_id": self.client.settings.client_id, "applications_visible": len(apps or [])}
