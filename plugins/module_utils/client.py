@@ -113,8 +113,7 @@ class ApiClient(object):
         seen_tokens = set()
         for _page in range(MAX_PAGES):
             body = self.call("GET", path, what, params=query) or {}
-            for item in body.get(item_key) or ():
-                yield item
+            yield from body.get(item_key) or ()
             token = body.get("nextPageToken")
             if not token:
                 return

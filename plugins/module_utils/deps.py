@@ -9,24 +9,27 @@ import traceback
 
 from .errors import MissingDependencyError
 
+# Re-exported for the rest of the core, which imports them from here only.
+__all__ = ["requests", "jwt", "OKPAlgorithm", "Ed25519PrivateKey", "IMPORT_ERRORS", "require"]
+
 IMPORT_ERRORS = {}
 
 try:
-    import requests  # noqa: F401  (re-exported)
+    import requests
 except ImportError:
     requests = None
     IMPORT_ERRORS["requests"] = traceback.format_exc()
 
 try:
-    import jwt  # noqa: F401  PyJWT: JWS for client assertions and DPoP proofs
-    from jwt.algorithms import OKPAlgorithm  # noqa: F401
+    import jwt  # PyJWT: JWS for client assertions and DPoP proofs
+    from jwt.algorithms import OKPAlgorithm
 except ImportError:
     jwt = None
     OKPAlgorithm = None
     IMPORT_ERRORS["PyJWT"] = traceback.format_exc()
 
 try:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 except ImportError:
     Ed25519PrivateKey = None
     IMPORT_ERRORS["cryptography"] = traceback.format_exc()

@@ -74,7 +74,7 @@ def ensure_principal(adapter, params, check_mode=False):
     changes = differences(current, desired)
     if not changes:
         return {"changed": False, "service_principal": current, "diff": {"before": current, "after": current}}
-    after = dict(current, **{field: wanted for field, (_, wanted) in changes.items()})
+    after = dict(current, **{field: pair[1] for field, pair in changes.items()})
     if not check_mode:
         after = adapter.update_principal(current, desired)
     return {"changed": True, "service_principal": after, "diff": {"before": current, "after": after}}

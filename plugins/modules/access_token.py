@@ -12,11 +12,11 @@ version_added: 0.1.0
 description:
   - Obtains an access token with the connection options, by every method the collection supports
     (ConductorOne private-key JWT assertion, plain client secret, OIDC token exchange, DPoP; Orkes access keys).
-  - Never changes anything; RV(changed) is always false and it runs in check mode.
+  - Never changes anything; C(changed) is always false and it runs in check mode.
   - The result carries the token, so it is hidden from output even without C(no_log); C(register) it.
   - Pass RV(access_token) to later tasks (for example through C(module_defaults)) to skip one token request per task.
 author:
-  - conductor.principals contributors
+  - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes

@@ -14,7 +14,7 @@ description:
     authenticates as, with the credential semantics of M(conductor.principals.sp_credential).
   - The secret is returned only by the run that created the key, and the result is hidden from output.
 author:
-  - conductor.principals contributors
+  - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes

@@ -15,7 +15,7 @@ description:
     with one name is an error that lists their IDs.
   - On ConductorOne, deleting a service principal also deletes every credential it has (the API's own rule).
 author:
-  - conductor.principals contributors
+  - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Lists service principals, all of them or those matching O(name) and O(id). Reads every page.
 author:
-  - conductor.principals contributors
+  - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes

@@ -23,7 +23,7 @@ description:
   - A create whose answer was lost (a dropped connection) is not retried blindly; the credential it may
     have made is found and revoked, because nobody received its secret, and then a new one is created.
 author:
-  - conductor.principals contributors
+  - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes
@@ -143,7 +143,7 @@ credential:
     scoped_role_ids: {description: Role IDs it is limited to., type: list, elements: str}
     require_dpop: {description: Whether tokens are DPoP-bound., type: bool}
     last_used_at: {description: Last use (RFC 3339)., type: str}
-    status: {description: V(ACTIVE) or, on Orkes, V(INACTIVE)., type: str}
+    status: {description: "V(ACTIVE), or on Orkes V(INACTIVE) for a paused key.", type: str}
 client_id:
   description: The credential's client ID.
   returned: when a credential exists after the task

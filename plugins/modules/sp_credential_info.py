@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Lists credentials of one service principal with their expiry. Never returns a secret.
 author:
-  - conductor.principals contributors
+  - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes

@@ -45,6 +45,7 @@ def request_token(transport, server_url, build_form, client_id, dpop=None, secre
     attempts = 0
     while True:
         attempts += 1
+
         def add_proof(headers, dpop=dpop):
             if dpop is not None:
                 headers["DPoP"] = dpop.proof("POST", url)

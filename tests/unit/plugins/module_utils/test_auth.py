@@ -50,8 +50,8 @@ def client_for(**options):
 
 
 def token_ok(token="tok-1", token_type="Bearer"):
-    return responses.Response("POST", TOKEN_URL, json={"access_token": token, "token_type": token_type,
-                                                      "expires_in": 3600})
+    body = {"access_token": token, "token_type": token_type, "expires_in": 3600}
+    return responses.Response("POST", TOKEN_URL, json=body)
 
 
 @responses.activate
@@ -140,7 +140,7 @@ def test_a_401_triggers_exactly_one_reauthentication():
 
 @responses.activate
 def test_a_second_401_fails_instead_of_looping():
-    for _ in range(2):
+    for dummy in range(2):
         responses.add(token_ok())
         responses.add("GET", WHOAMI, status=401, json={"message": "nope"})
     with pytest.raises(ConductorError) as err:

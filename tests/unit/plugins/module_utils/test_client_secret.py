@@ -18,7 +18,9 @@ def test_v1_secret_yields_its_ed25519_key(v1_secret):
     secret, key = v1_secret
     parsed = parse_secret(secret)
     assert parsed.version == "v1"
-    raw = lambda k: k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)  # noqa: E731
+
+    def raw(private_key):
+        return private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     assert raw(parsed.private_key) == raw(key)
 
 

@@ -72,7 +72,7 @@ def _client(url, **options):
 
 
 def test_untrusted_certificate_fails_clearly(https_server):
-    url, _ = https_server
+    url = https_server[0]
     with pytest.raises(ConductorError) as err:
         _client(url).call("GET", "/api/v1/auth/introspect", "introspect")
     assert "TLS verification of 127.0.0.1" in str(err.value) and "ca_path" in str(err.value)
@@ -84,7 +84,7 @@ def test_ca_path_makes_it_trusted(https_server):
 
 
 def test_validate_certs_false_skips_verification(https_server):
-    url, _ = https_server
+    url = https_server[0]
     assert _client(url, validate_certs=False).call("GET", "/x", "x") == {"ok": True}
 
 

@@ -70,7 +70,7 @@ def test_5xx_on_reads_are_retried(clock, status):
 
 @responses.activate
 def test_retries_are_bounded_in_count_and_the_last_answer_is_returned(clock):
-    for _ in range(10):
+    for dummy in range(10):
         responses.add("GET", URL, status=503)
     response = transport(clock, retries=3).request("GET", URL)
     assert response.status_code == 503 and response.attempts == 4
@@ -79,7 +79,7 @@ def test_retries_are_bounded_in_count_and_the_last_answer_is_returned(clock):
 
 @responses.activate
 def test_retries_are_bounded_in_total_time(clock):
-    for _ in range(10):
+    for dummy in range(10):
         responses.add("GET", URL, status=429, headers={"Retry-After": "100"})
     transport(clock, retries=10, max_elapsed=250).request("GET", URL)
     assert sum(clock.sleeps) <= 250 and len(responses.calls) == 3
@@ -94,7 +94,7 @@ def test_connection_refused_is_retried_even_for_a_create(clock):
 
 @responses.activate
 def test_unreachable_server_fails_with_attempts(clock):
-    for _ in range(4):
+    for dummy in range(4):
         responses.add("GET", URL, body=refused())
     with pytest.raises(ConductorError) as err:
         transport(clock, retries=3).request("GET", URL)
