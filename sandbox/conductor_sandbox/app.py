@@ -1,0 +1,87 @@
+"""The Flask application: shared plumbing (counters, faults, request ids, errors)."""
+
+import logging
+import secrets
+import socket
+
+from flask import Flask, g, jsonify, request
+
+from . import c1, control, orkes
+from .keys import HmacSigner, OidcIssuer
+
+TOKEN_ROUTES = frozenset(("POST /auth/v1/token", "POST /api/token"))
+
+
+def route_key():
+    rule = request.url_rule.rule if request.url_rule is not None else request.path
+    return "%s %s" % (request.method, rule.replace("<", "{").replace(">", "}"))
+
+
+class DropConnection(object):
+    """WSGI middleware: after the app ran (and committed), close the socket unanswered."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        body = list(self.wsgi_app(environ, start_response))  # the view has run: the write is committed
+        if environ.get("sandbox.drop"):
+            connection = environ.get("werkzeug.socket")
+            if connection is not None:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)  # the server's write now fails: no answer
+                except OSError:
+                    pass
+        return body
+
+
+def create_app(store):
+    app = Flask("conductor_sandbox")
+    app.config["store"] = store
+    app.config["signer"] = HmacSigner()
+    app.config["oidc"] = OidcIssuer()
+    app.json.sort_keys = False
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # never log requests (bodies carry secrets)
+
+    @app.before_request
+    def count_and_inject_faults():
+        g.request_id = "req-" + secrets.token_hex(8)
+        if request.path.startswith("/_sandbox"):
+            return None
+        key = route_key()
+        kind = "token_requests" if key in TOKEN_ROUTES else ("reads" if request.method == "GET" else "writes")
+        store.count(key, kind)
+        fault = store.take_fault(request.method, key.split(" ", 1)[1])
+        if fault is None:
+            return None
+        mode = str(fault["mode"])
+        if mode == "drop_after_commit":
+            request.environ["sandbox.drop"] = True
+            return None
+        if mode == "drop_before":
+            request.environ["sandbox.drop"] = True
+            return ("", 500)
+        response = jsonify({"code": 14, "message": "injected fault %s" % mode})
+        response.status_code = int(mode)
+        if fault.get("retry_after") is not None:
+            response.headers["Retry-After"] = str(fault["retry_after"])
+        return response
+
+    @app.after_request
+    def add_request_id(response):
+        response.headers["X-Request-Id"] = getattr(g, "request_id", "req-none")
+        return response
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return jsonify({"code": 5, "message": "no such route: %s %s" % (request.method, request.path)}), 404
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return jsonify({"code": 12, "message": "method not allowed"}), 405
+
+    c1.register(app, store)
+    orkes.register(app, store)
+    control.register(app, store)
+    app.wsgi_app = DropConnection(app.wsgi_app)
+    return app

@@ -1,0 +1,97 @@
+"""Test controls under /_sandbox (loopback only, never on API paths)."""
+
+import copy
+import ipaddress
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+FAULT_MODES = ("429", "500", "502", "503", "504", "drop_after_commit", "drop_before")
+
+
+def register(app, store):
+    bp = Blueprint('control', __name__)
+    @bp.before_request
+    def loopback_only():
+        if request.path.startswith("/_sandbox") and not ipaddress.ip_address(request.remote_addr).is_loopback:
+            abort(403)
+
+    def body():
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(400)
+        return data
+
+    @bp.post("/_sandbox/reset")
+    def reset():
+        with store.lock:
+            store.data = copy.deepcopy(current_app.config["baseline"])
+            store.faults = []
+            store.counters = {}
+            store.save()
+        return jsonify({"reset": True})
+
+    @bp.get("/_sandbox/counters")
+    def counters():
+        return jsonify(store.counter_report())
+
+    @bp.post("/_sandbox/counters/reset")
+    def reset_counters():
+        with store.lock:
+            store.counters = {}
+        return jsonify({})
+
+    @bp.post("/_sandbox/faults")
+    def add_fault():
+        fault = body()
+        if str(fault.get("mode")) not in FAULT_MODES or not fault.get("route") or not fault.get("method"):
+            return jsonify({"error": "give method, route (a template such as /api/v1/service_principals) "
+                                     "and mode, one of %s" % ", ".join(FAULT_MODES)}), 400
+        entry = {"method": fault["method"].upper(), "route": fault["route"], "mode": str(fault["mode"]),
+                 "count": int(fault.get("count", 1)), "retry_after": fault.get("retry_after")}
+        with store.lock:
+            store.faults.append(entry)
+        return jsonify(entry)
+
+    @bp.delete("/_sandbox/faults")
+    def clear_faults():
+        with store.lock:
+            store.faults = []
+        return jsonify({})
+
+    @bp.post("/_sandbox/settings")
+    def settings():
+        values = body()
+        unknown = sorted(set(values) - set(store.settings))
+        if unknown:
+            return jsonify({"error": "unknown settings: %s" % ", ".join(unknown)}), 400
+        with store.lock:
+            store.settings.update(values)
+            return jsonify(store.settings)
+
+    @bp.get("/_sandbox/issued")
+    def issued():
+        with store.lock:
+            return jsonify({"issued": list(store.issued)})
+
+    @bp.post("/_sandbox/clock")
+    def clock():
+        with store.lock:
+            store.clock_offset += float(body().get("advance_seconds", 0))
+            store.save()
+            return jsonify({"now": store.now()})
+
+    @bp.get("/_sandbox/oidc/jwks")
+    def jwks():
+        return jsonify(current_app.config["oidc"].jwks())
+
+    @bp.post("/_sandbox/oidc/token")
+    def oidc_token():
+        values = body()
+        issuer = request.host_url.rstrip("/") + "/_sandbox/oidc"
+        token = current_app.config["oidc"].mint(issuer, values.get("sub", "workload"), values.get("aud", ""),
+                                                store.now(), float(values.get("ttl", 300)))
+        with store.lock:
+            store.remember(token)
+        return jsonify({"token": token, "issuer": issuer})
+
+    app.register_blueprint(bp)

@@ -1,0 +1,166 @@
+"""Keys, secrets, JWT checks and TLS material, all with joserfc and cryptography."""
+
+import base64
+import datetime
+import hashlib
+import ipaddress
+import json
+import os
+import warnings
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OctKey, OKPKey
+
+# c1-auth.md names the algorithm EdDSA; RFC 9864 deprecates that name and joserfc warns.
+warnings.filterwarnings("ignore", message=".*EdDSA is deprecated.*")
+
+SIGNING_ALGORITHMS = ["EdDSA", "Ed25519", "ES256"]
+
+
+class Refused(Exception):
+    """A check failed; ``error`` is the OAuth error code, the message the description."""
+
+    def __init__(self, error, description, status=400):
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_c1_secret():
+    """(secret, public JWK): secret-token:conductorone.com:v1:<base64url of the private JWK>."""
+    key = OKPKey.generate_key("Ed25519")
+    private = key.as_dict(private=True)
+    secret = "secret-token:conductorone.com:v1:" + b64url(json.dumps(
+        {k: private[k] for k in ("kty", "crv", "d", "x")}).encode())
+    return secret, key.as_dict(private=False)
+
+
+def public_jwk_of_secret(secret):
+    """The public JWK inside a posted v1 secret, or None if it is not one."""
+    fields = secret.split(":") if isinstance(secret, str) else []
+    if len(fields) != 4 or fields[:3] != ["secret-token", "conductorone.com", "v1"]:
+        return None
+    try:
+        jwk = json.loads(b64url_decode(fields[3]))
+        key = OKPKey.import_key(jwk)
+        return key.as_dict(private=False)
+    except (ValueError, JoseError, TypeError):
+        return None
+
+
+def verify_jws(token, key_dict, algorithms=SIGNING_ALGORITHMS):
+    """Verify signature; return (header, claims) or raise Refused."""
+    try:
+        key = OKPKey.import_key(key_dict) if key_dict.get("kty") == "OKP" else ECKey.import_key(key_dict)
+        decoded = jwt.decode(token, key, algorithms=algorithms)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise Refused("invalid_client", "signature check failed: %s" % type(exc).__name__, 401)
+    return decoded.header, decoded.claims
+
+
+def unverified_header(token):
+    try:
+        return jws.extract_compact(token.encode("ascii")).headers()
+    except (JoseError, ValueError, UnicodeError):
+        raise Refused("invalid_request", "not a compact JWS")
+
+
+def thumbprint(jwk):
+    key = OKPKey.import_key(jwk) if jwk.get("kty") == "OKP" else ECKey.import_key(jwk)
+    return key.thumbprint()
+
+
+def access_token_hash(token):
+    return b64url(hashlib.sha256(token.encode("ascii")).digest())
+
+
+class HmacSigner(object):
+    """Signs the sandbox's own JWTs (Orkes tokens) with a per-process HMAC key."""
+
+    def __init__(self):
+        self.key = OctKey.generate_key(256)
+
+    def sign(self, claims):
+        return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, self.key)
+
+    def verify(self, token):
+        try:
+            return jwt.decode(token, self.key, algorithms=["HS256"]).claims
+        except (JoseError, ValueError, TypeError):
+            return None
+
+
+class OidcIssuer(object):
+    """A test OIDC issuer: mints workload JWTs that C1 trusts can accept."""
+
+    def __init__(self):
+        self.key = OKPKey.generate_key("Ed25519")
+        self.kid = "sandbox-oidc-1"
+
+    def jwks(self):
+        return {"keys": [dict(self.key.as_dict(private=False), kid=self.kid, use="sig", alg="EdDSA")]}
+
+    def mint(self, issuer, subject, audience, now, ttl):
+        claims = {"iss": issuer, "sub": subject, "aud": audience, "iat": int(now), "exp": int(now + ttl)}
+        return jwt.encode({"alg": "EdDSA", "kid": self.kid, "typ": "JWT"}, claims, self.key, algorithms=["EdDSA"])
+
+    def verify(self, token):
+        try:
+            return jwt.decode(token, self.key, algorithms=["EdDSA"]).claims
+        except (JoseError, ValueError, TypeError):
+            raise Refused("invalid_grant", "the subject token's signature does not verify against the issuer")
+
+
+def make_tls(directory, host="127.0.0.1"):
+    """A CA and a server certificate for 127.0.0.1 and localhost; return (cert, key, ca) paths."""
+    os.makedirs(directory, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def write(name, data):
+        path = os.path.join(directory, name)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        return path
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "conductor.principals sandbox CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    if host not in ("127.0.0.1", "localhost"):
+        names.append(x509.IPAddress(ipaddress.ip_address(host)))
+    server = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+              .issuer_name(ca_name).public_key(server_key.public_key())
+              .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+              .not_valid_after(now + datetime.timedelta(days=30))
+              .add_extension(x509.SubjectAlternativeName(names), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    ca_path = write("ca.pem", ca.public_bytes(pem))
+    cert_path = write("server.pem", server.public_bytes(pem))
+    key_path = write("server-key.pem", server_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, key_path, ca_path

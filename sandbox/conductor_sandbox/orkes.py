@@ -1,0 +1,254 @@
+"""Orkes Conductor: /api/token, applications, roles, tags and access keys."""
+
+import secrets
+import uuid
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .store import new_id
+
+ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
+
+
+class OrkesError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class Orkes(object):
+    def __init__(self, store):
+        self.store = store
+
+    @property
+    def data(self):
+        return self.store.data["orkes"]
+
+    def now_ms(self):
+        return int(self.store.now() * 1000)
+
+    def add_app(self, name, creator="sandbox"):
+        now = self.now_ms()
+        app = {"id": str(uuid.uuid4()), "name": name, "createdBy": creator, "createTime": now,
+               "updatedBy": creator, "updateTime": now}
+        self.data["apps"][app["id"]] = app
+        self.data["roles"][app["id"]] = []
+        self.data["tags"][app["id"]] = []
+        return app
+
+    def add_key(self, app_id):
+        secret = secrets.token_urlsafe(32)
+        key = {"id": new_id(20), "createdAt": self.now_ms(), "status": "ACTIVE", "applicationId": app_id,
+               "secret": secret}
+        self.data["keys"][key["id"]] = key
+        self.store.remember(secret)
+        return key
+
+    def app_or_404(self, app_id):
+        app = self.data["apps"].get(app_id)
+        if app is None:
+            raise OrkesError(404, "Application %s not found" % app_id)
+        return app
+
+    def caller(self):
+        token = request.headers.get("X-Authorization")
+        claims = current_app.config["signer"].verify(token) if token else None
+        if not claims or claims.get("exp", 0) <= self.store.now():
+            raise OrkesError(401, "Token is missing, invalid or expired; send it in X-Authorization")
+        key = self.data["keys"].get(claims.get("keyId"))
+        if key is None or key["status"] != "ACTIVE":
+            raise OrkesError(401, "The access key of this token is paused or deleted")
+        return claims
+
+    def token(self):
+        body = request.get_json(silent=True) or {}
+        with self.store.lock:
+            key = self.data["keys"].get(body.get("keyId"))
+            if key is None or not secrets.compare_digest(key["secret"], str(body.get("keySecret") or "")):
+                raise OrkesError(401, "Invalid keyId or keySecret")
+            if key["status"] != "ACTIVE":
+                raise OrkesError(401, "The access key is INACTIVE")
+            now = self.store.now()
+            token = current_app.config["signer"].sign({
+                "sub": "app:" + key["applicationId"], "keyId": key["id"], "iat": int(now),
+                "exp": int(now + self.store.settings["token_ttl"])})
+            self.store.remember(token)
+        return jsonify({"token": token})
+
+
+def key_view(key):
+    return {"id": key["id"], "createdAt": key["createdAt"], "status": key["status"]}
+
+
+def register(app, store):
+    bp = Blueprint('orkes', __name__)
+    service = Orkes(store)
+    app.config["orkes"] = service
+
+    @bp.errorhandler(OrkesError)
+    def orkes_error(exc):
+        return jsonify({"status": exc.status, "message": exc.message}), exc.status
+
+    def json_body(kind):
+        body = request.get_json(silent=True)
+        if not isinstance(body, kind):
+            raise OrkesError(400, "The request body must be a JSON %s" % ("object" if kind is dict else "array"))
+        return body
+
+    @bp.post("/api/token")
+    def token():
+        return service.token()
+
+    @bp.get("/api/applications")
+    def list_apps():
+        with store.lock:
+            service.caller()
+            return jsonify(list(service.data["apps"].values()))
+
+    @bp.post("/api/applications")
+    def create_app():
+        with store.lock:
+            claims = service.caller()
+            body = json_body(dict)
+            unknown = sorted(set(body) - {"name"})
+            if unknown or not isinstance(body.get("name"), str) or not body["name"]:
+                raise OrkesError(400, "The body must be {\"name\": ...} (unknown: %s)" % ", ".join(unknown))
+            created = service.add_app(body["name"], claims["sub"])
+            store.save()
+            return jsonify(created)
+
+    @bp.get("/api/applications/<app_id>")
+    def get_app(app_id):
+        with store.lock:
+            service.caller()
+            return jsonify(service.app_or_404(app_id))
+
+    @bp.put("/api/applications/<app_id>")
+    def rename_app(app_id):
+        with store.lock:
+            claims = service.caller()
+            body = json_body(dict)
+            found = service.app_or_404(app_id)
+            if set(body) - {"name"} or not body.get("name"):
+                raise OrkesError(400, "The body must be {\"name\": ...}")
+            found.update(name=body["name"], updatedBy=claims["sub"], updateTime=service.now_ms())
+            store.save()
+            return jsonify(found)
+
+    @bp.delete("/api/applications/<app_id>")
+    def delete_app(app_id):
+        with store.lock:
+            service.caller()
+            service.app_or_404(app_id)
+            del service.data["apps"][app_id]
+            service.data["roles"].pop(app_id, None)
+            service.data["tags"].pop(app_id, None)
+            for key_id in [k for k, v in service.data["keys"].items() if v["applicationId"] == app_id]:
+                del service.data["keys"][key_id]
+            store.save()
+            return "", 200
+
+    @bp.post("/api/applications/<app_id>/roles/<role>")
+    @bp.delete("/api/applications/<app_id>/roles/<role>")
+    def app_role(app_id, role):
+        with store.lock:
+            service.caller()
+            service.app_or_404(app_id)
+            if role not in ROLES:
+                raise OrkesError(400, "Unknown role %s; valid roles: %s" % (role, ", ".join(ROLES)))
+            roles = service.data["roles"][app_id]
+            if request.method == "POST" and role not in roles:
+                roles.append(role)
+            if request.method == "DELETE" and role in roles:
+                roles.remove(role)
+            store.save()
+            return "", 200
+
+    @bp.get("/api/users/<user_id>")
+    def get_user(user_id):
+        with store.lock:
+            service.caller()
+            app_id = user_id[4:] if user_id.startswith("app:") else None
+            if app_id not in service.data["apps"]:
+                raise OrkesError(404, "User %s not found" % user_id)
+            return jsonify({"id": user_id, "name": service.data["apps"][app_id]["name"],
+                            "roles": [{"name": r, "permissions": []} for r in service.data["roles"][app_id]],
+                            "applicationUser": True})
+
+    @bp.get("/api/applications/<app_id>/tags")
+    def get_tags(app_id):
+        with store.lock:
+            service.caller()
+            service.app_or_404(app_id)
+            return jsonify(service.data["tags"][app_id])
+
+    @bp.put("/api/applications/<app_id>/tags")
+    @bp.delete("/api/applications/<app_id>/tags")
+    def change_tags(app_id):
+        with store.lock:
+            service.caller()
+            service.app_or_404(app_id)
+            body = json_body(list)
+            for tag in body:
+                if not isinstance(tag, dict) or set(tag) - {"key", "value"} or not tag.get("key"):
+                    raise OrkesError(400, "Tags are [{\"key\": ..., \"value\": ...}]")
+            tags = service.data["tags"][app_id]
+            for tag in body:
+                if request.method == "PUT":
+                    tags[:] = [t for t in tags if t["key"] != tag["key"]] + [{"key": tag["key"],
+                                                                              "value": tag.get("value")}]
+                else:
+                    tags[:] = [t for t in tags if not (t["key"] == tag["key"] and t["value"] == tag.get("value"))]
+            store.save()
+            return "", 200
+
+    @bp.get("/api/applications/<app_id>/accessKeys")
+    def list_keys(app_id):
+        with store.lock:
+            service.caller()
+            service.app_or_404(app_id)
+            return jsonify([key_view(k) for k in service.data["keys"].values() if k["applicationId"] == app_id])
+
+    @bp.post("/api/applications/<app_id>/accessKeys")
+    def create_key(app_id):
+        with store.lock:
+            service.caller()
+            service.app_or_404(app_id)
+            key = service.add_key(app_id)
+            store.save()
+            return jsonify({"id": key["id"], "secret": key["secret"]})
+
+    def key_or_404(app_id, key_id):
+        key = service.data["keys"].get(key_id)
+        if key is None or key["applicationId"] != app_id:
+            raise OrkesError(404, "Access key %s not found" % key_id)
+        return key
+
+    @bp.post("/api/applications/<app_id>/accessKeys/<key_id>/status")
+    def toggle_key(app_id, key_id):
+        with store.lock:
+            service.caller()
+            key = key_or_404(app_id, key_id)
+            key["status"] = "INACTIVE" if key["status"] == "ACTIVE" else "ACTIVE"
+            store.save()
+            return jsonify(key_view(key))
+
+    @bp.delete("/api/applications/<app_id>/accessKeys/<key_id>")
+    def delete_key(app_id, key_id):
+        with store.lock:
+            service.caller()
+            key_or_404(app_id, key_id)
+            del service.data["keys"][key_id]
+            store.save()
+            return "", 200
+
+    app.register_blueprint(bp)
+    return service
+
+
+def bootstrap(store, service):
+    with store.lock:
+        admin = service.add_app("sandbox-admin")
+        service.data["roles"][admin["id"]].append("ADMIN")
+        key = service.add_key(admin["id"])
+        return {"key_id": key["id"], "key_secret": key["secret"], "application_id": admin["id"]}

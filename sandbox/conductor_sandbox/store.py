@@ -1,0 +1,120 @@
+"""In-memory state of both emulated services, one lock, optional persistence."""
+
+import copy
+import json
+import os
+import secrets
+import threading
+import time
+
+ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def new_id(length=27):
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+
+
+def rfc3339(epoch):
+    if epoch is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+DEFAULT_SETTINGS = {
+    "page_size": 10,
+    "token_ttl": 3600,
+    "refuse_plain_client_secret": False,
+    "client_ip_override": None,
+    "dpop_nonce_required": True,
+}
+
+
+class Store(object):
+    """Everything the sandbox knows. All access goes through ``with store.lock``."""
+
+    def __init__(self, state_file=None, settings=None):
+        self.lock = threading.RLock()
+        self.state_file = state_file
+        self.clock_offset = 0.0
+        self.settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+        self.faults = []
+        self.counters = {}
+        self.issued = []  # every secret and token handed out, for leak checks
+        self.seen_jti = {}  # replay protection: jti -> expiry
+        self.data = self.empty()
+
+    @staticmethod
+    def empty():
+        return {
+            "c1": {"principals": {}, "credentials": {}, "roles": {}, "providers": {}, "trusts": {}},
+            "c1_tokens": {},
+            "orkes": {"apps": {}, "keys": {}, "roles": {}, "tags": {}},
+            "orkes_tokens": {},
+            "bootstrap": {},
+        }
+
+    def now(self):
+        return time.time() + self.clock_offset
+
+    # ---- persistence --------------------------------------------------------------------
+    def snapshot(self):
+        with self.lock:
+            return copy.deepcopy({"data": self.data, "issued": self.issued, "clock_offset": self.clock_offset})
+
+    def save(self):
+        if not self.state_file:
+            return
+        with self.lock:
+            text = json.dumps(self.snapshot())
+            temp = self.state_file + ".tmp"
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(text)
+            os.replace(temp, self.state_file)
+
+    def load(self):
+        if not self.state_file or not os.path.exists(self.state_file):
+            return False
+        with open(self.state_file) as handle:
+            saved = json.load(handle)
+        with self.lock:
+            self.data = saved["data"]
+            self.issued = saved.get("issued", [])
+            self.clock_offset = saved.get("clock_offset", 0.0)
+        return True
+
+    def remember(self, value):
+        with self.lock:
+            self.issued.append(value)
+
+    def use_jti(self, jti, expires):
+        """False if this jti was seen before (a replay)."""
+        with self.lock:
+            now = self.now()
+            for old in [k for k, v in self.seen_jti.items() if v < now]:
+                del self.seen_jti[old]
+            if jti in self.seen_jti:
+                return False
+            self.seen_jti[jti] = expires
+            return True
+
+    # ---- test controls -------------------------------------------------------------------
+    def count(self, route, kind):
+        with self.lock:
+            self.counters.setdefault("by_route", {})
+            self.counters["by_route"][route] = self.counters["by_route"].get(route, 0) + 1
+            self.counters[kind] = self.counters.get(kind, 0) + 1
+
+    def counter_report(self):
+        with self.lock:
+            report = {"reads": 0, "writes": 0, "token_requests": 0, "by_route": {}}
+            report.update(copy.deepcopy(self.counters))
+            return report
+
+    def take_fault(self, method, route):
+        with self.lock:
+            for fault in self.faults:
+                if fault["method"] == method and fault["route"] == route and fault["count"] > 0:
+                    fault["count"] -= 1
+                    return dict(fault)
+        return None
