@@ -1,0 +1,128 @@
+"""Test controls, faults, concurrency, and the command line (TLS, persistence, SIGTERM)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import admin_headers, c1_call
+
+SANDBOX_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def test_counters_split_reads_writes_and_token_requests(sbx):
+    headers = admin_headers(sbx)
+    c1_call(sbx, "GET", "/api/v1/service_principals", headers)
+    c1_call(sbx, "POST", "/api/v1/service_principals", headers, json={"displayName": "x"})
+    counters = sbx.control("GET", "/counters")
+    assert (counters["reads"], counters["writes"], counters["token_requests"]) == (1, 1, 1)
+    assert counters["by_route"]["POST /api/v1/service_principals"] == 1
+
+
+def test_reset_removes_everything_but_the_bootstrap(sbx):
+    c1_call(sbx, "POST", "/api/v1/service_principals", json={"displayName": "temp"})
+    sbx.control("POST", "/reset")
+    names = [p["displayName"] for p in c1_call(sbx, "GET", "/api/v1/service_principals")["list"]]
+    assert names == ["sandbox-admin"]
+
+
+def test_429_with_retry_after_then_5xx_then_success(sbx):
+    headers = admin_headers(sbx)
+    sbx.control("POST", "/faults", json={"method": "GET", "route": "/api/v1/service_principals", "mode": "429",
+                                         "count": 1, "retry_after": 3})
+    sbx.control("POST", "/faults", json={"method": "GET", "route": "/api/v1/service_principals", "mode": "503"})
+    first = requests.get(sbx.base + "/api/v1/service_principals", headers=headers, timeout=10)
+    assert first.status_code == 429 and first.headers["Retry-After"] == "3"
+    assert requests.get(sbx.base + "/api/v1/service_principals", headers=headers, timeout=10).status_code == 503
+    assert requests.get(sbx.base + "/api/v1/service_principals", headers=headers, timeout=10).status_code == 200
+
+
+def test_drop_after_commit_commits_and_drops(sbx):
+    headers = admin_headers(sbx)
+    sbx.control("POST", "/faults", json={"method": "POST", "route": "/api/v1/service_principals",
+                                         "mode": "drop_after_commit"})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(sbx.base + "/api/v1/service_principals", headers=headers, json={"displayName": "ghost"},
+                      timeout=10)
+    names = [p["displayName"] for p in c1_call(sbx, "GET", "/api/v1/service_principals", headers)["list"]]
+    assert names.count("ghost") == 1
+
+
+def test_fifty_concurrent_clients(sbx):
+    headers = admin_headers(sbx)
+
+    def work(index):
+        created = requests.post(sbx.base + "/api/v1/service_principals", headers=headers, timeout=30,
+                                json={"displayName": "c%02d" % index})
+        listed = requests.get(sbx.base + "/api/v1/service_principals", headers=headers, timeout=30)
+        return created.status_code, listed.status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(work, range(50)))
+    assert results == [(200, 200)] * 50
+
+
+def _start(tmp_path, *extra):
+    boot = tmp_path / "boot.json"
+    if boot.exists():
+        boot.unlink()
+    process = subprocess.Popen([sys.executable, "-m", "conductor_sandbox", "--port", "0", "--bootstrap-file",
+                                str(boot)] + list(extra), env=dict(os.environ, PYTHONPATH=SANDBOX_DIR),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while not boot.exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+        time.sleep(0.05)
+    return process, json.loads(boot.read_text()), boot
+
+
+def _stop(process):
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+
+
+def test_cli_tls_bootstrap_file_and_sigterm(tmp_path):
+    process, boot, path = _start(tmp_path, "--tls-dir", str(tmp_path / "tls"))
+    try:
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        assert boot["server_url"].startswith("https://127.0.0.1:") and boot["ca_path"]
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(boot["server_url"] + "/_sandbox/counters", timeout=10, verify=True)
+        assert requests.get(boot["server_url"] + "/_sandbox/counters", timeout=10,
+                            verify=boot["ca_path"]).status_code == 200
+        client_host = boot["conductorone"]["client_id"].split("@")[1].split("/")[0]
+        assert "https://" + client_host == boot["server_url"]  # the server derives from the client ID
+    finally:
+        _stop(process)
+
+
+def test_state_file_survives_a_restart(tmp_path):
+    state = tmp_path / "state.json"
+    process, boot, _ = _start(tmp_path, "--state-file", str(state))
+    try:
+        form = {"grant_type": "client_credentials", "client_id": boot["conductorone"]["client_id"],
+                "client_secret": boot["conductorone"]["client_secret"]}
+        token = requests.post(boot["server_url"] + "/auth/v1/token", data=form, timeout=10).json()["access_token"]
+        requests.post(boot["server_url"] + "/api/v1/service_principals", json={"displayName": "kept"},
+                      headers={"Authorization": "Bearer " + token}, timeout=10).raise_for_status()
+    finally:
+        _stop(process)
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
+    process, boot2, _ = _start(tmp_path, "--state-file", str(state))
+    try:
+        assert boot2["conductorone"]["client_id"] == boot["conductorone"]["client_id"]
+        form = {"grant_type": "client_credentials", "client_id": boot2["conductorone"]["client_id"],
+                "client_secret": boot2["conductorone"]["client_secret"]}
+        token = requests.post(boot2["server_url"] + "/auth/v1/token", data=form, timeout=10).json()["access_token"]
+        listed = requests.get(boot2["server_url"] + "/api/v1/service_principals", timeout=10,
+                              headers={"Authorization": "Bearer " + token}).json()["list"]
+        assert "kept" in [p["displayName"] for p in listed]
+    finally:
+        _stop(process)

@@ -1,0 +1,58 @@
+"""Orkes: /api/token, X-Authorization, applications, roles, tags, access keys."""
+
+import requests
+
+
+def orkes_token(sbx, key_id, secret, expect=200):
+    response = requests.post(sbx.base + "/api/token", json={"keyId": key_id, "keySecret": secret}, timeout=10)
+    assert response.status_code == expect, response.text
+    return response.json().get("token")
+
+
+def call(sbx, method, path, token, expect=200, **kwargs):
+    response = requests.request(method, sbx.base + "/api" + path, headers={"X-Authorization": token},
+                                timeout=10, **kwargs)
+    assert response.status_code == expect, response.text
+    return response.json() if response.content else None
+
+
+def admin(sbx):
+    return orkes_token(sbx, sbx.orkes_admin["key_id"], sbx.orkes_admin["key_secret"])
+
+
+def test_applications_roles_tags_and_keys(sbx):
+    token = admin(sbx)
+    app = call(sbx, "POST", "/applications", token, json={"name": "worker"})
+    assert set(app) == {"id", "name", "createdBy", "createTime", "updatedBy", "updateTime"}
+    call(sbx, "PUT", "/applications/" + app["id"], token, json={"name": "worker-2"})
+    assert call(sbx, "GET", "/applications/" + app["id"], token)["name"] == "worker-2"
+    call(sbx, "POST", "/applications/%s/roles/WORKER" % app["id"], token)
+    assert [r["name"] for r in call(sbx, "GET", "/users/app:" + app["id"], token)["roles"]] == ["WORKER"]
+    call(sbx, "POST", "/applications/%s/roles/GOD" % app["id"], token, expect=400)
+    call(sbx, "PUT", "/applications/%s/tags" % app["id"], token, json=[{"key": "team", "value": "ci"}])
+    call(sbx, "DELETE", "/applications/%s/tags" % app["id"], token, json=[{"key": "team", "value": "ci"}])
+    assert call(sbx, "GET", "/applications/%s/tags" % app["id"], token) == []
+    key = call(sbx, "POST", "/applications/%s/accessKeys" % app["id"], token)
+    assert set(key) == {"id", "secret"}
+    listed = call(sbx, "GET", "/applications/%s/accessKeys" % app["id"], token)
+    assert listed == [{"id": key["id"], "createdAt": listed[0]["createdAt"], "status": "ACTIVE"}]
+    key_token = orkes_token(sbx, key["id"], key["secret"])
+    assert call(sbx, "GET", "/applications", key_token)
+    paused = call(sbx, "POST", "/applications/%s/accessKeys/%s/status" % (app["id"], key["id"]), token)
+    assert paused["status"] == "INACTIVE"
+    orkes_token(sbx, key["id"], key["secret"], expect=401)  # a paused key gets no token
+    call(sbx, "GET", "/applications", key_token, expect=401)  # and its tokens stop working
+    call(sbx, "DELETE", "/applications/" + app["id"], token)
+    orkes_token(sbx, key["id"], key["secret"], expect=401)  # keys die with the application
+
+
+def test_x_authorization_is_required(sbx):
+    token = admin(sbx)
+    assert requests.get(sbx.base + "/api/applications", timeout=10).status_code == 401
+    response = requests.get(sbx.base + "/api/applications", headers={"Authorization": "Bearer " + token}, timeout=10)
+    assert response.status_code == 401
+    orkes_token(sbx, sbx.orkes_admin["key_id"], "wrong", expect=401)
+
+
+def test_unknown_fields_are_refused(sbx):
+    call(sbx, "POST", "/applications", admin(sbx), expect=400, json={"name": "x", "owner": "me"})
