@@ -41,7 +41,7 @@ sandbox-test: $(STAMP)
 
 integration: build
 	@if [ -d sandbox/conductor_sandbox ]; then \
-		CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
+		CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration; \
 	else echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; fi
 

@@ -78,7 +78,7 @@ def page(items, store):
     """page_size / page_token (or pageSize / pageToken) over an ordered list."""
     size = request.args.get("page_size") or request.args.get("pageSize")
     size = int(size) if size and size.isdigit() and int(size) > 0 else store.settings["page_size"]
-    size = min(size, 100)
+    size = min(size, store.settings["max_page_size"])
     token = request.args.get("page_token") or request.args.get("pageToken") or ""
     try:
         start = int(token) if token else 0

@@ -27,6 +27,7 @@ def register(app, store):
             store.data = copy.deepcopy(current_app.config["baseline"])
             store.faults = []
             store.counters = {}
+            store.settings = dict(store.initial_settings)
             store.save()
         return jsonify({"reset": True})
 

@@ -22,6 +22,7 @@ def rfc3339(epoch):
 
 DEFAULT_SETTINGS = {
     "page_size": 10,
+    "max_page_size": 100,
     "token_ttl": 3600,
     "refuse_plain_client_secret": False,
     "client_ip_override": None,
@@ -37,6 +38,7 @@ class Store(object):
         self.state_file = state_file
         self.clock_offset = 0.0
         self.settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+        self.initial_settings = dict(self.settings)
         self.faults = []
         self.counters = {}
         self.issued = []  # every secret and token handed out, for leak checks

@@ -64,7 +64,7 @@ def server():
 def sbx(server):
     server.control("POST", "/reset")
     server.control("POST", "/settings", json={"refuse_plain_client_secret": False, "client_ip_override": None,
-                                             "dpop_nonce_required": True, "page_size": 10, "token_ttl": 3600})
+                                             "dpop_nonce_required": True, "page_size": 10, "max_page_size": 100, "token_ttl": 3600})
     return server
 
 
@@ -127,3 +127,8 @@ def c1_call(server, method, path, headers=None, expect=200, **kwargs):
                                 timeout=10, **kwargs)
     assert response.status_code == expect, response.text
     return response.json() if response.content else {}
+
+
+def pytest_configure(config):
+    # c1-auth.md names the algorithm EdDSA; joserfc warns that RFC 9864 prefers Ed25519.
+    config.addinivalue_line("filterwarnings", "ignore:EdDSA is deprecated")
