@@ -70,9 +70,7 @@ sandbox: $(STAMP)
 	PYTHONPATH=sandbox $(BIN)/python -m conductor_sandbox --port $(PORT) --bootstrap-file $(BOOTSTRAP)
 
 demo: build
-	@if [ ! -d sandbox/conductor_sandbox ] || [ ! -f playbooks/demo.yml ]; then \
-		echo "make demo: not available yet: it needs the sandbox (sandbox/conductor_sandbox) and playbooks/demo.yml."; \
-	else PATH=$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python .ci/demo.py; fi
+	PATH=$(BIN):$$PATH PYTHON=$(BIN)/python ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) tools/demo.sh
 
 bench:
 	@echo "make bench: the benchmark arrives with the performance issue."
