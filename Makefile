@@ -57,8 +57,8 @@ sanity: build
 		git -c user.name=make -c user.email=make@localhost commit -q -m sanity && \
 		PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --local --requirements --python 3.11 --color no
 
-lint: $(STAMP)
-	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production --offline
+lint: build
+	PATH=$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --profile production --offline
 
 changelog: $(STAMP)
 	$(BIN)/antsibull-changelog lint
