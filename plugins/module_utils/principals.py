@@ -46,6 +46,7 @@ def ensure_principal(adapter, params, check_mode=False):
                              "them" if len(unsupported) > 1 else "it"))
     if not params.get("id") and not params.get("name"):
         raise ConfigError("Give name (or id) to say which service principal to manage")
+    adapter.check_principal(desired)
 
     current = find_principal(adapter, params.get("name"), params.get("id"))
     if current is not None and params.get("state") != "absent":

@@ -12,7 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+from ..errors import ConfigError
+
 APPS = "/applications"
+# Role names the Orkes SDK models accept, plus the documented read-only user role.
+ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
 
 
 def _q(value):
@@ -46,6 +50,12 @@ class OrkesAdapter(object):
         self.client = client
 
     # ---- applications -----------------------------------------------------------------
+    def check_principal(self, desired):
+        unknown = sorted(set(desired.get("roles") or ()) - set(ROLES))
+        if unknown:
+            raise ConfigError("roles: %s %s not an Orkes role; use %s"
+                              % (", ".join(unknown), "is" if len(unknown) == 1 else "are", ", ".join(ROLES)))
+
     def list_principals(self):
         return [_principal(a) for a in self.client.call("GET", APPS, "list applications") or []]
 
