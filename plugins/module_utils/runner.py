@@ -126,6 +126,9 @@ def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
         return failure
     if not diff:
         result.pop("diff", None)
+    if not client.settings.validate_certs:
+        result.setdefault("warnings", []).append(
+            "validate_certs is false: the identity of %s is not verified; give ca_path instead" % client.host)
     return result
 
 

@@ -16,11 +16,13 @@ import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
 from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
 
 COLLECTION = "conductor.principals"
+display = Display()
 
 
 class ConductorAction(ActionBase):
@@ -55,6 +57,9 @@ class ConductorAction(ActionBase):
             result.update(self._execute_module(module_name="%s.%s" % (COLLECTION, self.module),
                                                module_args=self._task.args, task_vars=task_vars))
         if carries_secret(result):
+            # A censored result hides its warnings too; ours never hold a secret, so show them here.
+            for warning in result.pop("warnings", []):
+                display.warning(warning)
             result["_ansible_no_log"] = True
         return result
 

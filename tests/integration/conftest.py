@@ -185,3 +185,21 @@ def playbook(sandbox, tmp_path, tmp_path_factory):
         return outcome
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tls_sandbox(tmp_path_factory):
+    """A second sandbox that serves HTTPS from its own CA."""
+    work = tmp_path_factory.mktemp("tls-sandbox")
+    boot_file = work / "bootstrap.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conductor_sandbox", "--port", "0", "--bootstrap-file", str(boot_file),
+         "--tls-dir", str(work / "tls")], env=dict(os.environ, PYTHONPATH=str(SANDBOX_SRC)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not boot_file.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the TLS sandbox did not start"
+        time.sleep(0.1)
+    yield json.loads(boot_file.read_text())
+    os.kill(process.pid, signal.SIGTERM)
+    process.wait(timeout=15)

@@ -259,3 +259,21 @@ def test_read_only_scope_gets_a_clear_403(fresh, playbook):
     assert run.results["denied"]["failed"] and run.results["denied"]["status"] == 403
     assert "read-only role" in run.results["denied"]["msg"]
     assert principals_named(fresh, "Forbidden") == []
+
+
+def test_credential_check_mode_predicts_and_diff_shows_no_secret(fresh, playbook):
+    playbook([{SP: {"name": "Checked"}}])
+    before = writes(fresh)
+    checked = playbook([{CRED: {"service_principal": "Checked", "name": "c", "expires_days": 30}, "register": "c"}],
+                       keep=["c"], check=True, diff=True)
+    result = checked.results["c"]
+    assert result["changed"] and "client_secret" not in result and result["credential"]["id"] is None
+    assert writes(fresh) == before
+    made = playbook([{CRED: {"service_principal": "Checked", "name": "c", "expires_days": 30}, "register": "c"}],
+                    keep=["c"], diff=True).results["c"]
+    assert made["diff"]["before"] == {} and made["diff"]["after"]["name"] == "c"
+    assert "client_secret" not in str(made["diff"])
+    rotate = playbook([{CRED: {"service_principal": "Checked", "name": "c", "force_rotate": True}, "register": "c"}],
+                      keep=["c"], check=True).results["c"]
+    assert rotate["changed"] and rotate["revoked_ids"] == [made["credential"]["id"]]
+    assert writes(fresh) == before + 1
