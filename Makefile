@@ -4,13 +4,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
-BUILD := $(abspath build)
+BUILD ?= $(abspath build)
 COLLECTIONS := $(BUILD)/collections
 INSTALLED := $(COLLECTIONS)/ansible_collections/conductor/principals
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/requirements*.txt)
 
-.PHONY: test install build units sandbox-test integration sanity lint changelog demo bench sandbox clean
+.PHONY: test install build units sandbox-test integration sanity lint changelog demo bench sandbox clean distclean
 
 test: units sandbox-test integration sanity lint changelog
 	@echo "make test: every step passed"
@@ -39,23 +39,37 @@ sandbox-test: $(STAMP)
 	@if [ -d sandbox/tests ]; then PYTHONPATH=sandbox $(BIN)/python -m pytest -q -p no:cacheprovider sandbox/tests; \
 	else echo "sandbox-test: no sandbox/tests yet"; fi
 
+# Real ansible-playbook runs (and the core in-process) against the local sandbox.
 integration: build
-	@if [ -d sandbox/conductor_sandbox ]; then \
-		CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration; \
-	else echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; fi
+	@if [ ! -d tests/integration ]; then echo "integration: skipped, there is no tests/integration yet"; \
+	elif [ ! -d sandbox/conductor_sandbox ]; then echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; \
+	else CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration; fi
 
-# ansible-test sanity, every default test, in the installed copy. Its pip bootstrap
-# script comes from a host this machine cannot reach; .ci/ansible_test_get_pip.py
-# stands in for it (ensurepip, then pip from PyPI).
+# ansible-test sanity, every default test, in a pristine installed copy of its own (the
+# unit and integration runs leave caches in theirs) made a git repository, because
+# ansible-test finds a collection's files with git. ansible-test keeps its per-test
+# virtual environments under ~/.ansible/test; HOME points at .cache/ansible-test so they
+# are cached inside the checkout across runs. Their pip bootstrap script comes from a
+# host this machine cannot reach; .ci/ansible_test_get_pip.py stands in for it
+# (ensurepip, then pip from PyPI), saved where ansible-test looks for a manual download.
+# A skipped test (missing tool or virtual environment) fails the target.
+ANSIBLE_TEST_HOME := $(abspath .cache/ansible-test)
+SANITY_ROOT := $(BUILD)/sanity
+SANITY_COPY := $(SANITY_ROOT)/ansible_collections/conductor/principals
 sanity: build
+	rm -rf $(SANITY_ROOT)
+	$(BIN)/ansible-galaxy collection install --force -p $(SANITY_ROOT) $(BUILD)/conductor-principals-*.tar.gz >/dev/null 2>&1
 	pip_version=$$($(BIN)/python -c "import types; from ansible_test._internal.python_requirements import \
 		get_venv_packages as g; print(g(types.SimpleNamespace(version='3.11'))['pip'].replace('.', '_'))"); \
-	mkdir -p $$HOME/.ansible/test/cache; \
-	cp .ci/ansible_test_get_pip.py $$HOME/.ansible/test/cache/get_pip_$$pip_version.py
-	cd $(INSTALLED) && git init -q && git add -A && \
-		git -c user.name=make -c user.email=make@localhost commit -q -m sanity && \
-		PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --local --requirements --python 3.11 --color no
+	mkdir -p $(ANSIBLE_TEST_HOME)/.ansible/test/cache; \
+	cp .ci/ansible_test_get_pip.py $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_$$pip_version.py
+	cd $(SANITY_COPY) && git init -q && git add -A && \
+		git -c user.name=make -c user.email=make@localhost commit -q -m sanity
+	cd $(SANITY_COPY) && HOME=$(ANSIBLE_TEST_HOME) PATH=$(BIN):$$PATH \
+		$(BIN)/ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 | tee $(BUILD)/sanity.log
+	@if grep -E 'Skipping sanity test|Required program|Unable to find' $(BUILD)/sanity.log; then \
+		echo "sanity: FAILED, the test(s) above were skipped; install what they need"; exit 1; fi
 
 lint: build
 	PATH=$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --profile production --offline
@@ -70,10 +84,16 @@ sandbox: $(STAMP)
 	PYTHONPATH=sandbox $(BIN)/python -m conductor_sandbox --port $(PORT) --bootstrap-file $(BOOTSTRAP)
 
 demo: build
+	@for need in sandbox/conductor_sandbox playbooks/demo.yml tools/demo.sh; do [ -e $$need ] || \
+		{ echo "make demo: $$need is missing, so there is nothing to run the demo with"; exit 1; }; done
 	PATH=$(BIN):$$PATH PYTHON=$(BIN)/python ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) tools/demo.sh
 
 bench:
 	@echo "make bench: the benchmark arrives with the performance issue."
 
+# Keeps .cache (ansible-test's virtual environments); `make distclean` removes it too.
 clean:
-	rm -rf $(BUILD) $(VENV) tests/output
+	rm -rf $(BUILD) $(VENV) tests/output .pytest_cache
+
+distclean: clean
+	rm -rf .cache

@@ -40,6 +40,30 @@ def argument_spec(**own_options):
     return spec
 
 
+def owner_options():
+    """The service principal that owns credentials: by name or by ID, exactly one."""
+    return dict(
+        options=dict(service_principal=dict(type="str"), service_principal_id=dict(type="str")),
+        required_one_of=[("service_principal", "service_principal_id")],
+        mutually_exclusive=[("service_principal", "service_principal_id")],
+    )
+
+
+def credential_options():
+    """What sp_credential and personal_client share: identity, limits and rotation."""
+    return dict(
+        name=dict(type="str"),
+        id=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        allowed_cidrs=dict(type="list", elements="str"),
+        scoped_roles=dict(type="list", elements="str"),
+        rotate_before_days=dict(type="int", default=0),
+        force_rotate=dict(type="bool", default=False),
+        revoke_previous=dict(type="bool", default=True),
+        replace_on_change=dict(type="bool", default=False),
+    )
+
+
 def connection_options(params):
     """The connection options out of a module's parameters, for resolve_settings."""
     return {name: params.get(name) for name in CONNECTION_OPTIONS}

@@ -95,21 +95,12 @@ server_url:
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
+    argument_spec, credential_options)
 
 MODULE_SPEC = dict(
-    argument_spec=argument_spec(
-        name=dict(type="str"),
-        id=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        expires_days=dict(type="int", choices=[0, 30, 60, 90, 180]),
-        allowed_cidrs=dict(type="list", elements="str"),
-        scoped_roles=dict(type="list", elements="str"),
-        rotate_before_days=dict(type="int", default=0),
-        force_rotate=dict(type="bool", default=False),
-        revoke_previous=dict(type="bool", default=True),
-        replace_on_change=dict(type="bool", default=False),
-    ),
+    argument_spec=argument_spec(expires_days=dict(type="int", choices=[0, 30, 60, 90, 180]),
+                                **credential_options()),
     required_one_of=[("name", "id")],
 )
 

@@ -173,27 +173,19 @@ reason:
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
+    argument_spec, credential_options, owner_options)
 
+OWNER = owner_options()
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
-        service_principal=dict(type="str"),
-        service_principal_id=dict(type="str"),
-        name=dict(type="str"),
-        id=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
         expires_days=dict(type="int", choices=[30, 60, 90, 180]),
-        allowed_cidrs=dict(type="list", elements="str"),
-        scoped_roles=dict(type="list", elements="str"),
         require_dpop=dict(type="bool"),
         enabled=dict(type="bool"),
-        rotate_before_days=dict(type="int", default=0),
-        force_rotate=dict(type="bool", default=False),
-        revoke_previous=dict(type="bool", default=True),
-        replace_on_change=dict(type="bool", default=False),
+        **dict(credential_options(), **OWNER["options"])
     ),
-    required_one_of=[("service_principal", "service_principal_id")],
-    mutually_exclusive=[("service_principal", "service_principal_id")],
+    required_one_of=OWNER["required_one_of"],
+    mutually_exclusive=OWNER["mutually_exclusive"],
 )
 
 

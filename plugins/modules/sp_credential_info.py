@@ -54,17 +54,13 @@ credentials:
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec, owner_options
 
+OWNER = owner_options()
 MODULE_SPEC = dict(
-    argument_spec=argument_spec(
-        service_principal=dict(type="str"),
-        service_principal_id=dict(type="str"),
-        name=dict(type="str"),
-        id=dict(type="str"),
-    ),
-    required_one_of=[("service_principal", "service_principal_id")],
-    mutually_exclusive=[("service_principal", "service_principal_id")],
+    argument_spec=argument_spec(name=dict(type="str"), id=dict(type="str"), **OWNER["options"]),
+    required_one_of=OWNER["required_one_of"],
+    mutually_exclusive=OWNER["mutually_exclusive"],
 )
 
 
