@@ -277,3 +277,16 @@ def test_credential_check_mode_predicts_and_diff_shows_no_secret(fresh, playbook
                       keep=["c"], check=True).results["c"]
     assert rotate["changed"] and rotate["revoked_ids"] == [made["credential"]["id"]]
     assert writes(fresh) == before + 1
+
+
+def test_workload_federation_token_exchange(fresh, playbook):
+    sp = api(fresh, "POST", "/api/v1/service_principals", json={"displayName": "federated"})["servicePrincipal"]
+    provider = api(fresh, "POST", "/api/v1/workload_federation/providers", json={
+        "displayName": "ci", "issuerUrl": fresh.url + "/_sandbox/oidc",
+        "wellKnownProvider": "WELL_KNOWN_WORKLOAD_PROVIDER_CUSTOM", "oidc": {}})["provider"]
+    trust = api(fresh, "POST", "/api/v1/service_principals/%s/trusts" % sp["id"],
+                json={"providerId": provider["id"], "displayName": "main"})["trust"]
+    oidc = fresh.control("POST", "/oidc/token", json={"sub": "repo:main", "aud": trust["clientId"]})["token"]
+    run = playbook([{TOKEN: {"validate": True}, "register": "t"}], keep=["t"], connection_vars=False,
+                   module_defaults={"server_url": fresh.url, "client_id": trust["clientId"], "oidc_token": oidc})
+    assert run.results["t"]["identity"]["principleId"] == sp["id"]
