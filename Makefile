@@ -88,8 +88,9 @@ demo: build
 		{ echo "make demo: $$need is missing, so there is nothing to run the demo with"; exit 1; }; done
 	PATH=$(BIN):$$PATH PYTHON=$(BIN)/python ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) tools/demo.sh
 
-bench:
-	@echo "make bench: the benchmark arrives with the performance issue."
+bench: build
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py
 
 # Keeps .cache (ansible-test's virtual environments); `make distclean` removes it too.
 clean:

@@ -74,6 +74,18 @@ def register(app, store):
         with store.lock:
             return jsonify({"issued": list(store.issued)})
 
+    @bp.post("/_sandbox/seed")
+    def seed():
+        """Bulk-create C1 service principals (tenant-scale benchmarks)."""
+        values = body()
+        count, prefix = int(values.get("principals", 0)), str(values.get("prefix", "seeded-"))
+        service = current_app.config["c1"]
+        with store.lock:
+            for index in range(count):
+                service.add_principal("%s%05d" % (prefix, index))
+            store.save()
+        return jsonify({"seeded": count})
+
     @bp.post("/_sandbox/clock")
     def clock():
         with store.lock:

@@ -126,3 +126,15 @@ def test_state_file_survives_a_restart(tmp_path):
         assert "kept" in [p["displayName"] for p in listed]
     finally:
         _stop(process)
+
+
+def test_seed_creates_principals_in_bulk(sbx):
+    sbx.control("POST", "/seed", json={"principals": 30, "prefix": "bulk-"})
+    names, token = [], ""
+    while True:
+        body = c1_call(sbx, "GET", "/api/v1/service_principals", params={"page_size": 100, "page_token": token})
+        names += [p["displayName"] for p in body["list"]]
+        token = body["nextPageToken"]
+        if not token:
+            break
+    assert len([n for n in names if n.startswith("bulk-")]) == 30

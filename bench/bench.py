@@ -1,0 +1,226 @@
+"""make bench: idempotent converges side by side, against the sandbox, in one run.
+
+Compared in the same run on the same machine (figures as ratios, the machine is shared):
+  ours-by-name  service_principal + sp_credential per principal, by name, token once (access_token)
+  ours-ids      service_principal_info once, then the same tasks by ID
+  uri           hand-written ansible.builtin.uri tasks doing the same API calls
+  ping floor    the same number of ansible.builtin.ping tasks as ours-by-name
+plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100).
+Writes bench/results/results.json and bench/results/converge.png.
+"""
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results"
+PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local"]
+SIZES = (20, 100)
+TENANTS = (10, 1000, 10000)
+
+
+class Sandbox(object):
+    def __init__(self, work):
+        boot = work / "boot.json"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "conductor_sandbox", "--port", "0", "--bootstrap-file", str(boot)],
+            env=dict(os.environ, PYTHONPATH=str(ROOT / "sandbox")), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        while not boot.exists():
+            time.sleep(0.05)
+        self.boot = json.loads(boot.read_text())
+        self.url = self.boot["server_url"]
+
+    def control(self, method, path, **kwargs):
+        response = requests.request(method, self.url + "/_sandbox" + path, timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=15)
+
+
+def play(sandbox, tasks, pre_tasks=(), token=True):
+    c1 = sandbox.boot["conductorone"]
+    defaults = {"server_url": c1["server_url"]}
+    if token:
+        defaults["access_token"] = "{{ bench_token.access_token | default(omit) }}"
+        pre_tasks = [{"name": "One token for the whole run", "conductor.principals.access_token": {
+            "client_id": c1["client_id"], "client_secret": "{{ bench_secret }}", "server_url": c1["server_url"]},
+            "register": "bench_token"}] + list(pre_tasks)
+    return [{"name": "bench", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/conductor.principals.all": defaults},
+             "tasks": list(pre_tasks) + list(tasks)}]
+
+
+def by_name_tasks(n):
+    return [{"name": "principal", "conductor.principals.service_principal": {"name": "{{ item }}"},
+             "loop": ["bench-%03d" % i for i in range(n)]},
+            {"name": "credential", "conductor.principals.sp_credential": {
+                "service_principal": "{{ item }}", "name": "ci", "expires_days": 90},
+             "loop": ["bench-%03d" % i for i in range(n)]}]
+
+
+def by_id_tasks(n):
+    wanted = ["bench-%03d" % i for i in range(n)]
+    return [{"name": "list once", "conductor.principals.service_principal_info": {}, "register": "all_sp"},
+            {"name": "index", "ansible.builtin.set_fact": {"sp_ids": "{{ all_sp.service_principals | "
+                                                                      "items2dict(key_name='name', value_name='id') }}"}},
+            {"name": "principal", "conductor.principals.service_principal": {"id": "{{ sp_ids[item] }}",
+                                                                             "name": "{{ item }}"},
+             "loop": wanted},
+            {"name": "credential", "conductor.principals.sp_credential": {
+                "service_principal_id": "{{ sp_ids[item] }}", "name": "ci", "expires_days": 90}, "loop": wanted}]
+
+
+def uri_tasks(sandbox, n):
+    c1 = sandbox.boot["conductorone"]
+    base = c1["server_url"]
+    auth = {"Authorization": "Bearer {{ tok.json.access_token }}"}
+    return [
+        {"name": "token", "ansible.builtin.uri": {"url": base + "/auth/v1/token", "method": "POST",
+                                                  "body_format": "form-urlencoded", "body": {
+                                                      "grant_type": "client_credentials", "client_id": c1["client_id"],
+                                                      "client_secret": "{{ bench_secret }}"}},
+         "register": "tok", "no_log": True},
+        {"name": "page 1", "ansible.builtin.uri": {"url": base + "/api/v1/service_principals?page_size=100",
+                                                   "headers": auth}, "register": "page1"},
+        {"name": "page 2", "ansible.builtin.uri": {
+            "url": base + "/api/v1/service_principals?page_size=100&page_token={{ page1.json.nextPageToken }}",
+            "headers": auth}, "register": "page2", "when": "page1.json.nextPageToken | length > 0"},
+        {"name": "index", "ansible.builtin.set_fact": {"sp_ids": "{{ (page1.json.list + (page2.json.list | "
+                                                                  "default([]))) | items2dict(key_name='displayName', "
+                                                                  "value_name='id') }}"}},
+        {"name": "create missing principals", "ansible.builtin.uri": {
+            "url": base + "/api/v1/service_principals", "method": "POST", "body_format": "json",
+            "body": {"displayName": "{{ item }}"}, "headers": auth},
+         "loop": ["bench-%03d" % i for i in range(n)], "when": "item not in sp_ids"},
+        {"name": "credentials", "ansible.builtin.uri": {
+            "url": base + "/api/v1/service_principals/{{ sp_ids[item] }}/credentials?page_size=100",
+            "headers": auth}, "loop": ["bench-%03d" % i for i in range(n)], "register": "creds"},
+        {"name": "create missing credentials", "ansible.builtin.uri": {
+            "url": base + "/api/v1/service_principals/{{ sp_ids[item.item] }}/credentials", "method": "POST",
+            "body_format": "json", "body": {"displayName": "ci", "expires": "7776000s"}, "headers": auth},
+         "loop": "{{ creds.results }}", "loop_control": {"label": "{{ item.item }}"},
+         "when": "item.json.list | selectattr('displayName', 'equalto', 'ci') | list | length == 0",
+         "no_log": True},
+    ]
+
+
+def ping_tasks(count):
+    return [{"name": "ping", "ansible.builtin.ping": {}, "loop": list(range(count))}]
+
+
+def run(sandbox, work, name, plays):
+    """One ansible-playbook run; (seconds, http requests by kind, peak RSS in MiB)."""
+    path = work / (name + ".yml")
+    path.write_text(yaml.safe_dump(plays, sort_keys=False))
+    secrets_file = work / "secret.json"
+    secrets_file.write_text(json.dumps({"bench_secret": sandbox.boot["conductorone"]["client_secret"]}))
+    sandbox.control("POST", "/counters/reset")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["BENCH_COLLECTIONS"], ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
+    # RUSAGE_CHILDREN of a fresh helper process: the peak RSS of this one playbook run's process tree.
+    log = work / (name + ".log")
+    probe = ("import resource,subprocess,sys; r=subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'w'))"
+             ".returncode; print(r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    started = time.monotonic()
+    output = subprocess.run([sys.executable, "-c", probe, str(log)] + PLAYBOOK + ["-e", "@" + str(secrets_file), str(path)],
+                            env=env, capture_output=True, text=True, check=True).stdout.split()
+    seconds = time.monotonic() - started
+    if output[0] != "0":
+        raise SystemExit("benchmark playbook %s failed:\n%s" % (name, log.read_text()[-3000:]))
+    counters = sandbox.control("GET", "/counters")
+    return {"seconds": round(seconds, 3), "requests": counters["reads"] + counters["writes"] + counters[
+        "token_requests"], "token_requests": counters["token_requests"], "writes": counters["writes"],
+        "peak_rss_mib": round(int(output[1]) / 1024.0, 1)}
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="conductor-bench-"))
+    sandbox = Sandbox(work)
+    results = {"converge": {}, "tenant": {}, "machine": {"cpus": os.cpu_count()}}
+    try:
+        baseline = run(sandbox, work, "empty", play(sandbox, [], token=False))
+        results["empty_playbook"] = baseline
+        for n in SIZES:
+            sandbox.control("POST", "/reset")
+            run(sandbox, work, "create-%d" % n, play(sandbox, by_name_tasks(n)))  # first converge creates
+            row = {
+                "ours_by_name": run(sandbox, work, "by-name-%d" % n, play(sandbox, by_name_tasks(n))),
+                "ours_ids": run(sandbox, work, "ids-%d" % n, play(sandbox, by_id_tasks(n))),
+                "uri": run(sandbox, work, "uri-%d" % n, play(sandbox, uri_tasks(sandbox, n), token=False)),
+                "ping_floor": run(sandbox, work, "ping-%d" % n, play(sandbox, ping_tasks(2 * n), token=False)),
+            }
+            for name, figures in row.items():
+                figures["tasks"] = 2 * n
+                figures["per_task_seconds"] = round((figures["seconds"] - baseline["seconds"]) / (2 * n), 4)
+            assert all(row[k]["writes"] == 0 for k in ("ours_by_name", "ours_ids", "uri")), "a converge wrote"
+            results["converge"][str(n)] = row
+        for m in TENANTS:
+            sandbox.control("POST", "/reset")
+            sandbox.control("POST", "/seed", json={"principals": m, "prefix": "tenant-"})
+            run(sandbox, work, "tenant-create-%d" % m, play(sandbox, by_name_tasks(20)))
+            results["tenant"][str(m)] = {
+                "lookup_one_by_name": run(sandbox, work, "lookup-%d" % m, play(sandbox, [
+                    {"name": "lookup", "conductor.principals.service_principal_info": {"name": "bench-000"}}])),
+                "converge_20_by_name": run(sandbox, work, "t-by-name-%d" % m, play(sandbox, by_name_tasks(20))),
+                "converge_20_ids": run(sandbox, work, "t-ids-%d" % m, play(sandbox, by_id_tasks(20))),
+            }
+    finally:
+        sandbox.stop()
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    report(results)
+    chart(results)
+
+
+def report(results):
+    print("\nIdempotent converge, N principals with one credential each (2N tasks):")
+    print("%-5s %-14s %9s %11s %9s %7s %9s" % ("N", "way", "seconds", "s per task", "requests", "tokens", "RSS MiB"))
+    for n, row in results["converge"].items():
+        for name, f in row.items():
+            print("%-5s %-14s %9.2f %11.4f %9d %7d %9.1f" % (n, name, f["seconds"], f["per_task_seconds"],
+                                                          f["requests"], f["token_requests"], f["peak_rss_mib"]))
+        print("      ours/ping per task: %.2f   ours/uri: %.2f   RSS ours/ping: %.2f" % (
+            row["ours_by_name"]["per_task_seconds"] / row["ping_floor"]["per_task_seconds"],
+            row["ours_by_name"]["seconds"] / row["uri"]["seconds"],
+            row["ours_by_name"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"]))
+    print("\nTenant scale (page size 100): HTTP requests")
+    print("%-8s %20s %22s %18s" % ("M", "lookup one by name", "converge 20 by name", "converge 20 by ID"))
+    for m, row in results["tenant"].items():
+        print("%-8s %20d %22d %18d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
+            "requests"], row["converge_20_ids"]["requests"]))
+
+
+def chart(results):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sizes = [int(n) for n in results["converge"]]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for key, label in (("ours_by_name", "conductor.principals (by name)"), ("ours_ids", "conductor.principals (IDs)"),
+                       ("uri", "hand-written uri tasks"), ("ping_floor", "ping floor (same task count)")):
+        axis.plot(sizes, [results["converge"][str(n)][key]["seconds"] for n in sizes], marker="o", label=label)
+    axis.set_xlabel("principals N (one credential each)")
+    axis.set_ylabel("idempotent converge, seconds")
+    axis.set_title("Idempotent converge time against N (one run, same machine)")
+    axis.grid(True, alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(OUT / "converge.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
