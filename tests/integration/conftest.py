@@ -129,7 +129,7 @@ def playbook(sandbox, tmp_path, tmp_path_factory):
     collections = _collections_path(tmp_path_factory.getbasetemp())
 
     def run(tasks, keep=(), extra_env=None, check=False, diff=False, connection_vars=True,
-            expect_rc=0, module_defaults=None, forks=None):
+            expect_rc=0, module_defaults=None, forks=None, hosts=None):
         results_file = tmp_path / "results.json"
         if results_file.exists():
             results_file.unlink()
@@ -146,7 +146,7 @@ def playbook(sandbox, tmp_path, tmp_path_factory):
         vars_file = tmp_path / "secret-vars.json"
         vars_file.write_text(json.dumps(secret_vars))
         play = {
-            "name": "test", "hosts": "localhost", "gather_facts": False,
+            "name": "test", "hosts": "all" if hosts else "localhost", "gather_facts": False,
             "module_defaults": {"group/conductor.principals.all": defaults} if defaults else {},
             "tasks": tasks + ([{
                 "name": "keep results", "ansible.builtin.copy": {
@@ -167,7 +167,8 @@ def playbook(sandbox, tmp_path, tmp_path_factory):
             del env[name]
         env.update(extra_env or {})
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
-                   "-i", "localhost,", "-c", "local", "-e", "@" + str(vars_file), str(path)]
+                   "-i", ",".join(hosts) + "," if hosts else "localhost,", "-c", "local",
+                   "-e", "@" + str(vars_file), str(path)]
         if check:
             command.append("--check")
         if diff:
