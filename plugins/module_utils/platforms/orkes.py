@@ -115,7 +115,7 @@ class OrkesAdapter(object):
 
     def create_credential(self, owner, desired):
         raw = self.client.call("POST", self._keys_path(owner), "create an access key for application %s" % owner)
-        return _key(dict(raw, status="ACTIVE", createdAt=raw.get("createdAt")), owner), raw.get("secret")
+        return _key(dict(raw, status="ACTIVE"), owner), raw.get("secret")
 
     def revoke_credential(self, owner, credential):
         self.client.call("DELETE", "%s/%s" % (self._keys_path(owner), _q(credential["id"])),
