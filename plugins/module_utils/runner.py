@@ -9,7 +9,6 @@ in the action plugin on the controller; it never imports AnsibleModule.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 from .client import ApiClient
@@ -60,11 +59,11 @@ def run_service_principal_info(client, params, check_mode):
 
 def run_sp_credential(client, params, check_mode):
     adapter = adapter_for(client)
+    validate_params(adapter, params)  # bad input is named before any lookup
     owner = _owner(adapter, params, check_mode)
     if owner is None:  # check mode, principal not there yet: everything would be created
         if params.get("state") == "absent":
             return {"changed": False, "credential": None, "revoked_ids": [], "diff": {"before": {}, "after": {}}}
-        validate_params(adapter, params)
         run = CredentialRun(adapter, None, params, check_mode=True)
         predicted = run.predicted(desired_credential(adapter, params))
         return _credential_result(client, {"changed": True, "revoked_ids": [], "credential": predicted,
@@ -86,7 +85,6 @@ def run_personal_client(client, params, check_mode):
 
 
 def run_access_token(client, params, check_mode):
-    started = time.time()
     token = client.auth.ensure_token(client.transport)
     auth = client.auth
     result = {
@@ -94,7 +92,7 @@ def run_access_token(client, params, check_mode):
         "access_token": token.access_token,
         "token_type": "DPoP" if auth.dpop is not None else "Bearer",
         "expires_in": token.expires_in or None,
-        "expires_at": _iso(started + token.expires_in) if token.expires_in else None,
+        "expires_at": _iso(auth.expires_at) if auth.expires_at else None,
         "server_url": client.settings.server_url,
         "headers": auth.token_header(),
     }

@@ -82,7 +82,6 @@ class Transport(object):
         self.rng = rng
         self.session = session or deps.requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.waits = []  # every backoff slept, for tests and reporting
 
     def backoff(self, attempt, retry_after=None):
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -136,7 +135,7 @@ class Transport(object):
                         "Cannot reach %s (%s); check server_url and the network"
                         % (_host(url), "timed out" if isinstance(exc, deps.requests.exceptions.Timeout)
                            else "connection failed"), attempts=attempt)
-                self._sleep(wait)
+                self.sleep(wait)
                 continue
 
             response.attempts = attempt
@@ -153,7 +152,7 @@ class Transport(object):
             wait = self._plan_wait(attempt, started, retry_after)
             if wait is None:
                 return response  # the caller turns it into an error with the API's message
-            self._sleep(wait)
+            self.sleep(wait)
 
     def _plan_wait(self, attempt, started, retry_after):
         """The wait before the next attempt, or None when retries or time are used up."""
@@ -163,10 +162,6 @@ class Transport(object):
         if (self.clock() - started) + wait > self.max_elapsed:
             return None
         return wait
-
-    def _sleep(self, wait):
-        self.waits.append(wait)
-        self.sleep(wait)
 
     @staticmethod
     def _tls_message(url, exc):

@@ -89,6 +89,13 @@ def register(app, store):
     def orkes_error(exc):
         return jsonify({"status": exc.status, "message": exc.message}), exc.status
 
+    def app_name(body):
+        """The only field an application body may carry."""
+        if set(body) - {"name"} or not isinstance(body.get("name"), str) or not body["name"]:
+            raise OrkesError(400, "The body must be {\"name\": ...} and nothing else (got %s)"
+                             % ", ".join(sorted(body)))
+        return body["name"]
+
     def json_body(kind):
         body = request.get_json(silent=True)
         if not isinstance(body, kind):
@@ -109,11 +116,7 @@ def register(app, store):
     def create_app():
         with store.lock:
             claims = service.caller()
-            body = json_body(dict)
-            unknown = sorted(set(body) - {"name"})
-            if unknown or not isinstance(body.get("name"), str) or not body["name"]:
-                raise OrkesError(400, "The body must be {\"name\": ...} (unknown: %s)" % ", ".join(unknown))
-            created = service.add_app(body["name"], claims["sub"])
+            created = service.add_app(app_name(json_body(dict)), claims["sub"])
             store.save()
             return jsonify(created)
 
@@ -127,11 +130,9 @@ def register(app, store):
     def rename_app(app_id):
         with store.lock:
             claims = service.caller()
-            body = json_body(dict)
+            name = app_name(json_body(dict))
             found = service.app_or_404(app_id)
-            if set(body) - {"name"} or not body.get("name"):
-                raise OrkesError(400, "The body must be {\"name\": ...}")
-            found.update(name=body["name"], updatedBy=claims["sub"], updateTime=service.now_ms())
+            found.update(name=name, updatedBy=claims["sub"], updateTime=service.now_ms())
             store.save()
             return jsonify(found)
 

@@ -83,6 +83,7 @@ def test_ca_path_makes_it_trusted(https_server):
     assert _client(url, ca_path=cert).call("GET", "/x", "x") == {"ok": True}
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_validate_certs_false_skips_verification(https_server):
     url = https_server[0]
     assert _client(url, validate_certs=False).call("GET", "/x", "x") == {"ok": True}
