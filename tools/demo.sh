@@ -19,9 +19,19 @@ import json, shlex, sys
 boot = json.load(open(sys.argv[1]))
 for name, value in (("CONDUCTORONE_SERVER_URL", boot["server_url"]),
                     ("CONDUCTORONE_CLIENT_ID", boot["conductorone"]["client_id"]),
-                    ("CONDUCTORONE_CLIENT_SECRET", boot["conductorone"]["client_secret"])):
+                    ("CONDUCTORONE_CLIENT_SECRET", boot["conductorone"]["client_secret"]),
+                    ("CONDUCTOR_SERVER_URL", boot["orkes"]["server_url"]),
+                    ("CONDUCTOR_AUTH_KEY", boot["orkes"]["key_id"]),
+                    ("CONDUCTOR_AUTH_SECRET", boot["orkes"]["key_secret"])):
     print("export %s=%s" % (name, shlex.quote(value)))
 PY
 )"
+# The encrypted secret store, as the secret store credential type would inject it.
+export CONDUCTOR_PRINCIPALS_STORE_PATH="$work/identities.vault"
+CONDUCTOR_PRINCIPALS_STORE_PASSWORD=$("$python" -c 'import secrets; print(secrets.token_urlsafe(24))')
+export CONDUCTOR_PRINCIPALS_STORE_PASSWORD
 echo "sandbox running at $CONDUCTORONE_SERVER_URL (pid $pid)"
 ansible-playbook -i localhost, -c local playbooks/demo.yml
+echo "store: $CONDUCTOR_PRINCIPALS_STORE_PATH ($(stat -c %a "$CONDUCTOR_PRINCIPALS_STORE_PATH"), $(head -c 14 "$CONDUCTOR_PRINCIPALS_STORE_PATH"))"
+echo "second run (nothing to change):"
+ansible-playbook -i localhost, -c local playbooks/demo.yml | grep -A1 'PLAY RECAP' | tail -1

@@ -203,15 +203,20 @@ class CredentialRun(object):
                 result["client_secret"] = secret
             result["rotated"] = current is not None
             result["reason"] = replace
+            older = ([current] if current else []) + previous
             if self.params.get("revoke_previous", True):
-                for credential in ([current] if current else []) + previous:
+                for credential in older:
                     self.revoke(credential)
+            else:
+                result["kept_ids"] = [c["id"] for c in older]
             result.update(changed=True, credential=after)
         else:
             after = current
             if self.params.get("revoke_previous", True):
                 for credential in previous:  # the end of an overlap: the old ones go now
                     self.revoke(credential)
+            else:
+                result["kept_ids"] = [c["id"] for c in previous]
             status = desired.get("status")
             if status and status != current.get("status"):
                 after = (dict(current, status=status) if self.check_mode

@@ -158,6 +158,15 @@ revoked_ids:
   returned: always
   type: list
   elements: str
+kept_ids:
+  description:
+    - IDs of older credentials of the same name (Orkes, of the same application) that stay live because
+      O(revoke_previous=false); revoke them once the new credential is in use, or run again with
+      O(revoke_previous=true).
+  returned: when O(revoke_previous=false) and O(state=present)
+  type: list
+  elements: str
+  sample: ["2v3s1mMGxUwmLkSxXsvl7uKqZxA"]
 server_url:
   description: The API base URL the credential belongs to.
   returned: always

@@ -147,6 +147,7 @@ def test_rotation_with_overlap_then_cutover(fresh, playbook):
     rotated = playbook([{CRED: {"service_principal": "Rot", "name": "c", "force_rotate": True,
                                 "revoke_previous": False}, "register": "c"}], keep=["c"]).results["c"]
     assert rotated["changed"] and rotated["revoked_ids"] == [] and rotated["client_secret"]
+    assert rotated["kept_ids"] == [first["credential"]["id"]]
     sp_id = rotated["credential"]["service_principal_id"]
     assert {c["id"] for c in live_credentials(fresh, sp_id)} == {first["credential"]["id"], rotated["credential"]["id"]}
     cutover = playbook([{CRED: {"service_principal": "Rot", "name": "c"}, "register": "c"}], keep=["c"]).results["c"]

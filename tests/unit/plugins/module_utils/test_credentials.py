@@ -119,7 +119,9 @@ def test_rotation_window_overlap_and_cutover():
     assert not ensure(adapter, rotate_before_days=7)["changed"]
     rotated = ensure(adapter, rotate_before_days=14, revoke_previous=False)
     assert rotated["changed"] and rotated["rotated"] and rotated["revoked_ids"] == []
+    assert rotated["kept_ids"] == [old["id"]]
     assert {c["id"] for c in adapter.credentials} == {old["id"], rotated["credential"]["id"]}
+    assert ensure(adapter, rotate_before_days=14, revoke_previous=False)["kept_ids"] == [old["id"]]
     cutover = ensure(adapter, rotate_before_days=14)
     assert cutover["changed"] and cutover["revoked_ids"] == [old["id"]] and "client_secret" not in cutover
 
