@@ -38,6 +38,7 @@ def roles(fresh, playbook, store):
         task = {"ansible.builtin.include_role": {"name": "conductor.principals." + role}, "vars": variables}
         return playbook([task] + list(tasks_after), keep=keep, connection_vars=False, extra_env=env, **kwargs)
 
+    run.env = env
     return run
 
 
@@ -263,3 +264,48 @@ def test_make_demo_prints_the_summary_table_without_secrets(tmp_path_factory, sa
     assert "tokens obtained: 3" in done.stdout and "(600, $ANSIBLE_VAULT)" in done.stdout
     assert done.stdout.rstrip().splitlines()[-1].split()[3] == "changed=0"
     assert "secret-token:" not in done.stdout + done.stderr
+
+
+def test_rotating_an_orkes_access_key_keeps_one_working_key(fresh, roles, store):
+    from test_orkes_modules import key_works
+    roles("provision", {"provision_principals": [WORKER]})
+    old = read_store(store)["Worker App"]["key"]
+    rotated = roles("rotate", {"rotate_principals": [WORKER], "rotate_all": True}, keep=["provision_summary"])
+    new = read_store(store)["Worker App"]["key"]
+    assert rotated.results["provision_summary"][0]["action"] == "rotated"
+    assert new["credential_id"] != old["credential_id"]
+    assert key_works(fresh, new["client_id"], new["client_secret"])
+    assert not key_works(fresh, old["client_id"], old["client_secret"])  # retired once the new key was proven
+
+
+def test_the_ready_playbooks_provision_rotate_and_decommission(fresh, roles, store, tmp_path, tmp_path_factory):
+    """playbooks/*.yml unchanged, as an AWX job template runs them: environment plus extra vars."""
+    import subprocess
+    import sys
+    from conftest import REPO, _collections_path
+
+    def run_playbook(name, extra_vars):
+        vars_file = tmp_path / ("%s-vars.json" % name)
+        vars_file.write_text(json.dumps(extra_vars))
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()),
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+                   **roles.env)
+        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
+                               "-e", "@" + str(vars_file), str(REPO / "playbooks" / (name + ".yml"))],
+                              env=env, capture_output=True, text=True, timeout=600, check=False)
+        assert not [v for v in fresh.issued() if v in done.stdout + done.stderr], "a secret leaked"
+        assert done.returncode == 0, done.stdout[-3000:]
+        return done.stdout
+
+    identities = [CI, WORKER]
+    run_playbook("provision", {"provision_principals": identities})
+    sp = c1_principal(fresh, "Terraform CI")
+    before = {c["id"] for c in live_credentials(fresh, sp["id"])}
+    run_playbook("rotate", {"rotate_principals": identities, "rotate_within_days": 31})  # "deploy" lives 30 days
+    after = {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])}
+    assert after["ci"] in before and after["deploy"] not in before and len(after) == 2
+    quiet = run_playbook("decommission", {"decommission_principals": [
+        "Terraform CI", {"name": "Worker App", "platform": "orkes"}]})
+    assert "changed=0" not in quiet
+    assert not principals_named(fresh, "Terraform CI") and read_store(store) == {}
+    assert "changed=0" in run_playbook("decommission", {"decommission_principals": ["Terraform CI"]})
