@@ -309,3 +309,12 @@ def test_the_ready_playbooks_provision_rotate_and_decommission(fresh, roles, sto
     assert "changed=0" not in quiet
     assert not principals_named(fresh, "Terraform CI") and read_store(store) == {}
     assert "changed=0" in run_playbook("decommission", {"decommission_principals": ["Terraform CI"]})
+
+
+def test_faults_during_provisioning_leave_one_principal_and_one_stored_credential(fresh, roles, store):
+    fresh.fault("POST", "/api/v1/service_principals", "503", count=2, retry_after=1)
+    fresh.fault("POST", "/api/v1/service_principals/{service_principal_id}/credentials", "drop_after_commit")
+    roles("provision", {"provision_principals": [{"name": "Flaky", "credentials": [{"name": "c"}]}]})
+    sp = c1_principal(fresh, "Flaky")
+    [live] = live_credentials(fresh, sp["id"])
+    assert read_store(store)["Flaky"]["c"]["credential_id"] == live["id"]
