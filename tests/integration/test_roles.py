@@ -52,6 +52,21 @@ def write_store(path, content):
     path.write_bytes(vault.encrypt(json.dumps(content), vault_id="conductor_principals"))
 
 
+def live_by_name(fresh, sp_id):
+    return {c["displayName"]: c["id"] for c in live_credentials(fresh, sp_id)}
+
+
+def provision_then_forget(fresh, roles, store, credential):
+    """Provision CI, then drop one credential's secret from the store; (principal ID, live IDs by name)."""
+    roles("provision", {"provision_principals": [CI]})
+    sp_id = c1_principal(fresh, "Terraform CI")["id"]
+    content = read_store(store)
+    del content["Terraform CI"][credential]
+    write_store(store, content)
+    os.chmod(store, 0o600)
+    return sp_id, live_by_name(fresh, sp_id)
+
+
 def c1_principal(fresh, name):
     found = principals_named(fresh, name)
     assert len(found) == 1, "expected exactly one principal named %r, found %d" % (name, len(found))
@@ -119,18 +134,11 @@ def test_stored_secrets_obtain_tokens(fresh, roles):
 
 
 def test_a_secret_missing_from_the_store_is_rotated_not_lost(fresh, roles, store):
-    roles("provision", {"provision_principals": [CI]})
-    sp = c1_principal(fresh, "Terraform CI")
-    old = {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])}
-    content = read_store(store)
-    del content["Terraform CI"]["deploy"]
-    write_store(store, content)
-    os.chmod(store, 0o600)
-
+    sp_id, old = provision_then_forget(fresh, roles, store, "deploy")
     run = roles("provision", {"provision_principals": [CI]}, keep=["provision_summary"])
     actions = {row["credential"]: row["action"] for row in run.results["provision_summary"]}
     assert actions == {"ci": "unchanged", "deploy": "rotated"}
-    live = {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])}
+    live = live_by_name(fresh, sp_id)
     assert live["ci"] == old["ci"] and live["deploy"] != old["deploy"] and len(live) == 2
     assert read_store(store)["Terraform CI"]["deploy"]["credential_id"] == live["deploy"]
 
@@ -143,9 +151,9 @@ def test_a_secret_of_another_credential_in_the_store_is_replaced(fresh, roles, s
                                                       "expires_days": 90, "allowed_cidrs": ["127.0.0.0/8"],
                                                       "scoped_roles": ["Read-Only Admin"], "force_rotate": True},
                "no_log": True}])
-    outside = {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])}["ci"]
+    outside = live_by_name(fresh, sp["id"])["ci"]
     run = roles("provision", {"provision_principals": [CI]}, keep=["conductor_principals_credentials"])
-    live = {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])}
+    live = live_by_name(fresh, sp["id"])
     assert live["ci"] != outside and len(live) == 2
     assert read_store(store)["Terraform CI"]["ci"]["credential_id"] == live["ci"]
     assert run.results["conductor_principals_credentials"]["Terraform CI"]["ci"]["client_id"] == \
@@ -154,19 +162,13 @@ def test_a_secret_of_another_credential_in_the_store_is_replaced(fresh, roles, s
 
 def test_a_store_that_cannot_be_written_leaves_no_live_orphan(fresh, roles, store):
     # First run keeps its secrets; the second cannot write, so its new credential must go again.
-    roles("provision", {"provision_principals": [CI]})
-    sp = c1_principal(fresh, "Terraform CI")
-    old = {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])}
-    content = read_store(store)
-    del content["Terraform CI"]["ci"]
-    write_store(store, content)
-    os.chmod(store, 0o600)
+    sp_id, old = provision_then_forget(fresh, roles, store, "ci")
     broken = store.parent / "missing-directory" / "store.vault"
     failed = roles("provision", {"provision_principals": [CI], "provision_store_path": str(broken)},
                    expect_rc=2)
     assert "the new credential" in failed.stdout and "was revoked" in failed.stdout
     # Nothing alive that nobody can use: the old credentials stay, the new one is gone.
-    assert {c["displayName"]: c["id"] for c in live_credentials(fresh, sp["id"])} == old
+    assert live_by_name(fresh, sp_id) == old
 
 
 def test_failed_verification_revokes_the_new_credential_and_keeps_the_old(fresh, roles, store):
