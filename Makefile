@@ -10,7 +10,7 @@ INSTALLED := $(COLLECTIONS)/ansible_collections/conductor/principals
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/requirements*.txt)
 
-.PHONY: test install build units sandbox-test integration sanity lint changelog demo bench sandbox clean distclean
+.PHONY: test install build units sandbox-test integration sanity lint changelog demo bench sandbox clean distclean molecule
 
 test: units sandbox-test integration sanity lint changelog
 	@echo "make test: every step passed"
@@ -98,3 +98,10 @@ clean:
 
 distclean: clean
 	rm -rf .cache
+
+# Molecule's scenario (extensions/molecule/default) against a sandbox of its own: the pytest
+# test starts the sandbox, runs `molecule test` and checks for leaks and leftovers.
+# `make integration` runs it too.
+molecule: build
+	CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_molecule.py
