@@ -3,6 +3,7 @@
 Compared in the same run on the same machine (figures as ratios, the machine is shared):
   ours-by-name  service_principal + sp_credential per principal, by name, token once (access_token)
   ours-ids      service_principal_info once, then the same tasks by ID
+  role          the conductor.principals.provision role (secret store, one token and one listing per run)
   uri           hand-written ansible.builtin.uri tasks doing the same API calls
   ping floor    the same number of ansible.builtin.ping tasks as ours-by-name
 plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100).
@@ -118,6 +119,15 @@ def uri_tasks(sandbox, n):
     ]
 
 
+def role_play(n):
+    """The provision role as users run it: connection and store from the environment (see run)."""
+    return [{"name": "bench role", "hosts": "localhost", "gather_facts": False, "vars": {
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "provision_principals": [{"name": "bench-%03d" % i, "credentials": [{"name": "ci", "expires_days": 90}]}
+                                 for i in range(n)]},
+        "roles": [{"role": "conductor.principals.provision"}]}]
+
+
 def ping_tasks(count):
     return [{"name": "ping", "ansible.builtin.ping": {}, "loop": list(range(count))}]
 
@@ -129,8 +139,13 @@ def run(sandbox, work, name, plays):
     secrets_file = work / "secret.json"
     secrets_file.write_text(json.dumps({"bench_secret": sandbox.boot["conductorone"]["client_secret"]}))
     sandbox.control("POST", "/counters/reset")
+    c1 = sandbox.boot["conductorone"]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["BENCH_COLLECTIONS"], ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0",
+               CONDUCTORONE_SERVER_URL=c1["server_url"], CONDUCTORONE_CLIENT_ID=c1["client_id"],
+               CONDUCTORONE_CLIENT_SECRET=c1["client_secret"],
+               CONDUCTOR_PRINCIPALS_STORE_PATH=str(work / "store.vault"),
+               CONDUCTOR_PRINCIPALS_STORE_PASSWORD="bench store password")
     # RUSAGE_CHILDREN of a fresh helper process: the peak RSS of this one playbook run's process tree.
     log = work / (name + ".log")
     probe = ("import resource,subprocess,sys; r=subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'w'))"
@@ -164,10 +179,14 @@ def main():
                 "uri": run(sandbox, work, "uri-%d" % n, play(sandbox, uri_tasks(sandbox, n), token=False)),
                 "ping_floor": run(sandbox, work, "ping-%d" % n, play(sandbox, ping_tasks(2 * n), token=False)),
             }
+            # The role's first run rotates the module-made credentials into its store; the second is measured.
+            (work / "store.vault").unlink(missing_ok=True)
+            run(sandbox, work, "role-first-%d" % n, role_play(n))
+            row["role"] = run(sandbox, work, "role-%d" % n, role_play(n))
             for name, figures in row.items():
                 figures["tasks"] = 2 * n
                 figures["per_task_seconds"] = round((figures["seconds"] - baseline["seconds"]) / (2 * n), 4)
-            assert all(row[k]["writes"] == 0 for k in ("ours_by_name", "ours_ids", "uri")), "a converge wrote"
+            assert all(row[k]["writes"] == 0 for k in ("ours_by_name", "ours_ids", "uri", "role")), "a converge wrote"
             results["converge"][str(n)] = row
         for m in TENANTS:
             sandbox.control("POST", "/reset")
@@ -179,6 +198,9 @@ def main():
                 "converge_20_by_name": run(sandbox, work, "t-by-name-%d" % m, play(sandbox, by_name_tasks(20))),
                 "converge_20_ids": run(sandbox, work, "t-ids-%d" % m, play(sandbox, by_id_tasks(20))),
             }
+            (work / "store.vault").unlink(missing_ok=True)
+            run(sandbox, work, "t-role-first-%d" % m, role_play(20))
+            results["tenant"][str(m)]["converge_20_role"] = run(sandbox, work, "t-role-%d" % m, role_play(20))
     finally:
         sandbox.stop()
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
@@ -193,15 +215,19 @@ def report(results):
         for name, f in row.items():
             print("%-5s %-14s %9.2f %11.4f %9d %7d %9.1f" % (n, name, f["seconds"], f["per_task_seconds"],
                                                           f["requests"], f["token_requests"], f["peak_rss_mib"]))
-        print("      ours/ping per task: %.2f   ours/uri: %.2f   RSS ours/ping: %.2f" % (
-            row["ours_by_name"]["per_task_seconds"] / row["ping_floor"]["per_task_seconds"],
-            row["ours_by_name"]["seconds"] / row["uri"]["seconds"],
-            row["ours_by_name"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"]))
+        print("      ours/ping per task: %.2f   ours/uri: %.2f   role/uri: %.2f   RSS ours/ping: %.2f   "
+              "RSS role/ping: %.2f" % (
+                  row["ours_by_name"]["per_task_seconds"] / row["ping_floor"]["per_task_seconds"],
+                  row["ours_by_name"]["seconds"] / row["uri"]["seconds"],
+                  row["role"]["seconds"] / row["uri"]["seconds"],
+                  row["ours_by_name"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"],
+                  row["role"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"]))
     print("\nTenant scale (page size 100): HTTP requests")
-    print("%-8s %20s %22s %18s" % ("M", "lookup one by name", "converge 20 by name", "converge 20 by ID"))
+    print("%-8s %20s %22s %18s %20s" % ("M", "lookup one by name", "converge 20 by name", "converge 20 by ID",
+                                         "converge 20 role"))
     for m, row in results["tenant"].items():
-        print("%-8s %20d %22d %18d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
-            "requests"], row["converge_20_ids"]["requests"]))
+        print("%-8s %20d %22d %18d %20d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
+            "requests"], row["converge_20_ids"]["requests"], row["converge_20_role"]["requests"]))
 
 
 def chart(results):
@@ -211,6 +237,7 @@ def chart(results):
     sizes = [int(n) for n in results["converge"]]
     figure, axis = plt.subplots(figsize=(7, 4))
     for key, label in (("ours_by_name", "conductor.principals (by name)"), ("ours_ids", "conductor.principals (IDs)"),
+                       ("role", "provision role (with secret store)"),
                        ("uri", "hand-written uri tasks"), ("ping_floor", "ping floor (same task count)")):
         axis.plot(sizes, [results["converge"][str(n)][key]["seconds"] for n in sizes], marker="o", label=label)
     axis.set_xlabel("principals N (one credential each)")
