@@ -75,7 +75,7 @@ def validate_params(adapter, params, never_expiring=False):
 
     ``never_expiring`` allows expires_days 0 (personal API keys can live forever).
     """
-    given = [name for name in ("expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
+    given = [name for name in ("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
              if params.get(name) is not None]
     unsupported = [name for name in given if name not in adapter.credential_features]
     if unsupported:

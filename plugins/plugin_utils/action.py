@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -63,12 +65,30 @@ class ConductorAction(ActionBase):
             result["_ansible_no_log"] = True
         return result
 
+    def _not_text(self, argument_spec):
+        """The first str option given a list or dict: ansible would turn it into its repr and carry on."""
+        for name, option in argument_spec.items():
+            if option.get("type", "str") != "str":
+                continue
+            for key in [name] + list(option.get("aliases") or []):
+                value = self._task.args.get(key)
+                if isinstance(value, (Mapping, list)):
+                    return "%s must be a string, not a %s" % (key, "dict" if isinstance(value, Mapping) else "list")
+        return None
+
     def _run_in_process(self):
         spec = dict(self._module_spec())
-        validator = ArgumentSpecValidator(spec.pop("argument_spec"), **spec)
-        validated = validator.validate(self._task.args)
+        argument_spec = spec.pop("argument_spec")
+        not_text = self._not_text(argument_spec)
+        if not_text:
+            return {"failed": True, "msg": not_text}
+        validated = ArgumentSpecValidator(argument_spec, **spec).validate(self._task.args)
         if validated.error_messages:
             # One sentence: the first problem is the one to fix first.
+            error = validated.errors.errors[0]
+            if isinstance(error, UnsupportedError):  # its text starts with the bare option names
+                return {"failed": True, "msg": "Unsupported parameters for (%s.%s) module: %s"
+                        % (COLLECTION, self.module, str(error.msg).replace(". Supported", "; supported"))}
             return {"failed": True, "msg": validated.error_messages[0]}
         result = run(self.module, validated.validated_parameters, check_mode=bool(self._task.check_mode),
                      diff=bool(self._task.diff), environ=self._environment())

@@ -24,6 +24,58 @@ REPO = Path(__file__).resolve().parents[2]
 SANDBOX_SRC = REPO / "sandbox"
 SECRET_OPTIONS = ("client_secret", "access_token", "oidc_token")
 
+# ---- reliability figures -------------------------------------------------------------------
+# What the run actually did, counted by the fixtures below and the tests that audit; printed at the
+# end of the session and written as JSON (CONDUCTOR_RELIABILITY_REPORT, else under pytest's basetemp).
+FIGURES = {
+    "faults_injected": 0,            # Sandbox.fault calls
+    "fault_answers_armed": 0,        # the sum of their counts
+    "retries_observed": 0,           # requests the sandbox answered with an injected fault
+    "duplicate_checks": 0,           # audits of every principal's name
+    "principals_checked": 0,
+    "duplicates": 0,                 # principals beyond the first of one name (must be 0)
+    "credentials_checked": 0,
+    "orphaned_credentials": 0,       # live credentials whose secret no run received (must be 0)
+    "leak_runs_checked": 0,          # ansible-playbook runs whose stdout, stderr and log were scanned
+    "leak_values_checked": 0,        # issued secrets and tokens looked for, summed over those runs
+    "leaks": 0,
+    "bad_input_rows": 0,
+    "bad_input_clean": 0,            # rows that failed with one sentence and wrote nothing
+}
+RECEIVED_SECRETS = set()  # IDs of credentials whose secret a playbook run received in a kept result
+_REPORT_DIR = []
+
+
+def record(name, amount=1):
+    FIGURES[name] += amount
+
+
+def _note_received(value):
+    """Remember every credential ID that came back together with its secret."""
+    if isinstance(value, dict):
+        credential = value.get("credential")
+        if value.get("client_secret") and isinstance(credential, dict) and credential.get("id"):
+            RECEIVED_SECRETS.add(credential["id"])
+        for item in value.values():
+            _note_received(item)
+    elif isinstance(value, list):
+        for item in value:
+            _note_received(item)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not any(FIGURES.values()):
+        return  # no integration test ran
+    path = os.environ.get("CONDUCTOR_RELIABILITY_REPORT")
+    if not path and _REPORT_DIR:
+        path = str(_REPORT_DIR[0] / "reliability.json")
+    terminalreporter.section("reliability figures")
+    for name, value in FIGURES.items():
+        terminalreporter.write_line("%-22s %d" % (name, value))
+    if path:
+        Path(path).write_text(json.dumps(FIGURES, indent=2) + "\n")
+        terminalreporter.write_line("written to %s" % path)
+
 
 def _collections_path(tmp_root):
     """Where ansible finds conductor.principals: the installed copy, else a link to this checkout."""
@@ -44,6 +96,8 @@ class Sandbox(object):
         self.url = boot["server_url"]
         self.c1 = boot["conductorone"]
         self.orkes = boot["orkes"]
+        self.pending_faults = []  # (route key, count, that route's request count when armed)
+        self.baseline_credentials = set()
 
     def control(self, method, path, **kwargs):
         response = requests.request(method, self.url + "/_sandbox" + path, timeout=10, **kwargs)
@@ -51,6 +105,7 @@ class Sandbox(object):
         return response.json() if response.content else {}
 
     def reset(self):
+        self.settle_faults()  # before the counters go
         self.control("POST", "/reset")
         self.control("DELETE", "/faults")
 
@@ -69,7 +124,85 @@ class Sandbox(object):
         body = {"method": method, "route": route, "mode": mode, "count": count}
         if retry_after is not None:
             body["retry_after"] = retry_after
+        key = "%s %s" % (method.upper(), route)
+        self.pending_faults.append((key, count, self.counters()["by_route"].get(key, 0)))
         self.control("POST", "/faults", json=body)
+        record("faults_injected")
+        record("fault_answers_armed", count)
+
+    def settle_faults(self):
+        """Count the injected faults the sandbox served: the requests to each faulted route since it
+        was armed, up to the number armed (the sandbox answers the first ones of a route with them)."""
+        if not self.pending_faults:
+            return
+        by_route = self.counters()["by_route"]
+        armed, since = {}, {}
+        for key, count, before in self.pending_faults:
+            armed[key] = armed.get(key, 0) + count
+            since[key] = min(since.get(key, before), before)
+        for key in armed:
+            after = by_route.get(key, 0)
+            record("retries_observed", min(armed[key], after - since[key] if after >= since[key] else after))
+        self.pending_faults = []
+
+    # ---- direct API access for audits (the bootstrap credentials; reads only) ------------------
+    def c1_token(self):
+        return requests.post(self.c1["server_url"] + "/auth/v1/token", timeout=10, data={
+            "grant_type": "client_credentials", "client_id": self.c1["client_id"],
+            "client_secret": self.c1["client_secret"]}).json()["access_token"]
+
+    def c1_api(self, method, path, token=None, **kwargs):
+        token = token or self.c1_token()
+        response = requests.request(method, self.c1["server_url"] + path, timeout=10,
+                                    headers={"Authorization": "Bearer " + token}, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def orkes_api(self, method, path, **kwargs):
+        base = self.orkes["server_url"]
+        token = requests.post(base + "/token", timeout=10, json={
+            "keyId": self.orkes["key_id"], "keySecret": self.orkes["key_secret"]}).json()["token"]
+        response = requests.request(method, base + path, timeout=10, headers={"X-Authorization": token}, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def inventory(self):
+        """{platform: [(principal name, [credential IDs])]} of everything in the sandbox now."""
+        c1, page = [], ""
+        token = self.c1_token()
+        while True:
+            body = self.c1_api("GET", "/api/v1/service_principals", token=token,
+                               params={"page_size": 100, "page_token": page})
+            for principal in body.get("list") or []:
+                creds = self.c1_api("GET", "/api/v1/service_principals/%s/credentials" % principal["id"],
+                                    token=token, params={"page_size": 100}).get("list") or []
+                c1.append((principal["displayName"], [c["id"] for c in creds]))
+            page = body.get("nextPageToken")
+            if not page:
+                break
+        orkes = []
+        for app in self.orkes_api("GET", "/applications") or []:
+            keys = self.orkes_api("GET", "/applications/%s/accessKeys" % app["id"]) or []
+            orkes.append((app["name"], [k["id"] for k in keys]))
+        return {"conductorone": c1, "orkes": orkes}
+
+    def audit(self):
+        """Record and return (duplicate names, orphaned credential IDs) across the whole sandbox."""
+        self.settle_faults()
+        self.control("DELETE", "/faults")  # faults a test left unspent must not hit the audit's reads
+        duplicates, orphans = [], []
+        for principals in self.inventory().values():
+            names = [name for name, dummy in principals]
+            duplicates += sorted({name for name in names if names.count(name) > 1})
+            record("principals_checked", len(names))
+            record("duplicates", len(names) - len(set(names)))
+            for dummy, credential_ids in principals:
+                created = [c for c in credential_ids if c not in self.baseline_credentials]
+                record("credentials_checked", len(created))
+                orphans += [c for c in created if c not in RECEIVED_SECRETS]
+        record("duplicate_checks")
+        record("orphaned_credentials", len(orphans))
+        return duplicates, orphans
 
     def settings(self, **values):
         self.control("POST", "/settings", json=values)
@@ -91,13 +224,33 @@ def sandbox(tmp_path_factory):
             raise RuntimeError("the sandbox did not start; see %s" % (work / "sandbox.log"))
         time.sleep(0.1)
     instance = Sandbox(process, json.loads(boot_file.read_text()))
+    instance.baseline_credentials = {c for principals in instance.inventory().values()
+                                     for dummy, ids in principals for c in ids}
+    _REPORT_DIR[:] = [tmp_path_factory.getbasetemp()]
     yield instance
+    instance.settle_faults()
     os.kill(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+class Reliability(object):
+    """What tests add to the figures: ``record(name, amount)`` and ``received(ids)`` (credential IDs whose
+    secret the test itself saw come back, for runs whose results ``keep`` does not hold)."""
+
+    record = staticmethod(record)
+
+    @staticmethod
+    def received(ids):
+        RECEIVED_SECRETS.update(ids)
+
+
+@pytest.fixture(scope="session")
+def reliability():
+    return Reliability()
 
 
 @pytest.fixture
@@ -119,15 +272,25 @@ class PlaybookRun(object):
         return self.stdout + self.stderr + self.log
 
 
+@pytest.fixture(scope="session")
+def playbook_in(sandbox, tmp_path_factory):
+    """``playbook_in(directory)``: the runner of ``playbook`` working in a directory of the caller's
+    choice, for fixtures wider than one test (such as a batch of bad-input rows)."""
+    collections = _collections_path(tmp_path_factory.getbasetemp())
+    return lambda directory: _runner(sandbox, directory, collections)
+
+
 @pytest.fixture
-def playbook(sandbox, tmp_path, tmp_path_factory):
+def playbook(playbook_in, tmp_path):
     """Run tasks in a real ansible-playbook; return PlaybookRun with registered results.
 
     Tasks that ``register`` a name listed in ``keep`` have it written (by a no_log task)
     to a JSON file the test reads back.
     """
-    collections = _collections_path(tmp_path_factory.getbasetemp())
+    return playbook_in(tmp_path)
 
+
+def _runner(sandbox, tmp_path, collections):
     def run(tasks, keep=(), extra_env=None, check=False, diff=False, connection_vars=True,
             expect_rc=0, module_defaults=None, forks=None, hosts=None):
         results_file = tmp_path / "results.json"
@@ -178,7 +341,12 @@ def playbook(sandbox, tmp_path, tmp_path_factory):
         completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
         outcome = PlaybookRun(completed, results, log_path.read_text() if log_path.exists() else "")
-        leaked = [value[:12] + "..." for value in sandbox.issued() if value in outcome.output]
+        _note_received(results)
+        issued = sandbox.issued()
+        leaked = [value[:12] + "..." for value in issued if value in outcome.output]
+        record("leak_runs_checked")
+        record("leak_values_checked", len(issued))
+        record("leaks", len(leaked))
         assert not leaked, "secrets or tokens leaked into the output: %s" % leaked
         if expect_rc is not None:
             assert outcome.rc == expect_rc, "ansible-playbook exited %d:\n%s\n%s" % (

@@ -16,6 +16,16 @@ CRED_ONE = CRED_ROUTE + "/{id}"
 FAULTS = [("429", 2), ("502", 1), ("503", 2), ("504", 1), ("drop_after_commit", 1)]
 
 
+@pytest.fixture(autouse=True)
+def no_duplicate_and_no_orphan(fresh):
+    """After every test: no two principals share a name, and every live credential is one whose secret
+    a run received (the audit adds to the session's reliability figures)."""
+    yield
+    duplicates, orphans = fresh.audit()
+    assert not duplicates, "principals with the same name: %s" % duplicates
+    assert not orphans, "live credentials whose secret no run received: %s" % orphans
+
+
 def _principal(playbook, name="Faulty"):
     run = playbook([{SP: {"name": name}, "register": "sp"}], keep=["sp"])
     return run.results["sp"]["service_principal"]["id"]

@@ -53,8 +53,9 @@ class OrkesAdapter(object):
     def check_principal(self, desired):
         unknown = sorted(set(desired.get("roles") or ()) - set(ROLES))
         if unknown:
-            raise ConfigError("roles: %s %s not an Orkes role; use %s"
-                              % (", ".join(unknown), "is" if len(unknown) == 1 else "are", ", ".join(ROLES)))
+            raise ConfigError("roles: %s %s; use %s"
+                              % (", ".join(unknown), "is not an Orkes role" if len(unknown) == 1
+                                 else "are not Orkes roles", ", ".join(ROLES)))
 
     def list_principals(self):
         return [_principal(a) for a in self.client.call("GET", APPS, "list applications") or []]
