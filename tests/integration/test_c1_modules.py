@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import requests
-
 SP = "conductor.principals.service_principal"
 SP_INFO = "conductor.principals.service_principal_info"
 CRED = "conductor.principals.sp_credential"
@@ -19,13 +17,7 @@ def writes(sandbox):
 
 def api(sandbox, method, path, **kwargs):
     """Call the C1 API directly with the bootstrap credential (test set-up only)."""
-    token = requests.post(sandbox.c1["server_url"] + "/auth/v1/token", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": sandbox.c1["client_id"],
-        "client_secret": sandbox.c1["client_secret"]}).json()["access_token"]
-    response = requests.request(method, sandbox.c1["server_url"] + path, timeout=10,
-                                headers={"Authorization": "Bearer " + token}, **kwargs)
-    response.raise_for_status()
-    return response.json()
+    return sandbox.c1_api(method, path, **kwargs)
 
 
 def principals_named(sandbox, name):
