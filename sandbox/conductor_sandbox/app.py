@@ -72,13 +72,23 @@ def create_app(store):
         response.headers["X-Request-Id"] = getattr(g, "request_id", "req-none")
         return response
 
+    def orkes_path():
+        """Orkes lives under /api, C1 under /api/v1 and /auth: each answers errors in its own shape."""
+        return (request.path == "/api" or request.path.startswith("/api/")) and not request.path.startswith("/api/v1/")
+
     @app.errorhandler(404)
     def not_found(error):
-        return jsonify({"code": 5, "message": "no such route: %s %s" % (request.method, request.path)}), 404
+        message = "no such route: %s %s" % (request.method, request.path)
+        if orkes_path():
+            return jsonify({"status": 404, "message": message}), 404
+        return jsonify({"code": 5, "message": message}), 404
 
     @app.errorhandler(405)
     def not_allowed(error):
-        return jsonify({"code": 12, "message": "method not allowed"}), 405
+        message = "method %s not allowed on %s" % (request.method, request.path)
+        if orkes_path():
+            return jsonify({"status": 405, "message": message}), 405
+        return jsonify({"code": 12, "message": message}), 405
 
     c1.register(app, store)
     orkes.register(app, store)

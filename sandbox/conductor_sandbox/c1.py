@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from flask import current_app, jsonify, request
 
 from . import validation
-from .keys import Refused, access_token_hash, new_c1_secret, public_jwk_of_secret, thumbprint, unverified_header, \
-    verify_jws
+from .keys import ASSERTION_REGISTRY, Refused, access_token_hash, new_c1_secret, public_jwk_of_secret, thumbprint, \
+    unverified_header, verify_jws
 from .store import new_id, rfc3339
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -27,7 +27,11 @@ ROLES = [
      "readOnly": True},
     {"id": "2GaLs9rConnectorAdmin000004", "name": "connector_admin", "displayName": "Connector Admin",
      "readOnly": False},
+    # A tenant's own role: the only kind POST /api/v1/iam/roles/{role_id} may change (builtins are not editable).
+    {"id": "2GaLs9rSandboxCustom0000005", "name": "sandbox_custom", "displayName": "Sandbox Custom Role",
+     "readOnly": False, "systemBuiltin": False},
 ]
+ROLE_EDITABLE = ("displayName", "permissions", "serviceRoles")
 
 
 # ---- errors and helpers ------------------------------------------------------------------
@@ -111,9 +115,10 @@ def personal_view(cred):
 
 
 def role_view(role):
-    return {"id": role["id"], "name": role["name"], "displayName": role["displayName"], "permissions": [],
-            "serviceRoles": [], "systemBuiltin": True, "systemApiOnly": False, "createdAt": role["createdAt"],
-            "updatedAt": role["createdAt"], "deletedAt": None}
+    return {"id": role["id"], "name": role["name"], "displayName": role["displayName"],
+            "permissions": list(role.get("permissions") or []), "serviceRoles": list(role.get("serviceRoles") or []),
+            "systemBuiltin": role.get("systemBuiltin", True), "systemApiOnly": False, "createdAt": role["createdAt"],
+            "updatedAt": role.get("updatedAt") or role["createdAt"], "deletedAt": None}
 
 
 # ---- the service ----------------------------------------------------------------------------
@@ -259,7 +264,8 @@ class C1(object):
         if form.get("client_assertion") is not None:
             if form.get("client_assertion_type") != ASSERTION_TYPE:
                 raise Refused("invalid_request", "client_assertion_type must be %s" % ASSERTION_TYPE)
-            header, claims = verify_jws(form["client_assertion"], cred["publicJwk"])
+            header, claims = verify_jws(form["client_assertion"], cred["publicJwk"],
+                                        registry=ASSERTION_REGISTRY)
             self.check_assertion(header, claims, cred["clientId"])
         elif form.get("client_secret") is not None:
             if self.store.settings["refuse_plain_client_secret"]:
@@ -558,6 +564,31 @@ def register(app, store):
             role = service.data["roles"].get(role_id)
             if role is None:
                 raise ApiError(404, 5, "role %s not found" % role_id)
+            return jsonify({"role": role_view(role)})
+
+    @app.post("/api/v1/iam/roles/<role_id>")
+    def update_role(role_id):
+        with store.lock:
+            service.caller(True)
+            body = body_json("POST", "/api/v1/iam/roles/{role_id}")
+            role = service.data["roles"].get(role_id)
+            if role is None:
+                raise ApiError(404, 5, "role %s not found" % role_id)
+            if role.get("systemBuiltin", True):
+                raise ApiError(400, 9, "role %s is a system builtin role and cannot be edited" % role_id)
+            mask = [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
+            fixed = [m for m in mask if m not in ROLE_EDITABLE]
+            if fixed or not mask:
+                raise ApiError(400, 3, "updateMask must name fields among %s (got %r)"
+                               % (", ".join(ROLE_EDITABLE), body.get("updateMask")))
+            given = body.get("role") or {}
+            for field in mask:
+                value = given.get(field)
+                if field == "displayName" and not value:
+                    raise ApiError(400, 3, "role.displayName must not be empty")
+                role[field] = list(value or []) if field != "displayName" else value
+            role["updatedAt"] = rfc3339(store.now())
+            write_done()
             return jsonify({"role": role_view(role)})
 
     # ---- workload federation: providers and trusts ----

@@ -15,11 +15,17 @@ from cryptography.x509.oid import NameOID
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OctKey, OKPKey
+from joserfc.registry import HeaderParameter
 
 # c1-auth.md names the algorithm EdDSA; RFC 9864 deprecates that name and joserfc warns.
 warnings.filterwarnings("ignore", message=".*EdDSA is deprecated.*")
 
 SIGNING_ALGORITHMS = ["EdDSA", "Ed25519", "ES256"]
+# A client assertion may carry its nonce in the protected header (ConductorOne's Go SDK, cone and the
+# Terraform provider sign with go-jose's nonce source) instead of a claim (the Python SDK): c1-auth.md
+# accepts both. joserfc refuses header parameters it does not know, so the assertion check names it.
+ASSERTION_REGISTRY = jws.JWSRegistry(header_registry={"nonce": HeaderParameter("Nonce", "str")},
+                                     algorithms=SIGNING_ALGORITHMS)
 
 
 class Refused(Exception):
@@ -44,8 +50,10 @@ def new_c1_secret():
     """(secret, public JWK): secret-token:conductorone.com:v1:<base64url of the private JWK>."""
     key = OKPKey.generate_key("Ed25519")
     private = key.as_dict(private=True)
+    # Compact JSON, as the service marshals it: 129 bytes, so the base64url text needs no padding and the
+    # Python SDK's token source (urlsafe_b64decode without re-padding) can read it.
     secret = "secret-token:conductorone.com:v1:" + b64url(json.dumps(
-        {k: private[k] for k in ("kty", "crv", "d", "x")}).encode())
+        {k: private[k] for k in ("kty", "crv", "x", "d")}, separators=(",", ":")).encode())
     return secret, key.as_dict(private=False)
 
 
@@ -62,11 +70,11 @@ def public_jwk_of_secret(secret):
         return None
 
 
-def verify_jws(token, key_dict, algorithms=SIGNING_ALGORITHMS):
+def verify_jws(token, key_dict, algorithms=SIGNING_ALGORITHMS, registry=None):
     """Verify signature; return (header, claims) or raise Refused."""
     try:
         key = OKPKey.import_key(key_dict) if key_dict.get("kty") == "OKP" else ECKey.import_key(key_dict)
-        decoded = jwt.decode(token, key, algorithms=algorithms)
+        decoded = jwt.decode(token, key, algorithms=algorithms, registry=registry)
     except (JoseError, ValueError, TypeError) as exc:
         raise Refused("invalid_client", "signature check failed: %s" % type(exc).__name__, 401)
     return decoded.header, decoded.claims

@@ -10,10 +10,21 @@ from .store import new_id
 ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
 
 
+TAG_TYPE = "METADATA"
+# conductor-python re-authenticates only when a 401/403 body's "error" says one of these.
+EXPIRED_TOKEN, INVALID_TOKEN = "EXPIRED_TOKEN", "INVALID_TOKEN"
+
+
 class OrkesError(Exception):
-    def __init__(self, status, message):
+    def __init__(self, status, message, error=None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.error = status, message, error
+
+    def body(self):
+        body = {"status": self.status, "message": self.message}
+        if self.error:
+            body["error"] = self.error
+        return body
 
 
 class Orkes(object):
@@ -53,11 +64,13 @@ class Orkes(object):
     def caller(self):
         token = request.headers.get("X-Authorization")
         claims = current_app.config["signer"].verify(token) if token else None
-        if not claims or claims.get("exp", 0) <= self.store.now():
-            raise OrkesError(401, "Token is missing, invalid or expired; send it in X-Authorization")
+        if not claims:
+            raise OrkesError(401, "Token is missing or invalid; send it in X-Authorization", INVALID_TOKEN)
+        if claims.get("exp", 0) <= self.store.now():
+            raise OrkesError(401, "Token has expired", EXPIRED_TOKEN)
         key = self.data["keys"].get(claims.get("keyId"))
         if key is None or key["status"] != "ACTIVE":
-            raise OrkesError(401, "The access key of this token is paused or deleted")
+            raise OrkesError(401, "The access key of this token is paused or deleted", INVALID_TOKEN)
         return claims
 
     def token(self):
@@ -87,7 +100,7 @@ def register(app, store):
 
     @bp.errorhandler(OrkesError)
     def orkes_error(exc):
-        return jsonify({"status": exc.status, "message": exc.message}), exc.status
+        return jsonify(exc.body()), exc.status
 
     def app_name(body):
         """The only field an application body may carry."""
@@ -181,7 +194,8 @@ def register(app, store):
         with store.lock:
             service.caller()
             service.app_or_404(app_id)
-            return jsonify(service.data["tags"][app_id])
+            return jsonify([{"key": t["key"], "type": TAG_TYPE, "value": t.get("value")}
+                            for t in service.data["tags"][app_id]])
 
     @bp.put("/api/applications/<app_id>/tags")
     @bp.delete("/api/applications/<app_id>/tags")
@@ -191,13 +205,16 @@ def register(app, store):
             service.app_or_404(app_id)
             body = json_body(list)
             for tag in body:
-                if not isinstance(tag, dict) or set(tag) - {"key", "value"} or not tag.get("key"):
-                    raise OrkesError(400, "Tags are [{\"key\": ..., \"value\": ...}]")
+                # conductor-python's TagObject sends "type"; application tags are METADATA tags.
+                if not isinstance(tag, dict) or set(tag) - {"key", "type", "value"} or not tag.get("key") \
+                        or tag.get("type", TAG_TYPE) != TAG_TYPE:
+                    raise OrkesError(400, "Tags are [{\"key\": ..., \"value\": ...}] with an optional "
+                                          "\"type\": \"METADATA\"")
             tags = service.data["tags"][app_id]
             for tag in body:
                 if request.method == "PUT":
-                    tags[:] = [t for t in tags if t["key"] != tag["key"]] + [{"key": tag["key"],
-                                                                              "value": tag.get("value")}]
+                    tags[:] = [t for t in tags if t["key"] != tag["key"]] + [
+                        {"key": tag["key"], "type": TAG_TYPE, "value": tag.get("value")}]
                 else:
                     tags[:] = [t for t in tags if not (t["key"] == tag["key"] and t["value"] == tag.get("value"))]
             store.save()
