@@ -47,7 +47,7 @@ def _decode(text):
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError, TypeError):
-        raise SealError("not base64url")
+        raise SealError("a sealed value or key is not base64url")
 
 
 def _raw(public_key):
@@ -96,13 +96,15 @@ def seal(value, public_key_text, label):
     return PREFIX + _encode(ephemeral_raw + nonce + sealed)
 
 
-def unseal(text, private_key, label):
-    """The value ``seal`` encrypted; SealError if it is not sealed, not for this key, or altered."""
+def unseal(text, private_key, label, where=None):
+    """The value ``seal`` encrypted; SealError (naming ``where``, else ``label``) if it is not sealed,
+    not for this key, or altered."""
+    where = where or label
     if not is_sealed(text):
-        raise SealError("%s came back unsealed" % label)
+        raise SealError("%s came back unsealed" % where)
     data = _decode(text[len(PREFIX):])
     if len(data) <= _KEY_BYTES + _NONCE_BYTES:
-        raise SealError("%s is sealed but truncated" % label)
+        raise SealError("%s is sealed but truncated" % where)
     ephemeral_raw, nonce, sealed = data[:_KEY_BYTES], data[_KEY_BYTES:_KEY_BYTES + _NONCE_BYTES], \
         data[_KEY_BYTES + _NONCE_BYTES:]
     recipient_raw = _raw(private_key.public_key())
@@ -111,7 +113,7 @@ def unseal(text, private_key, label):
     try:
         plain = AESGCM(key).decrypt(nonce, sealed, label.encode("utf-8"))
     except Exception:  # cryptography's InvalidTag: another key, another label, or altered bytes
-        raise SealError("%s is sealed but cannot be opened with this task's key" % label)
+        raise SealError("%s is sealed but cannot be opened with this task's key" % where)
     return json.loads(plain.decode("utf-8"))
 
 
@@ -140,11 +142,7 @@ def seal_result(result, public_key_text):
 def open_result(result, private_key):
     """The controller side: ``result`` with every sealed value opened. SealError names the first value
     that came back unsealed or cannot be opened: a secret-bearing value must never arrive in clear."""
-    def _open(key, item, where):
-        try:
-            return unseal(item, private_key, key)
-        except SealError as exc:
-            raise SealError(str(exc).replace(key, where, 1))
-    opened = _walk({k: v for k, v in result.items() if k not in NOT_OURS}, _open)
+    opened = _walk({k: v for k, v in result.items() if k not in NOT_OURS},
+                   lambda key, item, where: unseal(item, private_key, key, where))
     opened.update((k, result[k]) for k in NOT_OURS if k in result)
     return opened
