@@ -10,7 +10,7 @@ INSTALLED := $(COLLECTIONS)/ansible_collections/conductor/principals
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/requirements*.txt)
 
-.PHONY: test install build units sandbox-test integration sanity lint changelog demo bench sandbox clean distclean molecule
+.PHONY: test install build units sandbox-test integration sshd sanity lint changelog demo bench sandbox clean distclean molecule
 
 test: units sandbox-test integration sanity lint changelog
 	@echo "make test: every step passed"
@@ -39,8 +39,16 @@ sandbox-test: $(STAMP)
 	@if [ -d sandbox/tests ]; then PYTHONPATH=sandbox $(BIN)/python -m pytest -q -p no:cacheprovider sandbox/tests; \
 	else echo "sandbox-test: no sandbox/tests yet"; fi
 
+# tests/integration/test_remote.py runs the modules on a host reached over ssh and starts its own
+# sshd: install OpenSSH's server where it is missing (CI: a fresh Debian machine, as root).
+sshd:
+	@if command -v sshd >/dev/null || [ -x /usr/sbin/sshd ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server; \
+	else echo "make: tests/integration/test_remote.py needs OpenSSH's sshd; install openssh-server" >&2; exit 1; fi
+
 # Real ansible-playbook runs (and the core in-process) against the local sandbox.
-integration: build
+integration: build sshd
 	@if [ ! -d tests/integration ]; then echo "integration: skipped, there is no tests/integration yet"; \
 	elif [ ! -d sandbox/conductor_sandbox ]; then echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; \
 	else CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \

@@ -5,20 +5,50 @@
 
 from __future__ import annotations
 
+import platform
+import sys
+
 from ansible.module_utils.basic import AnsibleModule
 
 from .deps import IMPORT_ERRORS
 from .runner import run
+from .sealing import SEAL_KEY_ARG, SealError, check_key, seal_result
+
+
+class ConductorModule(AnsibleModule):
+    """AnsibleModule that takes the action plugin's one-time sealing key (see sealing.py) out of
+    the arguments before they are validated: it is the action plugin's, not a user option."""
+
+    seal_key = None
+
+    def _load_params(self):
+        super()._load_params()
+        self.seal_key = self.params.pop(SEAL_KEY_ARG, None)
+
+
+def missing_libraries_message(missing, host, python):
+    """One sentence naming every missing library at once, and the interpreter that lacks them."""
+    many = len(missing) > 1
+    return ("The Python %s %s %s missing on %s's Python %s; install %s there (see the collection's "
+            "requirements.txt) or set ansible_python_interpreter to a Python that has %s"
+            % ("libraries" if many else "library", ", ".join(missing), "are" if many else "is", host, python,
+               "them" if many else "it", "them" if many else "it"))
 
 
 def run_module(kind, module_spec):
     """main() of every module: ``module_spec`` holds AnsibleModule keyword arguments."""
-    module = AnsibleModule(supports_check_mode=True, **module_spec)
+    module = ConductorModule(supports_check_mode=True, **module_spec)
     if IMPORT_ERRORS:
-        name, trace = next(iter(IMPORT_ERRORS.items()))
-        from ansible.module_utils.basic import missing_required_lib
-        module.fail_json(msg=missing_required_lib(name), exception=trace)
+        module.fail_json(msg=missing_libraries_message(list(IMPORT_ERRORS), platform.node(), sys.executable),
+                         exception=next(iter(IMPORT_ERRORS.values())))
+    if module.seal_key is not None:
+        try:
+            check_key(module.seal_key)  # before anything is written: a secret made now must be returnable
+        except SealError as exc:
+            module.fail_json(msg="The result cannot be sealed for the controller: %s" % exc)
     result = run(kind, module.params, check_mode=module.check_mode, diff=module._diff)
+    if module.seal_key is not None:
+        result = seal_result(result, module.seal_key)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

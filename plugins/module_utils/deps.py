@@ -10,7 +10,8 @@ import traceback
 from .errors import MissingDependencyError
 
 # Re-exported for the rest of the core, which imports them from here only.
-__all__ = ["requests", "jwt", "OKPAlgorithm", "Ed25519PrivateKey", "IMPORT_ERRORS", "require"]
+__all__ = ["requests", "jwt", "OKPAlgorithm", "Ed25519PrivateKey", "X25519PrivateKey", "X25519PublicKey",
+           "HKDF", "SHA256", "AESGCM", "Encoding", "PublicFormat", "IMPORT_ERRORS", "require"]
 
 IMPORT_ERRORS = {}
 
@@ -30,8 +31,14 @@ except ImportError:
 
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    # Sealed results (sealing.py): X25519 key agreement, HKDF-SHA256, AES-GCM.
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 except ImportError:
-    Ed25519PrivateKey = None
+    Ed25519PrivateKey = X25519PrivateKey = X25519PublicKey = AESGCM = SHA256 = HKDF = Encoding = PublicFormat = None
     IMPORT_ERRORS["cryptography"] = traceback.format_exc()
 
 

@@ -5,7 +5,9 @@
 
 On the controller (connection ``local``) the task is validated with the module's own
 argument spec and run in-process by the same core the module uses: no AnsiballZ
-payload, no interpreter start. On a remote host the module runs as usual. Either way a
+payload, no interpreter start. On a remote host the module runs as usual, but returns its
+secrets sealed to a key pair made for the task (module_utils/sealing.py): the connection
+prints the module's raw answer at -vvv, so only ciphertext may travel in it. Either way a
 result that carries a secret is censored in output while ``register`` still gets it.
 """
 
@@ -22,6 +24,8 @@ from ansible.utils.display import Display
 
 from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
 from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
+from ansible_collections.conductor.principals.plugins.module_utils.sealing import (
+    SEAL_KEY_ARG, SealError, new_key_pair, open_result)
 
 COLLECTION = "conductor.principals"
 display = Display()
@@ -53,17 +57,33 @@ class ConductorAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
+        if SEAL_KEY_ARG in self._task.args:
+            result.update(failed=True, msg="%s is set by the collection itself; remove it from the task" % SEAL_KEY_ARG)
+            return result
         if self._runs_here():
             result.update(self._run_in_process())
         else:
-            result.update(self._execute_module(module_name="%s.%s" % (COLLECTION, self.module),
-                                               module_args=self._task.args, task_vars=task_vars))
+            result.update(self._run_on_host(task_vars))
         if carries_secret(result):
             # A censored result hides its warnings too; ours never hold a secret, so show them here.
             for warning in result.pop("warnings", []):
                 display.warning(warning)
             result["_ansible_no_log"] = True
         return result
+
+    def _run_on_host(self, task_vars):
+        """The module on the task's host; its secrets come back sealed to a key only this process holds."""
+        private_key, public_key = new_key_pair()
+        module_args = dict(self._task.args)
+        module_args[SEAL_KEY_ARG] = public_key
+        answer = self._execute_module(module_name="%s.%s" % (COLLECTION, self.module),
+                                      module_args=module_args, task_vars=task_vars)
+        try:
+            return open_result(answer, private_key)
+        except SealError as exc:
+            # A secret that travelled in clear (or sealed to another key) is refused, never passed on.
+            return {"failed": True, "msg": "%s.%s returned a result the controller refuses: %s; it was discarded"
+                    % (COLLECTION, self.module, exc)}
 
     def _not_text(self, argument_spec):
         """The first str option given a list or dict: ansible would turn it into its repr and carry on."""

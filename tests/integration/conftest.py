@@ -292,7 +292,7 @@ def playbook(playbook_in, tmp_path):
 
 def _runner(sandbox, tmp_path, collections):
     def run(tasks, keep=(), extra_env=None, check=False, diff=False, connection_vars=True,
-            expect_rc=0, module_defaults=None, forks=None, hosts=None):
+            expect_rc=0, module_defaults=None, forks=None, hosts=None, inventory=None):
         results_file = tmp_path / "results.json"
         if results_file.exists():
             results_file.unlink()
@@ -309,13 +309,15 @@ def _runner(sandbox, tmp_path, collections):
         vars_file = tmp_path / "secret-vars.json"
         vars_file.write_text(json.dumps(secret_vars))
         play = {
-            "name": "test", "hosts": "all" if hosts else "localhost", "gather_facts": False,
+            "name": "test", "hosts": "all" if hosts or inventory else "localhost", "gather_facts": False,
             "module_defaults": {"group/conductor.principals.all": defaults} if defaults else {},
             "tasks": tasks + ([{
                 "name": "keep results", "ansible.builtin.copy": {
                     "dest": str(results_file), "mode": "0600",
                     "content": "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (k, k) for k in keep)},
-                "no_log": True, "check_mode": False, "diff": False}] if keep else []),
+                "no_log": True, "check_mode": False, "diff": False,
+                # the results file is the controller's, whatever connection the tasks used
+                **({"delegate_to": "localhost"} if inventory else {})}] if keep else []),
         }
         path = tmp_path / "play.yml"
         path.write_text(yaml.safe_dump([play], sort_keys=False))
@@ -329,9 +331,11 @@ def _runner(sandbox, tmp_path, collections):
         for name in [n for n in env if n.startswith(("CONDUCTORONE_", "CONDUCTOR_"))]:
             del env[name]
         env.update(extra_env or {})
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
-                   "-i", ",".join(hosts) + "," if hosts else "localhost,", "-c", "local",
-                   "-e", "@" + str(vars_file), str(path)]
+        # ``inventory``: a file whose hosts bring their own connection (tests/integration/test_remote.py)
+        where = ["-i", str(inventory)] if inventory else [
+            "-i", ",".join(hosts) + "," if hosts else "localhost,", "-c", "local"]
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv"] + where + [
+            "-e", "@" + str(vars_file), str(path)]
         if check:
             command.append("--check")
         if diff:

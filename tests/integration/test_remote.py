@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+"""The modules on a remote host: an inventory host reached over a real OpenSSH connection.
+
+The suite starts its own sshd on 127.0.0.1 (a free port, a throwaway host key and client key)
+and stops it by its PID. Every run goes through the conftest's ``playbook`` at -vvv with
+ANSIBLE_LOG_PATH, so each one is scanned for leaks: over ssh the connection prints the
+module's raw answer, which must carry its secrets sealed (module_utils/sealing.py) only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+import yaml
+
+SP = "conductor.principals.service_principal"
+SP_INFO = "conductor.principals.service_principal_info"
+CRED = "conductor.principals.sp_credential"
+CRED_INFO = "conductor.principals.sp_credential_info"
+TOKEN = "conductor.principals.access_token"
+SEALED = "conductor-principals-sealed:v1:"
+SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
+
+
+def _sshd_program():
+    found = shutil.which("sshd") or next((p for p in SSHD_CANDIDATES if os.access(p, os.X_OK)), None)
+    if not found:
+        pytest.fail("OpenSSH's sshd is not installed; `make integration` installs it (Debian: openssh-server)")
+    return found
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _keygen(path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "conductor-test", "-f", str(path)],
+                   check=True)
+
+
+class SshServer(object):
+    def __init__(self, work):
+        self.work = work
+        self.port = _free_port()
+        self.user = getpass.getuser()
+        self.client_key = work / "client_key"
+        self.known_hosts = work / "known_hosts"
+        host_key = work / "host_key"
+        _keygen(host_key)
+        _keygen(self.client_key)
+        (work / "authorized_keys").write_text((work / "client_key.pub").read_text())
+        os.chmod(work / "authorized_keys", 0o600)
+        self.known_hosts.write_text("[127.0.0.1]:%d %s\n" % (self.port, " ".join(
+            (work / "host_key.pub").read_text().split()[:2])))
+        self.config = work / "sshd_config"
+        self.config.write_text("\n".join([
+            "Port %d" % self.port, "ListenAddress 127.0.0.1", "HostKey %s" % host_key,
+            "AuthorizedKeysFile %s" % (work / "authorized_keys"), "PidFile %s" % (work / "sshd.pid"),
+            "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password", "UsePAM no", "StrictModes no", "PermitUserEnvironment no",
+            "Subsystem sftp internal-sftp", "LogLevel INFO", ""]))
+
+    def start(self):
+        program = _sshd_program()
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation directory
+        subprocess.run([program, "-t", "-f", str(self.config)], check=True)
+        self.log = open(self.work / "sshd.log", "w")
+        # sshd wants its absolute path to re-execute itself; -D: no daemon, so the PID is ours to stop.
+        self.process = subprocess.Popen([program, "-D", "-e", "-f", str(self.config)],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, "sshd exited; see %s" % (self.work / "sshd.log")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    if conn.recv(4).startswith(b"SSH-"):
+                        return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "sshd did not answer on port %d" % self.port
+            time.sleep(0.1)
+
+    def stop(self):
+        os.kill(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+    def inventory(self, path, pipelining, python=sys.executable):
+        """An inventory of one host, ``bastion``, reached over ssh as the current user."""
+        host = {
+            "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": self.port,
+            "ansible_user": self.user, "ansible_ssh_private_key_file": str(self.client_key),
+            "ansible_ssh_common_args": "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
+                                       % self.known_hosts,
+            "ansible_ssh_pipelining": pipelining, "ansible_python_interpreter": python,
+        }
+        path.write_text(yaml.safe_dump({"all": {"hosts": {"bastion": host}}}))
+        return path
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    server = SshServer(tmp_path_factory.mktemp("sshd"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=[False, True], ids=["sftp", "pipelining"])
+def bastion(request, sshd, tmp_path):
+    return sshd.inventory(tmp_path / "inventory.yml", pipelining=request.param)
+
+
+def writes(sandbox):
+    return sandbox.counters()["writes"]
+
+
+def orkes(sandbox):
+    return {"platform": "orkes", "server_url": sandbox.orkes["server_url"], "client_id": sandbox.orkes["key_id"],
+            "client_secret": sandbox.orkes["key_secret"]}
+
+
+def c1_secret_works(sandbox, client_id, secret):
+    return requests.post(sandbox.c1["server_url"] + "/auth/v1/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).status_code == 200
+
+
+def orkes_key_works(sandbox, key_id, secret):
+    return requests.post(sandbox.orkes["server_url"] + "/token", json={"keyId": key_id, "keySecret": secret},
+                         timeout=10).status_code == 200
+
+
+def assert_travelled_sealed(run):
+    """The raw module answers are in the -vvv output (so the leak scan saw them), their secrets sealed."""
+    assert "ESTABLISH SSH CONNECTION" in run.output
+    assert SEALED in run.stdout and SEALED in run.log
+    assert SEALED not in repr(run.results)  # register got the opened values
+
+
+def test_c1_credential_lifecycle_over_ssh(fresh, playbook, bastion):
+    cred = {"service_principal": "Bastion CI", "name": "deploy", "expires_days": 30,
+            "allowed_cidrs": ["127.0.0.0/8"]}
+    create = playbook([
+        {SP: {"name": "Bastion CI"}, "register": "sp"},
+        {CRED: cred, "register": "cred"},
+        {TOKEN: {"client_id": "{{ cred.client_id }}", "client_secret": "{{ cred.client_secret }}", "validate": True},
+         "register": "tok"},
+        # the registered headers work as they are, from the host
+        {"ansible.builtin.uri": {"url": "{{ tok.server_url }}/api/v1/auth/introspect", "headers": "{{ tok.headers }}"},
+         "no_log": True, "register": "who"},
+    ], keep=["sp", "cred", "tok", "who"], inventory=bastion)
+    assert_travelled_sealed(create)
+    made, tok = create.results["cred"], create.results["tok"]
+    assert made["changed"] and made["client_secret"].startswith("secret-token:conductorone.com:v1:")
+    assert c1_secret_works(fresh, made["client_id"], made["client_secret"])
+    assert tok["token_type"] == "Bearer" and tok["headers"] == {"Authorization": "Bearer " + tok["access_token"]}
+    assert tok["identity"] and create.results["who"]["status"] == 200
+    assert "censored" in create.stdout
+
+    before = writes(fresh)
+    again = playbook([{CRED: cred, "register": "cred"}], keep=["cred"], inventory=bastion).results["cred"]
+    assert again["changed"] is False and "client_secret" not in again and writes(fresh) == before
+    assert again["credential"]["id"] == made["credential"]["id"]
+
+    checked = playbook([{CRED: dict(cred, force_rotate=True), "register": "cred"}], keep=["cred"], check=True,
+                       inventory=bastion).results["cred"]
+    assert checked["changed"] is True and "client_secret" not in checked and writes(fresh) == before
+
+    rotated = playbook([{CRED: dict(cred, force_rotate=True), "register": "cred"}], keep=["cred"],
+                       inventory=bastion)
+    assert_travelled_sealed(rotated)
+    new = rotated.results["cred"]
+    assert new["changed"] and new["credential"]["id"] != made["credential"]["id"]
+    assert new["revoked_ids"] == [made["credential"]["id"]]
+    assert c1_secret_works(fresh, new["client_id"], new["client_secret"])
+    assert not c1_secret_works(fresh, made["client_id"], made["client_secret"])
+
+
+def test_orkes_access_key_lifecycle_over_ssh(fresh, playbook, bastion):
+    def run(tasks, **kwargs):
+        return playbook(tasks, connection_vars=False, module_defaults=orkes(fresh), inventory=bastion, **kwargs)
+
+    create = run([
+        {SP: {"name": "bastion-app", "roles": ["WORKER"]}, "register": "app"},
+        {CRED: {"service_principal": "bastion-app"}, "register": "key"},
+        {TOKEN: {"client_id": "{{ key.client_id }}", "client_secret": "{{ key.client_secret }}"}, "register": "tok"},
+    ], keep=["app", "key", "tok"])
+    assert_travelled_sealed(create)
+    key, tok = create.results["key"], create.results["tok"]
+    assert key["changed"] and orkes_key_works(fresh, key["client_id"], key["client_secret"])
+    assert tok["headers"] == {"X-Authorization": tok["access_token"]}
+
+    before = writes(fresh)
+    again = run([{CRED: {"service_principal": "bastion-app"}, "register": "key"}],
+                keep=["key"]).results["key"]
+    assert again["changed"] is False and "client_secret" not in again and writes(fresh) == before
+
+    checked = run([{CRED: {"service_principal": "bastion-app", "force_rotate": True},
+                    "register": "key"}], keep=["key"], check=True).results["key"]
+    assert checked["changed"] is True and writes(fresh) == before
+
+    rotated = run([{CRED: {"service_principal": "bastion-app", "force_rotate": True},
+                    "register": "key"}], keep=["key"]).results["key"]
+    assert rotated["changed"] and rotated["client_id"] != key["client_id"]
+    assert orkes_key_works(fresh, rotated["client_id"], rotated["client_secret"])
+    assert not orkes_key_works(fresh, key["client_id"], key["client_secret"])
+
+
+# Values that differ between any two runs (new IDs, times, secrets): compared by type only.
+VOLATILE = frozenset((
+    "id", "client_id", "client_secret", "access_token", "created_at", "updated_at", "expires_at",
+    "service_principal_id", "revoked_ids", "headers", "expires_in", "last_used_at", "identity"))
+
+
+def comparable(value, volatile=VOLATILE, key=None):
+    """``value`` without Ansible's ``invocation`` (only a module run has one), ``volatile`` keys by type only."""
+    if key in volatile:
+        return type(value).__name__
+    if isinstance(value, dict):
+        return {k: comparable(v, volatile, k) for k, v in value.items() if k != "invocation"}
+    if isinstance(value, list):
+        return [comparable(item, volatile) for item in value]
+    return value
+
+
+def test_results_over_ssh_equal_results_on_the_controller(fresh, playbook, bastion):
+    def tasks(name):
+        return [
+            {SP: {"name": name}, "register": "sp"},
+            {SP: {"name": name}, "register": "sp_again"},
+            {CRED: {"service_principal": name, "name": "deploy", "expires_days": 60}, "register": "cred"},
+            {CRED: {"service_principal": name, "name": "deploy", "expires_days": 60}, "register": "cred_again"},
+            {CRED_INFO: {"service_principal": name}, "register": "info"},
+            {SP_INFO: {"name": name}, "register": "sp_info"},
+            {TOKEN: {}, "register": "tok"},
+        ]
+    keep = ["sp", "sp_again", "cred", "cred_again", "info", "sp_info", "tok"]
+    # Made on the controller; then the same tasks again on the controller path and over ssh.
+    assert playbook(tasks("same"), keep=keep).results["cred"]["changed"] is True
+    here = playbook(tasks("same"), keep=keep).results
+    there = playbook(tasks("same"), keep=keep, inventory=bastion).results
+    for name in keep:
+        assert there[name]["changed"] is False, name
+        if name != "tok":  # a new token each time; everything else is exactly the same
+            assert comparable(there[name], volatile=()) == comparable(here[name], volatile=()), name
+        assert comparable(there[name]) == comparable(here[name]), name
+    # A create on each path, from the same empty tenant: the same results but for new IDs, times and secrets.
+    fresh.reset()
+    made_here = playbook(tasks("made"), keep=keep).results
+    fresh.reset()
+    made_there = playbook(tasks("made"), keep=keep, inventory=bastion).results
+    for name in keep:
+        assert comparable(made_there[name]) == comparable(made_here[name]), name
+    assert made_there["cred"]["changed"] and made_there["cred"]["client_secret"].startswith("secret-token:")
+    assert made_there["tok"]["headers"]["Authorization"] == "Bearer " + made_there["tok"]["access_token"]
+    assert c1_secret_works(fresh, made_there["cred"]["client_id"], made_there["cred"]["client_secret"])
+
+
+def test_host_without_requests_fails_with_one_clear_sentence(fresh, playbook, sshd, tmp_path):
+    bare = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    assert subprocess.run([python, "-c", "import requests"], capture_output=True, check=False).returncode != 0
+    inventory = sshd.inventory(tmp_path / "inventory.yml", pipelining=True, python=python)
+    run = playbook([{SP: {"name": "never made"}, "register": "sp"}], keep=["sp"], inventory=inventory, expect_rc=2)
+    message = ("The Python libraries requests, PyJWT, cryptography are missing on %s's Python %s; install them "
+               "there (see the collection's requirements.txt) or set ansible_python_interpreter to a Python that "
+               "has them" % (platform.node(), python))
+    assert '"msg": "%s"' % message in run.stdout
+    assert writes(fresh) == 0
+
+
+def test_the_sealing_key_is_not_a_user_option(fresh, playbook, sshd, tmp_path):
+    for inventory in (None, sshd.inventory(tmp_path / "inventory.yml", pipelining=True)):
+        run = playbook([{SP: {"name": "x", "_conductor_principals_seal_key": "AAAA"}}], inventory=inventory,
+                       expect_rc=2)
+        assert "_conductor_principals_seal_key is set by the collection itself; remove it from the task" in run.stdout
+    assert writes(fresh) == 0
