@@ -302,10 +302,9 @@ class CredentialRun(object):
         if self.params.get("state") == "absent":
             for credential in ([current] if current else []) + previous:
                 self.revoke(credential)
-            removed = False
-            if stored is not None:  # after the revoke: a secret stays held while its credential lives
-                removed = True if self.check_mode else self.store.delete(self.key)
-            result.update(changed=bool(self.revoked) or removed, credential=None)
+            if stored is not None and not self.check_mode:
+                self.store.delete(self.key)  # after the revoke: a secret stays held while its credential lives
+            result.update(changed=bool(self.revoked) or stored is not None, credential=None)
             result["diff"]["after"] = {}
             return result
 

@@ -83,7 +83,11 @@ class SecretStore(object):
         raise NotImplementedError
 
     def delete(self, key):
-        """Remove the entry (and, where the backend has it, its metadata and history)."""
+        """Remove the entry (and, where the backend has it, its metadata and history).
+
+        No entry is not an error. The caller has read the entry just before and does not rely on
+        the return value (vault_file returns whether there was one).
+        """
         raise NotImplementedError
 
     def list(self, platform=None):

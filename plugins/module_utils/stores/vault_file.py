@@ -105,7 +105,7 @@ class Store(SecretStore):
     def _entries(self, data):
         if not isinstance(data, dict):
             raise StoreError("The vault_file store %s holds no JSON object; give another path" % self.file)
-        if "format" in data:
+        if isinstance(data.get("format"), int) and not isinstance(data.get("format"), bool):
             if data["format"] != FORMAT or not isinstance(data.get("entries"), dict):
                 raise StoreError("The vault_file store %s has format %r, which this version of conductor.principals "
                                  "cannot read; upgrade the collection" % (self.file, data.get("format")))

@@ -241,3 +241,23 @@ def test_concurrent_check_and_set_on_one_entry_counts_every_increment(tmp_path):
     _run(_increment, [(str(path), ENTRIES_EACH) for dummy in range(WRITERS)])
     final = opened(path).read(EntryKey("conductorone", "shared", "counter"))
     assert final.content["credential_id"] == str(WRITERS * ENTRIES_EACH)
+
+
+def test_a_legacy_principal_named_format_is_still_legacy(tmp_path):
+    path = tmp_path / "store.vault"
+    legacy = {"format": {"ci": {"client_id": "c", "client_secret": SECRET, "server_url": "https://t",
+                                "platform": "conductorone", "credential_id": "x", "expires_at": None}}}
+    lib = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
+    path.write_bytes(lib.encrypt(json.dumps(legacy), secret=VaultSecret(PASSWORD.encode())))
+    os.chmod(path, 0o600)
+    assert opened(path).read(EntryKey("conductorone", "format", "ci")).content["credential_id"] == "x"
+
+
+def test_a_newer_format_is_refused_not_overwritten(tmp_path):
+    path = tmp_path / "store.vault"
+    lib = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
+    path.write_bytes(lib.encrypt(json.dumps({"format": 3, "entries": {}}), secret=VaultSecret(PASSWORD.encode())))
+    os.chmod(path, 0o600)
+    with pytest.raises(StoreError) as caught:
+        opened(path).write(KEY, content(KEY))
+    assert "upgrade the collection" in str(caught.value)
