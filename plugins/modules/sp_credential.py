@@ -22,10 +22,13 @@ description:
     unless O(replace_on_change=true), which creates a new credential and revokes the old one.
   - A create whose answer was lost (a dropped connection) is not retried blindly; the credential it may
     have made is found and revoked, because nobody received its secret, and then a new one is created.
+  - With O(store), the new secret is written to the store before the module returns, and before any
+    previous credential is revoked (see O(store)).
 author:
   - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
+  - conductor.principals.store
   - conductor.principals.attributes
 options:
   service_principal:
@@ -37,6 +40,8 @@ options:
   name:
     description:
       - Display name of the credential, for example V(prod-terraform). Required unless O(id) is given.
+      - Orkes Conductor access keys have no name; there O(name) is allowed only with O(store), and is only the
+        name of the store entry (the access key held by that entry is the one managed).
     type: str
   id:
     description: ID of an existing credential.
@@ -104,7 +109,7 @@ EXAMPLES = r'''
     scoped_roles: [Read-Only Admin]
   register: cred
 
-- name: Store the secret the moment it exists (only the creating run has it)
+- name: Without a store, keep the secret yourself the moment it exists (only the creating run has it)
   ansible.builtin.copy:
     content: "{{ cred.client_secret }}"
     dest: /etc/terraform/c1-secret
@@ -120,6 +125,27 @@ EXAMPLES = r'''
     revoke_previous: false
   register: rotated
 
+- name: Mint a credential whose secret goes straight into an encrypted store file, proven before cut-over
+  conductor.principals.sp_credential:
+    service_principal: Terraform CI
+    name: prod-terraform
+    rotate_before_days: 14
+    verify: true
+    store:
+      path: /home/ci/.config/conductor-principals/store.vault
+      password: "{{ store_password }}"
+  register: stored_cred
+
+- name: The same on Orkes Conductor; name is the store entry of the application's access key
+  conductor.principals.sp_credential:
+    platform: orkes
+    service_principal: terraform-ci
+    name: prod-terraform
+    store:
+      type: hashi_vault
+      url: https://vault.example.com:8200
+      mount_point: secret
+
 - name: Revoke it
   conductor.principals.sp_credential:
     service_principal: Terraform CI
@@ -128,6 +154,17 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+stored:
+  description:
+    - Where the secret of the credential lives (would live, in check mode) when O(store) is given. Never a secret.
+  returned: when O(store) is given and O(state=present)
+  type: dict
+  contains:
+    type: {description: The store type., type: str, sample: vault_file}
+    location:
+      description: The entry's location (V(vault_file) -- the file and the entry's path after C(#)).
+      type: str
+      sample: /home/ci/.config/conductor-principals/store.vault#conductor-principals/conductorone/Terraform CI/prod
 credential:
   description: The current credential after the task (predicted in check mode); null after O(state=absent).
   returned: always
@@ -176,14 +213,17 @@ rotated:
   returned: when a credential was created
   type: bool
 reason:
-  description: Why a new credential was created (missing, expired, force_rotate, ...).
+  description:
+    - Why a new credential was created (missing, expired, force_rotate, ...).
+    - With O(store), also when the live credential's secret is not in the store, or its entry holds another
+      credential.
   returned: when a credential was created
   type: str
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
-    argument_spec, credential_options, owner_options)
+    argument_spec, credential_options, owner_options, store_options)
 
 OWNER = owner_options()
 MODULE_SPEC = dict(
@@ -191,7 +231,7 @@ MODULE_SPEC = dict(
         expires_days=dict(type="int", choices=[30, 60, 90, 180]),
         require_dpop=dict(type="bool"),
         enabled=dict(type="bool"),
-        **dict(credential_options(), **OWNER["options"])
+        **dict(credential_options(), **dict(store_options(), **OWNER["options"]))
     ),
     required_one_of=OWNER["required_one_of"],
     mutually_exclusive=OWNER["mutually_exclusive"],

@@ -83,7 +83,11 @@ class SecretStore(object):
         raise NotImplementedError
 
     def delete(self, key):
-        """Remove the entry (and, where the backend has it, its metadata and history)."""
+        """Remove the entry (and, where the backend has it, its metadata and history).
+
+        No entry is not an error. The caller has read the entry just before and does not rely on
+        the return value (vault_file returns whether there was one).
+        """
         raise NotImplementedError
 
     def list(self, platform=None):
@@ -110,5 +114,6 @@ def check_names(store, key, stored):
     if names and (names.get("principal"), names.get("credential")) != (key.principal, key.credential):
         raise ConfigError(
             "The %s store entry %s belongs to principal %r credential %r, whose names map to the same "
-            "path as %r / %r; rename one of them" % (store.type, store.location(key), names.get("principal"),
-                                                    names.get("credential"), key.principal, key.credential))
+            "path as %r / %r; rename one of them"
+            % (store.type, store.location(key), names.get("principal"), names.get("credential"),
+               key.principal, key.credential))
