@@ -98,7 +98,7 @@ demo: build
 
 bench: build
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py
+	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py $(if $(ROWS),--rows $(ROWS))
 
 # Keeps .cache (ansible-test's virtual environments); `make distclean` removes it too.
 clean:
