@@ -18,6 +18,7 @@ from .credentials import CredentialRun, credential_info, desired_credential, val
 from .errors import ConductorError, ConfigError
 from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
+from .report import credential_report
 
 # Result keys that carry a secret: a result holding any of them is censored in output.
 SECRET_RESULT_KEYS = ("client_secret", "access_token", "dpop_key")
@@ -84,6 +85,11 @@ def run_personal_client(client, params, check_mode):
     return _credential_result(client, CredentialRun(adapter, None, params, check_mode).ensure())
 
 
+def run_credential_report(client, params, check_mode):
+    """Read-only: the same in check mode; ``dest`` is the report itself, so it is written then too."""
+    return credential_report(adapter_for(client), params, client.server_now, server_url=client.settings.server_url)
+
+
 def run_access_token(client, params, check_mode):
     token = client.auth.ensure_token(client.transport)
     auth = client.auth
@@ -110,6 +116,7 @@ RUNNERS = {
     "sp_credential_info": run_sp_credential_info,
     "personal_client": run_personal_client,
     "access_token": run_access_token,
+    "credential_report": run_credential_report,
 }
 
 
