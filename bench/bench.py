@@ -6,8 +6,10 @@ Compared in the same run on the same machine (figures as ratios, the machine is 
   role          the conductor.principals.provision role (secret store, one token and one listing per run)
   uri           hand-written ansible.builtin.uri tasks doing the same API calls
   ping floor    the same number of ansible.builtin.ping tasks as ours-by-name
-plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100).
+plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100), and
+credential_report over 1,000 principals with one credential each against the ping floor.
 Writes bench/results/results.json and bench/results/converge.png.
+`bench.py --only report` runs only the report row (and keeps the other figures in results.json).
 """
 
 import json
@@ -28,6 +30,7 @@ OUT = ROOT / "bench" / "results"
 PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local"]
 SIZES = (20, 100)
 TENANTS = (10, 1000, 10000)
+REPORT_PRINCIPALS = 1000
 
 
 class Sandbox(object):
@@ -162,10 +165,52 @@ def run(sandbox, work, name, plays):
         "peak_rss_mib": round(int(output[1]) / 1024.0, 1)}
 
 
+def report_row(sandbox, work):
+    """credential_report over REPORT_PRINCIPALS principals with one credential each, and a ping floor of
+    as many tasks (the token and the report)."""
+    sandbox.control("POST", "/reset")
+    sandbox.control("POST", "/seed", json={"principals": REPORT_PRINCIPALS, "prefix": "report-"})
+    c1 = sandbox.boot["conductorone"]
+    with requests.Session() as http:
+        token = http.post(c1["server_url"] + "/auth/v1/token", timeout=60, data={
+            "grant_type": "client_credentials", "client_id": c1["client_id"],
+            "client_secret": c1["client_secret"]}).json()["access_token"]
+        http.headers["Authorization"] = "Bearer " + token
+        page, ids = "", []
+        while True:
+            body = http.get(c1["server_url"] + "/api/v1/service_principals", timeout=60,
+                            params={"page_size": 100, "page_token": page}).json()
+            ids += [p["id"] for p in body["list"] if p["displayName"].startswith("report-")]
+            page = body.get("nextPageToken")
+            if not page:
+                break
+        for sp_id in ids:
+            http.post(c1["server_url"] + "/api/v1/service_principals/%s/credentials" % sp_id, timeout=60,
+                      json={"displayName": "ci", "expires": "2592000s"}).raise_for_status()
+    dest = work / "report.html"
+    row = {"principals": len(ids) + 1,  # and sandbox-admin
+           "report": run(sandbox, work, "report", play(sandbox, [{
+               "name": "report", "conductor.principals.credential_report": {"dest": str(dest)}}])),
+           "ping_floor": run(sandbox, work, "report-ping", play(sandbox, ping_tasks(2), token=False))}
+    row["report"]["html_kib"] = round(dest.stat().st_size / 1024.0, 1)
+    row["expected_requests"] = 1 + -(-row["principals"] // 100) + row["principals"]  # token + pages + one each
+    return row
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="conductor-bench-"))
     sandbox = Sandbox(work)
+    if sys.argv[1:] == ["--only", "report"]:
+        previous = OUT / "results.json"
+        results = json.loads(previous.read_text()) if previous.exists() else {}
+        try:
+            results["report"] = report_row(sandbox, work)
+        finally:
+            sandbox.stop()
+        previous.write_text(json.dumps(results, indent=2))
+        report_report(results["report"])
+        return
     results = {"converge": {}, "tenant": {}, "machine": {"cpus": os.cpu_count()}}
     try:
         baseline = run(sandbox, work, "empty", play(sandbox, [], token=False))
@@ -201,11 +246,26 @@ def main():
             (work / "store.vault").unlink(missing_ok=True)
             run(sandbox, work, "t-role-first-%d" % m, role_play(20))
             results["tenant"][str(m)]["converge_20_role"] = run(sandbox, work, "t-role-%d" % m, role_play(20))
+        results["report"] = report_row(sandbox, work)
     finally:
         sandbox.stop()
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     report(results)
+    report_report(results["report"])
     chart(results)
+
+
+def report_report(row):
+    report, floor = row["report"], row["ping_floor"]
+    print("\ncredential_report over %d principals, one credential each (HTML %.1f KiB):"
+          % (row["principals"], report["html_kib"]))
+    print("%-12s %9s %9s %7s %9s" % ("run", "seconds", "requests", "tokens", "RSS MiB"))
+    for name, f in (("report", report), ("ping floor", floor)):
+        print("%-12s %9.2f %9d %7d %9.1f" % (name, f["seconds"], f["requests"], f["token_requests"],
+                                             f["peak_rss_mib"]))
+    print("      requests expected (token + pages + one listing each): %d; report/ping seconds: %.2f; "
+          "seconds over the floor: %.2f" % (row["expected_requests"], report["seconds"] / floor["seconds"],
+                                            report["seconds"] - floor["seconds"]))
 
 
 def report(results):

@@ -219,7 +219,7 @@ h1{font-size:22px;margin:0 0 4px}p.meta{color:#55606c;margin:0 0 16px}
 .card.hot{border-color:#c62828;background:#fdecea}.card.warn{border-color:#ef8f00;background:#fff4e0}
 table{border-collapse:collapse;font-size:13px;width:100%}
 th,td{border-bottom:1px solid #e3e7ec;padding:5px 8px;text-align:left;vertical-align:top}
-th{background:#f3f5f7}td.num{text-align:right}td.mono{font-family:ui-monospace,monospace;font-size:12px}
+th{background:#f3f5f7}td.num{text-align:right}td time{white-space:nowrap}td.mono{font-family:ui-monospace,monospace;font-size:12px}
 .flag{display:inline-block;border-radius:10px;padding:0 7px;margin:1px;font-size:11px;color:#fff}
 .flag.expired{background:#c62828}.flag.expiring{background:#ef8f00}.flag.unused{background:#6d4c41}
 .flag.never_used{background:#8e24aa}.flag.unheld{background:#1565c0}.flag.overlapping{background:#00838f}
@@ -244,11 +244,13 @@ def _chart(rows, expiring_within_days):
 
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" class="expiry-chart" width="%d" height="%d" '
              'viewBox="0 0 %d %d"><title>Days to expiry per credential</title>'
-             % (label_width + plot_width + 60, height, label_width + plot_width + 60, height)]
-    for days, label, dash in ((0, "today", ""), (expiring_within_days, "%d days" % expiring_within_days, "4 3")):
+             % (label_width + plot_width + 110, height, label_width + plot_width + 110, height)]
+    for days, label, dash, anchor in ((0, "today", "", "end"),
+                                      (expiring_within_days, "%d days" % expiring_within_days, "4 3", "start")):
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#55606c" stroke-dasharray="%s"/>'
-                     '<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
-                     % (x(days), top - 6, x(days), height - 6, dash, x(days), top - 10, escape(label)))
+                     '<text x="%.1f" y="%d" text-anchor="%s">%s</text>'
+                     % (x(days), top - 6, x(days), height - 6, dash, x(days) + (3 if anchor == "start" else -3),
+                        top - 10, anchor, escape(label)))
     for index, row in enumerate(ordered):
         y = top + index * (bar + gap)
         days = row["expires_in_days"]
@@ -257,7 +259,7 @@ def _chart(rows, expiring_within_days):
         start, end = (x(0), x(high)) if days is None else sorted((x(0), x(days)))
         text = "%s / %s" % (_owner_label(row), _credential_label(row))
         shown = text if len(text) <= 46 else text[:45] + "\u2026"
-        value = "never expires" if days is None else "%d days" % days
+        value = "never expires" if days is None else "%d day%s" % (days, "" if abs(days) == 1 else "s")
         parts.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (label_width - 8, y + bar - 3, escape(shown)))
         parts.append('<rect class="mark %s" data-credential-id="%s" x="%.1f" y="%d" width="%.1f" height="%d" '
                      'fill="%s" rx="2"><title>%s: %s</title></rect>'
@@ -268,21 +270,32 @@ def _chart(rows, expiring_within_days):
     return "".join(parts)
 
 
+def _date(stamp, empty):
+    """The day at a glance, the exact time on hover."""
+    if not stamp:
+        return escape(empty)
+    return '<time datetime="%s" title="%s">%s</time>' % (escape(stamp, quote=True), escape(stamp, quote=True),
+                                                         escape(stamp[:10]))
+
+
 def render_html(report):
     summary, thresholds = report["summary"], report["thresholds"]
     cards = ['<div class="card"><b>%d</b><span>credentials</span></div>' % summary["total"]]
     for flag in FLAGS:
         hot = ("hot" if flag in HOT_FLAGS else "warn") if summary[flag] else ""
-        cards.append('<div class="card %s" title="%s"><b>%d</b><span>%s</span></div>'
-                     % (hot, escape(FLAG_MEANING[flag], quote=True), summary[flag], flag))
+        judged = thresholds["store_checked"] if flag == "unheld" else (
+            thresholds["use_recorded"] if flag in ("unused", "never_used") else True)
+        cards.append('<div class="card %s" title="%s"><b>%s</b><span>%s</span></div>'
+                     % (hot, escape(FLAG_MEANING[flag], quote=True), summary[flag] if judged else "-",
+                        flag if judged else flag + " (not judged)"))
     body_rows = []
     for row in report["credentials"]:
         flags = "".join('<span class="flag %s">%s</span>' % (f, f) for f in row["flags"]) or \
             '<span class="flag ok">ok</span>'
         cells = [escape(_owner_label(row)), escape(_credential_label(row)), escape(_value(row["id"])),
-                 escape(_value(row["client_id"])), escape(_value(row["created_at"])),
-                 escape(_value(row["expires_at"], "never")), escape(_value(row["expires_in_days"])),
-                 escape(_value(row["last_used_at"], "never")), escape(_value(row["days_unused"])), flags]
+                 escape(_value(row["client_id"])), _date(row["created_at"], "-"), _date(row["expires_at"], "never"),
+                 escape(_value(row["expires_in_days"])), _date(row["last_used_at"], "never"),
+                 escape(_value(row["days_unused"])), flags]
         classes = ("", "", "mono", "mono", "", "", "num", "", "num", "")
         body_rows.append('<tr data-credential-id="%s">%s</tr>' % (escape(_value(row["id"], ""), quote=True), "".join(
             '<td class="%s">%s</td>' % (c, cell) if c else "<td>%s</td>" % cell for c, cell in zip(classes, cells))))
