@@ -34,6 +34,8 @@ FLAG_MEANING = {
     "overlapping": "another live credential of the same name (Orkes: another key) on the same principal",
 }
 DAY = 86400.0
+# The principal part of the store key of a personal API key.
+PERSONAL_OWNER = "personal"
 
 
 def validate_report_params(adapter, params):
@@ -128,6 +130,33 @@ def judge(groups, now, expiring_within_days=14, unused_days=30, records_use=True
                 "flags": flags,
             })
     return rows
+
+
+def held_by(store, platform):
+    """``held(principal, credential)`` for ``judge``: the store holds an entry with the credential's ID.
+
+    A named credential is looked up at its own entry key (one read); a nameless Orkes key at the
+    entries listed under its principal (each read once). Only ``credential_id`` is looked at.
+    """
+    from .stores import EntryKey  # the store package, only when a store is asked for
+
+    ids, listed = {}, []
+
+    def credential_id(key):
+        if key not in ids:
+            stored = store.read(key)
+            ids[key] = ((stored.content or {}).get("credential_id") if stored else None)
+        return ids[key]
+
+    def held(principal, credential):
+        owner = principal["name"] if principal else PERSONAL_OWNER
+        if credential.get("name"):
+            return credential_id(EntryKey(platform, owner, credential["name"])) == credential["id"]
+        if not listed:
+            listed.append(list(store.list(platform)))
+        return any(credential_id(key) == credential["id"] for key in listed[0] if key.principal == owner)
+
+    return held
 
 
 def summarise(rows):

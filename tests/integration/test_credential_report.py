@@ -197,3 +197,15 @@ def test_the_ready_report_playbook_as_an_awx_job_runs_it(fresh, tmp_path, tmp_pa
     assert len(page.rows) == 2 and len(page.marks) == 2  # sandbox-admin and Nightly/idle
     red = run_playbook(["expired", "never_used"])
     assert red.returncode == 2 and "1 credential(s) flagged never_used" in red.stdout
+
+
+def test_report_on_orkes_flags_two_keys_of_one_application_as_overlapping(fresh, playbook):
+    app = fresh.orkes_api("POST", "/applications", json={"name": "Report worker"})
+    keys = [fresh.orkes_api("POST", "/applications/%s/accessKeys" % app["id"])["id"] for dummy in range(2)]
+    run = playbook([{REPORT: {"platform": "orkes"}, "register": "r"}], keep=["r"], connection_vars=False,
+                   module_defaults={"server_url": fresh.orkes["server_url"], "client_id": fresh.orkes["key_id"],
+                                    "client_secret": fresh.orkes["key_secret"]})
+    rows = {row["id"]: row for row in run.results["r"]["credentials"]}
+    assert [rows[key]["flags"] for key in keys] == [["overlapping"], ["overlapping"]]
+    assert {row["days_unused"] for row in rows.values()} == {None}  # Orkes keys record no use
+    assert run.results["r"]["thresholds"]["use_recorded"] is False

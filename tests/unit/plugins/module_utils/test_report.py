@@ -267,3 +267,49 @@ def test_judge_counts_expired_at_the_exact_moment():
     adapter.credential(sp, "edge", age_days=30, lifetime=30, used_days_ago=0)
     rows = judge([(sp, adapter.credentials[sp["id"]])], NOW)
     assert rows[0]["flags"] == ["expired"] and rows[0]["expires_in_days"] == 0
+
+
+class MemoryStore(object):
+    """Entries by EntryKey; counts reads."""
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.reads = []
+
+    def read(self, key):
+        from ansible_collections.conductor.principals.plugins.module_utils.stores import StoredEntry
+        self.reads.append(key)
+        return StoredEntry(self.entries[key], 1) if key in self.entries else None
+
+    def list(self, platform=None):
+        return [k for k in self.entries if platform is None or k.platform == platform]
+
+
+def test_held_by_a_store_reads_each_named_entry_once(tenant):
+    from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
+    adapter, ids = tenant
+    store = MemoryStore({
+        EntryKey("conductorone", "Terraform CI", "fine"): {"credential_id": ids["fine"], "client_secret": "s1"},
+        EntryKey("conductorone", "Ops <bot> | nightly", "dup"): {"credential_id": ids["dup_new"]},
+        EntryKey("conductorone", "Ops <bot> | nightly", "stale"): {"credential_id": "an-older-one"},
+    })
+    result = credential_report(adapter, params(), lambda: NOW, held=held_by(store, "conductorone"))
+    unheld = sorted(i for i, flags in flags_by_id(result).items() if "unheld" in flags)
+    assert unheld == sorted([ids["unused"], ids["never"], ids["old_never"], ids["dup_old"], ids["expiring"],
+                             ids["forever"]])  # not the expired one: it needs no secret
+    assert len(store.reads) == len(set(store.reads)) == 7  # one per live name: both "dup" share one entry
+    assert "s1" not in json.dumps(result)
+
+
+def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
+    from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
+    adapter = MemoryAdapter()
+    adapter.platform, adapter.records_credential_use = "orkes", False
+    app = adapter.principal("worker")
+    kept, loose = adapter.credential(app, None, lifetime=0), adapter.credential(app, None, lifetime=0)
+    store = MemoryStore({EntryKey("orkes", "worker", "key"): {"credential_id": kept["id"]},
+                         EntryKey("orkes", "other", "key"): {"credential_id": loose["id"]}})
+    flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "orkes")))
+    assert flags == {kept["id"]: ["overlapping"], loose["id"]: ["unheld", "overlapping"]}
