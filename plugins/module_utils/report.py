@@ -265,8 +265,8 @@ def _chart(rows, expiring_within_days):
     known = [r["expires_in_days"] for r in rows if r["expires_in_days"] is not None]
     low = min([0] + known)
     high = max([expiring_within_days, 1] + known)
-    label_width, plot_width, bar, gap, top = 300, 520, 14, 4, 26
-    height = top + len(ordered) * (bar + gap) + 10
+    label_width, plot_width, bar_height, gap, top = 300, 520, 14, 4, 26
+    height = top + len(ordered) * (bar_height + gap) + 10
 
     def x(days):
         return label_width + (days - low) * plot_width / float(high - low)
@@ -281,7 +281,7 @@ def _chart(rows, expiring_within_days):
                      % (x(days), top - 6, x(days), height - 6, dash, x(days) + (3 if anchor == "start" else -3),
                         top - 10, anchor, escape(label)))
     for index, row in enumerate(ordered):
-        y = top + index * (bar + gap)
+        y = top + index * (bar_height + gap)
         days = row["expires_in_days"]
         kind = ("never" if days is None else "expired" if "expired" in row["flags"]
                 else "expiring" if "expiring" in row["flags"] else "ok")
@@ -289,12 +289,12 @@ def _chart(rows, expiring_within_days):
         text = "%s / %s" % (_owner_label(row), _credential_label(row))
         shown = text if len(text) <= 46 else text[:45] + "\u2026"
         value = "never expires" if days is None else "%d day%s" % (days, "" if abs(days) == 1 else "s")
-        parts.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (label_width - 8, y + bar - 3, escape(shown)))
+        parts.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (label_width - 8, y + bar_height - 3, escape(shown)))
         parts.append('<rect class="mark %s" data-credential-id="%s" x="%.1f" y="%d" width="%.1f" height="%d" '
                      'fill="%s" rx="2"><title>%s: %s</title></rect>'
-                     % (kind, escape(_value(row["id"], ""), quote=True), start, y, max(end - start, 2.0), bar,
+                     % (kind, escape(_value(row["id"], ""), quote=True), start, y, max(end - start, 2.0), bar_height,
                         COLOURS[kind], escape(text), value))
-        parts.append('<text x="%.1f" y="%d">%s</text>' % (max(end, x(0)) + 4, y + bar - 3, escape(value)))
+        parts.append('<text x="%.1f" y="%d">%s</text>' % (max(end, x(0)) + 4, y + bar_height - 3, escape(value)))
     parts.append("</svg>")
     return "".join(parts)
 
