@@ -89,6 +89,8 @@ def validate_params(adapter, params, never_expiring=False):
         raise ConfigError("rotate_before_days must be 0 (never) or more, not %s" % params["rotate_before_days"])
     if "name" in adapter.credential_features and not params.get("name") and not params.get("id"):
         raise ConfigError("Give name (or id) to say which credential to manage")
+    from .retire import validate_retire_params  # here, not at the top: retire.py reads our parse_time
+    validate_retire_params(adapter, params)
 
 
 def desired_credential(adapter, params):
@@ -137,13 +139,16 @@ def _public(credential):
 class CredentialRun(object):
     """One task's work on the credentials of one owner."""
 
-    def __init__(self, adapter, owner, params, check_mode=False, now=None):
+    def __init__(self, adapter, owner, params, check_mode=False, now=None, clock=None):
+        """``clock()``, when given, is read after the listing: the server's time (ApiClient.server_now)."""
         self.adapter = adapter
         self.owner = owner
         self.params = params
         self.check_mode = check_mode
         self.now = now or datetime.now(timezone.utc)
+        self.clock = clock
         self.revoked = []
+        self.previous = []
 
     def revoke(self, credential):
         if not self.check_mode:
@@ -182,6 +187,8 @@ class CredentialRun(object):
         validate_params(self.adapter, self.params, never_expiring=self.owner is None)
         desired = desired_credential(self.adapter, self.params)
         credentials = self.adapter.list_credentials(self.owner)
+        if self.clock is not None:
+            self.now = self.clock()
         current, previous = _select(credentials, self.params, self.adapter)
         result = {"changed": False, "revoked_ids": self.revoked, "diff": {"before": _public(current)}}
 
@@ -204,26 +211,35 @@ class CredentialRun(object):
             result["rotated"] = current is not None
             result["reason"] = replace
             older = ([current] if current else []) + previous
-            if self.params.get("revoke_previous", True):
-                for credential in older:
-                    self.revoke(credential)
-            else:
-                result["kept_ids"] = [c["id"] for c in older]
+            self._retire(older, None if after is None else after.get("created_at"), result)
             result.update(changed=True, credential=after)
         else:
             after = current
-            if self.params.get("revoke_previous", True):
-                for credential in previous:  # the end of an overlap: the old ones go now
-                    self.revoke(credential)
-            else:
-                result["kept_ids"] = [c["id"] for c in previous]
+            self._retire(previous, current.get("created_at"), result)  # the end of an overlap, when it is due
             status = desired.get("status")
             if status and status != current.get("status"):
                 after = (dict(current, status=status) if self.check_mode
                          else self.adapter.set_credential_status(self.owner, current, status))
             result.update(changed=bool(self.revoked) or after is not current, credential=after)
         result["diff"]["after"] = _public(result["credential"])
+        if self.previous:  # which of the older credentials of that name would stay, and which go
+            result["diff"]["before"]["previous_ids"] = self.previous
+            result["diff"]["after"]["previous_ids"] = result["kept_ids"]
         return result
+
+    def _retire(self, older, newer_created_at, result):
+        """Revoke the older credentials that are due; report the kept ones with a reason."""
+        from .retire import retire  # here, not at the top: retire.py reads our parse_time
+        self.previous = [c["id"] for c in older]
+        if not self.params.get("revoke_previous", True):
+            kept = dict((c["id"], "revoke_previous is false: kept for an overlap") for c in older)
+        else:
+            due, kept = retire(older, newer_created_at, self.now, self.params.get("revoke_previous_after_unused_hours"),
+                               self.params.get("max_overlap_days"))
+            for credential in due:
+                self.revoke(credential)
+        result["kept_ids"] = list(kept)
+        result["kept_reasons"] = kept
 
     def _replacement_reason(self, current, desired):
         """Why a new credential is needed, or None. Drift without replace_on_change is an error."""

@@ -69,7 +69,8 @@ def run_sp_credential(client, params, check_mode):
         predicted = run.predicted(desired_credential(adapter, params))
         return _credential_result(client, {"changed": True, "revoked_ids": [], "credential": predicted,
                                            "diff": {"before": {}, "after": predicted}})
-    return _credential_result(client, CredentialRun(adapter, owner, params, check_mode).ensure())
+    return _credential_result(client, CredentialRun(adapter, owner, params, check_mode,
+                                                    clock=client.server_now).ensure())
 
 
 def run_sp_credential_info(client, params, check_mode):

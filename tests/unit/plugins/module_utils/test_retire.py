@@ -76,3 +76,51 @@ def test_orkes_keys_record_no_use_so_the_option_is_refused_there():
     with pytest.raises(ConfigError, match="which Orkes access keys do not record; remove it"):
         validate_retire_params(Adapter(False), dict(revoke_previous_after_unused_hours=24))
     validate_retire_params(Adapter(False), dict(max_overlap_days=7))  # without the hours: nothing to refuse
+
+
+# ---- through CredentialRun (the in-memory adapter of test_credentials) ----------------------
+
+def run_with(adapter, check_mode=False, **overrides):
+    from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
+    from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import params
+    overrides.setdefault("revoke_previous_after_unused_hours", 24)
+    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW).ensure()
+
+
+def memory():
+    from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import MemoryAdapter
+    adapter = MemoryAdapter()
+    adapter.records_credential_use = True
+    return adapter
+
+
+def test_a_rotation_keeps_the_used_one_and_a_later_run_revokes_it_once_unused():
+    adapter = memory()
+    old_one = adapter.add("ci", age_days=80, last_used_at=stamp(NOW - timedelta(hours=3)))
+    rotated = run_with(adapter, force_rotate=True)
+    assert rotated["changed"] and rotated["revoked_ids"] == [] and rotated["kept_ids"] == [old_one["id"]]
+    assert "last used 3.0 hours ago" in rotated["kept_reasons"][old_one["id"]]
+    adapter.credentials[0]["last_used_at"] = stamp(NOW - timedelta(hours=30))
+    predicted = run_with(adapter, check_mode=True, diff=True)
+    assert predicted["changed"] and predicted["revoked_ids"] == [old_one["id"]]
+    assert predicted["diff"]["before"]["previous_ids"] == [old_one["id"]]
+    assert predicted["diff"]["after"]["previous_ids"] == []
+    assert ("revoke", old_one["id"]) not in adapter.writes  # check mode wrote nothing
+    retired = run_with(adapter)
+    assert retired["revoked_ids"] == [old_one["id"]] and retired["kept_reasons"] == {}
+
+
+def test_a_run_within_the_window_changes_nothing_and_says_why():
+    adapter = memory()
+    older = adapter.add("ci", age_days=2, last_used_at=stamp(NOW - timedelta(hours=1)))
+    adapter.add("ci", age_days=1)
+    result = run_with(adapter)
+    assert result["changed"] is False and result["kept_ids"] == [older["id"]] and adapter.writes == []
+    assert result["diff"]["after"]["previous_ids"] == [older["id"]]
+
+
+def test_revoke_previous_false_keeps_them_and_says_so():
+    adapter = memory()
+    older = adapter.add("ci", age_days=2)
+    rotated = run_with(adapter, force_rotate=True, revoke_previous=False, revoke_previous_after_unused_hours=None)
+    assert rotated["kept_reasons"] == {older["id"]: "revoke_previous is false: kept for an overlap"}
