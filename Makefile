@@ -101,7 +101,8 @@ bench-report: build
 # tenant, playbooks/report.yml, headless Chromium from Debian (apt-get install -y chromium).
 report-screenshot: build
 	@command -v chromium >/dev/null || { echo "report-screenshot needs Chromium: apt-get install -y chromium"; exit 1; }
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python tools/report_screenshot.py \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
+		$(BIN)/python tools/report_screenshot.py \
 		docs/credential-report.png
 
 # Keeps .cache (ansible-test's virtual environments); `make distclean` removes it too.

@@ -1,7 +1,8 @@
 """make report-screenshot: the HTML credential report of a seeded sandbox tenant, as a PNG for the README.
 
 Starts the sandbox, seeds principals and credentials over 40 days of its clock (some used, some
-expired, expiring, overlapping, never used), runs playbooks/report.yml the way AWX would
+expired, expiring, overlapping, never used), holds most secrets in a vault_file store (not all),
+runs playbooks/report.yml the way AWX would
 (credentials in the environment), and screenshots the page with headless Chromium.
 Usage: report_screenshot.py OUTPUT.png (needs `chromium` on PATH; Debian: apt-get install -y chromium).
 """
@@ -80,6 +81,28 @@ def seed(tenant):
     return ci
 
 
+def fill_store(tenant, path, password):
+    """Hold the secrets the way the roles do, except two: the old "ci" (replaced) and "ledger" (lost)."""
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
+    from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
+    store = store_for({"type": "vault_file", "path": str(path), "password": password})
+    token = tenant.token(tenant.admin["client_id"], tenant.admin["client_secret"])
+    headers = {"Authorization": "Bearer " + token}
+    principals = requests.get(tenant.url + "/api/v1/service_principals", params={"page_size": 100}, headers=headers,
+                              timeout=30).json()["list"]
+    for principal in principals:
+        credentials = requests.get(tenant.url + "/api/v1/service_principals/%s/credentials" % principal["id"],
+                                   params={"page_size": 100}, headers=headers, timeout=30).json()["list"]
+        for credential in sorted(credentials, key=lambda c: c["createdAt"]):  # the newest of a name wins
+            if credential["displayName"] == "ledger" or credential["id"] not in tenant.secrets:
+                continue
+            key = EntryKey("conductorone", principal["displayName"], credential["displayName"])
+            client_id, secret = tenant.secrets[credential["id"]]
+            stored = store.read(key)
+            store.write(key, entry_content(key, credential, client_id, secret, tenant.url),
+                        stored.version if stored else None)
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: report_screenshot.py OUTPUT.png")
@@ -101,13 +124,16 @@ def main():
         boot = json.loads(boot_file.read_text())
         tenant = Tenant(boot)
         seed(tenant)
+        store_password = "screenshot store password"
+        fill_store(tenant, work / "store.vault", store_password)
         page = work / "credential-report.html"
         # A token rather than the client secret: the sandbox clock is 40 days ahead, and it would refuse a
         # client assertion signed with this machine's time.
         env = dict(os.environ, CONDUCTORONE_SERVER_URL=boot["server_url"],
                    CONDUCTORONE_ACCESS_TOKEN=tenant.token(boot["conductorone"]["client_id"],
                                                           boot["conductorone"]["client_secret"]),
-                   CONDUCTOR_PRINCIPALS_REPORT_DEST=str(page), ANSIBLE_NOCOLOR="1",
+                   CONDUCTOR_PRINCIPALS_REPORT_DEST=str(page), CONDUCTOR_PRINCIPALS_STORE_PATH=str(work / "store.vault"),
+                   CONDUCTOR_PRINCIPALS_STORE_PASSWORD=store_password, ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
         subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                         str(ROOT / "playbooks" / "report.yml")], env=env, check=True, stdout=subprocess.DEVNULL)

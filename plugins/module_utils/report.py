@@ -34,8 +34,8 @@ FLAG_MEANING = {
     "overlapping": "another live credential of the same name (Orkes: another key) on the same principal",
 }
 DAY = 86400.0
-# The principal part of the store key of a personal API key.
-PERSONAL_OWNER = "personal"
+# The principal part of the store key of a personal API key (runner.PERSONAL_PRINCIPAL of sp_credential).
+PERSONAL_OWNER = "@personal"
 
 
 def validate_report_params(adapter, params):
@@ -366,9 +366,15 @@ def write_report(dest, text):
         raise ConductorError("Could not write the report to %s: %s" % (dest, exc.strerror or exc))
 
 
-def credential_report(adapter, params, clock, held=None, server_url=None):
-    """Everything the module does: validate, gather, judge, and write ``dest`` when asked."""
+def credential_report(adapter, params, clock, held=None, server_url=None, environ=None):
+    """Everything the module does: validate, gather, judge, and write ``dest`` when asked.
+
+    With ``store`` in ``params`` (and no ``held`` given), each live credential is judged held or not by it.
+    """
     validate_report_params(adapter, params)
+    if held is None and params.get("store"):
+        from .stores import store_for  # the store package, only when a store is asked for
+        held = held_by(store_for(params["store"], environ if environ is not None else os.environ), adapter.platform)
     result = build_report(adapter, params, clock, held=held)
     result["server_url"] = server_url
     if params.get("dest"):

@@ -86,9 +86,10 @@ def run_personal_client(client, params, check_mode):
     return _credential_result(client, CredentialRun(adapter, None, params, check_mode).ensure())
 
 
-def run_credential_report(client, params, check_mode):
+def run_credential_report(client, params, check_mode, environ=None):
     """Read-only: the same in check mode; ``dest`` is the report itself, so it is written then too."""
-    return credential_report(adapter_for(client), params, client.server_now, server_url=client.settings.server_url)
+    return credential_report(adapter_for(client), params, client.server_now, server_url=client.settings.server_url,
+                             environ=environ)
 
 
 def run_access_token(client, params, check_mode):

@@ -14,7 +14,8 @@ description:
     one row each, and flags what needs attention, with a count per flag.
   - "Flags: V(expired) (past its expiry); V(expiring) (expires within O(expiring_within_days)); V(unused)
     (not used for O(unused_days) or more; a credential never used counts from its creation); V(never_used)
-    (no token was ever obtained with it); V(overlapping) (another live credential of the same name, on Orkes
+    (no token was ever obtained with it); V(unheld) (live, but O(store) holds no entry with its ID);
+    V(overlapping) (another live credential of the same name, on Orkes
     another key, on the same principal: a rotation whose previous credential is still live)."
   - Orkes access keys record no use, so on Orkes V(unused) and V(never_used) are never set and C(days_unused)
     is null.
@@ -27,6 +28,7 @@ author:
   - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
+  - conductor.principals.store
   - conductor.principals.attributes
   - conductor.principals.attributes.info_module
 options:
@@ -45,6 +47,13 @@ options:
         C(personal=true) and no service principal.
     type: bool
     default: false
+  store:
+    description:
+      - The store where the secrets of the credentials should be. With it, a live credential is flagged
+        V(unheld) when its entry (at C(<prefix>/<platform>/<principal name>/<credential name>)) is missing or
+        holds another credential ID; an Orkes access key, which has no name, when no entry under its
+        application holds its ID. Each entry is read once; only its credential ID is looked at.
+      - Without it, V(unheld) is not judged.
   dest:
     description:
       - Also write the report to this file (mode 0600, replaced atomically). Its folder must exist.
@@ -168,7 +177,8 @@ format:
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
+    argument_spec, store_argument_spec)
 
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
@@ -177,6 +187,7 @@ MODULE_SPEC = dict(
         include_personal=dict(type="bool", default=False),
         dest=dict(type="path"),
         format=dict(type="str", choices=["json", "markdown", "html"]),
+        store=store_argument_spec(),
     ),
 )
 

@@ -146,6 +146,31 @@ def test_report_flags_each_seeded_credential_exactly_in_json_markdown_and_html(t
     assert not [s for s in secrets if s in json.dumps(run.results)]
 
 
+def test_report_with_a_store_flags_each_live_credential_whose_secret_it_does_not_hold(tenant, playbook, tmp_path):
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
+    from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
+    ids = seed(tenant)
+    options = {"type": "vault_file", "path": str(tmp_path / "store.vault")}
+    store = store_for(dict(options, password="report store password"))
+    for label, principal, name in (("fine", "Build <nightly> | eu", "fine"), ("overlap_new", "Payments", "ci"),
+                                   ("overlap_old", "Payments", "other-name")):
+        key = EntryKey("conductorone", principal, name)
+        client_id, secret = tenant.secrets[ids[label]]
+        store.write(key, entry_content(key, {"id": ids[label]}, client_id, secret, tenant.sandbox.url))
+    run = playbook([{REPORT: {"store": options}, "register": "r"}], keep=["r"], connection_vars=False,
+                   module_defaults=tenant.connection(),
+                   extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": "report store password"})
+    rows = {row["id"]: row["flags"] for row in run.results["r"]["credentials"]}
+    held = {"fine", "overlap_new", "expired"}  # the old "ci" is held only under another name; expired needs none
+    for label, credential_id in ids.items():
+        expected = EXPECTED[label][:1] + ([] if label in held else ["unheld"]) + EXPECTED[label][1:]
+        if label.startswith("overlap"):
+            expected = ([] if label in held else ["unheld"]) + ["overlapping"]
+        assert rows[credential_id] == expected, label
+    assert run.results["r"]["summary"]["unheld"] == 5  # 4 seeded and sandbox-admin, held nowhere
+    assert run.results["r"]["thresholds"]["store_checked"] is True
+
+
 def test_report_includes_personal_keys_on_request(tenant, playbook):
     tenant.sandbox.c1_api("POST", "/api/v1/iam/personal_clients", json={"displayName": "laptop"})
     run = playbook([{REPORT: {"include_personal": True}, "register": "with"}, {REPORT: {}, "register": "without"}],
