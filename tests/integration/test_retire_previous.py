@@ -29,8 +29,8 @@ def advance_hours(tenant, hours):
 
 
 def live_ids(sandbox, sp_id):
-    return sorted(c["id"] for c in sandbox.c1_api("GET", "/api/v1/service_principals/%s/credentials" % sp_id,
-                                                    params={"page_size": 100}).get("list") or [])
+    listed = sandbox.c1_api("GET", "/api/v1/service_principals/%s/credentials" % sp_id, params={"page_size": 100})
+    return sorted(c["id"] for c in listed.get("list") or [])
 
 
 def credential_task(**options):
@@ -54,8 +54,8 @@ def rotate_with_overlap(tenant, playbook, **options):
     rotated = run(tenant, playbook, force_rotate=True, **options)
     assert rotated["changed"] and rotated["client_secret"] and rotated["revoked_ids"] == []
     assert rotated["kept_ids"] == [old]
-    assert rotated["kept_reasons"][old].startswith("last used 0.0 hours ago, within "
-                                                   "revoke_previous_after_unused_hours 24")
+    reason = rotated["kept_reasons"][old]
+    assert reason.startswith("last used 0.0 hours ago, within revoke_previous_after_unused_hours 24")
     sp_id = rotated["credential"]["service_principal_id"]
     assert live_ids(tenant.sandbox, sp_id) == sorted([old, rotated["credential"]["id"]])
     return sp_id, old, rotated["credential"]["id"]
