@@ -234,12 +234,13 @@ class _Lock(object):
 
     def __enter__(self):
         try:
-            if not os.path.isdir(os.path.dirname(self.path)):
-                os.makedirs(os.path.dirname(self.path), 0o700)
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except (IOError, OSError) as exc:
-            raise StoreError("Could not lock the vault_file store: cannot create %s (%s); make its directory "
-                             "writable by the user that runs the task" % (self.path, exc.strerror))
+            directory = os.path.dirname(self.path)
+            fix = ("the directory %s does not exist; create it (mode 0700)" % directory if exc.errno == errno.ENOENT
+                   else "make the directory %s writable by the user that runs the task" % directory)
+            raise StoreError("Could not lock the vault_file store: cannot create %s (%s); %s"
+                             % (self.path, exc.strerror, fix))
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 

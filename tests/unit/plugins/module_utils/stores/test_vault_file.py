@@ -126,7 +126,16 @@ def test_a_directory_that_cannot_be_written_fails_the_write(tmp_path):
     store = opened(parent / "store.vault")
     with pytest.raises(StoreError) as caught:
         store.write(KEY, content(KEY))
-    assert "make its directory writable" in str(caught.value)
+    assert "make the directory %s writable" % parent in str(caught.value)
+
+
+def test_a_missing_directory_is_named_not_created(tmp_path):
+    store = opened(tmp_path / "missing" / "store.vault")
+    assert store.read(KEY) is None
+    with pytest.raises(StoreError) as caught:
+        store.write(KEY, content(KEY))
+    assert "the directory %s does not exist" % (tmp_path / "missing") in str(caught.value)
+    assert not (tmp_path / "missing").exists()
 
 
 def test_legacy_layout_is_read_and_upgraded_in_place_on_the_next_write(tmp_path):
