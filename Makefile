@@ -91,11 +91,11 @@ demo: build
 
 bench: build
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py
+	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py $(if $(ROWS),--rows $(ROWS))
 
 # Only the credential_report row of make bench (1,000 principals against the ping floor).
 bench-report: build
-	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py --only report
+	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py --rows report
 
 # The picture of the HTML credential report in the README (outside make test): a seeded sandbox
 # tenant, playbooks/report.yml, headless Chromium from Debian (apt-get install -y chromium).

@@ -6,12 +6,17 @@ Compared in the same run on the same machine (figures as ratios, the machine is 
   role          the conductor.principals.provision role (secret store, one token and one listing per run)
   uri           hand-written ansible.builtin.uri tasks doing the same API calls
   ping floor    the same number of ansible.builtin.ping tasks as ours-by-name
-plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100), and
-credential_report over 1,000 principals with one credential each against the ping floor.
-Writes bench/results/results.json and bench/results/converge.png.
-`bench.py --only report` runs only the report row (and keeps the other figures in results.json).
+plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100), and the
+bootstrap row: the provision role's first run over N = 50 new principals with one credential
+each (every secret stored and proven) and its no-change rerun, beside a ping floor of N tasks.
+And the report row: credential_report over 1,000 principals with one credential each, beside
+the ping floor of as many tasks.
+Rows: `python bench/bench.py --rows bootstrap` (or `make bench ROWS=bootstrap`; `make bench-report`
+for the report row) runs only those; the other rows already in results.json are kept.
+Writes bench/results/results.json, bench/results/converge.png and bench/results/bootstrap.png.
 """
 
+import argparse
 import json
 import os
 import resource
@@ -30,7 +35,10 @@ OUT = ROOT / "bench" / "results"
 PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local"]
 SIZES = (20, 100)
 TENANTS = (10, 1000, 10000)
+BOOTSTRAP_N = 50
+ROWS = ("converge", "tenant", "bootstrap", "report")
 REPORT_PRINCIPALS = 1000
+STORE_PASSWORD = "bench store password"
 
 
 class Sandbox(object):
@@ -122,11 +130,11 @@ def uri_tasks(sandbox, n):
     ]
 
 
-def role_play(n):
+def role_play(n, prefix="bench-"):
     """The provision role as users run it: connection and store from the environment (see run)."""
     return [{"name": "bench role", "hosts": "localhost", "gather_facts": False, "vars": {
         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "provision_principals": [{"name": "bench-%03d" % i, "credentials": [{"name": "ci", "expires_days": 90}]}
+        "provision_principals": [{"name": "%s%03d" % (prefix, i), "credentials": [{"name": "ci", "expires_days": 90}]}
                                  for i in range(n)]},
         "roles": [{"role": "conductor.principals.provision"}]}]
 
@@ -148,7 +156,7 @@ def run(sandbox, work, name, plays):
                CONDUCTORONE_SERVER_URL=c1["server_url"], CONDUCTORONE_CLIENT_ID=c1["client_id"],
                CONDUCTORONE_CLIENT_SECRET=c1["client_secret"],
                CONDUCTOR_PRINCIPALS_STORE_PATH=str(work / "store.vault"),
-               CONDUCTOR_PRINCIPALS_STORE_PASSWORD="bench store password")
+               CONDUCTOR_PRINCIPALS_STORE_PASSWORD=STORE_PASSWORD)
     # RUSAGE_CHILDREN of a fresh helper process: the peak RSS of this one playbook run's process tree.
     log = work / (name + ".log")
     probe = ("import resource,subprocess,sys; r=subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'w'))"
@@ -163,6 +171,74 @@ def run(sandbox, work, name, plays):
     return {"seconds": round(seconds, 3), "requests": counters["reads"] + counters["writes"] + counters[
         "token_requests"], "token_requests": counters["token_requests"], "writes": counters["writes"],
         "peak_rss_mib": round(int(output[1]) / 1024.0, 1)}
+
+
+def converge_rows(sandbox, work, results, baseline):
+    for n in SIZES:
+        sandbox.control("POST", "/reset")
+        run(sandbox, work, "create-%d" % n, play(sandbox, by_name_tasks(n)))  # first converge creates
+        row = {
+            "ours_by_name": run(sandbox, work, "by-name-%d" % n, play(sandbox, by_name_tasks(n))),
+            "ours_ids": run(sandbox, work, "ids-%d" % n, play(sandbox, by_id_tasks(n))),
+            "uri": run(sandbox, work, "uri-%d" % n, play(sandbox, uri_tasks(sandbox, n), token=False)),
+            "ping_floor": run(sandbox, work, "ping-%d" % n, play(sandbox, ping_tasks(2 * n), token=False)),
+        }
+        # The role's first run rotates the module-made credentials into its store; the second is measured.
+        (work / "store.vault").unlink(missing_ok=True)
+        run(sandbox, work, "role-first-%d" % n, role_play(n))
+        row["role"] = run(sandbox, work, "role-%d" % n, role_play(n))
+        for name, figures in row.items():
+            figures["tasks"] = 2 * n
+            figures["per_task_seconds"] = round((figures["seconds"] - baseline["seconds"]) / (2 * n), 4)
+        assert all(row[k]["writes"] == 0 for k in ("ours_by_name", "ours_ids", "uri", "role")), "a converge wrote"
+        results["converge"][str(n)] = row
+
+
+def tenant_rows(sandbox, work, results, baseline):
+    for m in TENANTS:
+        sandbox.control("POST", "/reset")
+        sandbox.control("POST", "/seed", json={"principals": m, "prefix": "tenant-"})
+        run(sandbox, work, "tenant-create-%d" % m, play(sandbox, by_name_tasks(20)))
+        results["tenant"][str(m)] = {
+            "lookup_one_by_name": run(sandbox, work, "lookup-%d" % m, play(sandbox, [
+                {"name": "lookup", "conductor.principals.service_principal_info": {"name": "bench-000"}}])),
+            "converge_20_by_name": run(sandbox, work, "t-by-name-%d" % m, play(sandbox, by_name_tasks(20))),
+            "converge_20_ids": run(sandbox, work, "t-ids-%d" % m, play(sandbox, by_id_tasks(20))),
+        }
+        (work / "store.vault").unlink(missing_ok=True)
+        run(sandbox, work, "t-role-first-%d" % m, role_play(20))
+        results["tenant"][str(m)]["converge_20_role"] = run(sandbox, work, "t-role-%d" % m, role_play(20))
+
+
+def stored_entries(store):
+    """The entries of the vault_file store, read with ansible-core's VaultLib (not the collection's code)."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    vault = VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))])
+    return json.loads(vault.decrypt(store.read_bytes()))["entries"]
+
+
+def bootstrap_rows(sandbox, work, results, baseline):
+    """First provision run of N new principals (one credential each) and its rerun, beside the ping floor."""
+    n = BOOTSTRAP_N
+    sandbox.control("POST", "/reset")
+    store = work / "store.vault"
+    store.unlink(missing_ok=True)
+    first = run(sandbox, work, "boot-first-%d" % n, role_play(n, prefix="boot-"))
+    entries = stored_entries(store)
+    content = store.read_bytes()
+    rerun = run(sandbox, work, "boot-rerun-%d" % n, role_play(n, prefix="boot-"))
+    ping = run(sandbox, work, "boot-ping-%d" % n, play(sandbox, ping_tasks(n), token=False))
+    ping_task = (ping["seconds"] - baseline["seconds"]) / n
+    first.update(new_credentials=n, stored=len(entries),
+                 # one token for the run, then one proof per new secret (verify) before the task returned
+                 proofs=first["token_requests"] - 1,
+                 ping_tasks_per_credential=round((first["seconds"] - baseline["seconds"]) / n / ping_task, 3))
+    rerun.update(store_writes=0 if store.read_bytes() == content else 1,
+                 ping_tasks_per_principal=round((rerun["seconds"] - baseline["seconds"]) / n / ping_task, 3))
+    ping["per_task_seconds"] = round(ping_task, 4)
+    assert first["stored"] == n and first["proofs"] == n, "the first run did not store and prove every secret"
+    assert rerun["writes"] == 0 and rerun["store_writes"] == 0, "the rerun wrote"
+    results["bootstrap"] = {"n": n, "first_run": first, "rerun": rerun, "ping_floor": ping}
 
 
 def report_row(sandbox, work):
@@ -197,62 +273,77 @@ def report_row(sandbox, work):
     return row
 
 
+def report_rows(sandbox, work, results, baseline):
+    results["report"] = report_row(sandbox, work)
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help="comma-separated rows to run, of %s (default: all)" % ", ".join(ROWS))
+    rows = [r for r in parser.parse_args().rows.split(",") if r]
+    unknown = sorted(set(rows) - set(ROWS))
+    if unknown:
+        parser.error("unknown rows %s; choose from %s" % (", ".join(unknown), ", ".join(ROWS)))
     OUT.mkdir(parents=True, exist_ok=True)
+    previous = OUT / "results.json"
+    results = json.loads(previous.read_text()) if previous.exists() else {}
+    results.setdefault("converge", {})
+    results.setdefault("tenant", {})
+    results["machine"] = {"cpus": os.cpu_count()}
     work = Path(tempfile.mkdtemp(prefix="conductor-bench-"))
     sandbox = Sandbox(work)
-    if sys.argv[1:] == ["--only", "report"]:
-        previous = OUT / "results.json"
-        results = json.loads(previous.read_text()) if previous.exists() else {}
-        try:
-            results["report"] = report_row(sandbox, work)
-        finally:
-            sandbox.stop()
-        previous.write_text(json.dumps(results, indent=2))
-        report_report(results["report"])
-        return
-    results = {"converge": {}, "tenant": {}, "machine": {"cpus": os.cpu_count()}}
     try:
         baseline = run(sandbox, work, "empty", play(sandbox, [], token=False))
         results["empty_playbook"] = baseline
-        for n in SIZES:
-            sandbox.control("POST", "/reset")
-            run(sandbox, work, "create-%d" % n, play(sandbox, by_name_tasks(n)))  # first converge creates
-            row = {
-                "ours_by_name": run(sandbox, work, "by-name-%d" % n, play(sandbox, by_name_tasks(n))),
-                "ours_ids": run(sandbox, work, "ids-%d" % n, play(sandbox, by_id_tasks(n))),
-                "uri": run(sandbox, work, "uri-%d" % n, play(sandbox, uri_tasks(sandbox, n), token=False)),
-                "ping_floor": run(sandbox, work, "ping-%d" % n, play(sandbox, ping_tasks(2 * n), token=False)),
-            }
-            # The role's first run rotates the module-made credentials into its store; the second is measured.
-            (work / "store.vault").unlink(missing_ok=True)
-            run(sandbox, work, "role-first-%d" % n, role_play(n))
-            row["role"] = run(sandbox, work, "role-%d" % n, role_play(n))
-            for name, figures in row.items():
-                figures["tasks"] = 2 * n
-                figures["per_task_seconds"] = round((figures["seconds"] - baseline["seconds"]) / (2 * n), 4)
-            assert all(row[k]["writes"] == 0 for k in ("ours_by_name", "ours_ids", "uri", "role")), "a converge wrote"
-            results["converge"][str(n)] = row
-        for m in TENANTS:
-            sandbox.control("POST", "/reset")
-            sandbox.control("POST", "/seed", json={"principals": m, "prefix": "tenant-"})
-            run(sandbox, work, "tenant-create-%d" % m, play(sandbox, by_name_tasks(20)))
-            results["tenant"][str(m)] = {
-                "lookup_one_by_name": run(sandbox, work, "lookup-%d" % m, play(sandbox, [
-                    {"name": "lookup", "conductor.principals.service_principal_info": {"name": "bench-000"}}])),
-                "converge_20_by_name": run(sandbox, work, "t-by-name-%d" % m, play(sandbox, by_name_tasks(20))),
-                "converge_20_ids": run(sandbox, work, "t-ids-%d" % m, play(sandbox, by_id_tasks(20))),
-            }
-            (work / "store.vault").unlink(missing_ok=True)
-            run(sandbox, work, "t-role-first-%d" % m, role_play(20))
-            results["tenant"][str(m)]["converge_20_role"] = run(sandbox, work, "t-role-%d" % m, role_play(20))
-        results["report"] = report_row(sandbox, work)
+        for row in ROWS:
+            if row in rows:
+                globals()[row + "_rows"](sandbox, work, results, baseline)
     finally:
         sandbox.stop()
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    previous.write_text(json.dumps(results, indent=2))
     report(results)
-    report_report(results["report"])
-    chart(results)
+    if "converge" in rows:
+        chart(results)
+    if "bootstrap" in rows:
+        bootstrap_chart(results)
+
+
+def report(results):
+    if results.get("report"):
+        report_report(results["report"])
+    if results.get("bootstrap"):
+        boot = results["bootstrap"]
+        print("\nBootstrap, N = %d principals with one credential each (provision role):" % boot["n"])
+        print("%-34s %9s %9s %7s %7s %22s" % ("run", "seconds", "requests", "tokens", "writes", "ping tasks per item"))
+        for name, key, ratio in (("first run (stored + proven)", "first_run", "ping_tasks_per_credential"),
+                                 ("no-change rerun", "rerun", "ping_tasks_per_principal"),
+                                 ("ping floor (N tasks)", "ping_floor", None)):
+            f = boot[key]
+            print("%-34s %9.2f %9d %7d %7d %22s" % (name, f["seconds"], f["requests"], f["token_requests"],
+                                                   f["writes"], "%.3f" % f[ratio] if ratio else "1 (%.3f s)"
+                                                   % f["per_task_seconds"]))
+    if not results.get("converge"):
+        return
+    print("\nIdempotent converge, N principals with one credential each (2N tasks):")
+    print("%-5s %-14s %9s %11s %9s %7s %9s" % ("N", "way", "seconds", "s per task", "requests", "tokens", "RSS MiB"))
+    for n, row in results["converge"].items():
+        for name, f in row.items():
+            print("%-5s %-14s %9.2f %11.4f %9d %7d %9.1f" % (n, name, f["seconds"], f["per_task_seconds"],
+                                                          f["requests"], f["token_requests"], f["peak_rss_mib"]))
+        print("      ours/ping per task: %.2f   ours/uri: %.2f   role/uri: %.2f   RSS ours/ping: %.2f   "
+              "RSS role/ping: %.2f" % (
+                  row["ours_by_name"]["per_task_seconds"] / row["ping_floor"]["per_task_seconds"],
+                  row["ours_by_name"]["seconds"] / row["uri"]["seconds"],
+                  row["role"]["seconds"] / row["uri"]["seconds"],
+                  row["ours_by_name"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"],
+                  row["role"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"]))
+    print("\nTenant scale (page size 100): HTTP requests")
+    print("%-8s %20s %22s %18s %20s" % ("M", "lookup one by name", "converge 20 by name", "converge 20 by ID",
+                                         "converge 20 role"))
+    for m, row in results["tenant"].items():
+        print("%-8s %20d %22d %18d %20d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
+            "requests"], row["converge_20_ids"]["requests"], row["converge_20_role"]["requests"]))
 
 
 def report_report(row):
@@ -307,6 +398,27 @@ def chart(results):
     axis.legend()
     figure.tight_layout()
     figure.savefig(OUT / "converge.png", dpi=110)
+
+
+def bootstrap_chart(results):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    boot = results["bootstrap"]
+    labels = ["first run\nper new credential\n(stored + proven)", "no-change rerun\nper principal", "ping floor\nper task"]
+    values = [boot["first_run"]["ping_tasks_per_credential"], boot["rerun"]["ping_tasks_per_principal"], 1.0]
+    targets = [1.0, 0.25, None]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    bars = axis.bar(labels, values, color=["#4c72b0", "#55a868", "#999999"])
+    for bar, value, target in zip(bars, values, targets):
+        axis.annotate("%.2f" % value, (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom")
+        if target:
+            axis.hlines(target, bar.get_x(), bar.get_x() + bar.get_width(), colors="red", linestyles="dashed")
+    axis.set_ylabel("cost in ping tasks (same run)")
+    axis.set_title("provision role, N = %d: bootstrap and rerun against the ping floor\n(dashed: target)" % boot["n"])
+    axis.grid(True, axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(OUT / "bootstrap.png", dpi=110)
 
 
 if __name__ == "__main__":

@@ -170,14 +170,19 @@ def expected_env(stem, config, collections):
         return {fallbacks[config.C1][k] for k in ("server_url", "client_id", "client_secret")}
     if stem == "orkes":
         return set(fallbacks[config.ORKES].values())
-    return {name for name in _read_by_roles(collections) if name.startswith("CONDUCTOR_PRINCIPALS_STORE_")}
+    # What the roles' store defaults read, what the vault_file store reads for its password, and the
+    # hashi_vault store's server settings (interface.md, "Secret stores").
+    stores = importlib.import_module("ansible_collections.conductor.principals.plugins.module_utils.stores.vault_file")
+    return {name for name in _read_by_roles(collections) if name.startswith("CONDUCTOR_PRINCIPALS_STORE_")} | {
+        stores.PASSWORD_ENV, "VAULT_ADDR", "VAULT_TOKEN"}
 
 
 SAMPLES = {
     "conductorone": {"client_id": "ci-robot@example.conductor.one/spc",
                      "client_secret": "secret-token:conductorone.com:v1:sample", "server_url": "https://c1.example"},
     "orkes": {"server_url": "https://orkes.example/api", "key_id": "key-1", "key_secret": "s3cr{{ et }}"},
-    "secret_store": {"store_path": "/runner/store/identities.vault", "store_password": "pass word"},
+    "secret_store": {"store_type": "vault_file", "store_prefix": "team-a", "store_path": "/runner/store/identities.vault",
+                     "store_password": "pass word", "vault_url": "https://vault.example:8200", "vault_token": "hvs.t0ken"},
 }
 
 
@@ -189,7 +194,7 @@ def test_credential_type_injects_exactly_what_the_collection_reads(stem, config,
     fields = {field["id"]: field for field in definition["inputs"]["fields"]}
     for field in fields.values():
         assert {"id", "label", "type"} <= set(field) and field["type"] == "string"
-        assert field.get("secret", False) is bool(re.search("secret|password", field["id"])), field["id"]
+        assert field.get("secret", False) is bool(re.search("secret|password|token", field["id"])), field["id"]
     assert set(definition["inputs"]["required"]) <= set(fields)
     assert set(definition["injectors"]) == {"env"}
 
@@ -258,7 +263,8 @@ def test_provision_playbook_runs_in_ansible_runner_with_awx_credentials(fresh, c
     injected.update(inject(credential_type("conductorone"), {
         "server_url": fresh.c1["server_url"], "client_id": fresh.c1["client_id"],
         "client_secret": fresh.c1["client_secret"]}))
-    injected.update(inject(credential_type("secret_store"), {"store_path": str(store), "store_password": PASSWORD}))
+    injected.update(inject(credential_type("secret_store"), {"store_type": "vault_file", "store_path": str(store),
+                                                             "store_password": PASSWORD}))
     envvars = dict(injected, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     # A job template's project: the installed collection, whose playbooks/ AWX would list.
@@ -291,8 +297,8 @@ def test_provision_playbook_runs_in_ansible_runner_with_awx_credentials(fresh, c
 
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
     assert store.read_bytes().startswith(b"$ANSIBLE_VAULT")
-    vault = VaultLib([("conductor_principals", VaultSecret(PASSWORD.encode()))])
-    stored = json.loads(vault.decrypt(store.read_bytes()))["AWX CI"]["awx-key"]
+    vault = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
+    stored = json.loads(vault.decrypt(store.read_bytes()))["entries"]["conductor-principals/conductorone/AWX CI/awx-key"]
     assert stored["credential_id"] == credentials[0]["id"]
     assert stored["client_secret"] in fresh.issued()  # so the leak checks looked for it
 

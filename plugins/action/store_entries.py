@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""store_entries: bulk reads and principal-wide removal on a secret store, on the controller.
+
+The provision role reads the entries of every credential it manages in one task (the
+secrets of what did not change come from there) and forgets the principals it removes.
+Writes of new secrets are not done here: sp_credential does them the moment a secret exists.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError
+from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
+from ansible_collections.conductor.principals.plugins.modules.store_entries import MODULE_SPEC
+
+# What an entry may give back; its bookkeeping (``names``) stays in the store.
+ENTRY_FIELDS = ("client_id", "client_secret", "server_url", "platform", "credential_id", "expires_at")
+
+
+def read_entries(store, keys):
+    """{platform: {principal: {credential: entry}}} of the keys that have an entry."""
+    found = {}
+    for key in keys:
+        stored = store.read(EntryKey(key["platform"], key["principal"], key["credential"]))
+        if stored is not None:
+            entry = {field: (stored.content or {}).get(field) for field in ENTRY_FIELDS}
+            found.setdefault(key["platform"], {}).setdefault(key["principal"], {})[key["credential"]] = entry
+    return found
+
+
+def remove_principals(store, principals, check_mode):
+    """Delete every entry of the given principals; the locations removed (or that would be)."""
+    removed = []
+    for platform in sorted({p["platform"] for p in principals}):
+        names = {p["name"] for p in principals if p["platform"] == platform}
+        for key in store.list(platform=platform):
+            if key.principal in names:
+                if check_mode or store.delete(key):
+                    removed.append(store.location(key))
+    return removed
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        spec = dict(MODULE_SPEC)
+        validated = ArgumentSpecValidator(spec.pop("argument_spec"), **{
+            k: v for k, v in spec.items() if k != "supports_check_mode"}).validate(self._task.args)
+        if validated.error_messages:
+            result.update(failed=True, msg=validated.error_messages[0])
+            return result
+        params = validated.validated_parameters
+        try:
+            store = store_for(params["store"], dict(os.environ))
+            entries = read_entries(store, params["read"])
+            removed = remove_principals(store, params["remove_principals"], bool(self._task.check_mode))
+        except ConductorError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        result.update(changed=bool(removed), entries=entries, removed=removed)
+        if entries:
+            result["_ansible_no_log"] = True  # the entries are secrets; register still gets them
+        return result

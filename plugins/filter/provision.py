@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The logic of the provision and rotate roles, as filters the roles' tasks call.
+
+The roles compose the modules (each new secret is stored, proven and cut over inside
+``sp_credential``); what is left is bookkeeping: check the list and flatten it into the
+loops the tasks run, index IDs and tokens by platform, and turn the modules' results into
+the facts the roles set. Everything is keyed by platform first, so one principal name on
+ConductorOne and on Orkes never collides.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+PLATFORMS = ("conductorone", "orkes")
+# Options that exist on one platform only (interface.md), by where they are given.
+C1_ONLY_CREDENTIAL = ("expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")
+ORKES_ONLY_CREDENTIAL = ("enabled",)
+ORKES_ONLY_PRINCIPAL = ("roles", "tags")
+CREDENTIAL_SETTINGS = C1_ONLY_CREDENTIAL + ORKES_ONLY_CREDENTIAL + ("replace_on_change",)
+# What a caller of the facts gets for each credential (the interface's contract).
+FACT_FIELDS = ("client_id", "client_secret", "server_url")
+
+
+def _given(entry, name):
+    return isinstance(entry, dict) and entry.get(name) is not None
+
+
+def _quoted(names):
+    return ", ".join("'%s'" % name for name in names)
+
+
+def _check_platform_options(principal, platform, credential=None):
+    """One sentence naming the principal (and credential) that sets an option of the other platform."""
+    if credential is None:
+        wrong = [o for o in ORKES_ONLY_PRINCIPAL if _given(principal, o)] if platform != "orkes" else []
+        if wrong:
+            raise AnsibleFilterError(
+                "Principal '%s' sets %s, which only Orkes applications have; remove %s or set platform: orkes."
+                % (principal["name"], _quoted(wrong), "it" if len(wrong) == 1 else "them"))
+        return
+    only, owner = ((C1_ONLY_CREDENTIAL, "ConductorOne") if platform == "orkes" else (ORKES_ONLY_CREDENTIAL, "Orkes"))
+    wrong = [o for o in only if _given(credential, o)]
+    if wrong:
+        raise AnsibleFilterError(
+            "Credential '%s' of principal '%s' (%s) sets %s, which only %s credentials have; remove %s."
+            % (credential.get("name"), principal["name"], platform, _quoted(wrong), owner,
+               "it" if len(wrong) == 1 else "them"))
+
+
+def provision_plan(principals, platform="conductorone", rotate_before_days=14, force_rotate=False, verify=True):
+    """Check ``provision_principals`` and flatten it into what the role's loops run.
+
+    Returns ``platforms`` (each once, in order), ``present`` and ``absent`` principals (each with
+    its platform), ``credentials`` (one dict per credential of a present principal, with every
+    default resolved) and ``stored_keys`` (the store entries of the present credentials). Raises
+    one sentence naming the principal and credential when the list cannot be provisioned.
+    """
+    if not isinstance(principals, list):
+        raise AnsibleFilterError("provision_principals must be a list of principals, not %s."
+                                 % type(principals).__name__)
+    plan = {"platforms": [], "present": [], "absent": [], "credentials": [], "stored_keys": []}
+    seen = set()
+    for principal in principals:
+        if not isinstance(principal, dict) or not principal.get("name"):
+            raise AnsibleFilterError("Each entry of provision_principals needs a name; %r has none." % (principal,))
+        name = principal["name"]
+        where = principal.get("platform") or platform
+        if where not in PLATFORMS:
+            raise AnsibleFilterError("Principal '%s' names platform '%s'; use conductorone or orkes." % (name, where))
+        if (where, name) in seen:
+            raise AnsibleFilterError(
+                "provision_principals names a principal more than once on one platform: '%s' (%s); name each once."
+                % (name, where))
+        seen.add((where, name))
+        if where not in plan["platforms"]:
+            plan["platforms"].append(where)
+        if (principal.get("state") or "present") == "absent":
+            plan["absent"].append({"name": name, "platform": where})
+            continue
+        _check_platform_options(principal, where)
+        ensured = {"name": name, "platform": where}
+        ensured.update((k, principal[k]) for k in ORKES_ONLY_PRINCIPAL if _given(principal, k))
+        plan["present"].append(ensured)
+        plan["credentials"].extend(_credentials(principal, where, rotate_before_days, force_rotate, verify))
+    plan["stored_keys"] = [{"platform": c["platform"], "principal": c["principal"], "credential": c["name"]}
+                           for c in plan["credentials"] if c["state"] == "present"]
+    return plan
+
+
+def _credentials(principal, platform, rotate_before_days, force_rotate, verify):
+    name = principal["name"]
+    credentials = principal.get("credentials") or []
+    if not isinstance(credentials, list):
+        raise AnsibleFilterError("The credentials of principal '%s' must be a list." % name)
+    flat, names = [], []
+    for credential in credentials:
+        if not isinstance(credential, dict) or not credential.get("name"):
+            raise AnsibleFilterError("Each credential of principal '%s' needs a name; %r has none."
+                                     % (name, credential))
+        if credential["name"] in names:
+            raise AnsibleFilterError("Principal '%s' (%s) lists credential '%s' more than once; name each once."
+                                     % (name, platform, credential["name"]))
+        names.append(credential["name"])
+        _check_platform_options(principal, platform, credential)
+        state = credential.get("state") or "present"
+        entry = {
+            "principal": name, "platform": platform, "name": credential["name"], "state": state,
+            "rotate_before_days": (credential["rotate_before_days"] if _given(credential, "rotate_before_days")
+                                   else rotate_before_days),
+            "force_rotate": bool(force_rotate),
+            "verify": bool(credential["verify"] if _given(credential, "verify") else verify),
+        }
+        entry.update((k, credential[k]) for k in CREDENTIAL_SETTINGS if _given(credential, k))
+        flat.append(entry)
+    present = [c["name"] for c in flat if c["state"] == "present"]
+    if platform == "orkes" and len(present) > 1:
+        raise AnsibleFilterError(
+            "Orkes application '%s' lists more than one present credential (%s); an application has one access "
+            "key here, so keep one and mark the others state: absent." % (name, _quoted(present)))
+    return flat
+
+
+def absent_principals(entries):
+    """``decommission_principals`` (names, or dicts with name and platform) as provision_principals to remove."""
+    out = []
+    for entry in entries or []:
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise AnsibleFilterError("Each entry of decommission_principals must be a name or a dict with a name; "
+                                     "%r is neither." % (entry,))
+        removed = {"name": entry["name"], "state": "absent", "credentials": []}
+        if entry.get("platform"):
+            removed["platform"] = entry["platform"]
+        out.append(removed)
+    return out
+
+
+def bearer_tokens(results):
+    """{platform: access token} from the looped access_token results.
+
+    DPoP-bound tokens are left out: they need their proof key on every call, so the modules
+    then authenticate by themselves.
+    """
+    return {r["item"]: r["access_token"] for r in _results(results)
+            if r.get("token_type") == "Bearer" and r.get("access_token")}
+
+
+def listed_principal_ids(results):
+    """{platform: {name: [IDs]}} from service_principal_info looped over platforms."""
+    index = {}
+    for result in _results(results):
+        by_name = index.setdefault(result["item"], {})
+        for principal in result.get("service_principals") or []:
+            by_name.setdefault(principal["name"], []).append(principal["id"])
+    return index
+
+
+def ensured_principal_ids(results):
+    """{platform: {name: ID}} from service_principal looped over the plan's present principals.
+
+    A principal that check mode only predicts has no ID yet, and is left out (its
+    credentials are then addressed by name).
+    """
+    index = {}
+    for result in _results(results):
+        principal = result.get("service_principal") or {}
+        if principal.get("id"):
+            index.setdefault(result["item"]["platform"], {})[result["item"]["name"]] = principal["id"]
+    return index
+
+
+
+def provision_outcome(results, stored=None):
+    """The facts of a run from the looped sp_credential results and the entries read before it.
+
+    Returns ``by_platform`` ({platform: {principal: {credential: {client_id, client_secret,
+    server_url}}}}), ``by_name`` (the same without the platform level; on a name used on both
+    platforms the later entry of provision_principals wins) and ``summary`` (one row per present
+    credential, never a secret). A new secret comes from the result that created it, any other
+    from the store.
+    """
+    stored = stored or {}
+    by_platform, by_name, summary = {}, {}, []
+    for result in _results(results):
+        item = result["item"]
+        if item["state"] != "present":
+            continue
+        platform, principal, name = item["platform"], item["principal"], item["name"]
+        by_platform.setdefault(platform, {}).setdefault(principal, {})
+        by_name.setdefault(principal, {})
+        if result.get("client_secret"):
+            secret = {"client_id": result.get("client_id"), "client_secret": result["client_secret"],
+                      "server_url": result.get("server_url")}
+        else:
+            secret = (stored.get(platform) or {}).get(principal, {}).get(name)
+            if secret and (result.get("credential") or {}).get("id") not in (None, secret.get("credential_id")):
+                secret = None  # the entry is of another credential (check mode predicts its rotation)
+        if secret and secret.get("client_secret"):
+            fact = {field: secret.get(field) for field in FACT_FIELDS}
+            by_platform[platform][principal][name] = fact
+            by_name[principal][name] = fact
+        credential = result.get("credential") or {}
+        summary.append({
+            "principal": principal, "credential": name, "platform": platform,
+            "client_id": result.get("client_id") or credential.get("client_id"),
+            "credential_id": credential.get("id"), "expires_at": credential.get("expires_at"),
+            "action": _action(result), "stored": (result.get("stored") or {}).get("location"),
+        })
+    return {"by_platform": by_platform, "by_name": by_name, "summary": summary}
+
+
+def _action(result):
+    if "rotated" in result:  # a new credential was made (or, in check mode, would be)
+        return "rotated" if result["rotated"] else "created"
+    return "changed" if result.get("changed") else "unchanged"
+
+
+def credential_pairs(by_platform):
+    """Every credential of a credentials-by-platform fact as one flat dict, for a loop."""
+    return [dict(secret, platform=platform, principal=principal, credential=name)
+            for platform, principals in sorted((by_platform or {}).items())
+            for principal, credentials in principals.items()
+            for name, secret in credentials.items()]
+
+
+def tokens_by_name(results):
+    """{principal: {credential: token}} from access_token looped over credential_pairs."""
+    out = {}
+    for result in _results(results):
+        item = result["item"]
+        out.setdefault(item["principal"], {})[item["credential"]] = {
+            "access_token": result.get("access_token"), "token_type": result.get("token_type"),
+            "expires_at": result.get("expires_at"), "headers": result.get("headers"),
+            "dpop_key": result.get("dpop_key"), "platform": item["platform"]}
+    return out
+
+
+def summary_lines(summary):
+    """provision_summary as an aligned text table (a header, then one line per credential)."""
+    columns = ("principal", "credential", "platform", "action", "client_id", "expires_at")
+    rows = [[c.upper().replace("_", " ") for c in columns]]
+    rows += [[str(row.get(c) or ("never" if c == "expires_at" else "")) for c in columns] for row in summary or []]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
+    return [" ".join(cell.ljust(width) for cell, width in zip(r, widths)).rstrip() for r in rows]
+
+
+def _results(registered):
+    """The per-item results of a looped task (the registered dict, or its list), skipped ones left out."""
+    if isinstance(registered, dict):
+        registered = registered.get("results") or []
+    return [r for r in registered or [] if isinstance(r, dict) and not r.get("skipped")]
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "provision_plan": provision_plan,
+            "absent_principals": absent_principals,
+            "bearer_tokens": bearer_tokens,
+            "listed_principal_ids": listed_principal_ids,
+            "ensured_principal_ids": ensured_principal_ids,
+            "provision_outcome": provision_outcome,
+            "credential_pairs": credential_pairs,
+            "tokens_by_name": tokens_by_name,
+            "summary_lines": summary_lines,
+        }

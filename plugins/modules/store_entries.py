@@ -1,0 +1,135 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: store_entries
+short_description: Read entries of a secret store, or remove every entry of some service principals
+version_added: 0.2.0
+description:
+  - The store side of the C(conductor.principals.provision) role. M(conductor.principals.sp_credential) writes each
+    new secret to its O(store) and removes the entry of a credential it revokes; this module reads entries back in
+    bulk (one task for a whole run) and removes the entries of service principals that are gone.
+  - Runs on the controller through its action plugin, whatever the play's connection: the store is the controller's
+    (a V(vault_file) is a file on the controller).
+  - The result carries secrets when O(read) finds entries, so it is hidden from output even without C(no_log);
+    C(register) it.
+author:
+  - conductor.principals developers (@conductor-principals)
+extends_documentation_fragment:
+  - conductor.principals.store
+options:
+  read:
+    description: Entries to read. An entry that does not exist is left out of RV(entries).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      platform:
+        description: The platform of the service principal.
+        type: str
+        choices: [conductorone, orkes]
+        required: true
+      principal:
+        description: The service principal's name.
+        type: str
+        required: true
+      credential:
+        description: The credential's name.
+        type: str
+        required: true
+  remove_principals:
+    description: Service principals whose every entry is removed from the store.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      platform:
+        description: The platform of the service principal.
+        type: str
+        choices: [conductorone, orkes]
+        required: true
+      name:
+        description: The service principal's name.
+        type: str
+        required: true
+attributes:
+  check_mode:
+    support: full
+    description: In check mode nothing is removed; RV(removed) names what would be.
+  diff_mode:
+    support: none
+    description: Entries hold secrets; no diff is shown.
+  platform:
+    platforms: all
+    support: full
+    description: Runs on the controller.
+notes:
+  - O(store.type) and the other store options are those of M(conductor.principals.sp_credential); O(verify) does
+    nothing here.
+'''
+
+EXAMPLES = r'''
+- name: Read two entries back
+  conductor.principals.store_entries:
+    store:
+      path: /home/ci/.config/conductor-principals/store.vault
+    read:
+      - {platform: conductorone, principal: Terraform CI, credential: ci}
+      - {platform: orkes, principal: Terraform CI, credential: ci}
+  register: held
+
+- name: Forget every secret of a decommissioned principal
+  conductor.principals.store_entries:
+    store:
+      path: /home/ci/.config/conductor-principals/store.vault
+    remove_principals:
+      - {platform: conductorone, name: Terraform CI}
+'''
+
+RETURN = r'''
+entries:
+  description:
+    - The entries found, by platform, then principal name, then credential name; each is the entry's JSON object
+      (C(client_id), C(client_secret), C(server_url), C(platform), C(credential_id), C(expires_at)).
+  returned: always
+  type: dict
+  sample: {conductorone: {Terraform CI: {ci: {client_id: ci@example.conductor.one/spc, client_secret: "<secret>"}}}}
+removed:
+  description: The locations of the entries removed (would be removed, in check mode). Never a secret.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import store_options
+
+KEY = dict(platform=dict(type="str", choices=["conductorone", "orkes"], required=True),
+           principal=dict(type="str", required=True), credential=dict(type="str", required=True))
+PRINCIPAL = dict(platform=dict(type="str", choices=["conductorone", "orkes"], required=True),
+                 name=dict(type="str", required=True))
+MODULE_SPEC = dict(
+    argument_spec=dict(
+        read=dict(type="list", elements="dict", options=KEY, default=[]),
+        remove_principals=dict(type="list", elements="dict", options=PRINCIPAL, default=[]),
+        **store_options()
+    ),
+    supports_check_mode=True,
+)
+MODULE_SPEC["argument_spec"]["store"]["required"] = True
+
+
+def main():
+    # The action plugin does the work on the controller; reaching this means it was bypassed.
+    module = AnsibleModule(**MODULE_SPEC)
+    module.fail_json(msg="conductor.principals.store_entries runs through its action plugin on the controller; "
+                         "call it by that name in a play, not as a standalone module")
+
+
+if __name__ == "__main__":
+    main()
