@@ -110,3 +110,24 @@ def test_orkes_refuses_the_option_in_one_sentence_and_writes_nothing(fresh, play
                                        "client_secret": fresh.orkes["key_secret"]}, expect_rc=2)
     assert "which Orkes access keys do not record; remove it" in failed.stdout
     assert fresh.counters()["writes"] == before
+
+
+# ---- the rotate role, as a scheduled job ------------------------------------------------------
+
+from test_roles import roles, store  # noqa: E402,F401  (fixtures: AWX-style environment and a vault_file store)
+
+
+def test_the_rotate_role_keeps_the_old_credential_while_used_and_a_later_run_retires_it(tenant, roles, store):
+    mover = {"name": "Mover", "credentials": [{"name": "ci"}]}
+    roles("provision", {"provision_principals": [mover]})
+    sp_id = tenant.sandbox.c1_api("GET", "/api/v1/service_principals", params={"page_size": 100})
+    sp_id = [p["id"] for p in sp_id["list"] if p["displayName"] == "Mover"][0]
+    (old,) = live_ids(tenant.sandbox, sp_id)  # provisioned, and used: the role proved its secret
+    schedule = {"rotate_principals": [mover], "rotate_revoke_previous_after_unused_hours": 24}
+    roles("rotate", dict(schedule, rotate_all=True))
+    live = live_ids(tenant.sandbox, sp_id)
+    assert len(live) == 2 and old in live  # rotated; the old one kept, it was used minutes ago
+    advance_hours(tenant, 25)  # nothing used the old secret since
+    token = {"CONDUCTORONE_ACCESS_TOKEN": tenant.sandbox.c1_token()}  # a client assertion signed now is refused
+    roles("rotate", schedule, extra_env=token)
+    assert old not in live_ids(tenant.sandbox, sp_id) and len(live_ids(tenant.sandbox, sp_id)) == 1
