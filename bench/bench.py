@@ -359,28 +359,6 @@ def report_report(row):
                                             report["seconds"] - floor["seconds"]))
 
 
-def report(results):
-    print("\nIdempotent converge, N principals with one credential each (2N tasks):")
-    print("%-5s %-14s %9s %11s %9s %7s %9s" % ("N", "way", "seconds", "s per task", "requests", "tokens", "RSS MiB"))
-    for n, row in results["converge"].items():
-        for name, f in row.items():
-            print("%-5s %-14s %9.2f %11.4f %9d %7d %9.1f" % (n, name, f["seconds"], f["per_task_seconds"],
-                                                          f["requests"], f["token_requests"], f["peak_rss_mib"]))
-        print("      ours/ping per task: %.2f   ours/uri: %.2f   role/uri: %.2f   RSS ours/ping: %.2f   "
-              "RSS role/ping: %.2f" % (
-                  row["ours_by_name"]["per_task_seconds"] / row["ping_floor"]["per_task_seconds"],
-                  row["ours_by_name"]["seconds"] / row["uri"]["seconds"],
-                  row["role"]["seconds"] / row["uri"]["seconds"],
-                  row["ours_by_name"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"],
-                  row["role"]["peak_rss_mib"] / row["ping_floor"]["peak_rss_mib"]))
-    print("\nTenant scale (page size 100): HTTP requests")
-    print("%-8s %20s %22s %18s %20s" % ("M", "lookup one by name", "converge 20 by name", "converge 20 by ID",
-                                         "converge 20 role"))
-    for m, row in results["tenant"].items():
-        print("%-8s %20d %22d %18d %20d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
-            "requests"], row["converge_20_ids"]["requests"], row["converge_20_role"]["requests"]))
-
-
 def chart(results):
     import matplotlib
     matplotlib.use("Agg")
