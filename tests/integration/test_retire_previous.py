@@ -114,10 +114,16 @@ def test_orkes_refuses_the_option_in_one_sentence_and_writes_nothing(fresh, play
 
 # ---- the rotate role, as a scheduled job ------------------------------------------------------
 
-from test_roles import roles, store  # noqa: E402,F401  (fixtures: AWX-style environment and a vault_file store)
+@pytest.fixture
+def roles(fresh, playbook, tmp_path):
+    """test_roles' runner: AWX-style environment (API credentials, a vault_file store)."""
+    import test_roles
+    store = tmp_path / "store" / "identities.vault"
+    store.parent.mkdir()
+    return test_roles._role_runner(playbook, test_roles._environment(fresh, store))
 
 
-def test_the_rotate_role_keeps_the_old_credential_while_used_and_a_later_run_retires_it(tenant, roles, store):
+def test_the_rotate_role_keeps_the_old_credential_while_used_and_a_later_run_retires_it(tenant, roles):
     mover = {"name": "Mover", "credentials": [{"name": "ci"}]}
     roles("provision", {"provision_principals": [mover]})
     sp_id = tenant.sandbox.c1_api("GET", "/api/v1/service_principals", params={"page_size": 100})
