@@ -159,13 +159,28 @@ def listed_principal_ids(results):
     return index
 
 
-def ensured_principal_ids(results):
-    """{platform: {name: ID}} from service_principal looped over the plan's present principals.
+def principals_to_ensure(present, listed_ids):
+    """The plan's present principals that need the service_principal module.
+
+    A principal listed exactly once with nothing else to set (ConductorOne; Orkes without
+    roles or tags, which the listing does not show) is as wanted already: the module would
+    only read it again. The others are created, renamed, given their roles and tags, or
+    found to be duplicates (the module fails listing their IDs).
+    """
+    return [p for p in present or []
+            if len((listed_ids.get(p["platform"]) or {}).get(p["name"]) or []) != 1
+            or any(k in p for k in ORKES_ONLY_PRINCIPAL)]
+
+
+def ensured_principal_ids(results, listed_ids=None):
+    """{platform: {name: ID}}: the principals listed exactly once, updated by the ensure loop's results.
 
     A principal that check mode only predicts has no ID yet, and is left out (its
     credentials are then addressed by name).
     """
     index = {}
+    for platform, by_name in (listed_ids or {}).items():
+        index[platform] = {name: ids[0] for name, ids in by_name.items() if len(ids) == 1}
     for result in _results(results):
         principal = result.get("service_principal") or {}
         if principal.get("id"):
@@ -262,6 +277,7 @@ class FilterModule(object):
             "absent_principals": absent_principals,
             "bearer_tokens": bearer_tokens,
             "listed_principal_ids": listed_principal_ids,
+            "principals_to_ensure": principals_to_ensure,
             "ensured_principal_ids": ensured_principal_ids,
             "provision_outcome": provision_outcome,
             "credential_pairs": credential_pairs,

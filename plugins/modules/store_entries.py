@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: store_entries
 short_description: Read entries of a secret store, or remove every entry of some service principals
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The store side of the C(conductor.principals.provision) role. M(conductor.principals.sp_credential) writes each
     new secret to its O(store) and removes the entry of a credential it revokes; this module reads entries back in
@@ -59,14 +59,17 @@ options:
 attributes:
   check_mode:
     support: full
-    description: In check mode nothing is removed; RV(removed) names what would be.
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    details: In check mode nothing is removed; RV(removed) names what would be.
   diff_mode:
     support: none
-    description: Entries hold secrets; no diff is shown.
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    details: Entries hold secrets; no diff is shown.
   platform:
     platforms: all
     support: full
-    description: Runs on the controller.
+    description: Target OS/families that can be operated against.
+    details: Runs on the controller, whatever the play's connection.
 notes:
   - O(store.type) and the other store options are those of M(conductor.principals.sp_credential); O(verify) does
     nothing here.

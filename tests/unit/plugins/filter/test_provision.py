@@ -8,7 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.filter.provision import (
     FilterModule, absent_principals, bearer_tokens, credential_pairs, ensured_principal_ids, listed_principal_ids,
-    provision_outcome, provision_plan, summary_lines, tokens_by_name)
+    principals_to_ensure, provision_outcome, provision_plan, summary_lines, tokens_by_name)
 
 CI = {"name": "Terraform CI", "credentials": [
     {"name": "ci", "expires_days": 90, "allowed_cidrs": ["127.0.0.0/8"], "verify": False},
@@ -18,7 +18,8 @@ WORKER = {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"], "cre
 
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
-        "provision_plan", "absent_principals", "bearer_tokens", "listed_principal_ids", "ensured_principal_ids",
+        "provision_plan", "absent_principals", "bearer_tokens", "listed_principal_ids", "principals_to_ensure",
+        "ensured_principal_ids",
         "provision_outcome", "credential_pairs", "tokens_by_name", "summary_lines"}
 
 
@@ -109,6 +110,17 @@ def test_principal_ids_are_indexed_by_platform_then_name():
         {"item": {"name": "b", "platform": "orkes"}, "service_principal": {"id": None}},  # check mode, to create
         {"item": {"name": "c", "platform": "orkes"}, "skipped": True}]}
     assert ensured_principal_ids(ensured) == {"conductorone": {"a": "1"}, "orkes": {"a": "o1"}}
+    # Listed once and not ensured again: the listing gives the ID; a duplicate name gives none.
+    listed_ids = {"conductorone": {"x": ["9"], "dup": ["1", "2"]}}
+    assert ensured_principal_ids(ensured, listed_ids) == {"conductorone": {"a": "1", "x": "9"}, "orkes": {"a": "o1"}}
+
+
+def test_only_principals_with_something_to_do_are_ensured():
+    present = [{"name": "known", "platform": "conductorone"}, {"name": "new", "platform": "conductorone"},
+               {"name": "dup", "platform": "conductorone"}, {"name": "app", "platform": "orkes", "roles": ["WORKER"]},
+               {"name": "plain", "platform": "orkes"}]
+    listed_ids = {"conductorone": {"known": ["1"], "dup": ["2", "3"]}, "orkes": {"app": ["o1"], "plain": ["o2"]}}
+    assert [p["name"] for p in principals_to_ensure(present, listed_ids)] == ["new", "dup", "app"]
 
 
 def _result(platform, principal, name, state="present", **values):
