@@ -60,6 +60,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=validated.error_messages[0])
             return result
         params = validated.validated_parameters
+        if not params.get("store"):
+            result.update(failed=True, msg="Give store, the secret store to read or to remove entries from.")
+            return result
         try:
             store = store_for(params["store"], dict(os.environ))
             entries = read_entries(store, params["read"])

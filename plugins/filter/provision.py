@@ -188,7 +188,6 @@ def ensured_principal_ids(results, listed_ids=None):
     return index
 
 
-
 def provision_outcome(results, stored=None):
     """The facts of a run from the looped sp_credential results and the entries read before it.
 
