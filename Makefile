@@ -10,7 +10,8 @@ INSTALLED := $(COLLECTIONS)/ansible_collections/conductor/principals
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/requirements*.txt)
 
-.PHONY: test install build units sandbox-test integration sshd sanity lint changelog demo bench sandbox clean distclean molecule
+.PHONY: test install build units sandbox-test integration sshd sanity lint changelog demo bench bench-report \
+	report-screenshot sandbox clean distclean molecule
 
 test: units sandbox-test integration sanity lint changelog
 	@echo "make test: every step passed"
@@ -99,6 +100,18 @@ demo: build
 bench: build
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py $(if $(ROWS),--rows $(ROWS))
+
+# Only the credential_report row of make bench (1,000 principals against the ping floor).
+bench-report: build
+	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py --rows report
+
+# The picture of the HTML credential report in the README (outside make test): a seeded sandbox
+# tenant, playbooks/report.yml, headless Chromium from Debian (apt-get install -y chromium).
+report-screenshot: build
+	@command -v chromium >/dev/null || { echo "report-screenshot needs Chromium: apt-get install -y chromium"; exit 1; }
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHONPATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
+		$(BIN)/python tools/report_screenshot.py \
+		docs/credential-report.png
 
 # Keeps .cache (ansible-test's virtual environments); `make distclean` removes it too.
 clean:

@@ -9,8 +9,10 @@ Compared in the same run on the same machine (figures as ratios, the machine is 
 plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 100), and the
 bootstrap row: the provision role's first run over N = 50 new principals with one credential
 each (every secret stored and proven) and its no-change rerun, beside a ping floor of N tasks.
-Rows: `python bench/bench.py --rows bootstrap` (or `make bench ROWS=bootstrap`) runs only those;
-the other rows already in results.json are kept.
+And the report row: credential_report over 1,000 principals with one credential each, beside
+the ping floor of as many tasks.
+Rows: `python bench/bench.py --rows bootstrap` (or `make bench ROWS=bootstrap`; `make bench-report`
+for the report row) runs only those; the other rows already in results.json are kept.
 Writes bench/results/results.json, bench/results/converge.png and bench/results/bootstrap.png.
 """
 
@@ -34,7 +36,8 @@ PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "
 SIZES = (20, 100)
 TENANTS = (10, 1000, 10000)
 BOOTSTRAP_N = 50
-ROWS = ("converge", "tenant", "bootstrap")
+ROWS = ("converge", "tenant", "bootstrap", "report")
+REPORT_PRINCIPALS = 1000
 STORE_PASSWORD = "bench store password"
 
 
@@ -238,6 +241,42 @@ def bootstrap_rows(sandbox, work, results, baseline):
     results["bootstrap"] = {"n": n, "first_run": first, "rerun": rerun, "ping_floor": ping}
 
 
+def report_row(sandbox, work):
+    """credential_report over REPORT_PRINCIPALS principals with one credential each, and a ping floor of
+    as many tasks (the token and the report)."""
+    sandbox.control("POST", "/reset")
+    sandbox.control("POST", "/seed", json={"principals": REPORT_PRINCIPALS, "prefix": "report-"})
+    c1 = sandbox.boot["conductorone"]
+    with requests.Session() as http:
+        token = http.post(c1["server_url"] + "/auth/v1/token", timeout=60, data={
+            "grant_type": "client_credentials", "client_id": c1["client_id"],
+            "client_secret": c1["client_secret"]}).json()["access_token"]
+        http.headers["Authorization"] = "Bearer " + token
+        page, ids = "", []
+        while True:
+            body = http.get(c1["server_url"] + "/api/v1/service_principals", timeout=60,
+                            params={"page_size": 100, "page_token": page}).json()
+            ids += [p["id"] for p in body["list"] if p["displayName"].startswith("report-")]
+            page = body.get("nextPageToken")
+            if not page:
+                break
+        for sp_id in ids:
+            http.post(c1["server_url"] + "/api/v1/service_principals/%s/credentials" % sp_id, timeout=60,
+                      json={"displayName": "ci", "expires": "2592000s"}).raise_for_status()
+    dest = work / "report.html"
+    row = {"principals": len(ids) + 1,  # and sandbox-admin
+           "report": run(sandbox, work, "report", play(sandbox, [{
+               "name": "report", "conductor.principals.credential_report": {"dest": str(dest)}}])),
+           "ping_floor": run(sandbox, work, "report-ping", play(sandbox, ping_tasks(2), token=False))}
+    row["report"]["html_kib"] = round(dest.stat().st_size / 1024.0, 1)
+    row["expected_requests"] = 1 + -(-row["principals"] // 100) + row["principals"]  # token + pages + one each
+    return row
+
+
+def report_rows(sandbox, work, results, baseline):
+    results["report"] = report_row(sandbox, work)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS),
@@ -271,6 +310,8 @@ def main():
 
 
 def report(results):
+    if results.get("report"):
+        report_report(results["report"])
     if results.get("bootstrap"):
         boot = results["bootstrap"]
         print("\nBootstrap, N = %d principals with one credential each (provision role):" % boot["n"])
@@ -303,6 +344,19 @@ def report(results):
     for m, row in results["tenant"].items():
         print("%-8s %20d %22d %18d %20d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
             "requests"], row["converge_20_ids"]["requests"], row["converge_20_role"]["requests"]))
+
+
+def report_report(row):
+    report, floor = row["report"], row["ping_floor"]
+    print("\ncredential_report over %d principals, one credential each (HTML %.1f KiB):"
+          % (row["principals"], report["html_kib"]))
+    print("%-12s %9s %9s %7s %9s" % ("run", "seconds", "requests", "tokens", "RSS MiB"))
+    for name, f in (("report", report), ("ping floor", floor)):
+        print("%-12s %9.2f %9d %7d %9.1f" % (name, f["seconds"], f["requests"], f["token_requests"],
+                                             f["peak_rss_mib"]))
+    print("      requests expected (token + pages + one listing each): %d; report/ping seconds: %.2f; "
+          "seconds over the floor: %.2f" % (row["expected_requests"], report["seconds"] / floor["seconds"],
+                                            report["seconds"] - floor["seconds"]))
 
 
 def chart(results):

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from .auth import Authenticator, token_source_for
@@ -45,6 +47,7 @@ class ApiClient(object):
             timeout=settings.timeout, validate_certs=settings.validate_certs,
             ca_path=settings.ca_path, retries=settings.retries)
         self.auth = authenticator or Authenticator(token_source_for(settings))
+        self.server_time = None
 
     @classmethod
     def from_options(cls, options, environ=None):
@@ -80,6 +83,7 @@ class ApiClient(object):
                 reauthenticated = True
                 continue
             break
+        self._note_server_time(response)
         if response.status_code in ok:
             if response.status_code == 404:
                 return None
@@ -96,6 +100,22 @@ class ApiClient(object):
             api_message=_api_message(response, self.auth.secrets),
             request_id=request_id_of(response),
             attempts=getattr(response, "attempts", None))
+
+    def _note_server_time(self, response):
+        try:
+            stamp = parsedate_to_datetime(response.headers.get("Date") or "")
+        except (TypeError, ValueError, IndexError):
+            return
+        if stamp is not None and stamp.tzinfo is not None:
+            self.server_time = stamp
+
+    def server_now(self):
+        """The server's clock (the Date of its last answer), else ours.
+
+        Ages of server timestamps (last use, expiry) are judged on the clock that wrote
+        them, so a controller whose clock drifts never retires a credential early.
+        """
+        return self.server_time or datetime.now(timezone.utc)
 
     def _dpop_nonce(self, response):
         """A resource server may ask for a DPoP nonce; remember it and say to resend."""

@@ -96,6 +96,8 @@ def validate_params(adapter, params, never_expiring=False, with_store=None):
         raise ConfigError("Give name (or id) to say which credential to manage")
     if with_store and not params.get("name"):
         raise ConfigError("Give name with store: the credential's name is the key of its store entry")
+    from .retire import validate_retire_params  # here, not at the top: retire.py reads our parse_time
+    validate_retire_params(adapter, params)
 
 
 def desired_credential(adapter, params):
@@ -170,17 +172,20 @@ class CredentialRun(object):
 
     With a ``store`` (a stores.SecretStore) and its entry ``key``, a secret this run creates is
     written to the store before anything else happens; ``prover(credential, secret)`` (with
-    ``verify``) proves a new secret before the previous credential is revoked.
+    ``verify``) proves a new secret before the previous credential is revoked. ``clock()``, when
+    given, is read after the listing: the server's time (ApiClient.server_now).
     """
 
     def __init__(self, adapter, owner, params, check_mode=False, now=None, store=None, key=None,
-                 server_url=None, prover=None):
+                 server_url=None, prover=None, clock=None):
         self.adapter = adapter
         self.owner = owner
         self.params = params
         self.check_mode = check_mode
         self.now = now or datetime.now(timezone.utc)
+        self.clock = clock
         self.revoked = []
+        self.previous = []
         self.store = store
         self.key = key
         self.server_url = server_url
@@ -292,6 +297,8 @@ class CredentialRun(object):
                         with_store=self.store is not None)
         desired = desired_credential(self.adapter, self.params)
         credentials = self.adapter.list_credentials(self.owner)
+        if self.clock is not None:
+            self.now = self.clock()
         stored, claimed = self._read_store() if self.store is not None else (None, None)
         held = stored.content.get("credential_id") if stored else None
         current, previous = _select(credentials, self.params, self.adapter, held, claimed)
@@ -329,28 +336,37 @@ class CredentialRun(object):
                 result["client_secret"] = secret
             result["rotated"] = current is not None
             result["reason"] = replace
-            if self.params.get("revoke_previous", True):
-                for credential in older:
-                    self.revoke(credential)
-            else:
-                result["kept_ids"] = [c["id"] for c in older]
+            self._retire(older, None if after is None else after.get("created_at"), result)
             result.update(changed=True, credential=after)
         else:
             after = current
-            if self.params.get("revoke_previous", True):
-                for credential in previous:  # the end of an overlap: the old ones go now
-                    self.revoke(credential)
-            else:
-                result["kept_ids"] = [c["id"] for c in previous]
+            self._retire(previous, current.get("created_at"), result)  # the end of an overlap, when it is due
             status = desired.get("status")
             if status and status != current.get("status"):
                 after = (dict(current, status=status) if self.check_mode
                          else self.adapter.set_credential_status(self.owner, current, status))
             result.update(changed=bool(self.revoked) or after is not current, credential=after)
         result["diff"]["after"] = _public(result["credential"])
+        if self.previous:  # which of the older credentials of that name would stay, and which go
+            result["diff"]["before"]["previous_ids"] = self.previous
+            result["diff"]["after"]["previous_ids"] = result["kept_ids"]
         if self.store is not None:
             result["diff"]["after"]["stored"] = self._stored_view(result["credential"].get("id"))
         return result
+
+    def _retire(self, older, newer_created_at, result):
+        """Revoke the older credentials that are due; report the kept ones with a reason."""
+        from .retire import retire  # here, not at the top: retire.py reads our parse_time
+        self.previous = [c["id"] for c in older]
+        if not self.params.get("revoke_previous", True):
+            kept = dict((c["id"], "revoke_previous is false: kept for an overlap") for c in older)
+        else:
+            due, kept = retire(older, newer_created_at, self.now, self.params.get("revoke_previous_after_unused_hours"),
+                               self.params.get("max_overlap_days"))
+            for credential in due:
+                self.revoke(credential)
+        result["kept_ids"] = list(kept)
+        result["kept_reasons"] = kept
 
     def _replacement_reason(self, current, desired):
         """Why a new credential is needed, or None. Drift without replace_on_change is an error."""

@@ -19,6 +19,7 @@ from .credentials import CredentialRun, credential_info, desired_credential, val
 from .errors import ConductorError, ConfigError
 from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
+from .report import credential_report
 from .stores import EntryKey, store_for
 
 # The principal segment of a personal API key's store entry (documented in doc_fragments/store.py).
@@ -73,7 +74,7 @@ def _credential_run(client, adapter, owner, principal_name, params, check_mode, 
     """A CredentialRun with the task's store (if any) and the proof of a new secret."""
     key = EntryKey(client.settings.platform, principal_name, params.get("name")) if store else None
     return CredentialRun(adapter, owner, params, check_mode, store=store, key=key,
-                         server_url=client.settings.server_url, prover=_prover(client))
+                         server_url=client.settings.server_url, prover=_prover(client), clock=client.server_now)
 
 
 def _credential_result(client, result):
@@ -125,6 +126,12 @@ def run_personal_client(client, params, check_mode, environ):
     return _credential_result(client, run.ensure())
 
 
+def run_credential_report(client, params, check_mode, environ=None):
+    """Read-only: the same in check mode; ``dest`` is the report itself, so it is written then too."""
+    return credential_report(adapter_for(client), params, client.server_now, server_url=client.settings.server_url,
+                             environ=environ)
+
+
 def run_access_token(client, params, check_mode, environ):
     token = client.auth.ensure_token(client.transport)
     auth = client.auth
@@ -151,6 +158,7 @@ RUNNERS = {
     "sp_credential_info": run_sp_credential_info,
     "personal_client": run_personal_client,
     "access_token": run_access_token,
+    "credential_report": run_credential_report,
 }
 
 

@@ -92,6 +92,21 @@ options:
       - V(false) keeps them alive for a zero-downtime overlap; a later run with V(true) revokes them.
     type: bool
     default: true
+  revoke_previous_after_unused_hours:
+    description:
+      - With O(revoke_previous=true), revoke an older credential of the same name only once it has gone unused
+        for this many hours (never used, or last used longer ago), or once the newer one is O(max_overlap_days)
+        old. Until then it is kept and named in RV(kept_ids) with a reason in RV(kept_reasons); a later run
+        decides again, so a scheduled job retires old credentials as their consumers move.
+      - Unset, older credentials are revoked at once. Ages are judged on the server's clock (the C(Date) of
+        its answers). ConductorOne only (Orkes access keys record no use).
+    type: int
+  max_overlap_days:
+    description:
+      - With O(revoke_previous_after_unused_hours), an older credential is revoked anyway, used or not, once
+        the newer one is this many days old.
+    type: int
+    default: 7
   replace_on_change:
     description:
       - Replace the credential when a setting the API cannot change in place differs, instead of failing.
@@ -146,6 +161,15 @@ EXAMPLES = r'''
       url: https://vault.example.com:8200
       mount_point: secret
 
+- name: Scheduled daily - rotate, and retire the old credential once nothing used it for a day
+  conductor.principals.sp_credential:
+    service_principal: Terraform CI
+    name: prod-terraform
+    rotate_before_days: 14
+    revoke_previous_after_unused_hours: 24
+    max_overlap_days: 7
+  register: rotation
+
 - name: Revoke it
   conductor.principals.sp_credential:
     service_principal: Terraform CI
@@ -197,13 +221,19 @@ revoked_ids:
   elements: str
 kept_ids:
   description:
-    - IDs of older credentials of the same name (Orkes, of the same application) that stay live because
-      O(revoke_previous=false); revoke them once the new credential is in use, or run again with
-      O(revoke_previous=true).
-  returned: when O(revoke_previous=false) and O(state=present)
+    - IDs of older credentials of the same name (Orkes, of the same application) that stay live, because
+      O(revoke_previous=false), or because O(revoke_previous_after_unused_hours) found them still in use;
+      revoke them once the new credential is in use, or let a later run do it.
+  returned: when O(state=present)
   type: list
   elements: str
   sample: ["2v3s1mMGxUwmLkSxXsvl7uKqZxA"]
+kept_reasons:
+  description: Why each of RV(kept_ids) stays, one sentence per ID (never a secret).
+  returned: when O(state=present)
+  type: dict
+  sample: {"2v3s1mMGxUwmLkSxXsvl7uKqZxA": "last used 2.5 hours ago, within revoke_previous_after_unused_hours 24;
+    revoked by a run once unused that long, or from 2026-11-30T10:00:00Z (max_overlap_days 7) even if still used"}
 server_url:
   description: The API base URL the credential belongs to.
   returned: always
@@ -231,6 +261,8 @@ MODULE_SPEC = dict(
         expires_days=dict(type="int", choices=[30, 60, 90, 180]),
         require_dpop=dict(type="bool"),
         enabled=dict(type="bool"),
+        revoke_previous_after_unused_hours=dict(type="int"),
+        max_overlap_days=dict(type="int", default=7),
         **dict(credential_options(), **dict(store_options(), **OWNER["options"]))
     ),
     required_one_of=OWNER["required_one_of"],

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import c1, orkes
 from .app import create_app
@@ -41,6 +41,14 @@ def write_private(path, text):
     os.replace(temp, path)
 
 
+def dated_by(store):
+    """Request handler whose Date header reads the sandbox's clock (moved by /_sandbox/clock)."""
+    class Handler(WSGIRequestHandler):
+        def date_time_string(self, timestamp=None):
+            return super().date_time_string(store.now() if timestamp is None else timestamp)
+    return Handler
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     store = Store(state_file=args.state_file, settings={"page_size": args.page_size, "token_ttl": args.token_ttl})
@@ -49,7 +57,8 @@ def main(argv=None):
     if args.tls_dir:
         cert, key, ca_path = make_tls(args.tls_dir, args.host)
         ssl_context = (cert, key)
-    server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
+    server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context,
+                         request_handler=dated_by(store))
     scheme = "https" if ssl_context else "http"
     host = "[%s]" % args.host if ":" in args.host else args.host
     address = "%s:%d" % (host, server.server_port)

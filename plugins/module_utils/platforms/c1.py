@@ -59,6 +59,8 @@ class C1Adapter(object):
     # What C1 credentials can express; the generic logic refuses the rest.
     credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop"))
     principal_features = frozenset()
+    records_credential_use = True  # lastUsedAt on every credential
+    has_personal_credentials = True
 
     def __init__(self, client):
         self.client = client

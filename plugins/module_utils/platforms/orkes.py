@@ -45,6 +45,8 @@ class OrkesAdapter(object):
     platform = "orkes"
     credential_features = frozenset(("enabled",))
     principal_features = frozenset(("roles", "tags"))
+    records_credential_use = False  # access keys carry no last use
+    has_personal_credentials = False
 
     def __init__(self, client):
         self.client = client

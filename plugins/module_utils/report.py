@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hygiene report of every credential on one platform: rows, flags, a summary, and
+the same report as JSON, Markdown or HTML (a table and an inline SVG chart, no script).
+
+Requests stay N + M/page: one listing of principals (every page), one listing of
+credentials per principal, and the one token of the client. Secrets are never read
+from the API (it has none to give) nor from a store entry beyond its credential ID.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from html import escape
+
+from .credentials import expires_in_days, parse_time
+from .errors import ConductorError, ConfigError
+
+FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping")
+ROW_FIELDS = ("service_principal", "service_principal_id", "name", "id", "client_id", "created_at", "expires_at",
+              "expires_in_days", "last_used_at", "days_unused", "flags")
+FORMATS = ("json", "markdown", "html")
+SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
+FLAG_MEANING = {
+    "expired": "past its expiry: it no longer works",
+    "expiring": "expires within expiring_within_days",
+    "unused": "not used for unused_days or more (never used: counted from its creation)",
+    "never_used": "no token was ever obtained with it",
+    "unheld": "live, but the store holds no entry with its ID",
+    "overlapping": "another live credential of the same name (Orkes: another key) on the same principal",
+}
+DAY = 86400.0
+# The principal part of the store key of a personal API key (runner.PERSONAL_PRINCIPAL of sp_credential).
+PERSONAL_OWNER = "@personal"
+
+
+def validate_report_params(adapter, params):
+    """Bad input, named before any request."""
+    for option, least in (("expiring_within_days", 0), ("unused_days", 1)):
+        if params.get(option) is not None and params[option] < least:
+            raise ConfigError("%s must be %d or more, not %s" % (option, least, params[option]))
+    if params.get("include_personal") and not adapter.has_personal_credentials:
+        raise ConfigError("include_personal works only on platform conductorone; remove it for %s"
+                          % adapter.platform)
+    if params.get("format") and params["format"] not in FORMATS:
+        raise ConfigError("format must be one of %s, not %r" % (", ".join(FORMATS), params["format"]))
+    if params.get("dest"):
+        folder = os.path.dirname(os.path.abspath(params["dest"]))
+        if not os.path.isdir(folder):
+            raise ConfigError("dest: the folder %s does not exist; create it first" % folder)
+
+
+def report_format(params):
+    """``format`` when given, else guessed from the suffix of ``dest``, else json."""
+    if params.get("format"):
+        return params["format"]
+    suffix = os.path.splitext(params.get("dest") or "")[1].lower()
+    return SUFFIX_FORMATS.get(suffix, "json")
+
+
+def gather(adapter, include_personal=False):
+    """[(principal or None for personal keys, [credentials])] in listing order."""
+    groups = [(principal, adapter.list_credentials(principal["id"])) for principal in adapter.list_principals()]
+    if include_personal:
+        groups.append((None, adapter.list_credentials(None)))
+    return groups
+
+
+def _days_since(moment, now):
+    return None if moment is None else int(math.floor((now - moment).total_seconds() / DAY))
+
+
+def _overlap_key(principal, credential):
+    """Credentials that stand for one another: same owner and name (nameless keys: same owner)."""
+    return (principal["id"] if principal else None, credential.get("name"))
+
+
+def judge(groups, now, expiring_within_days=14, unused_days=30, records_use=True, held=None):
+    """One row per credential, with its flags.
+
+    ``held(principal, credential)`` says whether a store holds its secret (None: not judged).
+    ``records_use`` is false where the platform keeps no last use (Orkes): then neither
+    ``unused`` nor ``never_used`` is judged, and ``days_unused`` is null.
+    """
+    live_by_key = {}
+    for principal, credentials in groups:
+        for credential in credentials:
+            left = expires_in_days(credential, now)
+            if left is None or left > 0:
+                key = _overlap_key(principal, credential)
+                live_by_key[key] = live_by_key.get(key, 0) + 1
+    rows = []
+    for principal, credentials in groups:
+        for credential in credentials:
+            left = expires_in_days(credential, now)
+            expired = left is not None and left <= 0
+            last_used = parse_time(credential.get("last_used_at"))
+            since = last_used or parse_time(credential.get("created_at"))
+            days_unused = _days_since(since, now) if records_use else None
+            flags = []
+            if expired:
+                flags.append("expired")
+            elif left is not None and left <= expiring_within_days:
+                flags.append("expiring")
+            if records_use and days_unused is not None and days_unused >= unused_days:
+                flags.append("unused")
+            if records_use and last_used is None:
+                flags.append("never_used")
+            if held is not None and not expired and not held(principal, credential):
+                flags.append("unheld")
+            if not expired and live_by_key.get(_overlap_key(principal, credential), 0) > 1:
+                flags.append("overlapping")
+            rows.append({
+                "service_principal": principal["name"] if principal else None,
+                "service_principal_id": principal["id"] if principal else None,
+                "personal": principal is None,
+                "name": credential.get("name"),
+                "id": credential.get("id"),
+                "client_id": credential.get("client_id"),
+                "status": credential.get("status"),
+                "created_at": credential.get("created_at"),
+                "expires_at": credential.get("expires_at"),
+                "expires_in_days": None if left is None else int(math.floor(left)),
+                "last_used_at": credential.get("last_used_at"),
+                "days_unused": days_unused,
+                "flags": flags,
+            })
+    return rows
+
+
+def held_by(store, platform):
+    """``held(principal, credential)`` for ``judge``: the store holds an entry with the credential's ID.
+
+    A named credential is looked up at its own entry key (one read); a nameless Orkes key at the
+    entries listed under its principal (each read once). Only ``credential_id`` is looked at.
+    """
+    from .stores import EntryKey  # the store package, only when a store is asked for
+
+    ids, listed = {}, []
+
+    def credential_id(key):
+        if key not in ids:
+            stored = store.read(key)
+            ids[key] = ((stored.content or {}).get("credential_id") if stored else None)
+        return ids[key]
+
+    def held(principal, credential):
+        owner = principal["name"] if principal else PERSONAL_OWNER
+        if credential.get("name"):
+            return credential_id(EntryKey(platform, owner, credential["name"])) == credential["id"]
+        if not listed:
+            listed.append(list(store.list(platform)))
+        return any(credential_id(key) == credential["id"] for key in listed[0] if key.principal == owner)
+
+    return held
+
+
+def summarise(rows):
+    summary = {flag: sum(1 for row in rows if flag in row["flags"]) for flag in FLAGS}
+    summary["total"] = len(rows)
+    summary["flagged"] = sum(1 for row in rows if row["flags"])
+    return summary
+
+
+def build_report(adapter, params, clock, held=None):
+    """The module's result (without dest): rows, summary, and what they were judged against.
+
+    ``clock()`` is read after the listings: the client's clock is the server's (the Date of its answers).
+    """
+    groups = gather(adapter, bool(params.get("include_personal")))
+    now = clock()
+    expiring = params.get("expiring_within_days")
+    unused = params.get("unused_days")
+    rows = judge(groups, now, 14 if expiring is None else expiring, 30 if unused is None else unused,
+                 records_use=adapter.records_credential_use, held=held)
+    return {
+        "changed": False,
+        "credentials": rows,
+        "summary": summarise(rows),
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "platform": adapter.platform,
+        "principals": sum(1 for principal, dummy in groups if principal is not None),
+        "thresholds": {"expiring_within_days": 14 if expiring is None else expiring,
+                       "unused_days": 30 if unused is None else unused, "store_checked": held is not None,
+                       "use_recorded": adapter.records_credential_use},
+    }
+
+
+# ---- rendering ------------------------------------------------------------------------------
+
+def _owner_label(row):
+    return "(personal API key)" if row.get("personal") else (row["service_principal"] or "")
+
+
+def _credential_label(row):
+    return row["name"] or row["id"] or ""
+
+
+def _value(value, empty="-"):
+    return empty if value is None or value == "" else str(value)
+
+
+def render_json(report):
+    return json.dumps({k: v for k, v in report.items() if k != "changed"}, indent=2, sort_keys=False) + "\n"
+
+
+def _md(text):
+    """A Markdown table cell: pipes escaped, no line breaks."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report):
+    summary, thresholds = report["summary"], report["thresholds"]
+    lines = [
+        "# Credential report: %s" % report["platform"], "",
+        "Generated %s from %s. %d credentials of %d principals; expiring = within %d days, unused = %d days "
+        "or more%s." % (report["generated_at"], report.get("server_url") or report["platform"], summary["total"],
+                        report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
+                        "" if thresholds["store_checked"] else "; the store was not checked"), "",
+        "| " + " | ".join(FLAGS) + " | total |",
+        "|" + "---:|" * (len(FLAGS) + 1),
+        "| " + " | ".join(str(summary[f]) for f in FLAGS) + " | %d |" % summary["total"], "",
+        "| Service principal | Credential | ID | Client ID | Created | Expires | Days left | Last used | "
+        "Days unused | Flags |",
+        "|---|---|---|---|---|---|---:|---|---:|---|",
+    ]
+    for row in report["credentials"]:
+        lines.append("| " + " | ".join(_md(cell) for cell in (
+            _owner_label(row), _credential_label(row), _value(row["id"]), _value(row["client_id"]),
+            _value(row["created_at"]), _value(row["expires_at"], "never"), _value(row["expires_in_days"], "-"),
+            _value(row["last_used_at"], "never"), _value(row["days_unused"]),
+            ", ".join(row["flags"]) or "ok")) + " |")
+    lines += ["", "Flags: " + "; ".join("**%s** %s" % (f, FLAG_MEANING[f]) for f in FLAGS) + "."]
+    return "\n".join(lines) + "\n"
+
+
+COLOURS = {"expired": "#c62828", "expiring": "#ef8f00", "ok": "#2e7d32", "never": "#78909c"}
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1c2733;background:#fff}
+h1{font-size:22px;margin:0 0 4px}p.meta{color:#55606c;margin:0 0 16px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:18px}
+.card{border:1px solid #d8dde3;border-radius:8px;padding:8px 14px;min-width:92px}
+.card b{display:block;font-size:24px}.card span{font-size:12px;color:#55606c}
+.card.hot{border-color:#c62828;background:#fdecea}.card.warn{border-color:#ef8f00;background:#fff4e0}
+table{border-collapse:collapse;font-size:13px;width:100%}
+th,td{border-bottom:1px solid #e3e7ec;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f3f5f7}td.num{text-align:right}td time{white-space:nowrap}td.mono{font-family:ui-monospace,monospace;font-size:12px}
+.flag{display:inline-block;border-radius:10px;padding:0 7px;margin:1px;font-size:11px;color:#fff}
+.flag.expired{background:#c62828}.flag.expiring{background:#ef8f00}.flag.unused{background:#6d4c41}
+.flag.never_used{background:#8e24aa}.flag.unheld{background:#1565c0}.flag.overlapping{background:#00838f}
+.flag.ok{background:#2e7d32}
+h2{font-size:16px;margin:22px 0 6px}svg text{font-size:11px;fill:#1c2733}
+"""
+HOT_FLAGS = ("expired", "unheld")
+
+
+def _chart(rows, expiring_within_days):
+    """Horizontal bars of days to expiry: soonest first, zero and the expiring threshold marked."""
+    ordered = sorted(rows, key=lambda r: (r["expires_in_days"] is None, r["expires_in_days"] or 0,
+                                          _owner_label(r), _credential_label(r)))
+    known = [r["expires_in_days"] for r in rows if r["expires_in_days"] is not None]
+    low = min([0] + known)
+    high = max([expiring_within_days, 1] + known)
+    label_width, plot_width, bar_height, gap, top = 300, 520, 14, 4, 26
+    height = top + len(ordered) * (bar_height + gap) + 10
+
+    def x(days):
+        return label_width + (days - low) * plot_width / float(high - low)
+
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" class="expiry-chart" width="%d" height="%d" '
+             'viewBox="0 0 %d %d"><title>Days to expiry per credential</title>'
+             % (label_width + plot_width + 110, height, label_width + plot_width + 110, height)]
+    for days, label, dash, anchor in ((0, "today", "", "end"),
+                                      (expiring_within_days, "%d days" % expiring_within_days, "4 3", "start")):
+        parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#55606c" stroke-dasharray="%s"/>'
+                     '<text x="%.1f" y="%d" text-anchor="%s">%s</text>'
+                     % (x(days), top - 6, x(days), height - 6, dash, x(days) + (3 if anchor == "start" else -3),
+                        top - 10, anchor, escape(label)))
+    for index, row in enumerate(ordered):
+        y = top + index * (bar_height + gap)
+        days = row["expires_in_days"]
+        kind = ("never" if days is None else "expired" if "expired" in row["flags"]
+                else "expiring" if "expiring" in row["flags"] else "ok")
+        start, end = (x(0), x(high)) if days is None else sorted((x(0), x(days)))
+        text = "%s / %s" % (_owner_label(row), _credential_label(row))
+        shown = text if len(text) <= 46 else text[:45] + "\u2026"
+        value = "never expires" if days is None else "%d day%s" % (days, "" if abs(days) == 1 else "s")
+        parts.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (label_width - 8, y + bar_height - 3, escape(shown)))
+        parts.append('<rect class="mark %s" data-credential-id="%s" x="%.1f" y="%d" width="%.1f" height="%d" '
+                     'fill="%s" rx="2"><title>%s: %s</title></rect>'
+                     % (kind, escape(_value(row["id"], ""), quote=True), start, y, max(end - start, 2.0), bar_height,
+                        COLOURS[kind], escape(text), value))
+        parts.append('<text x="%.1f" y="%d">%s</text>' % (max(end, x(0)) + 4, y + bar_height - 3, escape(value)))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _date(stamp, empty):
+    """The day at a glance, the exact time on hover."""
+    if not stamp:
+        return escape(empty)
+    return '<time datetime="%s" title="%s">%s</time>' % (escape(stamp, quote=True), escape(stamp, quote=True),
+                                                         escape(stamp[:10]))
+
+
+def render_html(report):
+    summary, thresholds = report["summary"], report["thresholds"]
+    cards = ['<div class="card"><b>%d</b><span>credentials</span></div>' % summary["total"]]
+    for flag in FLAGS:
+        hot = ("hot" if flag in HOT_FLAGS else "warn") if summary[flag] else ""
+        judged = thresholds["store_checked"] if flag == "unheld" else (
+            thresholds["use_recorded"] if flag in ("unused", "never_used") else True)
+        cards.append('<div class="card %s" title="%s"><b>%s</b><span>%s</span></div>'
+                     % (hot, escape(FLAG_MEANING[flag], quote=True), summary[flag] if judged else "-",
+                        flag if judged else flag + " (not judged)"))
+    body_rows = []
+    for row in report["credentials"]:
+        flags = "".join('<span class="flag %s">%s</span>' % (f, f) for f in row["flags"]) or \
+            '<span class="flag ok">ok</span>'
+        cells = [escape(_owner_label(row)), escape(_credential_label(row)), escape(_value(row["id"])),
+                 escape(_value(row["client_id"])), _date(row["created_at"], "-"), _date(row["expires_at"], "never"),
+                 escape(_value(row["expires_in_days"])), _date(row["last_used_at"], "never"),
+                 escape(_value(row["days_unused"])), flags]
+        classes = ("", "", "mono", "mono", "", "", "num", "", "num", "")
+        body_rows.append('<tr data-credential-id="%s">%s</tr>' % (escape(_value(row["id"], ""), quote=True), "".join(
+            '<td class="%s">%s</td>' % (c, cell) if c else "<td>%s</td>" % cell for c, cell in zip(classes, cells))))
+    meta = ("Generated %s from %s: %d credentials of %d principals. Expiring: within %d days; unused: %d days or "
+            "more%s." % (report["generated_at"], report.get("server_url") or report["platform"], summary["total"],
+                         report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
+                         "" if thresholds["store_checked"] else "; the store was not checked"))
+    return "".join([
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+        "<title>Credential report: %s</title><style>%s</style></head><body>" % (escape(report["platform"]), STYLE),
+        "<h1>Credential report: %s</h1>" % escape(report["platform"]),
+        '<p class="meta">%s</p>' % escape(meta),
+        '<div class="cards">%s</div>' % "".join(cards),
+        "<h2>Days to expiry</h2>", _chart(report["credentials"], thresholds["expiring_within_days"]),
+        "<h2>Credentials</h2>",
+        '<table class="credentials"><thead><tr><th>Service principal</th><th>Credential</th><th>ID</th>'
+        "<th>Client ID</th><th>Created</th><th>Expires</th><th>Days left</th><th>Last used</th>"
+        "<th>Days unused</th><th>Flags</th></tr></thead><tbody>%s</tbody></table>" % "".join(body_rows),
+        "<p class=\"meta\">%s</p>" % escape("; ".join("%s: %s" % (f, FLAG_MEANING[f]) for f in FLAGS)),
+        "</body></html>\n",
+    ])
+
+
+RENDERERS = {"json": render_json, "markdown": render_markdown, "html": render_html}
+
+
+def write_report(dest, text):
+    """Write atomically (a reader never sees half a report), mode 0600 like every file we write."""
+    folder = os.path.dirname(os.path.abspath(dest))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".credential-report-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, dest)
+    except OSError as exc:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise ConductorError("Could not write the report to %s: %s" % (dest, exc.strerror or exc))
+
+
+def credential_report(adapter, params, clock, held=None, server_url=None, environ=None):
+    """Everything the module does: validate, gather, judge, and write ``dest`` when asked.
+
+    With ``store`` in ``params`` (and no ``held`` given), each live credential is judged held or not by it.
+    """
+    validate_report_params(adapter, params)
+    if held is None and params.get("store"):
+        from .stores import store_for  # the store package, only when a store is asked for
+        held = held_by(store_for(params["store"], environ if environ is not None else os.environ), adapter.platform)
+    result = build_report(adapter, params, clock, held=held)
+    result["server_url"] = server_url
+    if params.get("dest"):
+        fmt = report_format(params)
+        write_report(params["dest"], RENDERERS[fmt](result))
+        result["dest"] = os.path.abspath(params["dest"])
+        result["format"] = fmt
+    return result

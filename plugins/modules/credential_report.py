@@ -1,0 +1,259 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: credential_report
+short_description: Report the hygiene of every credential on a platform (expiry, use, overlap, storage)
+version_added: 0.2.0
+description:
+  - Lists every credential (Orkes access key) of every service principal (Orkes application) on one platform,
+    one row each, and flags what needs attention, with a count per flag.
+  - "Flags: V(expired) (past its expiry); V(expiring) (expires within O(expiring_within_days)); V(unused)
+    (not used for O(unused_days) or more; a credential never used counts from its creation); V(never_used)
+    (no token was ever obtained with it); V(unheld) (live, but O(store) holds no entry with its ID);
+    V(overlapping) (another live credential of the same name, on Orkes
+    another key, on the same principal: a rotation whose previous credential is still live)."
+  - Orkes access keys record no use, so on Orkes V(unused) and V(never_used) are never set and C(days_unused)
+    is null.
+  - Ages are measured on the server's clock (the C(Date) of its answers).
+  - "Requests: one listing of the principals (every page), one listing of credentials per principal, one
+    token. The module only reads the API and never sees a secret."
+  - With O(dest), the report is also written to that file as JSON, Markdown or HTML. The HTML page shows
+    the counts, a chart of days to expiry (inline SVG) and the table; it needs no script and no network.
+author:
+  - conductor.principals developers (@conductor-principals)
+extends_documentation_fragment:
+  - conductor.principals.connection
+  - conductor.principals.attributes
+  - conductor.principals.attributes.info_module
+options:
+  expiring_within_days:
+    description: A live credential that expires within this many days is flagged V(expiring).
+    type: int
+    default: 14
+  unused_days:
+    description:
+      - A credential not used for this many days or more is flagged V(unused) (ConductorOne only).
+    type: int
+    default: 30
+  include_personal:
+    description:
+      - Also report the personal API keys of the calling user (ConductorOne only). Their rows have
+        C(personal=true) and no service principal.
+    type: bool
+    default: false
+  store:
+    description:
+      - The store where the secrets of the credentials should be. With it, a live credential is flagged
+        V(unheld) when its entry (at C(<prefix>/<platform>/<principal name>/<credential name>)) is missing or
+        holds another credential ID; an Orkes access key, which has no name, when no entry under its
+        application holds its ID. Each entry is read once; only its credential ID is looked at.
+      - Without it, V(unheld) is not judged.
+      - The same dict as O(conductor.principals.sp_credential#module:store), whose documentation describes
+        each backend and its options in full.
+    type: dict
+    suboptions:
+      type:
+        description: The backend.
+        type: str
+        choices: [vault_file, hashi_vault, aws_secretsmanager]
+        default: vault_file
+      prefix:
+        description: The first part of every entry's path.
+        type: str
+        default: conductor-principals
+      path:
+        description: V(vault_file) only. Path of the encrypted store file.
+        type: path
+      password:
+        description: V(vault_file) only. Its Ansible Vault password (else E(CONDUCTOR_PRINCIPALS_STORE_PASSWORD)).
+        type: str
+      vault_id:
+        description: V(vault_file) only. The Ansible Vault ID of the file.
+        type: str
+      url:
+        description: V(hashi_vault) only. Address of the Vault or OpenBao server (else E(VAULT_ADDR)).
+        type: str
+      token:
+        description: V(hashi_vault) only. A Vault token (else E(VAULT_TOKEN)).
+        type: str
+      role_id:
+        description: V(hashi_vault) only. AppRole role ID, with O(store.secret_id).
+        type: str
+      secret_id:
+        description: V(hashi_vault) only. AppRole secret ID.
+        type: str
+      mount_point:
+        description: V(hashi_vault) only. Mount point of the KV version 2 secrets engine.
+        type: str
+        default: secret
+      namespace:
+        description: V(hashi_vault) only. Vault Enterprise or OpenBao namespace.
+        type: str
+      validate_certs:
+        description: V(hashi_vault) only. Verify the server's TLS certificate.
+        type: bool
+        default: true
+      ca_path:
+        description: V(hashi_vault) only. PEM CA bundle that signed the server's certificate.
+        type: path
+      region:
+        description: V(aws_secretsmanager) only. AWS region (else E(AWS_REGION) or E(AWS_DEFAULT_REGION)).
+        type: str
+      endpoint_url:
+        description: V(aws_secretsmanager) only. Another endpoint, for example a local test server.
+        type: str
+      kms_key_id:
+        description: V(aws_secretsmanager) only. KMS key of new secrets (unused here; the report only reads).
+        type: str
+      profile:
+        description: V(aws_secretsmanager) only. AWS profile.
+        type: str
+  dest:
+    description:
+      - Also write the report to this file (mode 0600, replaced atomically). Its folder must exist.
+      - The file is the report's output, not managed state, so it is written in check mode too and the
+        result stays C(changed=false).
+    type: path
+  format:
+    description:
+      - The format of O(dest). When unset, taken from the suffix of O(dest) (V(.md), V(.html), V(.json)),
+        else V(json).
+    type: str
+    choices: [json, markdown, html]
+notes:
+  - Schedule it weekly in AWX with the ready playbook C(playbooks/report.yml).
+'''
+
+EXAMPLES = r'''
+- name: Weekly credential report as an HTML page
+  conductor.principals.credential_report:
+    dest: /var/reports/credentials.html
+  register: report
+
+- name: Fail the job when something expired or is about to
+  ansible.builtin.assert:
+    that: report.summary.expired == 0 and report.summary.expiring == 0
+    fail_msg: "{{ report.credentials | selectattr('flags') | map(attribute='name') | list }}"
+
+- name: Orkes access keys, as Markdown
+  conductor.principals.credential_report:
+    platform: orkes
+    dest: orkes-keys.md
+'''
+
+RETURN = r'''
+credentials:
+  description: One row per credential, never a secret.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service_principal:
+      description: Name of the service principal (Orkes application); null for a personal API key.
+      type: str
+    service_principal_id:
+      description: Its ID; null for a personal API key.
+      type: str
+    personal:
+      description: Whether this is a personal API key of the caller (O(include_personal)).
+      type: bool
+    name:
+      description: Display name of the credential (null on Orkes, whose keys have none).
+      type: str
+    id:
+      description: Credential ID (Orkes key ID).
+      type: str
+    client_id:
+      description: Client ID (Orkes key ID).
+      type: str
+    status:
+      description: V(ACTIVE), or V(INACTIVE) for a paused Orkes key.
+      type: str
+    created_at:
+      description: Creation time, ISO 8601 UTC.
+      type: str
+    expires_at:
+      description: Expiry time, ISO 8601 UTC; null if it never expires.
+      type: str
+    expires_in_days:
+      description: Whole days left (negative once expired); null if it never expires.
+      type: int
+    last_used_at:
+      description: When a token was last obtained with it; null if never (and always on Orkes).
+      type: str
+    days_unused:
+      description: Whole days since its last use, or since its creation if never used; null on Orkes.
+      type: int
+    flags:
+      description: Any of V(expired), V(expiring), V(unused), V(never_used), V(unheld), V(overlapping).
+      type: list
+      elements: str
+  sample:
+    - service_principal: Terraform CI
+      service_principal_id: 2aBcD
+      personal: false
+      name: prod-terraform
+      id: 2xYz
+      client_id: clever-fox-12345@example.conductor.one/spc
+      status: ACTIVE
+      created_at: "2026-08-01T10:00:00Z"
+      expires_at: "2026-10-30T10:00:00Z"
+      expires_in_days: 6
+      last_used_at: "2026-10-23T09:12:40Z"
+      days_unused: 1
+      flags: [expiring]
+summary:
+  description: How many credentials carry each flag, C(total), and C(flagged) (with at least one flag).
+  returned: always
+  type: dict
+  sample: {expired: 1, expiring: 2, unused: 3, never_used: 1, unheld: 0, overlapping: 2, total: 40, flagged: 6}
+thresholds:
+  description: What the rows were judged against (O(expiring_within_days), O(unused_days), whether a store
+    was checked, whether the platform records use).
+  returned: always
+  type: dict
+generated_at:
+  description: The server's time the report was judged at, ISO 8601 UTC.
+  returned: always
+  type: str
+principals:
+  description: How many service principals (Orkes applications) were listed.
+  returned: always
+  type: int
+dest:
+  description: The absolute path of the report file.
+  returned: when O(dest) is given
+  type: str
+format:
+  description: The format written to O(dest).
+  returned: when O(dest) is given
+  type: str
+'''
+
+from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
+    argument_spec, store_argument_spec)
+
+MODULE_SPEC = dict(
+    argument_spec=argument_spec(
+        expiring_within_days=dict(type="int", default=14),
+        unused_days=dict(type="int", default=30),
+        include_personal=dict(type="bool", default=False),
+        dest=dict(type="path"),
+        format=dict(type="str", choices=["json", "markdown", "html"]),
+        store=store_argument_spec(),
+    ),
+)
+
+
+def main():
+    run_module("credential_report", MODULE_SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+# -*- coding: utf-8 -*-
+"""The credential report's logic and rendering against an in-memory adapter."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.report import (
+    FLAGS, credential_report, judge, render_html, render_markdown, report_format)
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+def stamp(moment):
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class MemoryAdapter(object):
+    platform = "conductorone"
+    records_credential_use = True
+    has_personal_credentials = True
+
+    def __init__(self):
+        self.principals = []
+        self.credentials = {}
+        self.calls = []
+        self.counter = 0
+
+    def principal(self, name):
+        principal = {"id": "sp%d" % (len(self.principals) + 1), "name": name}
+        self.principals.append(principal)
+        self.credentials[principal["id"]] = []
+        return principal
+
+    def credential(self, owner, name, age_days=0, lifetime=90, used_days_ago=None):
+        self.counter += 1
+        created = NOW - timedelta(days=age_days)
+        credential = {"id": "c%d" % self.counter, "name": name, "client_id": "fox-%d@h/spc" % self.counter,
+                      "created_at": stamp(created),
+                      "expires_at": stamp(created + timedelta(days=lifetime)) if lifetime else None,
+                      "last_used_at": None if used_days_ago is None else stamp(NOW - timedelta(days=used_days_ago)),
+                      "status": "ACTIVE"}
+        self.credentials.setdefault(owner and owner["id"], []).append(credential)
+        return credential
+
+    def list_principals(self):
+        self.calls.append("principals")
+        return [dict(p) for p in self.principals]
+
+    def list_credentials(self, owner):
+        self.calls.append(owner)
+        return [dict(c) for c in self.credentials.get(owner, [])]
+
+
+@pytest.fixture
+def tenant():
+    adapter = MemoryAdapter()
+    ci = adapter.principal("Terraform CI")
+    ops = adapter.principal("Ops <bot> | nightly")
+    adapter.principal("Empty")
+    ids = {
+        "fine": adapter.credential(ci, "fine", age_days=1, used_days_ago=0)["id"],
+        "expired": adapter.credential(ci, "gone", age_days=31, lifetime=30, used_days_ago=5)["id"],
+        "expiring": adapter.credential(ci, "soon", age_days=20, lifetime=30, used_days_ago=1)["id"],
+        "unused": adapter.credential(ops, "stale", age_days=60, used_days_ago=45)["id"],
+        "never": adapter.credential(ops, "fresh", age_days=2)["id"],
+        "old_never": adapter.credential(ops, "forgotten", age_days=40)["id"],
+        "dup_old": adapter.credential(ops, "dup", age_days=10, used_days_ago=0)["id"],
+        "dup_new": adapter.credential(ops, "dup", age_days=1, used_days_ago=0)["id"],
+        "forever": adapter.credential(ops, "forever", age_days=3, lifetime=0, used_days_ago=0)["id"],
+    }
+    return adapter, ids
+
+
+def params(**overrides):
+    base = dict(expiring_within_days=14, unused_days=30, include_personal=False, dest=None, format=None)
+    base.update(overrides)
+    return base
+
+
+def report(adapter, **overrides):
+    return credential_report(adapter, params(**overrides), lambda: NOW, server_url="https://t.example")
+
+
+def flags_by_id(result):
+    return {row["id"]: row["flags"] for row in result["credentials"]}
+
+
+def test_each_credential_gets_exactly_its_flags(tenant):
+    adapter, ids = tenant
+    flags = flags_by_id(report(adapter))
+    assert flags == {
+        ids["fine"]: [], ids["expired"]: ["expired"], ids["expiring"]: ["expiring"], ids["unused"]: ["unused"],
+        ids["never"]: ["never_used"], ids["old_never"]: ["unused", "never_used"],
+        ids["dup_old"]: ["overlapping"], ids["dup_new"]: ["overlapping"], ids["forever"]: []}
+
+
+def test_rows_carry_the_interface_fields_and_days(tenant):
+    adapter, ids = tenant
+    rows = {row["id"]: row for row in report(adapter)["credentials"]}
+    stale = rows[ids["unused"]]
+    for field in ("service_principal", "service_principal_id", "name", "id", "client_id", "created_at",
+                  "expires_at", "expires_in_days", "last_used_at", "days_unused", "flags"):
+        assert field in stale
+    assert (stale["service_principal"], stale["name"], stale["days_unused"], stale["expires_in_days"]) == \
+        ("Ops <bot> | nightly", "stale", 45, 30)
+    assert rows[ids["expired"]]["expires_in_days"] == -1
+    assert rows[ids["old_never"]]["days_unused"] == 40  # counted from creation
+    assert rows[ids["forever"]]["expires_in_days"] is None
+
+
+def test_summary_counts_each_flag(tenant):
+    adapter, dummy = tenant
+    summary = report(adapter)["summary"]
+    assert summary == {"expired": 1, "expiring": 1, "unused": 2, "never_used": 2, "unheld": 0, "overlapping": 2,
+                       "total": 9, "flagged": 7}
+
+
+def test_thresholds_move_the_flags(tenant):
+    adapter, ids = tenant
+    flags = flags_by_id(report(adapter, expiring_within_days=60, unused_days=50))
+    assert flags[ids["fine"]] == []  # 89 days left
+    assert "expiring" in flags[ids["unused"]] and "unused" not in flags[ids["unused"]]
+
+
+def test_an_expired_credential_never_overlaps_and_need_not_be_held(tenant):
+    adapter, ids = tenant
+    ci = adapter.principals[0]
+    adapter.credential(ci, "gone", age_days=1, used_days_ago=0)  # the replacement of the expired "gone"
+    result = report(adapter)
+    assert flags_by_id(result)[ids["expired"]] == ["expired"]
+    held = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=lambda p, c: False))
+    assert held[ids["expired"]] == ["expired"] and held[ids["fine"]] == ["unheld"]
+
+
+def test_unheld_is_judged_only_with_a_store(tenant):
+    adapter, ids = tenant
+    asked = []
+
+    def held(principal, credential):
+        asked.append((principal["name"], credential["name"]))
+        return credential["id"] != ids["fine"]
+
+    result = credential_report(adapter, params(), lambda: NOW, held=held)
+    assert flags_by_id(result)[ids["fine"]] == ["unheld"] and result["summary"]["unheld"] == 1
+    assert ("Terraform CI", "fine") in asked and result["thresholds"]["store_checked"] is True
+    assert report(adapter)["thresholds"]["store_checked"] is False
+
+
+def test_requests_are_one_listing_of_principals_and_one_per_principal(tenant):
+    adapter, dummy = tenant
+    report(adapter)
+    assert adapter.calls == ["principals", "sp1", "sp2", "sp3"]
+
+
+def test_personal_keys_are_listed_on_request():
+    adapter = MemoryAdapter()
+    adapter.credential(None, "laptop", age_days=1, used_days_ago=0)
+    rows = report(adapter, include_personal=True)["credentials"]
+    assert [(r["personal"], r["service_principal"], r["name"]) for r in rows] == [(True, None, "laptop")]
+    assert report(adapter)["credentials"] == []
+
+
+def test_orkes_judges_no_use_and_overlaps_nameless_keys():
+    adapter = MemoryAdapter()
+    adapter.platform, adapter.records_credential_use, adapter.has_personal_credentials = "orkes", False, False
+    app = adapter.principal("worker")
+    for dummy in range(2):
+        adapter.credential(app, None, age_days=100, lifetime=0)
+    result = report(adapter)
+    assert [r["flags"] for r in result["credentials"]] == [["overlapping"], ["overlapping"]]
+    assert [r["days_unused"] for r in result["credentials"]] == [None, None]
+    with pytest.raises(ConfigError, match="include_personal works only on platform conductorone"):
+        report(adapter, include_personal=True)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(unused_days=0), "unused_days must be 1 or more, not 0"),
+    (dict(expiring_within_days=-1), "expiring_within_days must be 0 or more"),
+    (dict(dest="/no/such/folder/report.html"), "dest: the folder /no/such/folder does not exist"),
+])
+def test_bad_input_is_one_sentence_before_any_request(tenant, overrides, message):
+    adapter, dummy = tenant
+    with pytest.raises(ConfigError, match=message):
+        report(adapter, **overrides)
+    assert adapter.calls == []
+
+
+def test_format_follows_dest_unless_given():
+    assert report_format(params(dest="r.html")) == "html"
+    assert report_format(params(dest="r.MD")) == "markdown"
+    assert report_format(params(dest="r.txt")) == "json"
+    assert report_format(params(dest="r.html", format="json")) == "json"
+
+
+class Page(HTMLParser):
+    """Counts table body rows and chart marks, and collects the text."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_body = False
+        self.rows = []
+        self.marks = []
+        self.tags = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        if tag == "tbody":
+            self.in_body = True
+        elif tag == "tr" and self.in_body:
+            self.rows.append(attrs.get("data-credential-id"))
+        elif tag == "rect" and "mark" in (attrs.get("class") or "").split():
+            self.marks.append(attrs.get("data-credential-id"))
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self.in_body = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_has_one_row_and_one_chart_mark_per_credential_and_escapes_names(tenant):
+    adapter, ids = tenant
+    page = Page()
+    page.feed(render_html(report(adapter)))
+    assert sorted(page.rows) == sorted(ids.values()) and sorted(page.marks) == sorted(ids.values())
+    assert "script" not in page.tags
+    assert "Ops <bot> | nightly" in "".join(page.text)  # shown as text, not parsed as a tag
+    assert "bot" not in page.tags
+
+
+def test_markdown_escapes_pipes_and_has_one_line_per_credential(tenant):
+    adapter, ids = tenant
+    text = render_markdown(report(adapter))
+    lines = [line for line in text.splitlines() if any(i in line for i in ids.values())]
+    assert len(lines) == len(ids)
+    assert "Ops <bot> \\| nightly" in text
+    assert all(flag in text for flag in FLAGS)
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "html"])
+def test_dest_is_written_atomically_with_mode_0600(tenant, tmp_path, fmt):
+    adapter, dummy = tenant
+    dest = tmp_path / ("report." + {"json": "json", "markdown": "md", "html": "html"}[fmt])
+    dest.write_text("old")
+    result = report(adapter, dest=str(dest))
+    assert result["dest"] == str(dest) and result["format"] == fmt and result["changed"] is False
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    assert os.listdir(tmp_path) == [dest.name]
+    if fmt == "json":
+        assert json.loads(dest.read_text())["summary"]["total"] == 9
+
+
+def test_judge_counts_expired_at_the_exact_moment():
+    adapter = MemoryAdapter()
+    sp = adapter.principal("p")
+    adapter.credential(sp, "edge", age_days=30, lifetime=30, used_days_ago=0)
+    rows = judge([(sp, adapter.credentials[sp["id"]])], NOW)
+    assert rows[0]["flags"] == ["expired"] and rows[0]["expires_in_days"] == 0
+
+
+class MemoryStore(object):
+    """Entries by EntryKey; counts reads."""
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.reads = []
+
+    def read(self, key):
+        from ansible_collections.conductor.principals.plugins.module_utils.stores import StoredEntry
+        self.reads.append(key)
+        return StoredEntry(self.entries[key], 1) if key in self.entries else None
+
+    def list(self, platform=None):
+        return [k for k in self.entries if platform is None or k.platform == platform]
+
+
+def test_held_by_a_store_reads_each_named_entry_once(tenant):
+    from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
+    adapter, ids = tenant
+    store = MemoryStore({
+        EntryKey("conductorone", "Terraform CI", "fine"): {"credential_id": ids["fine"], "client_secret": "s1"},
+        EntryKey("conductorone", "Ops <bot> | nightly", "dup"): {"credential_id": ids["dup_new"]},
+        EntryKey("conductorone", "Ops <bot> | nightly", "stale"): {"credential_id": "an-older-one"},
+    })
+    result = credential_report(adapter, params(), lambda: NOW, held=held_by(store, "conductorone"))
+    unheld = sorted(i for i, flags in flags_by_id(result).items() if "unheld" in flags)
+    assert unheld == sorted([ids["unused"], ids["never"], ids["old_never"], ids["dup_old"], ids["expiring"],
+                             ids["forever"]])  # not the expired one: it needs no secret
+    assert len(store.reads) == len(set(store.reads)) == 7  # one per live name: both "dup" share one entry
+    assert "s1" not in json.dumps(result)
+
+
+def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
+    from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
+    adapter = MemoryAdapter()
+    adapter.platform, adapter.records_credential_use = "orkes", False
+    app = adapter.principal("worker")
+    kept, loose = adapter.credential(app, None, lifetime=0), adapter.credential(app, None, lifetime=0)
+    store = MemoryStore({EntryKey("orkes", "worker", "key"): {"credential_id": kept["id"]},
+                         EntryKey("orkes", "other", "key"): {"credential_id": loose["id"]}})
+    flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "orkes")))
+    assert flags == {kept["id"]: ["overlapping"], loose["id"]: ["unheld", "overlapping"]}
