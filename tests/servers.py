@@ -29,6 +29,13 @@ import urllib.request
 from pathlib import Path
 
 START_TIMEOUT = 60
+# Every server started in this process: the integration runs scan their output for each one's
+# leak_values() (root token, unseal key, tokens and AWS keys handed out).
+STARTED = []
+
+
+def leak_values():
+    return sorted({value for server in STARTED for value in server.leak_values() if value})
 
 
 def free_port():
@@ -94,6 +101,7 @@ class BaoServer(object):
         self.url = None
         self.log_path = self.workdir / "bao.log"
         self.unseal_key = None
+        self.issued = []  # tokens and secret IDs handed out by approle() and token_with_policy()
 
     def start(self):
         for attempt in range(3):  # another process may take the port between free_port and bind
@@ -117,6 +125,7 @@ class BaoServer(object):
         _wait_until(lambda: re.search(r"Unseal Key: (\S+)", self.log_path.read_text()), self.process, self.log_path,
                     "the unseal key of bao server -dev")
         self.unseal_key = re.search(r"Unseal Key: (\S+)", self.log_path.read_text()).group(1)
+        STARTED.append(self)
         return self
 
     def _ready(self):
@@ -145,11 +154,14 @@ class BaoServer(object):
         self.api("POST", "auth/approle/role/" + name, {"token_policies": [name]})
         role_id = self.api("GET", "auth/approle/role/%s/role-id" % name)["data"]["role_id"]
         secret_id = self.api("POST", "auth/approle/role/%s/secret-id" % name)["data"]["secret_id"]
+        self.issued.append(secret_id)
         return role_id, secret_id
 
     def token_with_policy(self, name, policy_hcl):
         self.api("PUT", "sys/policies/acl/" + name, {"policy": policy_hcl})
-        return self.api("POST", "auth/token/create", {"policies": [name], "ttl": "1h"})["auth"]["client_token"]
+        token = self.api("POST", "auth/token/create", {"policies": [name], "ttl": "1h"})["auth"]["client_token"]
+        self.issued.append(token)
+        return token
 
     def wipe(self, mount="secret", prefix="conductor-principals"):
         """Remove everything under ``prefix`` (between tests)."""
@@ -176,7 +188,7 @@ class BaoServer(object):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def leak_values(self):
-        return [self.token] + ([self.unseal_key] if self.unseal_key else [])
+        return [self.token, self.unseal_key] + self.issued
 
 
 class MotoServer(object):
@@ -190,6 +202,7 @@ class MotoServer(object):
         self.region = "eu-west-1"
         self.access_key = "AKIA" + secrets.token_hex(8).upper()
         self.secret_key = secrets.token_urlsafe(30)
+        self.issued = []  # secret access keys of IAM users made by iam_user()
 
     def start(self):
         for attempt in range(3):
@@ -207,6 +220,7 @@ class MotoServer(object):
                 _stop(self.process)
                 if attempt == 2:
                     raise
+        STARTED.append(self)
         return self
 
     def env(self):
@@ -215,7 +229,28 @@ class MotoServer(object):
                 "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
 
     def reset(self):
+        self.enforce_iam(False)
         _http("POST", self.url + "/moto-api/reset")
+
+    def iam_user(self, name, actions):
+        """An IAM user allowed only ``actions`` (e.g. secretsmanager:GetSecretValue): its environment."""
+        import boto3  # pylint: disable=import-outside-toplevel
+
+        iam = boto3.client("iam", endpoint_url=self.url, region_name=self.region, aws_access_key_id=self.access_key,
+                           aws_secret_access_key=self.secret_key)
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName=name, PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        self.issued += [key["AccessKeyId"], key["SecretAccessKey"]]
+        return dict(self.env(), AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+    def enforce_iam(self, on=True):
+        """From now on, check every request against IAM (moto's reset-auth), or stop checking."""
+        request = urllib.request.Request(self.url + "/moto-api/reset-auth", method="POST",
+                                         data=b"0" if on else b"inf", headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=5):  # nosec: loopback test server only
+            pass
 
     def stop(self):
         if self.process is not None:
@@ -223,7 +258,7 @@ class MotoServer(object):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def leak_values(self):
-        return [self.access_key, self.secret_key]
+        return [self.access_key, self.secret_key] + self.issued
 
 
 # ---- pytest fixtures (imported by tests/unit/conftest.py and tests/integration/conftest.py) --------

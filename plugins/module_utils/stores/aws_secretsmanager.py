@@ -21,6 +21,7 @@ botocore's (standard mode), not a loop of ours.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import uuid
 
@@ -38,7 +39,7 @@ CURRENT_STAGE = "AWSCURRENT"
 PREVIOUS_STAGE = "AWSPREVIOUS"
 # Characters AWS allows in a tag value besides letters, numbers and spaces.
 _TAG_PUNCTUATION = set("_.:/=+-@")
-_DENIED = ("AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+_DENIED = ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidSignatureException",
            "ExpiredTokenException", "InvalidClientTokenId", "IncompleteSignature")
 
 
@@ -99,14 +100,18 @@ class Store(SecretStore):
         status = code = api_message = None
         if isinstance(exc, self._errors.ClientError):
             error = exc.response.get("Error") or {}
-            code = error.get("Code")
+            code, text = error.get("Code"), error.get("Message") or ""
             status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-            api_message = "%s: %s" % (code, error.get("Message") or "")
+            # An error body botocore could not parse (XML from a proxy or emulator): its code and message.
+            found = re.search(r"<Code>([^<]*)</Code>.*?<Message>([^<]*)</Message>", text, re.S)
+            if found:
+                code, text = found.groups()
+            api_message = "%s: %s" % (code, " ".join(text.split()))
             for secret in self._secrets():
                 api_message = api_message.replace(secret, "<redacted>")
-        if code in _DENIED:
-            fix = ("AWS refused the task's credentials or their permissions; use valid AWS credentials allowed "
-                   "secretsmanager:%s on it" % (operation or "*"))
+        if code in _DENIED or status == 403:
+            fix = ("AWS refused the task's credentials or their permissions; use valid AWS credentials allowed %s "
+                   "on it" % ", ".join("secretsmanager:" + name for name in (operation or "*").split()))
         elif code and code.startswith("KMS") or code in ("EncryptionFailure", "DecryptionFailure"):
             fix = "the KMS key could not be used; give a key the task's AWS identity may use as store.kms_key_id"
         elif isinstance(exc, self._errors.NoCredentialsError):
@@ -189,7 +194,7 @@ class Store(SecretStore):
         except StoreError:
             raise
         except (self._errors.ClientError, self._errors.BotoCoreError) as exc:
-            raise self._failure(exc, "write", key, "CreateSecret and secretsmanager:PutSecretValue")
+            raise self._failure(exc, "write", key, "CreateSecret PutSecretValue UpdateSecretVersionStage")
         try:  # tidy only: the label would move with the next write anyway
             self.client.update_secret_version_stage(SecretId=name, VersionStage=PENDING_STAGE,
                                                     RemoveFromVersionId=token)

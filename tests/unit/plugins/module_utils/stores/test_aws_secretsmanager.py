@@ -165,3 +165,24 @@ def test_without_boto3_only_this_backend_fails_naming_the_package(monkeypatch):
     with pytest.raises(MissingDependencyError, match=r"boto3 is required .*pip install boto3"):
         store_for({"type": "aws_secretsmanager", "region": "eu-west-1"})
     assert store_for({"type": "hashi_vault", "url": "http://127.0.0.1:8200", "token": "t"}).type == "hashi_vault"
+
+
+def test_an_identity_without_write_permission_fails_with_one_sentence_and_writes_nothing(moto, monkeypatch):
+    backend = store(moto)
+    version = backend.write(KEY, content(KEY))
+    reader = moto.iam_user("reader", ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"])
+    for name, value in reader.items():
+        monkeypatch.setenv(name, value)
+    moto.enforce_iam(True)
+    try:
+        limited = store(moto)
+        assert limited.read(KEY).version == version
+        with pytest.raises(StoreError) as caught:
+            limited.write(KEY, content(KEY, "s3cret-two", "cred-2"), version=version)
+    finally:
+        moto.enforce_iam(False)
+    text = str(caught.value)
+    assert text.startswith("The aws_secretsmanager store could not write the secret %s in eu-west-1" % NAME)
+    assert "AWS refused the task's credentials or their permissions" in text and "\n" not in text
+    assert reader["AWS_SECRET_ACCESS_KEY"] not in text and reader["AWS_ACCESS_KEY_ID"] not in text
+    assert store(moto).read(KEY) == (content(KEY), version)
