@@ -134,7 +134,7 @@ class BaoServer(object):
 
     def api(self, method, path, body=None, token=None):
         """One call to the server's HTTP API (as root unless ``token``)."""
-        return _http(method, self.url + "/v1/" + urllib.parse.quote(path.lstrip("/")), body=body,
+        return _http(method, self.url + "/v1/" + urllib.parse.quote(path.lstrip("/"), safe="/?=&"), body=body,
                      headers={"X-Vault-Token": token or self.token, "Content-Type": "application/json"})
 
     def seal(self):
