@@ -58,8 +58,8 @@ def _wait_until(ready, process, log_path, what):
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.poll() is not None:
-            raise RuntimeError("%s exited with %s; its log:\n%s" % (what, process.returncode,
-                                                                   Path(log_path).read_text()[-3000:]))
+            tail = Path(log_path).read_text()[-3000:]
+            raise RuntimeError("%s exited with %s; its log:\n%s" % (what, process.returncode, tail))
         try:
             if ready():
                 return
@@ -132,10 +132,18 @@ class BaoServer(object):
         health = _http("GET", self.url + "/v1/sys/health")
         return health.get("initialized") and not health.get("sealed")
 
-    def api(self, method, path, body=None, token=None):
-        """One call to the server's HTTP API (as root unless ``token``)."""
+    def api(self, method, path, body=None, token=None, namespace=None):
+        """One call to the server's HTTP API (as root unless ``token``; in the root namespace unless given)."""
+        headers = {"X-Vault-Token": token or self.token, "Content-Type": "application/json"}
+        if namespace:
+            headers["X-Vault-Namespace"] = namespace
         return _http(method, self.url + "/v1/" + urllib.parse.quote(path.lstrip("/"), safe="/?=&"), body=body,
-                     headers={"X-Vault-Token": token or self.token, "Content-Type": "application/json"})
+                     headers=headers)
+
+    def namespace(self, name):
+        """A namespace with a KV version 2 engine at secret/ in it."""
+        self.api("POST", "sys/namespaces/" + name, {})
+        self.api("POST", "sys/mounts/secret", {"type": "kv", "options": {"version": "2"}}, namespace=name)
 
     def seal(self):
         self.api("PUT", "sys/seal")

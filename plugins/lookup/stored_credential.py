@@ -6,7 +6,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: stored_credential
-author: conductor.principals contributors
+author:
+  - conductor.principals developers (@conductor-principals)
 version_added: 0.1.0
 short_description: Read a credential's entry from a secret store
 description:
@@ -34,7 +35,7 @@ options:
   store:
     description:
       - The store to read, as given to the modules' O(store) option (see
-        M(conductor.principals.sp_credential#module:store) for every key).
+        O(conductor.principals.sp_credential#module:store) for every key).
       - V(vault_file) reads E(CONDUCTOR_PRINCIPALS_STORE_PASSWORD), V(hashi_vault) E(VAULT_ADDR) and
         E(VAULT_TOKEN), V(aws_secretsmanager) E(AWS_REGION) and the usual AWS credentials when the
         dictionary does not give them.

@@ -61,6 +61,11 @@ class Store(SecretStore):
     # ---- plumbing -----------------------------------------------------------------------
     @property
     def _kv(self):
+        self._login()
+        return self.client.secrets.kv.v2
+
+    def _login(self):
+        """AppRole: log in once, on first use (so building a Store sends nothing)."""
         if not self._logged_in:
             try:
                 self.client.auth.approle.login(role_id=self.role_id, secret_id=self.secret_id, use_token=True)
@@ -69,7 +74,6 @@ class Store(SecretStore):
                                     fix="check store.role_id and store.secret_id and that AppRole is enabled at "
                                         "auth/approle")
             self._logged_in = True
-        return self.client.secrets.kv.v2
 
     def _secrets(self):
         return [value for value in (self.token, self.secret_id, self.client.token) if value]
@@ -127,7 +131,7 @@ class Store(SecretStore):
         if self._kv2_checked:
             return
         try:
-            self._kv  # log in first
+            self._login()
             mount = self.client.adapter.get("/v1/sys/internal/ui/mounts/%s" % self.mount_point)
         except self._hvac.exceptions.Forbidden:
             mount = None  # a policy may hide the mount table; the write itself tells then

@@ -136,6 +136,20 @@ def test_another_prefix_and_mount_point(bao):
         bao.api("DELETE", "sys/mounts/team-kv")
 
 
+def test_a_namespace(bao):
+    bao.namespace("team-a")
+    try:
+        store(bao, namespace="team-a").write(KEY, content(KEY))
+        assert store(bao).read(KEY) is None  # the root namespace has no such entry
+        assert bao.api("GET", "secret/data/conductor-principals/conductorone/A46-sp/ci",
+                       namespace="team-a")["data"]["data"] == content(KEY)
+        assert store_for({"type": "hashi_vault"}, {"VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token,
+                                                  "VAULT_NAMESPACE": "team-a"}).read(KEY).version == 1
+    finally:
+        bao.api("DELETE", "sys/mounts/secret", namespace="team-a")
+        bao.api("DELETE", "sys/namespaces/team-a")
+
+
 def test_approle_login(bao):
     role_id, secret_id = bao.approle("conductor-writer", ADMIN_POLICY)
     backend = store_for({"type": "hashi_vault", "url": bao.url, "role_id": role_id, "secret_id": secret_id})
