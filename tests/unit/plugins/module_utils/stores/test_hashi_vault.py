@@ -143,8 +143,8 @@ def test_a_namespace(bao):
         assert store(bao).read(KEY) is None  # the root namespace has no such entry
         assert bao.api("GET", "secret/data/conductor-principals/conductorone/A46-sp/ci",
                        namespace="team-a")["data"]["data"] == content(KEY)
-        assert store_for({"type": "hashi_vault"}, {"VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token,
-                                                  "VAULT_NAMESPACE": "team-a"}).read(KEY).version == 1
+        environ = {"VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token, "VAULT_NAMESPACE": "team-a"}
+        assert store_for({"type": "hashi_vault"}, environ).read(KEY).version == 1
     finally:
         bao.api("DELETE", "sys/mounts/secret", namespace="team-a")
         bao.api("DELETE", "sys/namespaces/team-a")
