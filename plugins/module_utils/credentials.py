@@ -236,8 +236,8 @@ class CredentialRun(object):
     def _store_reason(self, current, stored):
         """Why a live credential must be replaced for the store's sake, or None."""
         if stored is None:
-            return "its secret is not in the %s store (no entry at %s)" % (self.store.type,
-                                                                          self.store.location(self.key))
+            return "its secret is not in the %s store (no entry at %s)" % (
+                self.store.type, self.store.location(self.key))
         held = stored.content.get("credential_id")
         if held != current["id"]:
             return "the %s store entry at %s holds credential %s, not the live credential %s" % (
