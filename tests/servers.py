@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -45,10 +46,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _http(method, url, headers=None, body=None, timeout=5):
+def _http(method, url, headers=None, body=None, timeout=5, cafile=None):
     request = urllib.request.Request(url, method=method, headers=dict(headers or {}),
                                      data=json.dumps(body).encode("utf-8") if body is not None else None)
-    with urllib.request.urlopen(request, timeout=timeout) as answer:  # nosec: loopback test servers only
+    context = ssl.create_default_context(cafile=cafile) if cafile else None
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:  # nosec: loopback only
         text = answer.read()
     return json.loads(text) if text else {}
 
@@ -92,10 +94,15 @@ def bao_binary():
 
 
 class BaoServer(object):
-    """``bao server -dev`` on a free loopback port with a root token of our own."""
+    """``bao server -dev`` on a free loopback port with a root token of our own.
 
-    def __init__(self, workdir=None):
+    ``tls=True``: HTTPS with a certificate from the dev server's own CA (``ca_path``).
+    """
+
+    def __init__(self, workdir=None, tls=False):
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="bao-"))
+        self.tls = tls
+        self.ca_path = str(self.workdir / "tls" / "vault-ca.pem") if tls else None
         self.token = "test-root-" + secrets.token_hex(16)
         self.process = None
         self.url = None
@@ -104,15 +111,18 @@ class BaoServer(object):
         self.issued = []  # tokens and secret IDs handed out by approle() and token_with_policy()
 
     def start(self):
+        if self.tls:
+            (self.workdir / "tls").mkdir(exist_ok=True)
         for attempt in range(3):  # another process may take the port between free_port and bind
             port = free_port()
-            self.url = "http://127.0.0.1:%d" % port
+            self.url = "%s://127.0.0.1:%d" % ("https" if self.tls else "http", port)
+            tls = ["-dev-tls", "-dev-tls-cert-dir=" + str(self.workdir / "tls")] if self.tls else []
             env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
             env["HOME"] = str(self.workdir)  # bao -dev writes a token helper file into HOME
             with open(self.log_path, "w") as log:
                 self.process = subprocess.Popen(
                     [bao_binary(), "server", "-dev", "-dev-root-token-id=" + self.token,
-                     "-dev-listen-address=127.0.0.1:%d" % port, "-dev-no-store-token"],
+                     "-dev-listen-address=127.0.0.1:%d" % port, "-dev-no-store-token"] + tls,
                     env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(self.workdir))
             try:
                 _wait_until(self._ready, self.process, self.log_path, "bao server -dev")
@@ -129,7 +139,7 @@ class BaoServer(object):
         return self
 
     def _ready(self):
-        health = _http("GET", self.url + "/v1/sys/health")
+        health = _http("GET", self.url + "/v1/sys/health", cafile=self.ca_path)
         return health.get("initialized") and not health.get("sealed")
 
     def api(self, method, path, body=None, token=None, namespace=None):
@@ -138,7 +148,7 @@ class BaoServer(object):
         if namespace:
             headers["X-Vault-Namespace"] = namespace
         return _http(method, self.url + "/v1/" + urllib.parse.quote(path.lstrip("/"), safe="/?=&"), body=body,
-                     headers=headers)
+                     headers=headers, cafile=self.ca_path)
 
     def namespace(self, name):
         """A namespace with a KV version 2 engine at secret/ in it."""
@@ -149,7 +159,7 @@ class BaoServer(object):
         self.api("PUT", "sys/seal")
 
     def unseal(self):
-        _http("PUT", self.url + "/v1/sys/unseal", body={"key": self.unseal_key})
+        _http("PUT", self.url + "/v1/sys/unseal", body={"key": self.unseal_key}, cafile=self.ca_path)
 
     def approle(self, name, policy_hcl):
         """An AppRole login (role_id, secret_id) bound to a new policy ``name``."""

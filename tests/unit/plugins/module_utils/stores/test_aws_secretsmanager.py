@@ -142,6 +142,23 @@ def test_region_from_the_environment_and_the_option(moto):
     assert store(moto, region="us-east-2").read(KEY).content == content(KEY)
 
 
+def test_a_profile_from_the_aws_config_files(moto, monkeypatch, tmp_path):
+    """Credentials and region of a named profile, as every AWS tool reads them."""
+    (tmp_path / "config").write_text("[profile automation]\nregion = ap-southeast-2\n")
+    (tmp_path / "credentials").write_text("[automation]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                                          % (moto.access_key, moto.secret_key))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name)
+    backend = store_for({"type": "aws_secretsmanager", "endpoint_url": moto.url, "profile": "automation"}, {})
+    assert backend.region == "ap-southeast-2"
+    backend.write(KEY, content(KEY))
+    assert boto3.client("secretsmanager", endpoint_url=moto.url, region_name="ap-southeast-2",
+                        aws_access_key_id=moto.access_key, aws_secret_access_key=moto.secret_key
+                        ).describe_secret(SecretId=NAME)["Name"] == NAME
+
+
 def test_bad_options_are_one_sentence(moto, monkeypatch):
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)

@@ -219,6 +219,25 @@ def test_a_sealed_vault_fails_with_one_sentence(bao):
         bao.unseal()
 
 
+@pytest.fixture(scope="module")
+def tls_bao(tmp_path_factory):
+    from ansible_collections.conductor.principals.tests.servers import BaoServer
+
+    server = BaoServer(tmp_path_factory.mktemp("bao-tls"), tls=True).start()
+    yield server
+    server.stop()
+
+
+def test_tls_verified_with_ca_path_refused_without_it_and_skipped_on_request(tls_bao):
+    options = {"type": "hashi_vault", "url": tls_bao.url, "token": tls_bao.token}
+    with pytest.raises(StoreError, match="TLS certificate of the server could not be verified; give the CA bundle"):
+        store_for(options).read(KEY)
+    verified = store_for(dict(options, ca_path=tls_bao.ca_path))
+    verified.write(KEY, content(KEY))
+    assert verified.read(KEY).version == 1
+    assert store_for(dict(options, validate_certs=False)).read(KEY).content == content(KEY)
+
+
 def test_an_unreachable_server_fails_with_one_sentence():
     backend = store_for({"type": "hashi_vault", "url": "http://127.0.0.1:9", "token": "t-unused"})
     with pytest.raises(StoreError, match="could not be reached"):
