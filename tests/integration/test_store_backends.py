@@ -17,6 +17,7 @@ import boto3
 import pytest
 import requests
 
+from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from test_c1_modules import live_credentials
 
 SP = "conductor.principals.service_principal"
@@ -301,3 +302,23 @@ def test_approle_login_through_the_module(fresh, playbook, bao_server):
         "vault_secret_id": secret_id})], keep=["cred"])
     assert Vault(bao_server).entry()["client_secret"] == made.results["cred"]["client_secret"]
     bao_server.wipe()
+
+
+def test_parallel_runs_sharing_one_store_lose_nothing(fresh, run, backend, reliability, monkeypatch):
+    hosts = ["store%02d" % i for i in range(6)]
+    tasks = [{SP: {"name": "par-{{ inventory_hostname }}"}},
+             {CRED: {"service_principal": "par-{{ inventory_hostname }}", "name": "ci", "store": backend.options()}}]
+    run(tasks, hosts=hosts, forks=3)
+    for name, value in backend.env.items():  # for boto3 here, as for the playbook runs
+        monkeypatch.setenv(name, value)
+    store = store_for(backend.options(), backend.env)
+    keys = sorted(store.list("conductorone"))
+    assert keys == sorted(EntryKey("conductorone", "par-" + h, "ci") for h in hosts)
+    held = {key.principal: store.read(key).content["credential_id"] for key in keys}
+    reliability.received(held.values())  # the store holds their secrets
+    by_principal = {name: ids for name, ids in fresh.inventory()["conductorone"] if name.startswith("par-")}
+    assert {name: [held[name]] for name in held} == by_principal
+    before, state = writes(fresh), [store.read(key) for key in keys]
+    run(tasks, hosts=hosts, forks=3)
+    assert writes(fresh) == before and [store.read(key) for key in keys] == state
+    assert fresh.audit() == ([], [])
