@@ -322,3 +322,28 @@ def test_parallel_runs_sharing_one_store_lose_nothing(fresh, run, backend, relia
     run(tasks, hosts=hosts, forks=3)
     assert writes(fresh) == before and [store.read(key) for key in keys] == state
     assert fresh.audit() == ([], [])
+
+
+def test_check_mode_reads_the_store_and_writes_nothing(fresh, run, backend):
+    checked = run([{SP: {"name": "Terraform CI"}}, cred(backend)], keep=["cred"], check=True, diff=True)
+    assert checked.results["cred"]["changed"] and writes(fresh) == 0 and not backend.exists()
+    assert checked.results["cred"]["stored"] == {"type": backend.type, "location": backend.location}
+    setup(run, backend)
+    before_api, before_store = writes(fresh), backend.state()
+    predicted = run([cred(backend, force_rotate=True)], keep=["cred"], check=True, diff=True)
+    assert predicted.results["cred"]["changed"]
+    assert writes(fresh) == before_api and backend.state() == before_store
+
+
+def test_a_token_given_as_an_option_stays_out_of_every_output(fresh, playbook, bao_server):
+    bao_server.wipe()
+    backend = Vault(bao_server)
+    store = {"type": "hashi_vault", "url": bao_server.url, "token": "{{ vault_token }}"}
+    task = dict(cred(None, store=store), vars={"vault_token": bao_server.token})
+    done = playbook([{SP: {"name": "Terraform CI"}}, task], keep=["cred"])  # the conftest scans for the token
+    assert backend.entry()["credential_id"] == done.results["cred"]["credential"]["id"]
+    failing = dict(cred(None, store=dict(store, mount_point="nosuch"), force_rotate=True),
+                   vars={"vault_token": bao_server.token})
+    failed = playbook([failing], expect_rc=2)
+    assert "no secrets engine mounted at nosuch/" in failed.stdout and bao_server.token not in failed.output
+    bao_server.wipe()
