@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import importlib
 import traceback
 
 from .errors import MissingDependencyError
 
 # Re-exported for the rest of the core, which imports them from here only.
 __all__ = ["requests", "jwt", "OKPAlgorithm", "Ed25519PrivateKey", "X25519PrivateKey", "X25519PublicKey",
-           "HKDF", "SHA256", "AESGCM", "Encoding", "PublicFormat", "IMPORT_ERRORS", "require"]
+           "HKDF", "SHA256", "AESGCM", "Encoding", "PublicFormat", "IMPORT_ERRORS", "require", "require_optional"]
 
 IMPORT_ERRORS = {}
 
@@ -52,3 +53,18 @@ def require(*names):
             % ("libraries" if len(missing) > 1 else "library", ", ".join(missing),
                "them" if len(missing) > 1 else "it")
         )
+
+
+# Libraries only one secret store backend needs: imported when a task asks for that backend,
+# so a host without them runs every other task (and no task pays for importing boto3).
+OPTIONAL_LIBRARIES = {"hvac": "hvac", "boto3": "boto3"}  # import name -> package to install
+
+
+def require_optional(name, purpose):
+    """The optional library ``name`` (imported now), or MissingDependencyError naming the package."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise MissingDependencyError(
+            "The Python library %s is required on the host that runs this task for %s; install it "
+            "(pip install %s, see the collection's requirements.txt)" % (name, purpose, OPTIONAL_LIBRARIES[name]))

@@ -1,0 +1,265 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HashiCorp Vault or OpenBao, KV version 2, through hvac.
+
+An entry is the KV v2 secret ``<mount_point>/data/<prefix>/<platform>/<principal>/<credential>``
+holding the JSON object of ``base.entry_content``; its custom metadata names the platform,
+principal, credential, credential ID and expiry and says it is managed by conductor.principals.
+
+Check-and-set: the version ``read`` returns is the secret's KV version; ``write`` sends it as
+``cas`` (``cas=0`` for a new entry), so Vault itself refuses a write that would overwrite one
+made since. A rotation is a new version: the previous one stays readable (``version=n-1``)
+until the entry is deleted, which removes every version and the metadata.
+"""
+
+from __future__ import annotations
+
+from ..deps import require_optional, requests  # requests: hvac's transport, whose errors reach us
+from ..errors import ConfigError
+from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
+
+MANAGED_BY = "conductor.principals"
+ENV_URL = "VAULT_ADDR"
+ENV_TOKEN = "VAULT_TOKEN"
+ENV_NAMESPACE = "VAULT_NAMESPACE"
+
+
+class Store(SecretStore):
+    type = "hashi_vault"
+
+    def __init__(self, options, environ=None):
+        super().__init__(options, environ)
+        self._hvac = require_optional("hvac", "store type hashi_vault")
+        self.url = (options.get("url") or self.environ.get(ENV_URL) or "").rstrip("/")
+        if not self.url:
+            raise ConfigError("store.url is required for store type hashi_vault; set it or the environment variable "
+                              "%s to the address of the Vault or OpenBao server" % ENV_URL)
+        self.mount_point = (options.get("mount_point") or "secret").strip("/")
+        self.role_id = options.get("role_id")
+        self.secret_id = options.get("secret_id")
+        self.token = options.get("token")
+        if bool(self.role_id) != bool(self.secret_id):
+            raise ConfigError("store.role_id and store.secret_id go together for AppRole login to Vault; give both, "
+                              "or neither and a token")
+        if not self.role_id and not self.token:
+            self.token = self.environ.get(ENV_TOKEN)
+            if not self.token:
+                raise ConfigError("store type hashi_vault needs a Vault token (store.token or the environment variable "
+                                  "%s) or AppRole store.role_id and store.secret_id" % ENV_TOKEN)
+        verify = options.get("validate_certs", True) is not False
+        if verify and options.get("ca_path"):
+            verify = options["ca_path"]
+        self.client = self._hvac.Client(url=self.url, token=self.token, verify=verify, timeout=30,
+                                        namespace=options.get("namespace") or self.environ.get(ENV_NAMESPACE) or None)
+        self._logged_in = not self.role_id
+        self._kv2_checked = False
+
+    def location(self, key):
+        return "%s/%s" % (self.mount_point, self.path(key))
+
+    # ---- plumbing -----------------------------------------------------------------------
+    @property
+    def _kv(self):
+        self._login()
+        return self.client.secrets.kv.v2
+
+    def _login(self):
+        """AppRole: log in once, on first use (so building a Store sends nothing)."""
+        if not self._logged_in:
+            try:
+                self.client.auth.approle.login(role_id=self.role_id, secret_id=self.secret_id, use_token=True)
+            except Exception as exc:  # every hvac and requests error, mapped to one sentence
+                raise self._failure(exc, "log in with AppRole to", None,
+                                    fix="check store.role_id and store.secret_id and that AppRole is enabled at "
+                                        "auth/approle")
+            self._logged_in = True
+
+    def _secrets(self):
+        return [value for value in (self.token, self.secret_id, self.client.token) if value]
+
+    def _failure(self, exc, action, key, fix=None):
+        """The StoreError for ``exc``: what failed, where, and what to fix; never a token."""
+        errors = self._hvac.exceptions
+        where = "%s at %s" % (self.location(key), self.url) if key else self.url
+        reason = None
+        status = None
+        api_message = None
+        if isinstance(exc, errors.VaultError):
+            status = {errors.InvalidRequest: 400, errors.Unauthorized: 401, errors.Forbidden: 403,
+                      errors.InvalidPath: 404, errors.InternalServerError: 500, errors.VaultNotInitialized: 501,
+                      errors.VaultDown: 503}.get(type(exc))
+            api_message = ", ".join(exc.errors or []) or None
+            for secret in self._secrets():
+                api_message = api_message.replace(secret, "<redacted>") if api_message else api_message
+        if fix:
+            reason = api_message or type(exc).__name__
+            api_message = None
+        elif isinstance(exc, errors.VaultDown):
+            reason, fix = "Vault is sealed or unavailable", "unseal it (bao operator unseal / vault operator unseal)"
+        elif isinstance(exc, errors.VaultNotInitialized):
+            reason, fix = "Vault is not initialized", "initialize and unseal it"
+        elif isinstance(exc, (errors.Forbidden, errors.Unauthorized)):
+            reason = "Vault refused the token"
+            fix = ("give a valid token (or AppRole) whose policy grants create, read, update and delete on %s/data/%s "
+                   "and %s/metadata/%s" % (self.mount_point, self.prefix + "/*", self.mount_point, self.prefix + "/*"))
+        elif isinstance(exc, errors.InvalidPath):
+            reason = "there is no secrets engine mounted at %s/" % self.mount_point
+            fix = ("enable a KV version 2 engine there (bao secrets enable -path=%s kv-v2) or set store.mount_point"
+                   % self.mount_point)
+        elif isinstance(exc, requests.exceptions.SSLError):
+            reason = "the TLS certificate of the server could not be verified"
+            fix = "give the CA bundle that signed it as store.ca_path"
+        elif isinstance(exc, requests.exceptions.RequestException):
+            reason = "the server could not be reached (%s)" % type(exc).__name__
+            fix = "check store.url (or %s) and that the server is running" % ENV_URL
+        else:
+            reason = "Vault answered %s" % type(exc).__name__
+            fix = "see the message from Vault"
+        return StoreError("The hashi_vault store could not %s %s: %s; %s" % (action, where, reason, fix),
+                          status=status, api_message=api_message)
+
+    def _metadata(self, key, content):
+        """Custom metadata of an entry (KV v2 takes string values only)."""
+        values = {"managed_by": MANAGED_BY, "platform": key.platform, "principal": key.principal,
+                  "credential": key.credential, "credential_id": content.get("credential_id"),
+                  "expires_at": content.get("expires_at")}
+        return {name: str(value) for name, value in values.items() if value not in (None, "")}
+
+    def _refuse_other_than_kv2(self):
+        """Before the first write: a KV version 1 mount would store our request as a secret of its own."""
+        if self._kv2_checked:
+            return
+        try:
+            self._login()
+            mount = self.client.adapter.get("/v1/sys/internal/ui/mounts/%s" % self.mount_point)
+        except self._hvac.exceptions.Forbidden:
+            mount = None  # a policy may hide the mount table; the write itself tells then
+        except self._hvac.exceptions.InvalidRequest:
+            raise self._hvac.exceptions.InvalidPath(errors=["no mount at %s/" % self.mount_point])
+        data = (mount or {}).get("data") or {}
+        if data and (data.get("type") not in ("kv", "generic") or str((data.get("options") or {}).get("version")) != "2"):
+            raise StoreError("The hashi_vault store mount %s/ at %s is not a KV version 2 secrets engine; enable one "
+                             "(bao secrets enable -path=%s kv-v2) or set store.mount_point"
+                             % (self.mount_point, self.url, self.mount_point))
+        self._kv2_checked = True
+
+    def _current_version_is_deleted(self, path):
+        """True when the newest version was deleted or destroyed by hand (so there is no live entry)."""
+        try:
+            metadata = self._kv.read_secret_metadata(path=path, mount_point=self.mount_point)["data"]
+        except self._hvac.exceptions.InvalidPath:
+            return False
+        current = (metadata.get("versions") or {}).get(str(metadata.get("current_version")))
+        if current and (current.get("destroyed") or current.get("deletion_time")):
+            return metadata["current_version"]
+        return False
+
+    # ---- the four calls -----------------------------------------------------------------
+    def read(self, key):
+        try:
+            answer = self._kv.read_secret_version(path=self.path(key), mount_point=self.mount_point,
+                                                  raise_on_deleted_version=False)
+        except self._hvac.exceptions.InvalidPath as exc:
+            if not exc.errors:  # no such secret (a missing mount names its route in errors)
+                return None
+            raise self._failure(exc, "read", key)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self._failure(exc, "read", key)
+        data = (answer or {}).get("data") or {}
+        if data.get("data") is None:  # the newest version was deleted by hand: no live entry
+            return None
+        found = StoredEntry(data["data"], data["metadata"]["version"])
+        check_names(self, key, found)
+        return found
+
+    def read_version(self, key, version):
+        """The content of one earlier version (None when it is gone), e.g. the secret before a rotation."""
+        try:
+            answer = self._kv.read_secret_version(path=self.path(key), version=version, mount_point=self.mount_point,
+                                                  raise_on_deleted_version=False)
+        except self._hvac.exceptions.InvalidPath:
+            return None
+        except Exception as exc:
+            raise self._failure(exc, "read", key)
+        return ((answer or {}).get("data") or {}).get("data")
+
+    def write(self, key, content, version=None):
+        path = self.path(key)
+        cas = 0 if version is None else int(version)
+        try:
+            self._refuse_other_than_kv2()
+            try:
+                answer = self._kv.create_or_update_secret(path=path, secret=content, cas=cas,
+                                                          mount_point=self.mount_point)
+            except self._hvac.exceptions.InvalidRequest as exc:
+                if "check-and-set" not in str(exc):
+                    raise
+                deleted = self._current_version_is_deleted(path) if version is None else False
+                if not deleted:
+                    raise StoreConflictError(
+                        "The hashi_vault store entry %s at %s changed while this task ran (another run wrote it); "
+                        "nothing was written, run the task again" % (self.location(key), self.url))
+                answer = self._kv.create_or_update_secret(path=path, secret=content, cas=deleted,
+                                                          mount_point=self.mount_point)
+            written = ((answer or {}).get("data") or {}).get("version") if isinstance(answer, dict) else None
+            if written is None:
+                raise StoreError("The hashi_vault store mount %s/ at %s is not a KV version 2 secrets engine; enable "
+                                 "one (bao secrets enable -path=%s kv-v2) or set store.mount_point"
+                                 % (self.mount_point, self.url, self.mount_point))
+            self._kv.update_metadata(path=path, mount_point=self.mount_point,
+                                     custom_metadata=self._metadata(key, content))
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self._failure(exc, "write", key)
+        return written
+
+    def delete(self, key):
+        """Remove the entry with every version and its metadata; True when there was one."""
+        path = self.path(key)
+        try:
+            try:
+                self._kv.read_secret_metadata(path=path, mount_point=self.mount_point)
+            except self._hvac.exceptions.InvalidPath as exc:
+                if not exc.errors:
+                    return False
+                raise
+            self.read(key)  # refuses an entry written for other names (check_names)
+            self._kv.delete_metadata_and_all_versions(path=path, mount_point=self.mount_point)
+        except StoreError:
+            raise
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise self._failure(exc, "delete", key)
+        return True
+
+    def _children(self, path):
+        try:
+            return self._kv.list_secrets(path=path, mount_point=self.mount_point)["data"]["keys"]
+        except self._hvac.exceptions.InvalidPath as exc:
+            if not exc.errors:
+                return []
+            raise
+
+    def list(self, platform=None):
+        keys = []
+        try:
+            platforms = [self.segment(platform) + "/"] if platform else self._children(self.prefix)
+            for platform_dir in [p for p in platforms if p.endswith("/")]:
+                base = "%s/%s" % (self.prefix, platform_dir.rstrip("/"))
+                for principal_dir in [p for p in self._children(base) if p.endswith("/")]:
+                    folder = "%s/%s" % (base, principal_dir.rstrip("/"))
+                    for leaf in [c for c in self._children(folder) if not c.endswith("/")]:
+                        path = "%s/%s" % (folder, leaf)
+                        custom = (self._kv.read_secret_metadata(path=path, mount_point=self.mount_point)["data"]
+                                  .get("custom_metadata") or {})
+                        key = EntryKey(custom.get("platform"), custom.get("principal"), custom.get("credential"))
+                        if None not in key and self.path(key) == path and (not platform or key.platform == platform):
+                            keys.append(key)
+        except Exception as exc:
+            raise self._failure(exc, "list", None)
+        return keys
