@@ -16,10 +16,9 @@ from .credentials import CredentialRun, credential_info, desired_credential, val
 from .errors import ConductorError, ConfigError
 from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
+from .public_view import SECRET_RESULT_KEYS
 from .timestamps import from_epoch
 
-# Result keys that carry a secret: a result holding any of them is censored in output.
-SECRET_RESULT_KEYS = ("client_secret", "access_token", "dpop_key")
 
 
 def _owner(adapter, params, check_mode):
