@@ -67,3 +67,40 @@ def credential_options():
 def connection_options(params):
     """The connection options out of a module's parameters, for resolve_settings."""
     return {name: params.get(name) for name in CONNECTION_OPTIONS}
+
+
+def store_argument_spec():
+    """The ``store`` option (documented once in doc_fragments/store.py); suboptions of every backend."""
+    return dict(
+        type="dict",
+        options=dict(
+            type=dict(type="str", choices=["vault_file", "hashi_vault", "aws_secretsmanager"], default="vault_file"),
+            prefix=dict(type="str", default="conductor-principals"),
+            # vault_file
+            path=dict(type="path"),
+            password=dict(type="str", no_log=True),
+            vault_id=dict(type="str", no_log=False),
+            # hashi_vault
+            url=dict(type="str"),
+            token=dict(type="str", no_log=True),
+            role_id=dict(type="str", no_log=False),
+            secret_id=dict(type="str", no_log=True),
+            mount_point=dict(type="str", default="secret"),
+            namespace=dict(type="str"),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            # aws_secretsmanager
+            region=dict(type="str"),
+            endpoint_url=dict(type="str"),
+            kms_key_id=dict(type="str", no_log=False),
+            profile=dict(type="str"),
+        ),
+    )
+
+
+def store_options():
+    """What sp_credential and personal_client add for a secret store and the proof of a new secret."""
+    return dict(
+        store=store_argument_spec(),
+        verify=dict(type="bool", default=False),
+    )

@@ -15,7 +15,8 @@ import math
 from datetime import datetime, timedelta, timezone
 
 from .compare import describe, differences
-from .errors import ConductorError, ConfigError, OutcomeUnknownError
+from .errors import ConductorError, ConfigError, OutcomeUnknownError, redact
+from .stores.base import entry_content
 from .timestamps import format_time, parse_time
 
 EXPIRY_CHOICES = (30, 60, 90, 180)
@@ -57,14 +58,18 @@ def with_expiry(credential, now):
                 expired=bool(left is not None and left <= 0))
 
 
-def validate_params(adapter, params, never_expiring=False):
+def validate_params(adapter, params, never_expiring=False, with_store=None):
     """Refuse what the platform cannot do and impossible values, before any request.
 
-    ``never_expiring`` allows expires_days 0 (personal API keys can live forever).
+    ``never_expiring`` allows expires_days 0 (personal API keys can live forever);
+    ``with_store`` (default: whether params has a store) allows a name where credentials have none.
     """
+    with_store = bool(params.get("store")) if with_store is None else with_store
     given = [name for name in ("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
              if params.get(name) is not None]
-    unsupported = [name for name in given if name not in adapter.credential_features]
+    # Where credentials have no name (Orkes), a name is only the key of the store entry: allowed with a store.
+    unsupported = [name for name in given if name not in adapter.credential_features
+                   and not (name == "name" and with_store)]
     if unsupported:
         raise ConfigError("%s cannot be set on platform %s; remove %s"
                           % (", ".join(unsupported), adapter.platform, "them" if len(unsupported) > 1 else "it"))
@@ -76,12 +81,14 @@ def validate_params(adapter, params, never_expiring=False):
         raise ConfigError("rotate_before_days must be 0 (never) or more, not %s" % params["rotate_before_days"])
     if adapter.credentials_have_names and not params.get("name") and not params.get("id"):
         raise ConfigError("Give name (or id) to say which credential to manage")
+    if with_store and not params.get("name"):
+        raise ConfigError("Give name with store: the credential's name is the key of its store entry")
 
 
 def desired_credential(adapter, params):
     """Managed settings from module parameters; None means "not managed"."""
     desired = {
-        "name": params.get("name"),
+        "name": params.get("name") if adapter.credentials_have_names else None,
         "expires_days": params.get("expires_days"),
         "allowed_cidrs": None if params.get("allowed_cidrs") is None else normalise_cidrs(params["allowed_cidrs"]),
         "scoped_role_ids": (None if params.get("scoped_roles") is None
@@ -99,22 +106,37 @@ def _comparable(credential):
                 allowed_cidrs=normalise_cidrs(credential.get("allowed_cidrs") or []))
 
 
-def _select(credentials, params, adapter):
-    """(current, previous): the credential this task manages and older ones it replaces."""
+def _select(credentials, params, adapter, held=None, claimed=None):
+    """(current, previous): the credential this task manages and older ones it replaces.
+
+    For nameless credentials with a store, ``held`` is the ID in this task's entry and
+    ``claimed`` the IDs held by the principal's other entries: those belong to other names.
+    """
     if params.get("id"):
         match = [c for c in credentials if c["id"] == params["id"]]
         return (match[0] if match else None), []
     if adapter.credentials_have_names:
         candidates = [c for c in credentials if c.get("name") == params.get("name")]
+    elif claimed is not None:  # nameless keys with a store: the entry says which key is this name's
+        mine = [c for c in credentials if c["id"] == held]
+        if params.get("state") == "absent":
+            return (mine[0] if mine else None), []
+        others = [c for c in credentials if c["id"] != held and c["id"] not in claimed]
+        if mine:
+            return mine[0], sorted(others, key=_age)
+        candidates = [c for c in others if c.get("status") == "ACTIVE"] or others
     elif params.get("state") == "absent":  # nameless keys (Orkes): absent means none at all
         candidates = list(credentials)
     else:  # nameless keys: the newest active one stands for "a key exists"
         candidates = [c for c in credentials if c.get("status") == "ACTIVE"] or list(credentials)
-    candidates.sort(key=lambda c: (parse_time(c.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc),
-                                   c["id"]))
+    candidates.sort(key=_age)
     if not candidates:
         return None, []
     return candidates[-1], candidates[:-1]
+
+
+def _age(credential):
+    return (parse_time(credential.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc), credential["id"])
 
 
 def _public(credential):
@@ -122,15 +144,25 @@ def _public(credential):
 
 
 class CredentialRun(object):
-    """One task's work on the credentials of one owner."""
+    """One task's work on the credentials of one owner.
 
-    def __init__(self, adapter, owner, params, check_mode=False, now=None):
+    With a ``store`` (a stores.SecretStore) and its entry ``key``, a secret this run creates is
+    written to the store before anything else happens; ``prover(credential, secret)`` (with
+    ``verify``) proves a new secret before the previous credential is revoked.
+    """
+
+    def __init__(self, adapter, owner, params, check_mode=False, now=None, store=None, key=None,
+                 server_url=None, prover=None):
         self.adapter = adapter
         self.owner = owner
         self.params = params
         self.check_mode = check_mode
         self.now = now or datetime.now(timezone.utc)
         self.revoked = []
+        self.store = store
+        self.key = key
+        self.server_url = server_url
+        self.prover = prover
 
     def revoke(self, credential):
         if not self.check_mode:
@@ -165,17 +197,93 @@ class CredentialRun(object):
                                      % credential["id"])
             return credential, secret
 
+    # ---- the store ------------------------------------------------------------------
+    def _read_store(self):
+        """(this task's entry or None, IDs held by the principal's other entries or None)."""
+        stored = self.store.read(self.key)
+        claimed = None
+        if not self.adapter.credentials_have_names and not self.params.get("id"):
+            claimed = set()
+            for other in self.store.list(self.key.platform):
+                if other.principal == self.key.principal and other != self.key:
+                    entry = self.store.read(other)
+                    if entry and entry.content.get("credential_id"):
+                        claimed.add(entry.content["credential_id"])
+        return stored, claimed
+
+    def _store_reason(self, current, stored):
+        """Why a live credential must be replaced for the store's sake, or None."""
+        if stored is None:
+            return "its secret is not in the %s store (no entry at %s)" % (self.store.type,
+                                                                          self.store.location(self.key))
+        held = stored.content.get("credential_id")
+        if held != current["id"]:
+            return "the %s store entry at %s holds credential %s, not the live credential %s" % (
+                self.store.type, self.store.location(self.key), held, current["id"])
+        return None
+
+    def _undo(self, credential, why):
+        """Revoke a credential this run just made; the failure message names what happened."""
+        try:
+            self.adapter.revoke_credential(self.owner, credential)
+        except ConductorError as exc:
+            return ("%s; revoking the new credential %s failed too (%s), so revoke it by hand: nobody holds "
+                    "its secret" % (why, credential["id"], exc.message))
+        return "%s; the new credential %s was revoked" % (why, credential["id"])
+
+    def _keep_secret(self, credential, secret, stored, kept):
+        """Write the new secret to the store (check-and-set); on failure revoke the credential and fail."""
+        content = entry_content(self.key, credential, credential.get("client_id"), secret, self.server_url)
+        try:
+            return self.store.write(self.key, content, stored.version if stored else None)
+        except ConductorError as exc:
+            why = "Could not write the secret of new credential %s to the %s store (%s)" % (
+                credential["id"], self.store.type, redact(exc.message, [secret]))
+            raise ConductorError(self._undo(credential, why) + kept)
+
+    def _prove(self, credential, secret, stored, version, kept):
+        """``verify``: the new secret must obtain a token, else undo the create and the store write."""
+        try:
+            self.prover(credential, secret)
+            return
+        except ConductorError as exc:
+            why = "The new credential %s did not obtain an access token (%s)" % (
+                credential["id"], redact(exc.message, [secret]))
+        message = self._undo(credential, why)
+        if self.store is not None:
+            try:
+                if stored is None:
+                    self.store.delete(self.key)
+                else:
+                    self.store.write(self.key, stored.content, version)
+                message += ", its store entry was put back as it was"
+            except ConductorError as exc:
+                message += ", and putting its store entry back failed (%s)" % exc.message
+        raise ConductorError(message + kept)
+
+    def _stored_view(self, credential_id):
+        return {"location": self.store.location(self.key), "credential_id": credential_id}
+
+    # ---- the task -------------------------------------------------------------------
     def ensure(self):
-        validate_params(self.adapter, self.params, never_expiring=self.owner is None)
+        validate_params(self.adapter, self.params, never_expiring=self.owner is None,
+                        with_store=self.store is not None)
         desired = desired_credential(self.adapter, self.params)
         credentials = self.adapter.list_credentials(self.owner)
-        current, previous = _select(credentials, self.params, self.adapter)
+        stored, claimed = self._read_store() if self.store is not None else (None, None)
+        held = stored.content.get("credential_id") if stored else None
+        current, previous = _select(credentials, self.params, self.adapter, held, claimed)
         result = {"changed": False, "revoked_ids": self.revoked, "diff": {"before": _public(current)}}
+        if self.store is not None:
+            result["diff"]["before"]["stored"] = self._stored_view(held) if stored else None
 
         if self.params.get("state") == "absent":
             for credential in ([current] if current else []) + previous:
                 self.revoke(credential)
-            result.update(changed=bool(self.revoked), credential=None)
+            removed = False
+            if stored is not None:  # after the revoke: a secret stays held while its credential lives
+                removed = True if self.check_mode else self.store.delete(self.key)
+            result.update(changed=bool(self.revoked) or removed, credential=None)
             result["diff"]["after"] = {}
             return result
 
@@ -183,14 +291,25 @@ class CredentialRun(object):
             raise ConfigError("No credential has id %r here; remove id to create one" % self.params["id"])
 
         replace = self._replacement_reason(current, desired)
+        if not replace and self.store is not None:
+            replace = self._store_reason(current, stored)
+        if self.store is not None:
+            result["stored"] = self.store.described(self.key)
         if replace:
             after = self.predicted(desired) if self.check_mode else None
+            older = ([current] if current else []) + previous
             if not self.check_mode:
                 after, secret = self.create(desired, {c["id"] for c in credentials})
+                kept = (" and the previous credential%s %s stay%s live" % (
+                    "s" if len(older) > 1 else "", ", ".join(c["id"] for c in older), "" if len(older) > 1 else "s")
+                    if older else "")
+                # The secret is kept before anything else can fail, or the credential is undone.
+                version = self._keep_secret(after, secret, stored, kept) if self.store is not None else None
+                if self.params.get("verify"):
+                    self._prove(after, secret, stored, version, kept)
                 result["client_secret"] = secret
             result["rotated"] = current is not None
             result["reason"] = replace
-            older = ([current] if current else []) + previous
             if self.params.get("revoke_previous", True):
                 for credential in older:
                     self.revoke(credential)
@@ -210,6 +329,8 @@ class CredentialRun(object):
                          else self.adapter.set_credential_status(self.owner, current, status))
             result.update(changed=bool(self.revoked) or after is not current, credential=after)
         result["diff"]["after"] = _public(result["credential"])
+        if self.store is not None:
+            result["diff"]["after"]["stored"] = self._stored_view(result["credential"].get("id"))
         return result
 
     def _replacement_reason(self, current, desired):

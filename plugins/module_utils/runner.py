@@ -9,6 +9,8 @@ in the action plugin on the controller; it never imports AnsibleModule.
 
 from __future__ import annotations
 
+import os
+
 from .client import ApiClient
 from .common_args import connection_options
 from .config import resolve_settings
@@ -17,23 +19,56 @@ from .errors import ConductorError, ConfigError
 from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
+from .stores import EntryKey, store_for
 from .timestamps import from_epoch
 
+# The principal segment of a personal API key's store entry (documented in doc_fragments/store.py).
+PERSONAL_PRINCIPAL = "@personal"
 
 
-def _owner(adapter, params, check_mode):
-    """The service principal ID that owns the credentials; None if (in check mode) it is yet to be made."""
+
+def _owner(adapter, params, check_mode, need_name=False):
+    """(ID, name) of the service principal that owns the credentials.
+
+    The ID is None if (in check mode) it is yet to be made; the name is looked up from an ID
+    only when ``need_name`` (a store entry is keyed by it).
+    """
     if params.get("service_principal_id"):
-        return params["service_principal_id"]
+        if not need_name:
+            return params["service_principal_id"], None
+        found = adapter.get_principal(params["service_principal_id"])
+        if found is None:
+            raise ConfigError("No service principal has id %r; check service_principal_id"
+                              % params["service_principal_id"])
+        return found["id"], found["name"]
     if not params.get("service_principal"):
         raise ConfigError("Give service_principal (a name) or service_principal_id")
     found = find_by_name(adapter.list_principals(), params["service_principal"])
     if found is None:
         if check_mode:
-            return None
+            return None, params["service_principal"]
         raise ConfigError("No service principal is named %r; create it first with "
                           "conductor.principals.service_principal" % params["service_principal"])
-    return found["id"]
+    return found["id"], found["name"]
+
+
+def _prover(client):
+    """``verify``: a new secret must obtain a token by itself (no other credential of the run)."""
+    def prove(credential, secret):
+        settings = client.settings
+        fresh = ApiClient(resolve_settings({
+            "platform": settings.platform, "server_url": settings.server_url, "client_id": credential["client_id"],
+            "client_secret": secret, "validate_certs": settings.validate_certs, "ca_path": settings.ca_path,
+            "timeout": settings.timeout, "retries": settings.retries}, environ={}))
+        fresh.auth.ensure_token(fresh.transport)
+    return prove
+
+
+def _credential_run(client, adapter, owner, principal_name, params, check_mode, store):
+    """A CredentialRun with the task's store (if any) and the proof of a new secret."""
+    key = EntryKey(client.settings.platform, principal_name, params.get("name")) if store else None
+    return CredentialRun(adapter, owner, params, check_mode, store=store, key=key,
+                         server_url=client.settings.server_url, prover=_prover(client))
 
 
 def _credential_result(client, result):
@@ -43,42 +78,49 @@ def _credential_result(client, result):
     return result
 
 
-def run_service_principal(client, params, check_mode):
+def run_service_principal(client, params, check_mode, environ):
     return ensure_principal(adapter_for(client), params, check_mode)
 
 
-def run_service_principal_info(client, params, check_mode):
+def run_service_principal_info(client, params, check_mode, environ):
     return principal_info(adapter_for(client), params)
 
 
-def run_sp_credential(client, params, check_mode):
+def run_sp_credential(client, params, check_mode, environ):
     adapter = adapter_for(client)
     validate_params(adapter, params)  # bad input is named before any lookup
-    owner = _owner(adapter, params, check_mode)
+    store = store_for(params.get("store"), environ)  # a bad store option too, before any lookup
+    owner, principal_name = _owner(adapter, params, check_mode, need_name=store is not None)
+    run = _credential_run(client, adapter, owner, principal_name, params, check_mode, store)
     if owner is None:  # check mode, principal not there yet: everything would be created
         if params.get("state") == "absent":
             return {"changed": False, "credential": None, "revoked_ids": [], "diff": {"before": {}, "after": {}}}
-        run = CredentialRun(adapter, None, params, check_mode=True)
         predicted = run.predicted(desired_credential(adapter, params))
-        return _credential_result(client, {"changed": True, "revoked_ids": [], "credential": predicted,
-                                           "diff": {"before": {}, "after": predicted}})
-    return _credential_result(client, CredentialRun(adapter, owner, params, check_mode).ensure())
+        result = {"changed": True, "revoked_ids": [], "credential": predicted,
+                  "diff": {"before": {}, "after": predicted}}
+        if run.store is not None:
+            result["stored"] = run.store.described(run.key)
+        return _credential_result(client, result)
+    return _credential_result(client, run.ensure())
 
 
-def run_sp_credential_info(client, params, check_mode):
+def run_sp_credential_info(client, params, check_mode, environ):
     adapter = adapter_for(client)
-    owner = _owner(adapter, params, False)
+    owner = _owner(adapter, params, False)[0]
     return credential_info(adapter, owner, params)
 
 
-def run_personal_client(client, params, check_mode):
+def run_personal_client(client, params, check_mode, environ):
     adapter = adapter_for(client)
     if client.settings.platform != "conductorone":
         raise ConfigError("personal_client exists only on platform conductorone")
-    return _credential_result(client, CredentialRun(adapter, None, params, check_mode).ensure())
+    validate_params(adapter, params, never_expiring=True)
+    store = store_for(params.get("store"), environ)
+    run = _credential_run(client, adapter, None, PERSONAL_PRINCIPAL, params, check_mode, store)
+    return _credential_result(client, run.ensure())
 
 
-def run_access_token(client, params, check_mode):
+def run_access_token(client, params, check_mode, environ):
     token = client.auth.ensure_token(client.transport)
     auth = client.auth
     result = {
@@ -110,8 +152,9 @@ RUNNERS = {
 def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
     """Run module ``kind``; return its result, or {"failed": True, "msg": ...} for a ConductorError."""
     try:
+        environ = os.environ if environ is None else environ
         client = client or ApiClient(resolve_settings(connection_options(params), environ))
-        result = RUNNERS[kind](client, params, check_mode)
+        result = RUNNERS[kind](client, params, check_mode, environ)
     except ConductorError as exc:
         failure = {"failed": True, "msg": str(exc)}
         failure.update({k: v for k, v in exc.to_dict().items() if v is not None})

@@ -17,6 +17,7 @@ author:
   - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
+  - conductor.principals.store
   - conductor.principals.attributes
 options:
   name:
@@ -68,9 +69,27 @@ EXAMPLES = r'''
     expires_days: 30
     allowed_cidrs: [203.0.113.0/24]
   register: key
+
+- name: The same, kept in an encrypted store file (entry conductor-principals/conductorone/@personal/laptop-scripts)
+  conductor.principals.personal_client:
+    name: laptop-scripts
+    expires_days: 30
+    store:
+      path: ~/.config/conductor-principals/store.vault
 '''
 
 RETURN = r'''
+stored:
+  description:
+    - Where the secret of the credential lives (would live, in check mode) when O(store) is given. Never a secret.
+  returned: when O(store) is given and O(state=present)
+  type: dict
+  contains:
+    type: {description: The store type., type: str, sample: vault_file}
+    location:
+      description: The entry's location (V(vault_file) -- the file and the entry's path after C(#)).
+      type: str
+      sample: /home/ci/.config/conductor-principals/store.vault#conductor-principals/conductorone/Terraform CI/prod
 credential:
   description: The key, with the fields of RV(conductor.principals.sp_credential#module:credential).
   returned: always
@@ -96,11 +115,11 @@ server_url:
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
-    argument_spec, credential_options)
+    argument_spec, credential_options, store_options)
 
 MODULE_SPEC = dict(
     argument_spec=argument_spec(expires_days=dict(type="int", choices=[0, 30, 60, 90, 180]),
-                                **credential_options()),
+                                **dict(credential_options(), **store_options())),
     required_one_of=[("name", "id")],
 )
 

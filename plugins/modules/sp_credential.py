@@ -26,6 +26,7 @@ author:
   - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
   - conductor.principals.connection
+  - conductor.principals.store
   - conductor.principals.attributes
 options:
   service_principal:
@@ -37,6 +38,8 @@ options:
   name:
     description:
       - Display name of the credential, for example V(prod-terraform). Required unless O(id) is given.
+      - Orkes Conductor access keys have no name; there O(name) is allowed only with O(store), and is only the
+        name of the store entry (the access key held by that entry is the one managed).
     type: str
   id:
     description: ID of an existing credential.
@@ -120,6 +123,27 @@ EXAMPLES = r'''
     revoke_previous: false
   register: rotated
 
+- name: Mint a credential whose secret goes straight into an encrypted store file, proven before cut-over
+  conductor.principals.sp_credential:
+    service_principal: Terraform CI
+    name: prod-terraform
+    rotate_before_days: 14
+    verify: true
+    store:
+      path: /home/ci/.config/conductor-principals/store.vault
+      password: "{{ store_password }}"
+  register: stored_cred
+
+- name: The same on Orkes Conductor; name is the store entry of the application's access key
+  conductor.principals.sp_credential:
+    platform: orkes
+    service_principal: terraform-ci
+    name: prod-terraform
+    store:
+      type: hashi_vault
+      url: https://vault.example.com:8200
+      mount_point: secret
+
 - name: Revoke it
   conductor.principals.sp_credential:
     service_principal: Terraform CI
@@ -128,6 +152,17 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+stored:
+  description:
+    - Where the secret of the credential lives (would live, in check mode) when O(store) is given. Never a secret.
+  returned: when O(store) is given and O(state=present)
+  type: dict
+  contains:
+    type: {description: The store type., type: str, sample: vault_file}
+    location:
+      description: The entry's location (V(vault_file) -- the file and the entry's path after C(#)).
+      type: str
+      sample: /home/ci/.config/conductor-principals/store.vault#conductor-principals/conductorone/Terraform CI/prod
 credential:
   description: The current credential after the task (predicted in check mode); null after O(state=absent).
   returned: always
@@ -183,7 +218,7 @@ reason:
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
-    argument_spec, credential_options, owner_options)
+    argument_spec, credential_options, owner_options, store_options)
 
 OWNER = owner_options()
 MODULE_SPEC = dict(
@@ -191,7 +226,7 @@ MODULE_SPEC = dict(
         expires_days=dict(type="int", choices=[30, 60, 90, 180]),
         require_dpop=dict(type="bool"),
         enabled=dict(type="bool"),
-        **dict(credential_options(), **OWNER["options"])
+        **dict(credential_options(), **dict(store_options(), **OWNER["options"]))
     ),
     required_one_of=OWNER["required_one_of"],
     mutually_exclusive=OWNER["mutually_exclusive"],

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+"""The vault_file store: a real Ansible Vault file on disk, real locks, real processes."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+
+import pytest
+from ansible.parsing.vault import VaultLib, VaultSecret
+
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.stores import (
+    EntryKey, StoreConflictError, StoreError, store_for)
+from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
+
+PASSWORD = "correct horse battery staple"
+SECRET = "secret-token:conductorone.com:v1:not-a-real-one-but-secret-shaped"
+
+
+def opened(path, password=PASSWORD, **extra):
+    return store_for(dict({"type": "vault_file", "path": str(path), "password": password}, **extra))
+
+
+def decrypted(path, password=PASSWORD):
+    """The file's content, decrypted independently of the store code."""
+    lib = VaultLib([("default", VaultSecret(password.encode()))])
+    return json.loads(lib.decrypt(open(path, "rb").read()))
+
+
+def content(key, credential_id="cred-1", secret=SECRET):
+    return entry_content(key, {"id": credential_id, "expires_at": "2027-01-01T00:00:00Z"},
+                         "fox@tenant.example/spc", secret, "https://tenant.example")
+
+
+KEY = EntryKey("conductorone", "Terraform CI", "prod/terraform")
+
+
+def test_write_then_read_back_from_an_encrypted_0600_file(tmp_path):
+    path = tmp_path / "store.vault"
+    store = opened(path)
+    assert store.read(KEY) is None
+    version = store.write(KEY, content(KEY))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    raw = path.read_bytes()
+    assert raw.startswith(b"$ANSIBLE_VAULT;1.1;AES256") and SECRET.encode() not in raw
+    on_disk = decrypted(path)
+    assert on_disk["format"] == 2
+    assert on_disk["entries"] == {"conductor-principals/conductorone/Terraform CI/prod+2Fterraform": content(KEY)}
+    found = opened(path).read(KEY)
+    assert found.content["client_secret"] == SECRET and found.version == version
+    assert store.location(KEY) == "%s#conductor-principals/conductorone/Terraform CI/prod+2Fterraform" % path
+    assert store.list() == [KEY] and store.list("orkes") == []
+
+
+def test_vault_id_labels_the_file(tmp_path):
+    path = tmp_path / "store.vault"
+    opened(path, vault_id="principals").write(KEY, content(KEY))
+    assert path.read_bytes().startswith(b"$ANSIBLE_VAULT;1.2;AES256;principals")
+    assert opened(path, vault_id="principals").read(KEY).content["credential_id"] == "cred-1"
+
+
+def test_check_and_set_refuses_a_stale_version_and_writes_nothing(tmp_path):
+    path = tmp_path / "store.vault"
+    store = opened(path)
+    first = store.write(KEY, content(KEY))
+    with pytest.raises(StoreConflictError):
+        store.write(KEY, content(KEY, "cred-2"))  # "must not exist yet", but it does
+    second = store.write(KEY, content(KEY, "cred-2"), first)
+    with pytest.raises(StoreConflictError) as caught:
+        store.write(KEY, content(KEY, "cred-3"), first)  # read before someone else's write
+    assert "changed while this task ran" in str(caught.value) and SECRET not in str(caught.value)
+    assert store.read(KEY).version == second and store.read(KEY).content["credential_id"] == "cred-2"
+
+
+def test_delete_removes_only_that_entry(tmp_path):
+    store = opened(tmp_path / "store.vault")
+    other = EntryKey("orkes", "Terraform CI", "prod/terraform")
+    store.write(KEY, content(KEY))
+    store.write(other, content(other, "key-1"))
+    assert store.delete(KEY) is True
+    assert store.delete(KEY) is False
+    assert store.read(KEY) is None and store.list() == [other]
+
+
+def test_wrong_password_is_one_sentence_without_the_secret(tmp_path):
+    path = tmp_path / "store.vault"
+    opened(path).write(KEY, content(KEY))
+    with pytest.raises(StoreError) as caught:
+        opened(path, password="Tr0ub4dor&3").read(KEY)
+    message = str(caught.value)
+    assert "password" in message and "is wrong" in message and message.count(". ") == 0
+    assert "Tr0ub4dor" not in message and PASSWORD not in message
+    with pytest.raises(StoreError):
+        opened(path, password="Tr0ub4dor&3").write(KEY, content(KEY, "cred-9"))
+    assert decrypted(path)["entries"]  # untouched
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_a_store_others_can_read_is_refused(tmp_path, mode):
+    path = tmp_path / "store.vault"
+    opened(path).write(KEY, content(KEY))
+    os.chmod(path, mode)
+    with pytest.raises(StoreError) as caught:
+        opened(path).read(KEY)
+    assert "chmod 600 %s" % path in str(caught.value)
+
+
+def test_password_from_the_environment_and_a_missing_one(tmp_path):
+    path = tmp_path / "store.vault"
+    env = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}
+    store_for({"path": str(path)}, env).write(KEY, content(KEY))
+    assert decrypted(path)["entries"]
+    with pytest.raises(ConfigError) as caught:
+        store_for({"path": str(path)}, {})
+    assert "CONDUCTOR_PRINCIPALS_STORE_PASSWORD" in str(caught.value)
+    with pytest.raises(ConfigError):
+        store_for({"password": PASSWORD}, {})
+
+
+def test_a_directory_that_cannot_be_written_fails_the_write(tmp_path):
+    parent = tmp_path / "not-a-directory"
+    parent.write_text("a file where a directory should be")
+    store = opened(parent / "store.vault")
+    with pytest.raises(StoreError) as caught:
+        store.write(KEY, content(KEY))
+    assert "make the directory %s writable" % parent in str(caught.value)
+
+
+def test_a_missing_directory_is_named_not_created(tmp_path):
+    store = opened(tmp_path / "missing" / "store.vault")
+    assert store.read(KEY) is None
+    with pytest.raises(StoreError) as caught:
+        store.write(KEY, content(KEY))
+    assert "the directory %s does not exist" % (tmp_path / "missing") in str(caught.value)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_legacy_layout_is_read_and_upgraded_in_place_on_the_next_write(tmp_path):
+    # What the first secret_store role wrote: to_json | vault(password).
+    legacy = {
+        "Terraform CI": {"prod": {"client_id": "fox@tenant.example/spc", "client_secret": SECRET,
+                                  "server_url": "https://tenant.example", "platform": "conductorone",
+                                  "credential_id": "cred-legacy", "expires_at": "2027-01-01T00:00:00Z"}},
+        "worker-app": {"key": {"client_id": "k-1", "client_secret": "orkes-secret-abcdef", "server_url":
+                               "https://orkes.example/api", "platform": "orkes", "credential_id": "k-1",
+                               "expires_at": None}},
+    }
+    path = tmp_path / "store.vault"
+    lib = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
+    path.write_bytes(lib.encrypt(json.dumps(legacy), secret=VaultSecret(PASSWORD.encode())))
+    os.chmod(path, 0o600)
+
+    store = opened(path)
+    prod = EntryKey("conductorone", "Terraform CI", "prod")
+    worker = EntryKey("orkes", "worker-app", "key")
+    assert store.read(prod).content["credential_id"] == "cred-legacy"
+    assert store.read(worker).content["client_secret"] == "orkes-secret-abcdef"
+    assert sorted(store.list()) == sorted([prod, worker])
+    assert "format" not in decrypted(path)  # reading changes nothing
+
+    new = EntryKey("conductorone", "Terraform CI", "staging")
+    store.write(new, content(new, "cred-new"))
+    upgraded = decrypted(path)
+    assert upgraded["format"] == 2
+    assert set(upgraded["entries"]) == {store.path(prod), store.path(worker), store.path(new)}
+    assert upgraded["entries"][store.path(prod)]["client_secret"] == SECRET  # nothing discarded
+    assert store.read(prod).content["names"] == {"principal": "Terraform CI", "credential": "prod"}
+
+
+def test_two_names_that_map_to_one_path_are_an_error(tmp_path):
+    store = opened(tmp_path / "store.vault")
+    store.write(KEY, content(KEY))
+    path = store.path(KEY)
+    # Hand-edit the entry's names so another pair claims this path.
+    entries = decrypted(tmp_path / "store.vault")["entries"]
+    entries[path]["names"] = {"principal": "Terraform CI", "credential": "prod+2Fterraform"}
+    lib = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
+    (tmp_path / "store.vault").write_bytes(lib.encrypt(json.dumps({"format": 2, "entries": entries}),
+                                                       secret=VaultSecret(PASSWORD.encode())))
+    with pytest.raises(ConfigError) as caught:
+        store.read(KEY)
+    assert "map to the same path" in str(caught.value)
+
+
+# ---- concurrency: real processes on one file ------------------------------------------------
+
+WRITERS = 4
+ENTRIES_EACH = 8
+
+
+def _write_own_entries(path, writer):
+    store = opened(path)
+    for index in range(ENTRIES_EACH):
+        key = EntryKey("conductorone", "writer-%d" % writer, "cred-%d" % index)
+        store.write(key, content(key, "id-%d-%d" % (writer, index)))
+
+
+def _increment(path, times):
+    """Read-modify-write one shared entry with check-and-set, retrying on conflict."""
+    store = opened(path)
+    key = EntryKey("conductorone", "shared", "counter")
+    conflicts = 0
+    for dummy in range(times):
+        while True:
+            found = store.read(key)
+            count = int(found.content["credential_id"]) if found else 0
+            try:
+                store.write(key, content(key, str(count + 1)), found.version if found else None)
+                break
+            except StoreConflictError:
+                conflicts += 1
+    return conflicts
+
+
+def _run(target, args_list):
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=target, args=args) for args in args_list]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    assert [p.exitcode for p in processes] == [0] * len(processes)
+
+
+def test_concurrent_writers_of_different_entries_lose_nothing(tmp_path):
+    path = tmp_path / "store.vault"
+    _run(_write_own_entries, [(str(path), writer) for writer in range(WRITERS)])
+    entries = decrypted(path)["entries"]
+    assert len(entries) == WRITERS * ENTRIES_EACH
+    assert {e["credential_id"] for e in entries.values()} == {
+        "id-%d-%d" % (w, i) for w in range(WRITERS) for i in range(ENTRIES_EACH)}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".store.vault.")] == []  # no temp files left
+
+
+def test_concurrent_check_and_set_on_one_entry_counts_every_increment(tmp_path):
+    path = tmp_path / "store.vault"
+    _run(_increment, [(str(path), ENTRIES_EACH) for dummy in range(WRITERS)])
+    final = opened(path).read(EntryKey("conductorone", "shared", "counter"))
+    assert final.content["credential_id"] == str(WRITERS * ENTRIES_EACH)

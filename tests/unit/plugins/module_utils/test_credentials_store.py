@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+"""The credential core with a secret store: a real vault_file store on disk, the in-memory adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoreError, store_for
+from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import (
+    NOW, MemoryAdapter, params)
+
+KEY = EntryKey("conductorone", "Terraform CI", "ci")
+
+
+class OrkesMemoryAdapter(MemoryAdapter):
+    platform = "orkes"
+    credential_features = frozenset(("enabled",))
+    credentials_have_names = False
+    credentials_expire = False
+
+    def create_credential(self, owner, desired):
+        self.writes.append(("create", desired["name"]))
+        credential = self.add(None, lifetime=90)
+        credential["expires_at"] = None
+        return dict(credential), "orkes-secret-%s" % credential["id"]
+
+
+class FailingWrites(object):
+    """A store whose writes fail the way a full disk would, and counts every call."""
+
+    def __init__(self, store):
+        self.inner = store
+        self.type = store.type
+        self.fail_writes = False
+        self.calls = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def read(self, key):
+        self.calls.append("read")
+        return self.inner.read(key)
+
+    def write(self, key, content, version=None):
+        self.calls.append("write")
+        if self.fail_writes:
+            raise StoreError("Could not write the vault_file store /x: No space left on device")
+        return self.inner.write(key, content, version)
+
+    def delete(self, key):
+        self.calls.append("delete")
+        return self.inner.delete(key)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FailingWrites(store_for({"type": "vault_file", "path": str(tmp_path / "s.vault"), "password": "pw"}))
+
+
+def ensure(adapter, store, key=KEY, check_mode=False, prover=None, **overrides):
+    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW, store=store,
+                         key=key, server_url="https://tenant.example", prover=prover).ensure()
+
+
+def test_create_writes_the_entry_then_a_rerun_writes_nothing(store):
+    adapter = MemoryAdapter()
+    first = ensure(adapter, store)
+    entry = store.read(KEY).content
+    assert entry["client_secret"] == first["client_secret"] and entry["credential_id"] == first["credential"]["id"]
+    assert entry["server_url"] == "https://tenant.example" and entry["platform"] == "conductorone"
+    assert first["stored"] == {"type": "vault_file", "location": store.location(KEY)}
+    writes, calls = list(adapter.writes), len([c for c in store.calls if c != "read"])
+    again = ensure(adapter, store)
+    assert not again["changed"] and "client_secret" not in again
+    assert adapter.writes == writes and len([c for c in store.calls if c != "read"]) == calls
+
+
+def test_a_missing_entry_or_one_holding_another_credential_rotates(store):
+    adapter = MemoryAdapter()
+    old = adapter.add("ci")
+    missing = ensure(adapter, store)
+    assert missing["rotated"] and "not in the vault_file store" in missing["reason"]
+    assert missing["revoked_ids"] == [old["id"]]
+    new_id = missing["credential"]["id"]
+    store.inner.write(KEY, dict(store.read(KEY).content, credential_id="someone-else"), store.read(KEY).version)
+    other = ensure(adapter, store)
+    assert "holds credential someone-else, not the live credential %s" % new_id in other["reason"]
+    assert other["revoked_ids"] == [new_id] and store.read(KEY).content["credential_id"] == other["credential"]["id"]
+
+
+def test_a_failed_store_write_revokes_the_new_credential_and_keeps_the_old(store):
+    adapter = MemoryAdapter()
+    old = adapter.add("ci")
+    store.fail_writes = True
+    with pytest.raises(ConductorError) as caught:
+        ensure(adapter, store, force_rotate=True)
+    message = str(caught.value)
+    created = adapter.writes[0]
+    assert [w[0] for w in adapter.writes] == ["create", "revoke"]
+    assert [c["id"] for c in adapter.credentials] == [old["id"]]  # the old one is live, the new one gone
+    assert "No space left on device" in message and "stays live" in message and old["id"] in message
+    assert "secret-token" not in message and created
+    assert store.read(KEY) is None
+
+
+def test_verify_failure_revokes_the_new_one_and_puts_the_entry_back(store):
+    adapter = MemoryAdapter()
+    first = ensure(adapter, store)
+    before = store.read(KEY)
+
+    def refuse(credential, secret):
+        raise ConductorError("the token endpoint said invalid_client for %s" % secret)
+
+    with pytest.raises(ConductorError) as caught:
+        ensure(adapter, store, force_rotate=True, verify=True, prover=refuse)
+    message = str(caught.value)
+    assert "did not obtain an access token" in message and "put back" in message and "secret-token" not in message
+    assert [c["id"] for c in adapter.credentials] == [first["credential"]["id"]]
+    assert store.read(KEY).content == before.content
+
+
+def test_verify_success_revokes_the_previous_only_after_the_proof(store):
+    adapter = MemoryAdapter()
+    old = adapter.add("ci")
+    seen = []
+
+    def prove(credential, secret):
+        seen.append((credential["id"], [c["id"] for c in adapter.credentials]))
+
+    result = ensure(adapter, store, verify=True, prover=prove)
+    assert seen == [(result["credential"]["id"], [old["id"], result["credential"]["id"]])]
+    assert result["revoked_ids"] == [old["id"]]
+
+
+def test_absent_revokes_then_deletes_the_entry(store):
+    adapter = MemoryAdapter()
+    ensure(adapter, store)
+    gone = ensure(adapter, store, state="absent")
+    assert gone["changed"] and adapter.credentials == [] and store.read(KEY) is None
+    assert not ensure(adapter, store, state="absent")["changed"]
+
+
+def test_check_mode_reads_the_store_and_writes_nothing(store):
+    adapter = MemoryAdapter()
+    adapter.add("ci")
+    result = ensure(adapter, store, check_mode=True)
+    assert result["changed"] and "not in the vault_file store" in result["reason"]
+    assert result["diff"]["before"]["stored"] is None
+    assert result["diff"]["after"]["stored"]["location"] == store.location(KEY)
+    assert adapter.writes == [] and set(store.calls) == {"read"}
+
+
+def test_orkes_names_are_store_keys_and_keep_apart_keys_of_one_application(store):
+    adapter = OrkesMemoryAdapter()
+    ci, deploy = EntryKey("orkes", "app", "ci"), EntryKey("orkes", "app", "deploy")
+    first = ensure(adapter, store, key=ci)
+    second = ensure(adapter, store, key=deploy, name="deploy")
+    assert first["credential"]["id"] != second["credential"]["id"]
+    assert second["revoked_ids"] == [] and len(adapter.credentials) == 2
+    writes = list(adapter.writes)
+    assert not ensure(adapter, store, key=ci)["changed"]
+    assert not ensure(adapter, store, key=deploy, name="deploy")["changed"]
+    assert adapter.writes == writes
+    gone = ensure(adapter, store, key=ci, state="absent")
+    assert gone["revoked_ids"] == [first["credential"]["id"]]
+    assert [c["id"] for c in adapter.credentials] == [second["credential"]["id"]]
+
+
+def test_orkes_name_without_a_store_is_still_refused():
+    with pytest.raises(ConfigError) as caught:
+        CredentialRun(OrkesMemoryAdapter(), "sp", params(), now=NOW).ensure()
+    assert "name cannot be set on platform orkes" in str(caught.value)
