@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import requests
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
@@ -103,8 +102,6 @@ def test_install_collection_makes_ansible_doc_work_without_settings(tmp_path):
     assert "rotate_before_days" in doc.stdout and "EXAMPLES" in doc.stdout
 
 
-@pytest.mark.skipif("store" not in (REPO / "plugins/modules/sp_credential.py").read_text(),
-                    reason="sp_credential has no store option on this branch yet (branch i12-store adds it)")
 def test_readme_first_playbook_runs_green_twice_and_keeps_the_secret(fresh, playbook, tmp_path, reliability):
     play = readme_first_playbook()[0]
     # The test's runner writes the same play header around the tasks (localhost, -c local, no facts).
