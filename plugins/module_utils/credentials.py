@@ -25,6 +25,7 @@ DEFAULT_EXPIRES_DAYS = 90
 IMMUTABLE_FIELDS = ("expires_days", "allowed_cidrs", "scoped_role_ids", "require_dpop")
 CREATE_ATTEMPTS = 2
 
+
 def normalise_cidrs(cidrs):
     """Validated, canonical, sorted CIDRs: ``10.0.0.5/24`` -> ``10.0.0.0/24``, ``2001:DB8::/32`` lowered."""
     networks = []

@@ -26,7 +26,6 @@ from .timestamps import from_epoch
 PERSONAL_PRINCIPAL = "@personal"
 
 
-
 def _owner(adapter, params, check_mode, need_name=False):
     """(ID, name) of the service principal that owns the credentials.
 

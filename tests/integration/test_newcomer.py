@@ -37,8 +37,8 @@ def _clean_env(**extra):
 def _make(*args, env, timeout=600):
     done = subprocess.run(["make", "-C", str(REPO)] + list(args), env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
-    assert done.returncode == 0, "make %s exited %d:\n%s\n%s" % (" ".join(args), done.returncode,
-                                                               done.stdout[-3000:], done.stderr[-3000:])
+    assert done.returncode == 0, "make %s exited %d:\n%s\n%s" % (
+        " ".join(args), done.returncode, done.stdout[-3000:], done.stderr[-3000:])
     return done
 
 
@@ -56,8 +56,8 @@ def sandbox_env(sandbox, tmp_path):
     boot.write_text(json.dumps(sandbox.boot))
     names = ["CONDUCTORONE_SERVER_URL", "CONDUCTORONE_CLIENT_ID", "CONDUCTORONE_CLIENT_SECRET",
              "CONDUCTOR_SERVER_URL", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"]
-    script = 'eval "$(make -s -C %s sandbox-env BOOTSTRAP=%s)" && env -0' % (shlex.quote(str(REPO)),
-                                                                            shlex.quote(str(boot)))
+    script = 'eval "$(make -s -C %s sandbox-env BOOTSTRAP=%s)" && env -0' % (
+        shlex.quote(str(REPO)), shlex.quote(str(boot)))
     done = subprocess.run(["bash", "-c", script], env=_clean_env(), capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
