@@ -28,7 +28,8 @@ FIRST_PLAYBOOK_MARK = "<!-- first-playbook:"
 
 def _clean_env(**extra):
     """The environment of a new shell: none of the test run's Ansible or connection settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CONDUCTOR"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANSIBLE_", "CONDUCTOR")) and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env["PATH"] = "%s:%s" % (BIN, env.get("PATH", ""))
     env.update(extra)
     return env
