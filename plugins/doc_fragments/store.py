@@ -23,7 +23,8 @@ options:
         C(+) and any character a backend refuses become C(+XX), one per UTF-8 byte in upper-case hex
         (C(Terraform CI) is C(Terraform+20CI) as an AWS secret name). Two names that map to one path are
         an error, never an overwrite."
-      - Read an entry back with the lookup P(conductor.principals.stored_credential#lookup).
+      - Read an entry back with the lookup C(conductor.principals.stored_credential), or for V(vault_file) with
+        C(ansible-vault view).
     type: dict
     suboptions:
       type:

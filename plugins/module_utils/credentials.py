@@ -140,6 +140,15 @@ def _age(credential):
     return (parse_time(credential.get("created_at")) or datetime.min.replace(tzinfo=timezone.utc), credential["id"])
 
 
+def _still_live(older):
+    """The end of a failure message: which previous credentials the failure leaves live."""
+    if not older:
+        return ""
+    ids = ", ".join(c["id"] for c in older)
+    return (" and the previous credential %s stays live" % ids if len(older) == 1
+            else " and the previous credentials %s stay live" % ids)
+
+
 def _public(credential):
     return {k: v for k, v in credential.items() if k != "expires_days"} if credential else {}
 
@@ -215,8 +224,8 @@ class CredentialRun(object):
     def _store_reason(self, current, stored):
         """Why a live credential must be replaced for the store's sake, or None."""
         if stored is None:
-            return "its secret is not in the %s store (no entry at %s)" % (self.store.type,
-                                                                          self.store.location(self.key))
+            return "its secret is not in the %s store (no entry at %s)" % (
+                self.store.type, self.store.location(self.key))
         held = stored.content.get("credential_id")
         if held != current["id"]:
             return "the %s store entry at %s holds credential %s, not the live credential %s" % (
@@ -301,9 +310,7 @@ class CredentialRun(object):
             older = ([current] if current else []) + previous
             if not self.check_mode:
                 after, secret = self.create(desired, {c["id"] for c in credentials})
-                kept = (" and the previous credential%s %s stay%s live" % (
-                    "s" if len(older) > 1 else "", ", ".join(c["id"] for c in older), "" if len(older) > 1 else "s")
-                    if older else "")
+                kept = _still_live(older)
                 # The secret is kept before anything else can fail, or the credential is undone.
                 version = self._keep_secret(after, secret, stored, kept) if self.store is not None else None
                 if self.params.get("verify"):

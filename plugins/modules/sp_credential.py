@@ -22,6 +22,8 @@ description:
     unless O(replace_on_change=true), which creates a new credential and revokes the old one.
   - A create whose answer was lost (a dropped connection) is not retried blindly; the credential it may
     have made is found and revoked, because nobody received its secret, and then a new one is created.
+  - With O(store), the new secret is written to the store before the module returns, and before any
+    previous credential is revoked (see O(store)).
 author:
   - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
@@ -107,7 +109,7 @@ EXAMPLES = r'''
     scoped_roles: [Read-Only Admin]
   register: cred
 
-- name: Store the secret the moment it exists (only the creating run has it)
+- name: Without a store, keep the secret yourself the moment it exists (only the creating run has it)
   ansible.builtin.copy:
     content: "{{ cred.client_secret }}"
     dest: /etc/terraform/c1-secret
@@ -211,7 +213,10 @@ rotated:
   returned: when a credential was created
   type: bool
 reason:
-  description: Why a new credential was created (missing, expired, force_rotate, ...).
+  description:
+    - Why a new credential was created (missing, expired, force_rotate, ...).
+    - With O(store), also when the live credential's secret is not in the store, or its entry holds another
+      credential.
   returned: when a credential was created
   type: str
 '''

@@ -263,3 +263,19 @@ def test_personal_client_is_stored_under_at_personal(fresh, run, store):
     assert run([{PERSONAL: {"name": "laptop", "expires_days": 30, "store": {"path": str(store)}},
                  "register": "cred"}], keep=["cred"]).results["cred"]["changed"] is False
     assert writes(fresh) == before
+
+
+def test_parallel_runs_sharing_one_store_lose_nothing(fresh, run, store, reliability):
+    hosts = ["store%02d" % i for i in range(8)]
+    tasks = [{SP: {"name": "par-{{ inventory_hostname }}"}}, cred(store, principal="par-{{ inventory_hostname }}")]
+    run(tasks, hosts=hosts, forks=4)
+    stored = entries(store)
+    assert sorted(stored) == sorted("conductor-principals/conductorone/par-%s/ci" % h for h in hosts)
+    reliability.received(entry["credential_id"] for entry in stored.values())  # the store holds their secrets
+    by_principal = {name: ids for name, ids in fresh.inventory()["conductorone"] if name.startswith("par-")}
+    for entry in stored.values():
+        assert by_principal[entry["names"]["principal"]] == [entry["credential_id"]]
+    before, content = writes(fresh), store.read_bytes()
+    run(tasks, hosts=hosts, forks=4)
+    assert writes(fresh) == before and store.read_bytes() == content
+    assert fresh.audit() == ([], [])
