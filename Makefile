@@ -10,8 +10,8 @@ INSTALLED := $(COLLECTIONS)/ansible_collections/conductor/principals
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/requirements*.txt)
 
-.PHONY: test install build units sandbox-test integration sshd sanity lint changelog demo bench bench-report \
-	report-screenshot sandbox clean distclean molecule
+.PHONY: test install build install-collection sandbox-env units sandbox-test integration sshd sanity lint \
+	changelog demo bench bench-report report-screenshot sandbox clean distclean molecule
 
 test: units sandbox-test integration sanity lint changelog
 	@echo "make test: every step passed"
@@ -30,8 +30,18 @@ build: $(STAMP)
 	rm -rf $(BUILD)
 	mkdir -p $(BUILD)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) . >/dev/null
-	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) $(BUILD)/conductor-principals-*.tar.gz >/dev/null
-	@echo "installed into $(INSTALLED)"
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) \
+		$(BUILD)/conductor-principals-*.tar.gz >/dev/null
+	@echo "installed into $(INSTALLED) (for the tests; for your own playbooks: make install-collection)"
+
+# Install the built collection where ansible finds it: the first entry of the collections
+# path ansible is configured with (~/.ansible/collections by default), or COLLECTIONS_DIR.
+# Its Python requirements go into this checkout's .venv (use .venv/bin/ansible-*, or pip
+# install -r requirements.txt into the Python of your own ansible).
+COLLECTIONS_DIR ?=
+install-collection: build
+	$(BIN)/ansible-galaxy collection install --force $(if $(COLLECTIONS_DIR),-p $(COLLECTIONS_DIR)) \
+		$(BUILD)/conductor-principals-*.tar.gz
 
 units: build
 	cd $(INSTALLED) && PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -91,6 +101,11 @@ PORT ?= 8990
 BOOTSTRAP ?= $(abspath build/sandbox-bootstrap.json)
 sandbox: $(STAMP)
 	PYTHONPATH=sandbox $(BIN)/python -m conductor_sandbox --port $(PORT) --bootstrap-file $(BOOTSTRAP)
+
+# The sandbox's connection as export lines: eval "$$(make -s sandbox-env)" (same BOOTSTRAP as make sandbox).
+# Plain python3 and no prerequisite, so that nothing but the export lines reaches stdout.
+sandbox-env:
+	@$(PYTHON) tools/sandbox_env.py $(BOOTSTRAP)
 
 demo: build
 	@for need in sandbox/conductor_sandbox playbooks/demo.yml tools/demo.sh; do [ -e $$need ] || \

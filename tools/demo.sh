@@ -14,18 +14,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 # The bootstrap admin credential, as AWX would inject it; never echoed.
-eval "$("$python" - "$work/bootstrap.json" <<'PY'
-import json, shlex, sys
-boot = json.load(open(sys.argv[1]))
-for name, value in (("CONDUCTORONE_SERVER_URL", boot["server_url"]),
-                    ("CONDUCTORONE_CLIENT_ID", boot["conductorone"]["client_id"]),
-                    ("CONDUCTORONE_CLIENT_SECRET", boot["conductorone"]["client_secret"]),
-                    ("CONDUCTOR_SERVER_URL", boot["orkes"]["server_url"]),
-                    ("CONDUCTOR_AUTH_KEY", boot["orkes"]["key_id"]),
-                    ("CONDUCTOR_AUTH_SECRET", boot["orkes"]["key_secret"])):
-    print("export %s=%s" % (name, shlex.quote(value)))
-PY
-)"
+eval "$("$python" tools/sandbox_env.py "$work/bootstrap.json")"
 # The encrypted secret store, as the secret store credential type would inject it.
 export CONDUCTOR_PRINCIPALS_STORE_PATH="$work/identities.vault"
 CONDUCTOR_PRINCIPALS_STORE_PASSWORD=$("$python" -c 'import secrets; print(secrets.token_urlsafe(24))')

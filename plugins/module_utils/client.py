@@ -11,21 +11,15 @@ from urllib.parse import urlsplit
 
 from .auth import Authenticator, token_source_for
 from .config import resolve_settings
-from .errors import ConductorError, OutcomeUnknownError, redact
+from .errors import ConductorError, OutcomeUnknownError, parse_error_body
 from .transport import Transport, request_id_of
 
 MAX_PAGES = 10000  # a guard against a server that never ends a listing
 
 
 def _api_message(response, secrets):
-    try:
-        body = response.json()
-    except ValueError:
-        return redact((response.text or "")[:200], secrets) or None
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error_description") or body.get("error")
-        return redact(message, secrets) if message else None
-    return None
+    code, message = parse_error_body(response, secrets)
+    return message or code or None
 
 
 _STATUS_HINTS = {

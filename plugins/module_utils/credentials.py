@@ -12,30 +12,18 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
 from datetime import datetime, timedelta, timezone
 
 from .compare import describe, differences
 from .errors import ConductorError, ConfigError, OutcomeUnknownError, redact
 from .stores.base import entry_content
+from .timestamps import format_time, parse_time
 
 EXPIRY_CHOICES = (30, 60, 90, 180)
 DEFAULT_EXPIRES_DAYS = 90
 # Settings the API cannot change on a live credential.
 IMMUTABLE_FIELDS = ("expires_days", "allowed_cidrs", "scoped_role_ids", "require_dpop")
 CREATE_ATTEMPTS = 2
-
-_FRACTION = re.compile(r"\.(\d+)")
-
-
-def parse_time(value):
-    """An RFC 3339 timestamp as an aware datetime (None stays None)."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)  # Python < 3.11 wants 6 digits
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def normalise_cidrs(cidrs):
@@ -92,7 +80,7 @@ def validate_params(adapter, params, never_expiring=False, with_store=None):
                           % (", ".join(str(c) for c in choices), params["expires_days"]))
     if (params.get("rotate_before_days") or 0) < 0:
         raise ConfigError("rotate_before_days must be 0 (never) or more, not %s" % params["rotate_before_days"])
-    if "name" in adapter.credential_features and not params.get("name") and not params.get("id"):
+    if adapter.credentials_have_names and not params.get("name") and not params.get("id"):
         raise ConfigError("Give name (or id) to say which credential to manage")
     if with_store and not params.get("name"):
         raise ConfigError("Give name with store: the credential's name is the key of its store entry")
@@ -103,7 +91,7 @@ def validate_params(adapter, params, never_expiring=False, with_store=None):
 def desired_credential(adapter, params):
     """Managed settings from module parameters; None means "not managed"."""
     desired = {
-        "name": params.get("name") if "name" in adapter.credential_features else None,
+        "name": params.get("name") if adapter.credentials_have_names else None,
         "expires_days": params.get("expires_days"),
         "allowed_cidrs": None if params.get("allowed_cidrs") is None else normalise_cidrs(params["allowed_cidrs"]),
         "scoped_role_ids": (None if params.get("scoped_roles") is None
@@ -130,7 +118,7 @@ def _select(credentials, params, adapter, held=None, claimed=None):
     if params.get("id"):
         match = [c for c in credentials if c["id"] == params["id"]]
         return (match[0] if match else None), []
-    if "name" in adapter.credential_features:
+    if adapter.credentials_have_names:
         candidates = [c for c in credentials if c.get("name") == params.get("name")]
     elif claimed is not None:  # nameless keys with a store: the entry says which key is this name's
         mine = [c for c in credentials if c["id"] == held]
@@ -199,7 +187,7 @@ class CredentialRun(object):
     def create(self, desired, known_ids):
         """Create one credential and return (credential, secret), revoking any lost ones."""
         spec = dict(desired)
-        if spec.get("expires_days") is None and "expires_days" in self.adapter.credential_features:
+        if spec.get("expires_days") is None and self.adapter.credentials_expire:
             spec["expires_days"] = DEFAULT_EXPIRES_DAYS
         lost_ids = []
         for attempt in range(1, CREATE_ATTEMPTS + 1):
@@ -229,7 +217,7 @@ class CredentialRun(object):
         """(this task's entry or None, IDs held by the principal's other entries or None)."""
         stored = self.store.read(self.key)
         claimed = None
-        if "name" not in self.adapter.credential_features and not self.params.get("id"):
+        if not self.adapter.credentials_have_names and not self.params.get("id"):
             claimed = set()
             for other in self.store.list(self.key.platform):
                 if other.principal == self.key.principal and other != self.key:
@@ -389,18 +377,16 @@ class CredentialRun(object):
         if before and left is not None and left <= before:
             return "expires in %.1f days, within rotate_before_days %d" % (left, before)
         if current.get("status") == "INACTIVE" and desired.get("status") is None \
-                and "name" not in self.adapter.credential_features and not self.params.get("id"):
+                and not self.adapter.credentials_have_names and not self.params.get("id"):
             return "no active key"
         return None
 
     def predicted(self, desired):
         """What a create would make, for check mode (IDs unknown)."""
-        days = desired.get("expires_days") or (DEFAULT_EXPIRES_DAYS if "expires_days" in
-                                               self.adapter.credential_features else None)
+        days = desired.get("expires_days") or (DEFAULT_EXPIRES_DAYS if self.adapter.credentials_expire else None)
         return {
             "id": None, "name": desired.get("name"), "client_id": None, "service_principal_id": self.owner,
-            "created_at": None, "expires_at": (self.now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            if days else None,
+            "created_at": None, "expires_at": format_time(self.now + timedelta(days=days)) if days else None,
             "allowed_cidrs": desired.get("allowed_cidrs") or [], "scoped_role_ids": desired.get("scoped_role_ids")
             or [], "require_dpop": bool(desired.get("require_dpop")), "last_used_at": None,
             "status": desired.get("status") or "ACTIVE",

@@ -30,6 +30,24 @@ def redact(text, secrets=()):
     return text
 
 
+def parse_error_body(response, secrets=()):
+    """``(code, message)`` from the body of an API error answer, both redacted ("" when absent).
+
+    The one reader of error bodies for every API we talk to: OAuth (``error``,
+    ``error_description``), C1 and Orkes (``message``); a body that is not JSON gives its
+    first 200 characters as the message.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        return "", redact((getattr(response, "text", "") or "")[:200].strip(), secrets)
+    if not isinstance(body, dict):
+        return "", ""
+    code = body.get("error") if isinstance(body.get("error"), str) else ""
+    message = body.get("error_description") or body.get("message") or ""
+    return redact(code, secrets), redact(str(message), secrets)
+
+
 class ConductorError(Exception):
     """A failure the user can act on, rendered as one sentence.
 

@@ -17,8 +17,9 @@ import os
 import tempfile
 from html import escape
 
-from .credentials import expires_in_days, parse_time
+from .credentials import expires_in_days
 from .errors import ConductorError, ConfigError
+from .timestamps import format_time, parse_time
 
 FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping")
 ROW_FIELDS = ("service_principal", "service_principal_id", "name", "id", "client_id", "created_at", "expires_at",
@@ -181,7 +182,7 @@ def build_report(adapter, params, clock, held=None):
         "changed": False,
         "credentials": rows,
         "summary": summarise(rows),
-        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": format_time(now),
         "platform": adapter.platform,
         "principals": sum(1 for principal, dummy in groups if principal is not None),
         "thresholds": {"expiring_within_days": 14 if expiring is None else expiring,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .credentials import parse_time
 from .errors import ConfigError
+from .timestamps import format_time, parse_time
 
 DEFAULT_MAX_OVERLAP_DAYS = 7
 HOUR = 3600.0
@@ -67,5 +67,5 @@ def retire(older, newer_created_at, now, unused_hours, max_overlap_days=DEFAULT_
                 "last used %.1f hours ago, within revoke_previous_after_unused_hours %d; revoked by a run once "
                 "unused that long, or from %s (max_overlap_days %d) even if still used"
                 % (max(_hours(now - last_used), 0.0), unused_hours,
-                   (newer_created + timedelta(days=overlap_days)).strftime("%Y-%m-%dT%H:%M:%SZ"), overlap_days))
+                   format_time(newer_created + timedelta(days=overlap_days)), overlap_days))
     return revoke, kept

@@ -10,7 +10,6 @@ in the action plugin on the controller; it never imports AnsibleModule.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 
 from .client import ApiClient
 from .common_args import connection_options
@@ -19,18 +18,13 @@ from .credentials import CredentialRun, credential_info, desired_credential, val
 from .errors import ConductorError, ConfigError
 from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
+from .public_view import SECRET_RESULT_KEYS
 from .report import credential_report
 from .stores import EntryKey, store_for
+from .timestamps import from_epoch
 
 # The principal segment of a personal API key's store entry (documented in doc_fragments/store.py).
 PERSONAL_PRINCIPAL = "@personal"
-
-# Result keys that carry a secret: a result holding any of them is censored in output.
-SECRET_RESULT_KEYS = ("client_secret", "access_token", "dpop_key")
-
-
-def _iso(epoch):
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _owner(adapter, params, check_mode, need_name=False):
@@ -140,7 +134,7 @@ def run_access_token(client, params, check_mode, environ):
         "access_token": token.access_token,
         "token_type": "DPoP" if auth.dpop is not None else "Bearer",
         "expires_in": token.expires_in or None,
-        "expires_at": _iso(auth.expires_at) if auth.expires_at else None,
+        "expires_at": from_epoch(auth.expires_at) if auth.expires_at else None,
         "server_url": client.settings.server_url,
         "headers": auth.token_header(),
     }

@@ -14,6 +14,7 @@ result that carries a secret is censored in output while ``register`` still gets
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from collections.abc import Mapping
 
@@ -23,6 +24,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
+from ansible_collections.conductor.principals.plugins.module_utils.public_view import (
+    diff_text, public_summary, unsupported_message)
 from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
 from ansible_collections.conductor.principals.plugins.module_utils.sealing import (
     SEAL_KEY_ARG, SealError, new_key_pair, open_result)
@@ -68,6 +71,7 @@ class ConductorAction(ActionBase):
             # A censored result hides its warnings too; ours never hold a secret, so show them here.
             for warning in result.pop("warnings", []):
                 display.warning(warning)
+            self._show_censored(result, (task_vars or {}).get("inventory_hostname"))
             result["_ansible_no_log"] = True
         return result
 
@@ -84,6 +88,15 @@ class ConductorAction(ActionBase):
             # A secret that travelled in clear (or sealed to another key) is refused, never passed on.
             return {"failed": True, "msg": "%s.%s returned a result the controller refuses: %s; it was discarded"
                     % (COLLECTION, self.module, exc)}
+
+    def _show_censored(self, result, host):
+        """Ansible hides a censored result whole, diff included: show its secret-free part (-v) and diff."""
+        label = "[%s] %s.%s" % (host, COLLECTION, self.module)
+        display.verbose("%s: %s" % (label, json.dumps(public_summary(result), sort_keys=True, default=str)),
+                        caplevel=0)
+        text = diff_text(result) if self._task.diff and result.get("changed") else ""
+        if text:
+            display.display("%s, diff without the secret:\n%s" % (label, text))
 
     def _not_text(self, argument_spec):
         """The first str option given a list or dict: ansible would turn it into its repr and carry on."""
@@ -106,9 +119,10 @@ class ConductorAction(ActionBase):
         if validated.error_messages:
             # One sentence: the first problem is the one to fix first.
             error = validated.errors.errors[0]
-            if isinstance(error, UnsupportedError):  # its text starts with the bare option names
-                return {"failed": True, "msg": "Unsupported parameters for (%s.%s) module: %s"
-                        % (COLLECTION, self.module, str(error.msg).replace(". Supported", "; supported"))}
+            if isinstance(error, UnsupportedError):
+                supported = [n for name, o in argument_spec.items() for n in [name] + list(o.get("aliases") or [])]
+                return {"failed": True, "msg": unsupported_message("%s.%s" % (COLLECTION, self.module),
+                                                                   validated.unsupported_parameters, supported)}
             return {"failed": True, "msg": validated.error_messages[0]}
         result = run(self.module, validated.validated_parameters, check_mode=bool(self._task.check_mode),
                      diff=bool(self._task.diff), environ=self._environment())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..errors import ConductorError, redact
+from ..errors import ConductorError, parse_error_body
 from ..transport import request_id_of
 from .base import Token
 from .dpop import DpopKey
@@ -18,16 +18,6 @@ TOKEN_PATH = "/auth/v1/token"
 def token_audience(server_url):
     """The assertion's aud: the token host's name without port (c1-auth.md)."""
     return urlsplit(server_url).hostname
-
-
-def _oauth_error(response):
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    return body.get("error") or "", body.get("error_description") or body.get("message") or ""
 
 
 def _needs_dpop(error, description):
@@ -54,7 +44,7 @@ def request_token(transport, server_url, build_form, client_id, dpop=None, secre
                                      headers={"Accept": "application/json"}, idempotent=True)
         if response.status_code == 200:
             break
-        error, description = _oauth_error(response)
+        error, description = parse_error_body(response, secrets)
         if attempts < 3 and response.status_code in (400, 401):
             if error == "use_dpop_nonce" and dpop is not None and response.headers.get("DPoP-Nonce"):
                 dpop.nonce = response.headers["DPoP-Nonce"]
@@ -67,7 +57,7 @@ def request_token(transport, server_url, build_form, client_id, dpop=None, secre
         raise ConductorError(
             _explain(response.status_code, error, client_id, url),
             status=response.status_code,
-            api_message=redact(" ".join(part for part in (error, description) if part), secrets),
+            api_message=" ".join(part for part in (error, description) if part),
             request_id=request_id_of(response),
             attempts=getattr(response, "attempts", None))
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from .. import deps
-from ..errors import ConductorError, redact
+from ..errors import ConductorError, parse_error_body
 from ..transport import request_id_of
 from .base import Token, TokenSource
 
@@ -35,14 +35,11 @@ class OrkesKeySource(TokenSource):
         response = transport.request("POST", url, json={"keyId": self.key_id, "keySecret": self.secrets[0]},
                                      headers={"Accept": "application/json"}, idempotent=True)
         if response.status_code != 200:
-            try:
-                message = (response.json() or {}).get("message")
-            except (ValueError, AttributeError):
-                message = None
+            dummy, message = parse_error_body(response, self.secrets)
             raise ConductorError(
                 "Orkes Conductor refused access key %s at %s: check the key ID and secret and that the key "
                 "is not paused (INACTIVE) or deleted" % (self.key_id, url),
-                status=response.status_code, api_message=redact(message, self.secrets),
+                status=response.status_code, api_message=message or None,
                 request_id=request_id_of(response), attempts=getattr(response, "attempts", None))
         try:
             token = response.json()["token"]

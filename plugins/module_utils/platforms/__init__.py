@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: conductor.principals contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One adapter per platform behind the same interface (see c1.py for the neutral shapes)."""
+"""One adapter per platform, each a PlatformAdapter (base.py: the interface and the neutral shapes)."""
 
 from __future__ import annotations
 
 from ..config import C1, ORKES
 from ..errors import ConfigError
+from .base import PlatformAdapter
 from .c1 import C1Adapter
 from .orkes import OrkesAdapter
 
@@ -20,4 +21,4 @@ def adapter_for(client):
         raise ConfigError("platform %s is not supported yet" % client.settings.platform)
 
 
-__all__ = ["adapter_for", "C1", "ORKES"]
+__all__ = ["adapter_for", "PlatformAdapter", "C1", "ORKES"]

@@ -1,14 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: conductor.principals contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ConductorOne adapter: maps the platform-neutral calls onto the C1 REST API.
+"""ConductorOne adapter: maps the neutral calls of base.py onto the C1 REST API.
 
-Neutral shapes (shared with every adapter):
-  principal  {id, name, created_at, updated_at}
-  credential {id, name, client_id, service_principal_id, created_at, expires_at,
-              allowed_cidrs, scoped_role_ids, require_dpop, last_used_at, status}
-A credential ``owner`` is a service principal ID, or None for the caller's own
-personal API keys.
+Personal API keys (``owner`` None) share the credential calls.
 """
 
 from __future__ import annotations
@@ -16,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..errors import ConfigError
+from .base import PlatformAdapter
 
 SP_PATH = "/api/v1/service_principals"
 PERSONAL_PATH = "/api/v1/iam/personal_clients"
@@ -54,16 +50,17 @@ def _credential(raw, personal=False):
     }
 
 
-class C1Adapter(object):
+class C1Adapter(PlatformAdapter):
     platform = "conductorone"
-    # What C1 credentials can express; the generic logic refuses the rest.
     credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop"))
     principal_features = frozenset()
+    credentials_have_names = True
+    credentials_expire = True
     records_credential_use = True  # lastUsedAt on every credential
     has_personal_credentials = True
 
     def __init__(self, client):
-        self.client = client
+        super().__init__(client)
         self._roles = None
 
     # ---- service principals -----------------------------------------------------------
@@ -74,12 +71,6 @@ class C1Adapter(object):
         body = self.client.call("GET", "%s/%s" % (SP_PATH, _q(principal_id)),
                                 "read service principal %s" % principal_id, ok=(200, 404))
         return _principal(body["servicePrincipal"]) if body and body.get("servicePrincipal") else None
-
-    def check_principal(self, desired):
-        """Nothing to check beyond the name on C1."""
-
-    def hydrate(self, principal):
-        return principal
 
     def create_principal(self, desired):
         body = self.client.call("POST", SP_PATH, "create service principal %r" % desired["name"],

@@ -3,16 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Orkes Conductor adapter: applications are principals, access keys are credentials.
 
-Paths are relative to the ``/api`` base URL. Shapes are the neutral ones of c1.py;
+Paths are relative to the ``/api`` base URL. Shapes are the neutral ones of base.py;
 access keys have no name, expiry or network limits, only a status.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 from ..errors import ConfigError
+from ..timestamps import from_epoch_millis as _time  # Orkes times are epoch milliseconds
+from .base import PlatformAdapter
 
 APPS = "/applications"
 # Role names the Orkes SDK models accept, plus the documented read-only user role.
@@ -21,13 +22,6 @@ ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USE
 
 def _q(value):
     return quote(str(value), safe="")
-
-
-def _time(value):
-    """Orkes times are epoch milliseconds; the neutral shape uses RFC 3339."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000.0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value
 
 
 def _principal(raw):
@@ -41,15 +35,13 @@ def _key(raw, owner):
             "scoped_role_ids": [], "require_dpop": False, "last_used_at": None, "status": raw.get("status")}
 
 
-class OrkesAdapter(object):
+class OrkesAdapter(PlatformAdapter):
     platform = "orkes"
     credential_features = frozenset(("enabled",))
     principal_features = frozenset(("roles", "tags"))
+    credentials_can_pause = True
     records_credential_use = False  # access keys carry no last use
     has_personal_credentials = False
-
-    def __init__(self, client):
-        self.client = client
 
     # ---- applications -----------------------------------------------------------------
     def check_principal(self, desired):

@@ -22,6 +22,8 @@ def stamp(moment):
 class MemoryAdapter(object):
     platform = "conductorone"
     credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop"))
+    credentials_have_names = True
+    credentials_expire = True
 
     def __init__(self):
         self.credentials = []

@@ -17,6 +17,8 @@ KEY = EntryKey("conductorone", "Terraform CI", "ci")
 class OrkesMemoryAdapter(MemoryAdapter):
     platform = "orkes"
     credential_features = frozenset(("enabled",))
+    credentials_have_names = False
+    credentials_expire = False
 
     def create_credential(self, owner, desired):
         self.writes.append(("create", desired["name"]))

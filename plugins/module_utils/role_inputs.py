@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Role inputs checked entry by entry, so that a mistake is one sentence naming its entry.
+
+Ansible's own check of a role's ``meta/argument_specs.yml`` says "found in
+provision_principals -> credentials" (not which principal, not which credential) and shows
+the whole spec. ``check_entries`` validates each entry of a list option, and each entry of
+its nested list (``credentials``), with the same spec, and names both in its one sentence;
+an unknown key comes with the valid key it most likely means.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
+from .errors import ConfigError
+from .public_view import closest
+
+
+def _label(kind, index, entry):
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return "%s %r" % (kind, name) if name else "%s #%d" % (kind, index + 1)
+
+
+def _problem(entry, spec):
+    """The first problem of one entry as a phrase, or None."""
+    if not isinstance(entry, dict):
+        return "an entry must be a dictionary, not %s" % type(entry).__name__
+    result = ArgumentSpecValidator(spec).validate(dict(entry))
+    if not result.error_messages:
+        return None
+    error = result.errors.errors[0]
+    if isinstance(error, UnsupportedError):
+        valid = [name for name, option in spec.items() for name in [name] + list(option.get("aliases") or [])]
+        unknown = sorted(result.unsupported_parameters)[0]
+        guess = closest(unknown, valid)
+        return ("no option %s (did you mean %s?)" % (unknown, guess) if guess
+                else "no option %s; valid options are %s" % (unknown, ", ".join(sorted(valid))))
+    return result.error_messages[0]
+
+
+def check_entries(entries, spec, option, nested="credentials", nested_kind="credential", kind="principal"):
+    """Raise ConfigError naming the first bad entry (and nested entry) of list option ``option``.
+
+    ``spec`` is the ``options`` of that list option as in ``meta/argument_specs.yml``;
+    ``nested`` names its own list option whose entries are checked one by one the same way.
+    """
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise ConfigError("%s must be a list of %ss, not %s" % (option, kind, type(entries).__name__))
+    # The nested list is checked entry by entry below, so that its messages can name the entry.
+    outer = {name: ({k: v for k, v in value.items() if k not in ("options", "elements")} if name == nested
+                    else value) for name, value in spec.items()}
+    inner = (spec.get(nested) or {}).get("options") or {}
+    for index, entry in enumerate(entries):
+        label = "%s: %s" % (option, _label(kind, index, entry))
+        problem = _problem(entry, outer)
+        if problem:
+            raise ConfigError("%s: %s" % (label, problem))
+        for child_index, child in enumerate(entry.get(nested) or [] if inner else []):
+            problem = _problem(child, inner)
+            if problem:
+                raise ConfigError("%s, %s: %s" % (label, _label(nested_kind, child_index, child), problem))

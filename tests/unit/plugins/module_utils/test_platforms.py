@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+"""The adapter interface: both platforms implement all of it, and capabilities mean what they say."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import ADAPTERS, PlatformAdapter
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import _key, _principal
+
+
+@pytest.mark.parametrize("platform", sorted(ADAPTERS))
+def test_every_adapter_implements_the_whole_interface(platform):
+    adapter_class = ADAPTERS[platform]
+    assert issubclass(adapter_class, PlatformAdapter)
+    assert not inspect.isabstract(adapter_class), adapter_class.__abstractmethods__
+    assert adapter_class.platform == platform
+    adapter_class(client=None)  # instantiable: nothing abstract is left
+
+
+def test_an_adapter_that_misses_a_call_cannot_be_made():
+    class Half(PlatformAdapter):
+        platform = "half"
+
+        def list_principals(self):
+            return []
+
+    with pytest.raises(TypeError):
+        Half(client=None)  # pylint: disable=abstract-class-instantiated
+
+
+@pytest.mark.parametrize("platform", sorted(ADAPTERS))
+def test_capabilities_agree_with_the_options_each_platform_accepts(platform):
+    adapter_class = ADAPTERS[platform]
+    assert adapter_class.credentials_have_names == ("name" in adapter_class.credential_features)
+    assert adapter_class.credentials_expire == ("expires_days" in adapter_class.credential_features)
+    assert adapter_class.credentials_can_pause == ("enabled" in adapter_class.credential_features)
+
+
+def test_capabilities_of_the_two_platforms():
+    c1, orkes = ADAPTERS["conductorone"], ADAPTERS["orkes"]
+    assert (c1.credentials_have_names, c1.credentials_expire, c1.credentials_can_pause) == (True, True, False)
+    assert (orkes.credentials_have_names, orkes.credentials_expire, orkes.credentials_can_pause) == (False, False, True)
+
+
+def test_pausing_where_the_platform_cannot_is_bad_input():
+    with pytest.raises(ConfigError, match="enabled cannot be set on platform conductorone"):
+        ADAPTERS["conductorone"](client=None).set_credential_status("sp", {"id": "c"}, "INACTIVE")
+
+
+def test_orkes_epoch_milliseconds_become_rfc3339():
+    assert _principal({"id": "a", "name": "n", "createTime": 1763812800000, "updateTime": None}) == {
+        "id": "a", "name": "n", "created_at": "2025-11-22T12:00:00Z", "updated_at": None}
+    assert _key({"id": "k", "createdAt": 1763812800123, "status": "ACTIVE"}, "a")["created_at"] == \
+        "2025-11-22T12:00:00Z"
