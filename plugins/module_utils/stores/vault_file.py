@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import importlib
 import json
 import os
 import stat
@@ -34,13 +35,17 @@ DEFAULT_PLATFORM = "conductorone"  # legacy entries written before the platform 
 
 
 def _vault():
-    """ansible.parsing.vault, which exists only where ansible-core is installed (the controller)."""
+    """ansible.parsing.vault, which exists only where ansible-core is installed (the controller).
+
+    Imported by name at run time: it is no module_utils (AnsiballZ must not try to bundle it),
+    and a host without ansible-core gets the sentence below instead of an import error.
+    """
     try:
-        from ansible.parsing.vault import AnsibleVaultError, VaultLib, VaultSecret
+        vault = importlib.import_module("ansible.parsing.vault")
     except ImportError:
         raise ConfigError("store type vault_file needs ansible-core on the host that runs the task; run the task "
                           "on the controller (delegate_to: localhost) or choose another store type")
-    return AnsibleVaultError, VaultLib, VaultSecret
+    return vault.AnsibleVaultError, vault.VaultLib, vault.VaultSecret
 
 
 def version_of(entry):
