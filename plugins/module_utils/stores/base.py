@@ -111,4 +111,4 @@ def check_names(store, key, stored):
         raise ConfigError(
             "The %s store entry %s belongs to principal %r credential %r, whose names map to the same "
             "path as %r / %r; rename one of them" % (store.type, store.location(key), names.get("principal"),
-                                                    names.get("credential"), key.principal, key.credential))
+                                                     names.get("credential"), key.principal, key.credential))
