@@ -15,10 +15,6 @@ import yaml
 
 from test_orkes_modules import orkes
 
-# One batch playbook per platform answers every row (the module fixture below): under pytest-xdist
-# all rows go to one worker, so the batch runs once.
-pytestmark = pytest.mark.xdist_group("bad_input")
-
 ROWS = yaml.safe_load(Path(__file__).with_name("bad_input.yml").read_text())["rows"]
 PLATFORMS = ("conductorone", "orkes")
 # Rows name these principals: credential rows need an owner to get past the owner lookup.
