@@ -13,7 +13,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/require
 .PHONY: test install build install-collection sandbox-env units sandbox-test integration sshd sanity lint \
 	changelog demo bench bench-report report-screenshot sandbox clean distclean molecule
 
-test: units sandbox-test integration sanity lint changelog
+test: matrix-venvs units sandbox-test integration sanity lint changelog matrix
 	@echo "make test: every step passed"
 
 $(STAMP): $(REQUIREMENTS)
@@ -58,12 +58,16 @@ sshd:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server; \
 	else echo "make: tests/integration/test_remote.py needs OpenSSH's sshd; install openssh-server" >&2; exit 1; fi
 
-# Real ansible-playbook runs (and the core in-process) against the local sandbox.
+# Real ansible-playbook runs (and the core in-process) against the local sandbox, spread over
+# pytest-xdist workers, each with its own sandbox. A file's tests stay on one worker, so a module
+# fixture (test_bad_input's batch playbooks) runs once; --dist loadgroup splits a group here.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 integration: build sshd
 	@if [ ! -d tests/integration ]; then echo "integration: skipped, there is no tests/integration yet"; \
 	elif [ ! -d sandbox/conductor_sandbox ]; then echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; \
 	else CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration; fi
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) tests/integration; fi
 
 # ansible-test sanity, every default test, in a pristine installed copy of its own (the
 # unit and integration runs leave caches in theirs) made a git repository, because
@@ -76,17 +80,18 @@ integration: build sshd
 ANSIBLE_TEST_HOME := $(abspath .cache/ansible-test)
 SANITY_ROOT := $(BUILD)/sanity
 SANITY_COPY := $(SANITY_ROOT)/ansible_collections/conductor/principals
+SANITY_PYTHON ?= 3.11
 sanity: build
 	rm -rf $(SANITY_ROOT)
 	$(BIN)/ansible-galaxy collection install --force -p $(SANITY_ROOT) $(BUILD)/conductor-principals-*.tar.gz >/dev/null 2>&1
 	pip_version=$$($(BIN)/python -c "import types; from ansible_test._internal.python_requirements import \
-		get_venv_packages as g; print(g(types.SimpleNamespace(version='3.11'))['pip'].replace('.', '_'))"); \
+		get_venv_packages as g; print(g(types.SimpleNamespace(version='$(SANITY_PYTHON)'))['pip'].replace('.', '_'))"); \
 	mkdir -p $(ANSIBLE_TEST_HOME)/.ansible/test/cache; \
 	cp .ci/ansible_test_get_pip.py $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_$$pip_version.py
 	cd $(SANITY_COPY) && git init -q && git add -A && \
 		git -c user.name=make -c user.email=make@localhost commit -q -m sanity
 	cd $(SANITY_COPY) && HOME=$(ANSIBLE_TEST_HOME) PATH=$(BIN):$$PATH \
-		$(BIN)/ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 | tee $(BUILD)/sanity.log
+		$(BIN)/ansible-test sanity --local --requirements --python $(SANITY_PYTHON) --color no 2>&1 | tee $(BUILD)/sanity.log
 	@if grep -E 'Skipping sanity test|Required program|Unable to find' $(BUILD)/sanity.log; then \
 		echo "sanity: FAILED, the test(s) above were skipped; install what they need"; exit 1; fi
 
@@ -130,7 +135,7 @@ report-screenshot: build
 
 # Keeps .cache (ansible-test's virtual environments); `make distclean` removes it too.
 clean:
-	rm -rf $(BUILD) $(VENV) tests/output .pytest_cache
+	rm -rf $(BUILD) $(VENV) $(wildcard .venv-*) tests/output .pytest_cache
 
 distclean: clean
 	rm -rf .cache
@@ -141,3 +146,67 @@ distclean: clean
 molecule: build
 	CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_molecule.py
+
+# ---- ansible-core support matrix (README "Supported ansible-core versions") ------------------
+# The full suite above runs on the pinned line (requirements-dev.txt, .venv). Every other line
+# upstream maintains gets .venv-<line> on a Python it supports as a controller, built from
+# tests/matrix/requirements-<line>.txt, and runs the integration tests marked
+# @pytest.mark.matrix against the collection as that line's ansible-galaxy installs it.
+# A version mismatch with meta/runtime.yml is an error there, so requires_ansible cannot claim
+# less than the matrix proves. `make matrix-<line>` runs one line; `ansible-test sanity` runs
+# once more on the newest line.
+# 2.18 is not in it: the provision role fails there (README); `make matrix-2.18` shows how.
+MATRIX_LINES := 2.20 2.21
+MATRIX_NEWEST := 2.21
+MATRIX_PYTHON_2.18 := 3.11
+MATRIX_PYTHON_2.20 := 3.12
+MATRIX_PYTHON_2.21 := 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+# MATRIX_MISMATCH=warning runs a line requires_ansible excludes anyway, to see what breaks there.
+MATRIX_MISMATCH ?= error
+# Only the files that hold matrix tests are collected: others may import what only .venv has.
+MATRIX_TEST_FILES = $(shell grep -l '^@pytest.mark.matrix' tests/integration/test_*.py)
+MATRIX_TARGETS := $(patsubst tests/matrix/requirements-%.txt,matrix-%,$(wildcard tests/matrix/requirements-2.*.txt))
+
+PINNED_LINE := $(shell sed -n 's/^ansible-core==\([0-9]*\.[0-9]*\)\..*/\1/p' requirements-dev.txt)
+
+.PHONY: matrix matrix-venvs matrix-claims matrix-sanity $(MATRIX_TARGETS)
+matrix: matrix-claims $(addprefix matrix-,$(MATRIX_LINES)) matrix-sanity
+
+# First in `make test`, so a missing Python fails it at once rather than after the full suite.
+matrix-venvs: $(foreach line,$(MATRIX_LINES),.venv-$(line)/.installed)
+
+# requires_ansible names exactly the lowest line tested (the pinned one or a matrix line).
+matrix-claims:
+	@lowest=$$(printf '%s\n' $(PINNED_LINE) $(MATRIX_LINES) | sort -V | head -n 1); \
+	claimed=$$(sed -n 's/^requires_ansible: *"\(.*\)"/\1/p' meta/runtime.yml); \
+	[ "$$claimed" = ">=$$lowest.0" ] || { echo "meta/runtime.yml: requires_ansible is \"$$claimed\"," \
+		"but the lowest ansible-core line tested is $$lowest; make it \">=$$lowest.0\""; exit 1; }
+	@echo "matrix: requires_ansible matches the lowest line tested"
+
+# The venv's Python: pythonX.Y on PATH if it runs (a pyenv shim may not), else pyenv's copy.
+.venv-%/.installed: tests/matrix/requirements-%.txt tests/matrix/requirements-common.txt $(wildcard sandbox/requirements*.txt)
+	@want='$(MATRIX_PYTHON_$*)'; [ -n "$$want" ] || { echo "make: set MATRIX_PYTHON_$* (the Python that ansible-core $* runs on)"; exit 1; }; \
+	is_want() { "$$1" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != sys.argv[1])' "$$want" 2>/dev/null; }; \
+	found=; for candidate in python$$want $(PYENV_ROOT)/versions/$$want*/bin/python$$want; do \
+		if is_want "$$candidate"; then found=$$candidate; break; fi; done; \
+	[ -n "$$found" ] || { echo "make: ansible-core $* is tested on Python $$want, and there is no working" \
+		"python$$want on PATH or under $(PYENV_ROOT)/versions; install it (for example pyenv install $$want)"; exit 1; }; \
+	is_want .venv-$*/bin/python || { rm -rf .venv-$*; echo "creating .venv-$* with $$found"; "$$found" -m venv .venv-$*; }
+	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r tests/matrix/requirements-$*.txt \
+		$(addprefix -r ,$(wildcard sandbox/requirements*.txt))
+	touch $@
+
+$(MATRIX_TARGETS): matrix-%: .venv-%/.installed build
+	rm -rf $(BUILD)/matrix-$*
+	$(abspath .venv-$*)/bin/ansible-galaxy collection install --force -p $(BUILD)/matrix-$*/collections \
+		$(BUILD)/conductor-principals-*.tar.gz >/dev/null 2>&1
+	@echo "matrix: ansible-core $$(.venv-$*/bin/python -c 'import ansible; print(ansible.__version__)') on $$(.venv-$*/bin/python -V)"
+	CONDUCTOR_TEST_COLLECTIONS_PATH=$(BUILD)/matrix-$*/collections ANSIBLE_COLLECTIONS_ON_ANSIBLE_VERSION_MISMATCH=$(MATRIX_MISMATCH) \
+		PATH=$(abspath .venv-$*)/bin:$$PATH PYTHONPATH=$(BUILD)/matrix-$*/collections \
+		$(abspath .venv-$*)/bin/python -m pytest -q -p no:cacheprovider -m matrix $(XDIST) $(MATRIX_TEST_FILES)
+
+# The sanity target above, run by the newest line's ansible-test on its Python, in a build of its own.
+matrix-sanity: .venv-$(MATRIX_NEWEST)/.installed $(STAMP)
+	$(MAKE) --no-print-directory sanity BIN=$(abspath .venv-$(MATRIX_NEWEST))/bin \
+		BUILD=$(BUILD)/sanity-$(MATRIX_NEWEST) SANITY_PYTHON=$(MATRIX_PYTHON_$(MATRIX_NEWEST))

@@ -68,6 +68,8 @@ def _note_received(value):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _is_xdist_worker(config):
+        return  # the controller sums the workers' figures and reports them once
     if not any(FIGURES.values()):
         return  # no integration test ran
     path = os.environ.get("CONDUCTOR_RELIABILITY_REPORT")
@@ -79,6 +81,37 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if path:
         Path(path).write_text(json.dumps(FIGURES, indent=2) + "\n")
         terminalreporter.write_line("written to %s" % path)
+
+
+# ---- ansible-core matrix and parallel runs (pytest-xdist) -------------------------------------
+# `make matrix-<line>` runs the tests marked matrix on each other ansible-core line. Under xdist
+# every worker is a session of its own, so each starts its own sandbox (port 0) and counts its own
+# figures; it hands them to the controller in workeroutput, and the controller adds them up.
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "matrix: also run on every other supported ansible-core line "
+                                       "(make matrix-<line>): a module's create/rerun/check path, the roles, the leak scan")
+
+
+def _is_xdist_worker(config):
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which still records figures
+def pytest_sessionfinish(session, exitstatus):
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["conductor_figures"] = dict(FIGURES)
+        session.config.workeroutput["conductor_basetemp"] = str(_REPORT_DIR[0]) if _REPORT_DIR else ""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist, on the controller: add up what one worker counted."""
+    output = getattr(node, "workeroutput", None) or {}
+    for name, value in (output.get("conductor_figures") or {}).items():
+        FIGURES[name] += value
+    if output.get("conductor_basetemp") and not _REPORT_DIR:
+        _REPORT_DIR[:] = [Path(output["conductor_basetemp"]).parent]  # each worker's basetemp is <run>/gwN
 
 
 def _collections_path(tmp_root):

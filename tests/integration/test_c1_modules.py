@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 SP = "conductor.principals.service_principal"
 SP_INFO = "conductor.principals.service_principal_info"
 CRED = "conductor.principals.sp_credential"
@@ -37,6 +39,7 @@ def live_credentials(sandbox, sp_id):
 
 # ---- service_principal ----------------------------------------------------------------
 
+@pytest.mark.matrix
 def test_service_principal_create_is_idempotent_and_second_run_writes_nothing(fresh, playbook):
     first = playbook([{SP: {"name": "Terraform CI"}, "register": "sp"}], keep=["sp"])
     assert first.results["sp"]["changed"] is True
@@ -49,6 +52,7 @@ def test_service_principal_create_is_idempotent_and_second_run_writes_nothing(fr
     assert len(principals_named(fresh, "Terraform CI")) == 1
 
 
+@pytest.mark.matrix
 def test_service_principal_check_mode_and_diff(fresh, playbook):
     run = playbook([{SP: {"name": "Check CI"}, "register": "sp"}], keep=["sp"], check=True, diff=True)
     assert run.results["sp"]["changed"] is True
@@ -93,6 +97,7 @@ def test_lost_create_answer_makes_no_duplicate(fresh, playbook):
 
 # ---- sp_credential and access_token ------------------------------------------------------
 
+@pytest.mark.matrix
 def test_credential_lifecycle_secret_once_token_and_idempotence(fresh, playbook):
     create = playbook([
         {SP: {"name": "Terraform CI"}},
@@ -204,6 +209,7 @@ def test_access_token_in_check_mode(fresh, playbook):
     assert run.results["tok"]["access_token"] and run.results["tok"]["changed"] is False
 
 
+@pytest.mark.matrix
 def test_personal_client_never_expiring(fresh, playbook):
     run = playbook([{PERSONAL: {"name": "laptop", "expires_days": 0}, "register": "k"}], keep=["k"])
     key = run.results["k"]
@@ -254,6 +260,7 @@ def test_read_only_scope_gets_a_clear_403(fresh, playbook):
     assert principals_named(fresh, "Forbidden") == []
 
 
+@pytest.mark.matrix
 def test_credential_check_mode_predicts_and_diff_shows_no_secret(fresh, playbook):
     playbook([{SP: {"name": "Checked"}}])
     before = writes(fresh)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 SP = "conductor.principals.service_principal"
@@ -30,6 +31,7 @@ def key_works(sandbox, key_id, secret):
                          timeout=10).status_code == 200
 
 
+@pytest.mark.matrix
 def test_application_roles_and_tags_are_exact_sets_and_idempotent(fresh, playbook):
     app = {"name": "worker-app", "roles": ["WORKER", "METADATA_MANAGER"], "tags": {"team": "ci", "env": "prod"}}
     first = run(playbook, fresh, [{SP: app, "register": "a"}], keep=["a"]).results["a"]
@@ -59,6 +61,7 @@ def test_check_mode_rename_and_delete(fresh, playbook):
     assert gone.results["a"]["changed"] and gone.results["i"]["service_principals"] == []
 
 
+@pytest.mark.matrix
 def test_access_key_lifecycle_pause_resume_rotate_delete(fresh, playbook):
     created = run(playbook, fresh, [{SP: {"name": "keys"}}, {CRED: {"service_principal": "keys"}, "register": "k"}],
                   keep=["k"]).results["k"]

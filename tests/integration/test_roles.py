@@ -111,6 +111,7 @@ CI = {"name": "Terraform CI", "credentials": [
 WORKER = {"name": "Worker App", "platform": "orkes", "roles": ["WORKER"], "credentials": [{"name": "key"}]}
 
 
+@pytest.mark.matrix
 def test_provision_stores_every_secret_encrypted_and_a_rerun_changes_nothing(fresh, roles, store):
     first = roles("provision", {"provision_principals": [CI, WORKER], "provision_fetch_tokens": True},
                   keep=["conductor_principals_credentials", "conductor_principals_credentials_by_platform",
@@ -226,12 +227,14 @@ def test_failed_verification_revokes_the_new_credential_and_keeps_the_old(fresh,
     assert entries(store) == content
 
 
+@pytest.mark.matrix
 def test_check_mode_writes_nothing_and_creates_no_store(fresh, roles, store):
     run = roles("provision", {"provision_principals": [CI, WORKER]}, check=True)
     assert fresh.counters()["writes"] == 0 and not store.exists()
     assert "changed=0" not in run.stdout and not principals_named(fresh, "Terraform CI")
 
 
+@pytest.mark.matrix
 def test_rotate_renews_what_expires_soon_with_overlap_then_revokes(fresh, roles, store):
     soon = {"name": "Batch", "credentials": [{"name": "nightly", "expires_days": 30}]}
     roles("provision", {"provision_principals": [soon]})
@@ -267,6 +270,7 @@ def test_absent_entries_remove_principals_and_purge_their_secrets(fresh, roles, 
     assert "changed=0" in again.stdout and "changed=0" not in gone.stdout
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("variables, message", [
     ({"provision_principals": [{"credentials": []}]}, "missing required arguments: name"),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c", "expires_days": 45}]}]},
@@ -327,6 +331,7 @@ def test_rotating_an_orkes_access_key_keeps_one_working_key(fresh, roles, store)
     assert not key_works(fresh, old["client_id"], old["client_secret"])  # retired once the new key was proven
 
 
+@pytest.mark.matrix
 def test_the_ready_playbooks_provision_rotate_and_decommission(fresh, roles, store, tmp_path, tmp_path_factory):
     """playbooks/*.yml as an AWX job template runs them: environment plus extra vars."""
 

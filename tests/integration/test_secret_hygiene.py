@@ -9,6 +9,7 @@ plain secrets, check and diff mode of the remaining modules, and errors after re
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from test_c1_modules import CRED, CRED_INFO, PERSONAL, SP, SP_INFO, TOKEN, writes
@@ -52,6 +53,7 @@ def test_no_module_posts_a_v1_secret(fresh, playbook):
     assert REFUSED not in run.output
 
 
+@pytest.mark.matrix
 def test_check_mode_of_the_remaining_modules(fresh, playbook):
     playbook([{SP: {"name": "Checked"}}, {CRED: {"service_principal": "Checked", "name": "c"}},
               {PERSONAL: {"name": "checked-key", "expires_days": 30}}])
@@ -81,6 +83,7 @@ def test_check_mode_of_the_remaining_modules(fresh, playbook):
     _no_secret_outside_its_key(ork.results["tok"])
 
 
+@pytest.mark.matrix
 def test_diff_mode_when_secrets_are_created(fresh, playbook):
     c1 = playbook([{PERSONAL: {"name": "diff-key", "expires_days": 30}, "register": "personal"},
                    {TOKEN: {}, "register": "tok"}], keep=["personal", "tok"], diff=True)
@@ -99,6 +102,7 @@ def test_diff_mode_when_secrets_are_created(fresh, playbook):
         _no_secret_outside_its_key(result)
 
 
+@pytest.mark.matrix
 def test_errors_after_secrets_were_issued(fresh, playbook):
     as_cred = {"client_id": "{{ cred.client_id }}", "client_secret": "{{ cred.client_secret }}"}
     c1 = playbook([
