@@ -11,13 +11,8 @@ class ModuleDocFragment(object):
 options:
   store:
     description:
-      - Where a new secret lives the moment it exists. The module writes the secret of a credential it creates
-        to this store before it returns; if that write fails, it revokes the new credential, leaves the previous
-        one live and fails naming the store's error.
-      - With a store, V(present) means "present, and its secret is in the store". A live credential whose entry
-        is missing, or whose entry holds another credential ID, is rotated. O(state=absent) also removes the
-        entry. A rerun with everything in place writes nothing to the API or the store.
-      - "An entry lives at C(<prefix>/<platform>/<principal name>/<credential name>) and holds the JSON object
+      - "The secret store: where a credential's secret lives. An entry lives at
+        C(<prefix>/<platform>/<principal name>/<credential name>) and holds the JSON object
         C(client_id), C(client_secret), C(server_url), C(platform), C(credential_id), C(expires_at) (plus the
         exact C(names) it was written for). Names are used as they are where the backend allows them; C(/),
         C(+) and any character a backend refuses become C(+XX), one per UTF-8 byte in upper-case hex
@@ -101,6 +96,11 @@ options:
         description:
           - V(aws_secretsmanager) only. AWS profile; credentials are otherwise found the way every AWS tool finds them.
         type: str
+'''
+
+    # For the modules that create credentials (sp_credential, personal_client): how they use the store.
+    WRITES = r'''
+options:
   verify:
     description:
       - Prove that a newly created secret obtains an access token before any previous credential is revoked.
@@ -112,4 +112,9 @@ notes:
   - "Personal API keys (M(conductor.principals.personal_client)) are stored under the principal name C(@personal):
     C(<prefix>/conductorone/@personal/<key name>). Give each user their own O(store.prefix) or store when
     several users share one."
+  - The module writes the secret of a credential it creates to O(store) before it returns; if that write
+    fails, it revokes the new credential, leaves the previous one live and fails naming the store's error.
+  - With O(store), V(present) means "present, and its secret is in the store". A live credential whose entry
+    is missing, or whose entry holds another credential ID, is rotated. O(state=absent) also removes the
+    entry. A rerun with everything in place writes nothing to the API or the store.
 '''

@@ -19,6 +19,9 @@ description:
     another key, on the same principal: a rotation whose previous credential is still live)."
   - Orkes access keys record no use, so on Orkes V(unused) and V(never_used) are never set and C(days_unused)
     is null.
+  - With O(store), a live credential is flagged V(unheld) when its entry is missing or holds another
+    credential ID; an Orkes access key, which has no name, when no entry under its application holds its
+    ID. Each entry is read once; only its credential ID is looked at. Without O(store), V(unheld) is not judged.
   - Ages are measured on the server's clock (the C(Date) of its answers).
   - "Requests: one listing of the principals (every page), one listing of credentials per principal, one
     token. The module only reads the API and never sees a secret."
@@ -30,6 +33,7 @@ extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.attributes
   - conductor.principals.attributes.info_module
+  - conductor.principals.store
 options:
   expiring_within_days:
     description: A live credential that expires within this many days is flagged V(expiring).
@@ -46,73 +50,6 @@ options:
         C(personal=true) and no service principal.
     type: bool
     default: false
-  store:
-    description:
-      - The store where the secrets of the credentials should be. With it, a live credential is flagged
-        V(unheld) when its entry (at C(<prefix>/<platform>/<principal name>/<credential name>)) is missing or
-        holds another credential ID; an Orkes access key, which has no name, when no entry under its
-        application holds its ID. Each entry is read once; only its credential ID is looked at.
-      - Without it, V(unheld) is not judged.
-      - The same dict as O(conductor.principals.sp_credential#module:store), whose documentation describes
-        each backend and its options in full.
-    type: dict
-    suboptions:
-      type:
-        description: The backend.
-        type: str
-        choices: [vault_file, hashi_vault, aws_secretsmanager]
-        default: vault_file
-      prefix:
-        description: The first part of every entry's path.
-        type: str
-        default: conductor-principals
-      path:
-        description: V(vault_file) only. Path of the encrypted store file.
-        type: path
-      password:
-        description: V(vault_file) only. Its Ansible Vault password (else E(CONDUCTOR_PRINCIPALS_STORE_PASSWORD)).
-        type: str
-      vault_id:
-        description: V(vault_file) only. The Ansible Vault ID of the file.
-        type: str
-      url:
-        description: V(hashi_vault) only. Address of the Vault or OpenBao server (else E(VAULT_ADDR)).
-        type: str
-      token:
-        description: V(hashi_vault) only. A Vault token (else E(VAULT_TOKEN)).
-        type: str
-      role_id:
-        description: V(hashi_vault) only. AppRole role ID, with O(store.secret_id).
-        type: str
-      secret_id:
-        description: V(hashi_vault) only. AppRole secret ID.
-        type: str
-      mount_point:
-        description: V(hashi_vault) only. Mount point of the KV version 2 secrets engine.
-        type: str
-        default: secret
-      namespace:
-        description: V(hashi_vault) only. Vault Enterprise or OpenBao namespace.
-        type: str
-      validate_certs:
-        description: V(hashi_vault) only. Verify the server's TLS certificate.
-        type: bool
-        default: true
-      ca_path:
-        description: V(hashi_vault) only. PEM CA bundle that signed the server's certificate.
-        type: path
-      region:
-        description: V(aws_secretsmanager) only. AWS region (else E(AWS_REGION) or E(AWS_DEFAULT_REGION)).
-        type: str
-      endpoint_url:
-        description: V(aws_secretsmanager) only. Another endpoint, for example a local test server.
-        type: str
-      kms_key_id:
-        description: V(aws_secretsmanager) only. KMS key of new secrets (unused here; the report only reads).
-        type: str
-      profile:
-        description: V(aws_secretsmanager) only. AWS profile.
-        type: str
   dest:
     description:
       - Also write the report to this file (mode 0600, replaced atomically). Its folder must exist.

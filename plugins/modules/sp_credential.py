@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.store
+  - conductor.principals.store.writes
   - conductor.principals.attributes
 options:
   service_principal:

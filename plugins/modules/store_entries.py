@@ -13,75 +13,16 @@ description:
   - The store side of the C(conductor.principals.provision) role. M(conductor.principals.sp_credential) writes each
     new secret to its O(store) and removes the entry of a credential it revokes; this module reads entries back in
     bulk (one task for a whole run) and removes the entries of service principals that are gone.
+  - O(store) is required.
   - Runs on the controller through its action plugin, whatever the play's connection; the store is the controller's
     (a V(vault_file) is a file on the controller).
   - The result carries secrets when O(read) finds entries, so it is hidden from output even without C(no_log);
     C(register) it.
+extends_documentation_fragment:
+  - conductor.principals.store
 author:
   - conductor.principals developers (@conductor-principals)
 options:
-  store:
-    description:
-      - The secret store, the same dict as the O(conductor.principals.sp_credential#module:store) option (see there
-        for the entry layout and each backend). Required.
-    type: dict
-    suboptions:
-      type:
-        description: V(vault_file), V(hashi_vault) or V(aws_secretsmanager).
-        type: str
-        choices: [vault_file, hashi_vault, aws_secretsmanager]
-        default: vault_file
-      prefix:
-        description: The first part of every entry's path.
-        type: str
-        default: conductor-principals
-      path:
-        description: V(vault_file) only. Path of the encrypted store file.
-        type: path
-      password:
-        description: V(vault_file) only. Its Ansible Vault password (else E(CONDUCTOR_PRINCIPALS_STORE_PASSWORD)).
-        type: str
-      vault_id:
-        description: V(vault_file) only. The vault ID in the file's header.
-        type: str
-      url:
-        description: V(hashi_vault) only. Server address (else E(VAULT_ADDR)).
-        type: str
-      token:
-        description: V(hashi_vault) only. A Vault token (else E(VAULT_TOKEN)).
-        type: str
-      role_id:
-        description: V(hashi_vault) only. AppRole role ID.
-        type: str
-      secret_id:
-        description: V(hashi_vault) only. AppRole secret ID.
-        type: str
-      mount_point:
-        description: V(hashi_vault) only. Mount point of the KV version 2 engine.
-        type: str
-        default: secret
-      namespace:
-        description: V(hashi_vault) only. Namespace.
-        type: str
-      validate_certs:
-        description: V(hashi_vault) only. Verify the server's TLS certificate.
-        type: bool
-        default: true
-      ca_path:
-        description: V(hashi_vault) only. CA bundle of the server.
-        type: path
-      region:
-        description: V(aws_secretsmanager) only. AWS region (else E(AWS_REGION) or E(AWS_DEFAULT_REGION)).
-        type: str
-      endpoint_url:
-        description: V(aws_secretsmanager) only. Another endpoint.
-        type: str
-      kms_key_id:
-        description: V(aws_secretsmanager) only. KMS key for new secrets.
-        type: str
-      profile:
-        description: V(aws_secretsmanager) only. AWS profile.
-        type: str
   read:
     description: Entries to read. An entry that does not exist is left out of RV(entries).
     type: list
