@@ -14,12 +14,37 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
+
 PLATFORMS = ("conductorone", "orkes")
 # Options that exist on one platform only (interface.md), by where they are given.
 C1_ONLY_CREDENTIAL = ("expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")
 ORKES_ONLY_CREDENTIAL = ("enabled",)
 ORKES_ONLY_PRINCIPAL = ("roles", "tags")
 CREDENTIAL_SETTINGS = C1_ONLY_CREDENTIAL + ORKES_ONLY_CREDENTIAL + ("replace_on_change",)
+# One entry of provision_principals (rotate_principals), checked here rather than by
+# meta/argument_specs.yml, whose own check neither names the entry nor stays one sentence.
+CREDENTIAL_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    expires_days=dict(type="int", choices=[30, 60, 90, 180]),
+    allowed_cidrs=dict(type="list", elements="str"),
+    scoped_roles=dict(type="list", elements="str"),
+    require_dpop=dict(type="bool"),
+    enabled=dict(type="bool"),
+    replace_on_change=dict(type="bool", default=False),
+    rotate_before_days=dict(type="int"),
+    verify=dict(type="bool"),
+)
+PRINCIPAL_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    platform=dict(type="str", choices=list(PLATFORMS)),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    roles=dict(type="list", elements="str"),
+    tags=dict(type="dict"),
+    credentials=dict(type="list", elements="dict", default=[], options=CREDENTIAL_OPTIONS),
+)
 # What a caller of the facts gets for each credential (the interface's contract).
 FACT_FIELDS = ("client_id", "client_secret", "server_url")
 
@@ -61,15 +86,15 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     if not isinstance(principals, list):
         raise AnsibleFilterError("provision_principals must be a list of principals, not %s."
                                  % type(principals).__name__)
+    try:
+        check_entries(principals, PRINCIPAL_OPTIONS, "provision_principals")
+    except ConfigError as exc:
+        raise AnsibleFilterError(str(exc))
     plan = {"platforms": [], "present": [], "absent": [], "credentials": [], "stored_keys": []}
     seen = set()
     for principal in principals:
-        if not isinstance(principal, dict) or not principal.get("name"):
-            raise AnsibleFilterError("Each entry of provision_principals needs a name; %r has none." % (principal,))
         name = principal["name"]
         where = principal.get("platform") or platform
-        if where not in PLATFORMS:
-            raise AnsibleFilterError("Principal '%s' names platform '%s'; use conductorone or orkes." % (name, where))
         if (where, name) in seen:
             raise AnsibleFilterError(
                 "provision_principals names a principal more than once on one platform: '%s' (%s); name each once."
@@ -93,13 +118,8 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
 def _credentials(principal, platform, rotate_before_days, force_rotate, verify):
     name = principal["name"]
     credentials = principal.get("credentials") or []
-    if not isinstance(credentials, list):
-        raise AnsibleFilterError("The credentials of principal '%s' must be a list." % name)
     flat, names = [], []
     for credential in credentials:
-        if not isinstance(credential, dict) or not credential.get("name"):
-            raise AnsibleFilterError("Each credential of principal '%s' needs a name; %r has none."
-                                     % (name, credential))
         if credential["name"] in names:
             raise AnsibleFilterError("Principal '%s' (%s) lists credential '%s' more than once; name each once."
                                      % (name, platform, credential["name"]))

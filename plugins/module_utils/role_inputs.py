@@ -28,7 +28,8 @@ def _problem(entry, spec):
     """The first problem of one entry as a phrase, or None."""
     if not isinstance(entry, dict):
         return "an entry must be a dictionary, not %s" % type(entry).__name__
-    result = ArgumentSpecValidator(spec).validate(dict(entry))
+    # A null value is "not set" (roles pass them through from their defaults), not a wrong value.
+    result = ArgumentSpecValidator(spec).validate({k: v for k, v in entry.items() if v is not None})
     if not result.error_messages:
         return None
     error = result.errors.errors[0]

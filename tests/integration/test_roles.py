@@ -274,7 +274,9 @@ def test_absent_entries_remove_principals_and_purge_their_secrets(fresh, roles, 
 @pytest.mark.parametrize("variables, message", [
     ({"provision_principals": [{"credentials": []}]}, "missing required arguments: name"),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c", "expires_days": 45}]}]},
-     "expires_days"),
+     "provision_principals: principal 'x', credential 'c': value of expires_days must be one of: 30, 60, 90, 180"),
+    ({"provision_principals": [{"name": "x", "credentials": [{"name": "c", "expire_days": 90}]}]},
+     "provision_principals: principal 'x', credential 'c': no option expire_days (did you mean expires_days?)"),
     ({"provision_principals": [{"name": "x", "platform": "azure"}]}, "platform"),
     ({"provision_principals": [{"name": "x"}, {"name": "x"}]}, "names a principal more than once"),
     ({"provision_principals": [{"name": "x", "platform": "orkes", "credentials": [{"name": "a"}, {"name": "b"}]}]},
@@ -287,12 +289,13 @@ def test_absent_entries_remove_principals_and_purge_their_secrets(fresh, roles, 
      "store.password is required for store type vault_file"),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c"}]}],
       "provision_store": {"type": "vault_file"}}, "store.path is required for store type vault_file"),
-], ids=["no-name", "bad-expiry", "bad-platform", "duplicate", "orkes-two-keys", "duplicate-credential",
+], ids=["no-name", "bad-expiry", "typo", "bad-platform", "duplicate", "orkes-two-keys", "duplicate-credential",
         "c1-option-on-orkes", "no-store-password", "no-store-path"])
 def test_bad_role_input_fails_clearly_and_writes_nothing(fresh, roles, variables, message):
     env = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": ""} if "password" in message else None
     failed = roles("provision", variables, expect_rc=2, extra_env=env)
     assert message in failed.stdout
+    assert "argument_spec_data" not in failed.stdout  # one sentence, not a dump of the spec
     assert fresh.counters()["writes"] == 0
 
 

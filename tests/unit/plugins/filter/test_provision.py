@@ -63,9 +63,10 @@ def test_null_settings_are_left_out_so_the_role_omits_them():
     ([{"name": "x", "credentials": [{"name": "a", "enabled": False}]}],
      "Credential 'a' of principal 'x' (conductorone) sets 'enabled', which only Orkes credentials have"),
     ([{"name": "x", "tags": {"a": "b"}}], "Principal 'x' sets 'tags', which only Orkes applications have"),
-    ([{"name": "x", "platform": "azure"}], "Principal 'x' names platform 'azure'"),
-    ([{"credentials": []}], "needs a name"),
-    ([{"name": "x", "credentials": [{"expires_days": 30}]}], "Each credential of principal 'x' needs a name"),
+    ([{"name": "x", "platform": "azure"}], "provision_principals: principal 'x': value of platform must be one of"),
+    ([{"credentials": []}], "provision_principals: principal #1: missing required arguments: name"),
+    ([{"name": "x", "credentials": [{"expires_days": 30}]}],
+     "provision_principals: principal 'x', credential #1: missing required arguments: name"),
     ("x", "must be a list"),
 ])
 def test_a_list_that_cannot_be_provisioned_is_one_sentence_naming_it(principals, message):
@@ -183,3 +184,19 @@ def test_summary_lines_align_columns_and_say_never_for_no_expiry():
     assert lines[1].startswith("Order Worker worker-key orkes") and lines[1].endswith("never")
     assert lines[2].startswith("CI           ci         conductorone")
     assert len({line.index(line.split()[-1]) for line in lines[1:]}) == 1
+
+
+@pytest.mark.parametrize("principals, message", [
+    ([{"name": "ci", "credentials": [{"name": "prod", "expires_days": 45}]}],
+     "provision_principals: principal 'ci', credential 'prod': value of expires_days must be one of: 30, 60, 90, 180"),
+    ([{"name": "ci", "credentials": [{"name": "prod", "alowed_cidrs": ["10.0.0.0/8"]}]}],
+     "provision_principals: principal 'ci', credential 'prod': no option alowed_cidrs (did you mean allowed_cidrs?)"),
+    ([{"name": "ci", "credential": []}],
+     "provision_principals: principal 'ci': no option credential (did you mean credentials?)"),
+    ([{"name": "ci"}, {"name": "cd", "credentials": [{"state": "absent"}]}],
+     "provision_principals: principal 'cd', credential #1: missing required arguments: name"),
+])
+def test_plan_names_the_entry_of_a_bad_input_in_one_sentence(principals, message):
+    with pytest.raises(AnsibleFilterError) as failure:
+        provision_plan(principals)
+    assert str(failure.value).startswith(message) and "\n" not in str(failure.value)
