@@ -219,8 +219,8 @@ class CredentialRun(object):
         claimed = None
         if not self.adapter.credentials_have_names and not self.params.get("id"):
             claimed = set()
-            for other in self.store.list(self.key.platform):
-                if other.principal == self.key.principal and other != self.key:
+            for other in self.store.list(self.key.platform, self.key.principal):
+                if other != self.key:
                     entry = self.store.read(other)
                     if entry and entry.content.get("credential_id"):
                         claimed.add(entry.content["credential_id"])

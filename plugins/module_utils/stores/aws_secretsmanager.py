@@ -216,8 +216,10 @@ class Store(SecretStore):
             raise self._failure(exc, "delete", key, "DeleteSecret")
         return True
 
-    def list(self, platform=None):
+    def list(self, platform=None, principal=None):
         start = "%s/%s/" % (self.prefix, self.segment(platform)) if platform else self.prefix + "/"
+        if platform and principal is not None:
+            start += self.segment(principal) + "/"
         keys = []
         try:
             pages = self.client.get_paginator("list_secrets").paginate(
@@ -234,7 +236,8 @@ class Store(SecretStore):
                         names = json.loads(self.client.get_secret_value(SecretId=secret["ARN"])["SecretString"])
                         names = names.get("names") or {}
                         key = EntryKey(key.platform, names.get("principal"), names.get("credential"))
-                    if self.path(key) == secret["Name"] and (not platform or key.platform == platform):
+                    if self.path(key) == secret["Name"] and (not platform or key.platform == platform) \
+                            and (principal is None or key.principal == principal):
                         keys.append(key)
         except (self._errors.ClientError, self._errors.BotoCoreError) as exc:
             raise self._failure(exc, "list", None, "ListSecrets")

@@ -90,8 +90,12 @@ class SecretStore(object):
         """
         raise NotImplementedError
 
-    def list(self, platform=None):
-        """EntryKeys of every entry under the prefix (optionally of one platform)."""
+    def list(self, platform=None, principal=None):
+        """EntryKeys of every entry under the prefix (optionally of one platform, and of one principal there).
+
+        Backends narrow the walk itself to the principal's folder where they can: a credential task
+        must not read every entry of a large tenant to find its principal's few.
+        """
         raise NotImplementedError
 
 

@@ -245,20 +245,23 @@ class Store(SecretStore):
                 return []
             raise
 
-    def list(self, platform=None):
+    def list(self, platform=None, principal=None):
         keys = []
         try:
             platforms = [self.segment(platform) + "/"] if platform else self._children(self.prefix)
             for platform_dir in [p for p in platforms if p.endswith("/")]:
                 base = "%s/%s" % (self.prefix, platform_dir.rstrip("/"))
-                for principal_dir in [p for p in self._children(base) if p.endswith("/")]:
+                folders = ([self.segment(principal) + "/"] if platform and principal is not None
+                           else [p for p in self._children(base) if p.endswith("/")])
+                for principal_dir in folders:
                     folder = "%s/%s" % (base, principal_dir.rstrip("/"))
                     for leaf in [c for c in self._children(folder) if not c.endswith("/")]:
                         path = "%s/%s" % (folder, leaf)
                         custom = (self._kv.read_secret_metadata(path=path, mount_point=self.mount_point)["data"]
                                   .get("custom_metadata") or {})
                         key = EntryKey(custom.get("platform"), custom.get("principal"), custom.get("credential"))
-                        if None not in key and self.path(key) == path and (not platform or key.platform == platform):
+                        if None not in key and self.path(key) == path and (not platform or key.platform == platform) \
+                                and (principal is None or key.principal == principal):
                             keys.append(key)
         except Exception as exc:
             raise self._failure(exc, "list", None)

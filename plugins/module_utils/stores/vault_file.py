@@ -199,7 +199,7 @@ class Store(SecretStore):
             self._save(entries)
         return True
 
-    def list(self, platform=None):
+    def list(self, platform=None, principal=None):
         keys = []
         for path, entry in sorted(self._load().items()):
             names = entry.get("names") or {}
@@ -209,8 +209,9 @@ class Store(SecretStore):
                 if len(parts) != 3:
                     continue
                 key = EntryKey(*[_unsegment(part) for part in parts])
-            if self.path(key) != path or (platform and key.platform != platform):
-                continue  # another prefix, or another platform
+            if self.path(key) != path or (platform and key.platform != platform) \
+                    or (principal is not None and key.principal != principal):
+                continue  # another prefix, platform or principal
             keys.append(key)
         return keys
 

@@ -124,6 +124,7 @@ def test_names_aws_refuses_are_mapped_kept_and_listed(moto):
     assert backend.location(odd) == "conductor-principals/orkes/ops+231+20+28eu+29/key"
     assert sorted(backend.list()) == sorted([KEY, SPACED, odd])
     assert sorted(backend.list("orkes")) == sorted([SPACED, odd])
+    assert backend.list("orkes", "ops#1 (eu)") == [odd] and backend.list("orkes", "nobody") == []
 
 
 def test_kms_key_id_is_used_for_new_secrets(moto):

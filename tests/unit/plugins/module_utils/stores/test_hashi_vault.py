@@ -123,6 +123,8 @@ def test_names_are_kept_and_listed_and_collisions_refused(bao):
     impostor = EntryKey("orkes", "a+2Fb", "c")  # maps to a+2B2Fb: no collision
     assert backend.read(impostor) is None
     assert backend.read(slash).content["names"] == {"principal": "a/b", "credential": "c"}
+    assert backend.list("orkes", "a/b") == [slash] and backend.list("orkes", "Terraform CI") == [SPACED]
+    assert backend.list("orkes", "nobody") == []
 
 
 def test_another_prefix_and_mount_point(bao):

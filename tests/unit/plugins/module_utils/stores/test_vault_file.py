@@ -159,6 +159,7 @@ def test_legacy_layout_is_read_and_upgraded_in_place_on_the_next_write(tmp_path)
     assert store.read(prod).content["credential_id"] == "cred-legacy"
     assert store.read(worker).content["client_secret"] == "orkes-secret-abcdef"
     assert sorted(store.list()) == sorted([prod, worker])
+    assert store.list(worker.platform, worker.principal) == [worker]
     assert "format" not in decrypted(path)  # reading changes nothing
 
     new = EntryKey("conductorone", "Terraform CI", "staging")
