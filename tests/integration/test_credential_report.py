@@ -8,56 +8,9 @@ import math
 from datetime import datetime
 from html.parser import HTMLParser
 
-import pytest
-import requests
 
 REPORT = "conductor.principals.credential_report"
 DAY = 86400
-
-
-class Tenant(object):
-    """Set-up straight through the C1 API with the bootstrap credential; the clock moves the sandbox."""
-
-    def __init__(self, sandbox):
-        self.sandbox = sandbox
-        self.advanced = 0
-        self.secrets = {}
-
-    def advance(self, days):
-        self.sandbox.control("POST", "/clock", json={"advance_seconds": days * DAY})
-        self.advanced += days * DAY
-
-    def principal(self, name):
-        return self.sandbox.c1_api("POST", "/api/v1/service_principals", json={"displayName": name})[
-            "servicePrincipal"]["id"]
-
-    def credential(self, sp_id, name, days=90, used=True):
-        answer = self.sandbox.c1_api("POST", "/api/v1/service_principals/%s/credentials" % sp_id,
-                                     json={"displayName": name, "expires": "%ds" % (days * DAY)})
-        credential_id = answer["credential"]["id"]
-        self.secrets[credential_id] = (answer["credential"]["clientId"], answer["clientSecret"])
-        if used:
-            self.use(credential_id)
-        return credential_id
-
-    def use(self, credential_id):
-        """A consumer obtains a token with the credential (the sandbox records last_used_at)."""
-        client_id, secret = self.secrets[credential_id]
-        response = requests.post(self.sandbox.c1["server_url"] + "/auth/v1/token", timeout=10, data={
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
-        response.raise_for_status()
-
-    def connection(self):
-        """A token for the modules: after a clock jump a client assertion signed now would be refused."""
-        return {"server_url": self.sandbox.c1["server_url"], "access_token": self.sandbox.c1_token()}
-
-
-@pytest.fixture
-def tenant(fresh):
-    aged = Tenant(fresh)
-    yield aged
-    if aged.advanced:
-        fresh.control("POST", "/clock", json={"advance_seconds": -aged.advanced})
 
 
 def seed(tenant):

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from test_credential_report import Tenant
 
 CRED = "conductor.principals.sp_credential"
 SP = "conductor.principals.service_principal"
 HOUR = 3600
-
-
-@pytest.fixture
-def tenant(fresh):
-    aged = Tenant(fresh)
-    yield aged
-    if aged.advanced:
-        fresh.control("POST", "/clock", json={"advance_seconds": -aged.advanced})
 
 
 def advance_hours(tenant, hours):
