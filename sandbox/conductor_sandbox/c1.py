@@ -1,23 +1,17 @@
-"""ConductorOne: /auth/v1/token (assertion, client_secret, token exchange, DPoP) and the API subset."""
+"""ConductorOne: the service's state (principals, credentials, roles, DPoP, API authentication) and the
+wiring of its three parts: the token endpoint (c1_token.py), the API (c1_api.py), workload federation
+(c1_federation.py). Each route goes through one decorator (c1_api.Routes)."""
 
 import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 from flask import jsonify, request
 
-from . import c1_federation, validation
-from .c1_api import ApiError, body_json, page
-from .keys import ASSERTION_REGISTRY, Refused, access_token_hash, new_c1_secret, public_jwk_of_secret, thumbprint, \
-    unverified_header, verify_jws
+from . import c1_api, c1_federation, c1_token
+from .c1_api import ApiError
+from .keys import Refused, access_token_hash, new_c1_secret, thumbprint, unverified_header, verify_jws
 from .store import new_id, rfc3339
 
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
-ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-LEEWAY = 30
-MAX_ASSERTION_LIFETIME = 300
 PROOF_WINDOW = 300
 CUTE = ("clever-fox", "quiet-owl", "brave-otter", "calm-lynx", "swift-hare", "wise-crane")
 
@@ -33,61 +27,10 @@ ROLES = [
     {"id": "2GaLs9rSandboxCustom0000005", "name": "sandbox_custom", "displayName": "Sandbox Custom Role",
      "readOnly": False, "systemBuiltin": False},
 ]
-ROLE_EDITABLE = ("displayName", "permissions", "serviceRoles")
-
-
-# ---- errors and helpers ------------------------------------------------------------------
-
-def oauth_error(exc):
-    response = jsonify({"error": exc.error, "error_description": exc.description})
-    response.status_code = exc.status
-    if exc.error == "use_dpop_nonce":
-        response.headers["DPoP-Nonce"] = exc.nonce
-    return response
-
-
-def host_name():
-    """The host the client addressed, without port (the assertion's audience)."""
-    return urlsplit("//" + request.host).hostname
 
 
 def source_ip(store):
     return store.settings.get("client_ip_override") or request.remote_addr
-
-
-def ip_allowed(cidrs, address):
-    if not cidrs:
-        return True
-    ip = ipaddress.ip_address(address)
-    return any(ip in ipaddress.ip_network(c, strict=False) for c in cidrs)
-
-
-# ---- views of stored objects ---------------------------------------------------------------
-
-def sp_view(sp):
-    return {k: sp[k] for k in ("id", "displayName", "createdAt", "updatedAt")}
-
-
-def credential_view(cred):
-    return {"id": cred["id"], "displayName": cred["displayName"], "clientId": cred["clientId"],
-            "servicePrincipalId": cred["servicePrincipalId"], "createdAt": cred["createdAt"],
-            "expiresAt": cred["expiresAt"], "allowSourceCidrs": list(cred["allowSourceCidrs"]),
-            "scopedRoleIds": list(cred["scopedRoleIds"]), "requireDpop": cred["requireDpop"],
-            "lastUsedAt": cred["lastUsedAt"]}
-
-
-def personal_view(cred):
-    return {"id": cred["id"], "displayName": cred["displayName"], "clientId": cred["clientId"],
-            "userId": cred["userId"], "createdAt": cred["createdAt"], "updatedAt": cred["updatedAt"],
-            "expiresTime": cred["expiresAt"], "allowSourceCidr": list(cred["allowSourceCidrs"]),
-            "scopedRoles": list(cred["scopedRoleIds"]), "lastUsedAt": cred["lastUsedAt"], "deletedAt": None}
-
-
-def role_view(role):
-    return {"id": role["id"], "name": role["name"], "displayName": role["displayName"],
-            "permissions": list(role.get("permissions") or []), "serviceRoles": list(role.get("serviceRoles") or []),
-            "systemBuiltin": role.get("systemBuiltin", True), "systemApiOnly": False, "createdAt": role["createdAt"],
-            "updatedAt": role.get("updatedAt") or role["createdAt"], "deletedAt": None}
 
 
 # ---- the service ----------------------------------------------------------------------------
@@ -144,6 +87,15 @@ class C1(object):
         self.store.remember(secret)
         return cred, secret
 
+    def default_role_id(self):
+        return ROLES[0]["id"]
+
+    def principal_or_404(self, sp_id):
+        sp = self.data["principals"].get(sp_id)
+        if sp is None:
+            raise ApiError(404, 5, "service principal %s not found" % sp_id)
+        return sp
+
     def credential_by_client_id(self, client_id):
         for cred in self.data["credentials"].values():
             if cred["clientId"] == client_id:
@@ -192,89 +144,6 @@ class C1(object):
             raise Refused("invalid_dpop_proof", "the DPoP proof was already used (jti replay)")
         return jkt
 
-    # ---- token endpoint --------------------------------------------------------------------
-    def token(self):
-        form = request.form
-        grant = form.get("grant_type")
-        with self.store.lock:
-            if grant == "client_credentials":
-                cred = self.authenticate_client(form)
-                principal_id = cred["servicePrincipalId"] or cred["userId"]
-                scopes = cred["scopedRoleIds"]
-            elif grant == TOKEN_EXCHANGE:
-                cred, principal_id, scopes = self.exchange(form)
-            else:
-                raise Refused("unsupported_grant_type", "grant_type %r is not supported" % grant)
-            jkt = None
-            proof = request.headers.get("DPoP")
-            if cred.get("requireDpop") or proof:
-                jkt = self.check_proof(proof, "POST", request.base_url,
-                                       want_nonce=self.store.settings["dpop_nonce_required"])
-            token = "c1at_" + secrets.token_urlsafe(32)
-            ttl = int(self.store.settings["token_ttl"])
-            self.store.data["c1_tokens"][token] = {
-                "credential_id": cred["id"], "principal_id": principal_id, "scopes": list(scopes),
-                "exp": self.store.now() + ttl, "jkt": jkt, "c1wfc": cred.get("c1wfc")}
-            cred["lastUsedAt"] = rfc3339(self.store.now())
-            self.store.remember(token)
-            self.store.save()
-        answer = {"access_token": token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": ttl}
-        if grant == TOKEN_EXCHANGE:
-            answer["issued_token_type"] = ACCESS_TOKEN_TYPE
-        return jsonify(answer)
-
-    def live(self, cred):
-        if cred is None:
-            raise Refused("invalid_client", "unknown client", 401)
-        if cred.get("expiresEpoch") and cred["expiresEpoch"] <= self.store.now():
-            raise Refused("invalid_client", "the credential has expired", 401)
-        if not ip_allowed(cred["allowSourceCidrs"], source_ip(self.store)):
-            raise Refused("invalid_client", "the source IP is not allowed for this credential", 401)
-
-    def authenticate_client(self, form):
-        cred = self.credential_by_client_id(form.get("client_id"))
-        self.live(cred)
-        if form.get("client_assertion") is not None:
-            if form.get("client_assertion_type") != ASSERTION_TYPE:
-                raise Refused("invalid_request", "client_assertion_type must be %s" % ASSERTION_TYPE)
-            header, claims = verify_jws(form["client_assertion"], cred["publicJwk"],
-                                        registry=ASSERTION_REGISTRY)
-            self.check_assertion(header, claims, cred["clientId"])
-        elif form.get("client_secret") is not None:
-            if self.store.settings["refuse_plain_client_secret"]:
-                raise Refused("invalid_client", "this server refuses plain client_secret (sandbox switch)", 401)
-            if public_jwk_of_secret(form["client_secret"]) != cred["publicJwk"]:
-                raise Refused("invalid_client", "wrong client secret", 401)
-        else:
-            raise Refused("invalid_request", "client_assertion or client_secret is required")
-        return cred
-
-    def check_assertion(self, header, claims, client_id):
-        now = self.store.now()
-        if claims.get("iss") != client_id or claims.get("sub") != client_id:
-            raise Refused("invalid_client", "the assertion's iss and sub must be the client ID", 401)
-        audience = claims.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        if host_name() not in audiences:
-            raise Refused("invalid_client", "the assertion's aud must be %s" % host_name(), 401)
-        for name in ("iat", "nbf", "exp"):
-            if not isinstance(claims.get(name), (int, float)):
-                raise Refused("invalid_client", "the assertion needs a numeric %s" % name, 401)
-        if claims["exp"] < now - LEEWAY or claims["nbf"] > now + LEEWAY or claims["iat"] > now + LEEWAY:
-            raise Refused("invalid_client", "the assertion is outside its validity window", 401)
-        if claims["exp"] - now > MAX_ASSERTION_LIFETIME:
-            raise Refused("invalid_client", "the assertion lives too long", 401)
-        nonce = claims.get("nonce") or header.get("nonce") or claims.get("jti")
-        if not nonce:
-            raise Refused("invalid_client", "the assertion needs a nonce", 401)
-        if not self.store.use_jti("assertion:%s:%s" % (client_id, nonce), claims["exp"] + LEEWAY):
-            raise Refused("invalid_client", "the assertion was already used", 401)
-
-    def exchange(self, form):
-        if form.get("subject_token_type") != JWT_TYPE:
-            raise Refused("invalid_request", "subject_token_type must be %s" % JWT_TYPE)
-        return self.federation.exchange(form, self.source_ip())
-
     def source_ip(self):
         return source_ip(self.store)
 
@@ -285,7 +154,8 @@ class C1(object):
         if record is None or record["exp"] <= self.store.now():
             raise ApiError(401, 16, "unauthenticated: missing, unknown or expired access token")
         cred_id = record["credential_id"]
-        if cred_id not in self.data["credentials"] and cred_id[len("trust:"):] not in self.data["trusts"]:
+        trust = cred_id.startswith("trust:") and cred_id[len("trust:"):] in self.data["trusts"]
+        if cred_id not in self.data["credentials"] and not trust:
             raise ApiError(401, 16, "unauthenticated: the credential behind this token was revoked")
         if record["jkt"]:
             if scheme != "DPoP":
@@ -306,249 +176,15 @@ def register(app, store):
     service = C1(store)
     app.config["c1"] = service
     service.seed()
-    c1_federation.register(app, service, app.config.setdefault("read_only_routes", set()))
 
     @app.errorhandler(ApiError)
     def api_error(exc):
         return jsonify({"code": exc.code, "message": exc.message}), exc.status
 
-    @app.errorhandler(Refused)
-    def refused(exc):
-        return oauth_error(exc)
-
-    def write_done():
-        store.save()
-
-    @app.post("/auth/v1/token")
-    def token():
-        return service.token()
-
-    @app.get("/api/v1/auth/introspect")
-    def introspect():
-        with store.lock:
-            record = service.caller(False)
-            return jsonify({"principleId": record["principal_id"], "userId": record["principal_id"],
-                            "tenantId": "sandbox", "roles": record["scopes"] or [ROLES[0]["id"]],
-                            "permissions": [], "features": [], "deviceClientId": "", "disabledModules": []})
-
-    # ---- service principals ----
-    @app.get("/api/v1/service_principals")
-    def list_principals():
-        with store.lock:
-            service.caller(False)
-            return jsonify(page([sp_view(sp) for sp in service.data["principals"].values()], store))
-
-    @app.post("/api/v1/service_principals")
-    def create_principal():
-        with store.lock:
-            service.caller(True)
-            body = body_json("POST", "/api/v1/service_principals")
-            if not body.get("displayName"):
-                raise ApiError(400, 3, "displayName is required")
-            sp = service.add_principal(body["displayName"])
-            write_done()
-            return jsonify({"servicePrincipal": sp_view(sp)})
-
-    def principal_or_404(sp_id):
-        sp = service.data["principals"].get(sp_id)
-        if sp is None:
-            raise ApiError(404, 5, "service principal %s not found" % sp_id)
-        return sp
-
-    @app.get("/api/v1/service_principals/<id>")
-    def get_principal(id):  # noqa: A002 - the spec's parameter name
-        with store.lock:
-            service.caller(False)
-            return jsonify({"servicePrincipal": sp_view(principal_or_404(id))})
-
-    @app.patch("/api/v1/service_principals/<id>")
-    def update_principal(id):  # noqa: A002
-        with store.lock:
-            service.caller(True)
-            body = body_json("PATCH", "/api/v1/service_principals/{id}")
-            sp = principal_or_404(id)
-            mask = [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
-            unknown = [m for m in mask if m != "displayName"]
-            if unknown or not mask:
-                raise ApiError(400, 3, "updateMask must name displayName (got %r)" % body.get("updateMask"))
-            sp["displayName"] = (body.get("servicePrincipal") or {}).get("displayName") or sp["displayName"]
-            sp["updatedAt"] = rfc3339(store.now())
-            write_done()
-            return jsonify({"servicePrincipal": sp_view(sp)})
-
-    @app.delete("/api/v1/service_principals/<id>")
-    def delete_principal(id):  # noqa: A002
-        with store.lock:
-            service.caller(True)
-            body_json("DELETE", "/api/v1/service_principals/{id}")
-            principal_or_404(id)
-            del service.data["principals"][id]
-            for cred_id in [c["id"] for c in service.data["credentials"].values() if c["servicePrincipalId"] == id]:
-                del service.data["credentials"][cred_id]
-            service.federation.remove_trusts_of(id)
-            write_done()
-            return jsonify({})
-
-    # ---- credentials ----
-    CRED_LIST = "/api/v1/service_principals/{service_principal_id}/credentials"
-    CRED_ONE = CRED_LIST + "/{id}"
-
-    def credentials_of(sp_id):
-        return [c for c in service.data["credentials"].values() if c["servicePrincipalId"] == sp_id]
-
-    def credential_or_404(sp_id, cred_id):
-        cred = service.data["credentials"].get(cred_id)
-        if cred is None or cred["servicePrincipalId"] != sp_id:
-            raise ApiError(404, 5, "credential %s not found" % cred_id)
-        return cred
-
-    @app.get("/api/v1/service_principals/<service_principal_id>/credentials")
-    def list_credentials(service_principal_id):
-        with store.lock:
-            service.caller(False)
-            principal_or_404(service_principal_id)
-            return jsonify(page([credential_view(c) for c in credentials_of(service_principal_id)], store))
-
-    @app.post("/api/v1/service_principals/<service_principal_id>/credentials")
-    def create_credential(service_principal_id):
-        with store.lock:
-            service.caller(True)
-            body = body_json("POST", CRED_LIST)
-            problems = validation.check_duration(body.get("expires"))
-            if problems:
-                raise ApiError(400, 3, problems[0])
-            principal_or_404(service_principal_id)
-            cred, secret = service.add_credential(service_principal_id, body, host=request.host)
-            write_done()
-            return jsonify({"credential": credential_view(cred), "clientSecret": secret})
-
-    @app.get("/api/v1/service_principals/<service_principal_id>/credentials/<id>")
-    def get_credential(service_principal_id, id):  # noqa: A002
-        with store.lock:
-            service.caller(False)
-            return jsonify({"credential": credential_view(credential_or_404(service_principal_id, id))})
-
-    @app.patch("/api/v1/service_principals/<service_principal_id>/credentials/<id>")
-    def update_credential(service_principal_id, id):  # noqa: A002
-        with store.lock:
-            service.caller(True)
-            body = body_json("PATCH", CRED_ONE)
-            cred = credential_or_404(service_principal_id, id)
-            mask = [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
-            if mask != ["displayName"]:
-                raise ApiError(400, 3, "only displayName can be changed on a credential")
-            cred["displayName"] = (body.get("credential") or {}).get("displayName") or cred["displayName"]
-            write_done()
-            return jsonify({"credential": credential_view(cred)})
-
-    @app.delete("/api/v1/service_principals/<service_principal_id>/credentials/<id>")
-    def revoke_credential(service_principal_id, id):  # noqa: A002
-        with store.lock:
-            service.caller(True)
-            body_json("DELETE", CRED_ONE)
-            credential_or_404(service_principal_id, id)
-            del service.data["credentials"][id]
-            write_done()
-            return jsonify({})
-
-    # ---- personal clients ----
-    def personal_of(owner):
-        return [c for c in service.data["credentials"].values() if c["personal"] and c["userId"] == owner]
-
-    def personal_or_404(owner, cred_id):
-        cred = service.data["credentials"].get(cred_id)
-        if cred is None or not cred["personal"] or cred["userId"] != owner:
-            raise ApiError(404, 5, "personal client %s not found" % cred_id)
-        return cred
-
-    @app.get("/api/v1/iam/personal_clients")
-    def list_personal():
-        with store.lock:
-            owner = service.caller(False)["principal_id"]
-            return jsonify(page([personal_view(c) for c in personal_of(owner)], store))
-
-    @app.post("/api/v1/iam/personal_clients")
-    def create_personal():
-        with store.lock:
-            owner = service.caller(True)["principal_id"]
-            body = body_json("POST", "/api/v1/iam/personal_clients")
-            problems = validation.check_duration(body.get("expires"))
-            if problems:
-                raise ApiError(400, 3, problems[0])
-            cred, secret = service.add_credential(owner, body, personal=True, host=request.host)
-            write_done()
-            return jsonify({"client": personal_view(cred), "clientSecret": secret})
-
-    @app.get("/api/v1/iam/personal_clients/<id>")
-    def get_personal(id):  # noqa: A002
-        with store.lock:
-            owner = service.caller(False)["principal_id"]
-            return jsonify({"client": personal_view(personal_or_404(owner, id))})
-
-    @app.post("/api/v1/iam/personal_clients/<id>")
-    def update_personal(id):  # noqa: A002
-        with store.lock:
-            owner = service.caller(True)["principal_id"]
-            body = body_json("POST", "/api/v1/iam/personal_clients/{id}")
-            cred = personal_or_404(owner, id)
-            mask = [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
-            if mask != ["displayName"]:
-                raise ApiError(400, 3, "only displayName can be changed on a personal client")
-            cred["displayName"] = (body.get("client") or {}).get("displayName") or cred["displayName"]
-            write_done()
-            return jsonify({"client": personal_view(cred)})
-
-    @app.delete("/api/v1/iam/personal_clients/<id>")
-    def delete_personal(id):  # noqa: A002
-        with store.lock:
-            owner = service.caller(True)["principal_id"]
-            body_json("DELETE", "/api/v1/iam/personal_clients/{id}")
-            personal_or_404(owner, id)
-            del service.data["credentials"][id]
-            write_done()
-            return jsonify({})
-
-    # ---- roles ----
-    @app.get("/api/v1/iam/roles")
-    def list_roles():
-        with store.lock:
-            service.caller(False)
-            return jsonify(page([role_view(r) for r in service.data["roles"].values()], store))
-
-    @app.get("/api/v1/iam/roles/<role_id>")
-    def get_role(role_id):
-        with store.lock:
-            service.caller(False)
-            role = service.data["roles"].get(role_id)
-            if role is None:
-                raise ApiError(404, 5, "role %s not found" % role_id)
-            return jsonify({"role": role_view(role)})
-
-    @app.post("/api/v1/iam/roles/<role_id>")
-    def update_role(role_id):
-        with store.lock:
-            service.caller(True)
-            body = body_json("POST", "/api/v1/iam/roles/{role_id}")
-            role = service.data["roles"].get(role_id)
-            if role is None:
-                raise ApiError(404, 5, "role %s not found" % role_id)
-            if role.get("systemBuiltin", True):
-                raise ApiError(400, 9, "role %s is a system builtin role and cannot be edited" % role_id)
-            mask = [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
-            fixed = [m for m in mask if m not in ROLE_EDITABLE]
-            if fixed or not mask:
-                raise ApiError(400, 3, "updateMask must name fields among %s (got %r)"
-                               % (", ".join(ROLE_EDITABLE), body.get("updateMask")))
-            given = body.get("role") or {}
-            for field in mask:
-                value = given.get(field)
-                if field == "displayName" and not value:
-                    raise ApiError(400, 3, "role.displayName must not be empty")
-                role[field] = list(value or []) if field != "displayName" else value
-            role["updatedAt"] = rfc3339(store.now())
-            write_done()
-            return jsonify({"role": role_view(role)})
-
+    read_only_routes = app.config.setdefault("read_only_routes", set())
+    c1_token.register(app, service)
+    c1_api.register(app, service, read_only_routes)
+    c1_federation.register(app, service, read_only_routes)
     return service
 
 

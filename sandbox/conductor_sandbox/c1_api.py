@@ -4,9 +4,12 @@ one route decorator every C1 API route goes through (lock, authentication, body 
 import functools
 import re
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 
 from . import validation
+from .store import rfc3339
+
+ROLE_EDITABLE = ("displayName", "permissions", "serviceRoles")
 
 
 class ApiError(Exception):
@@ -59,6 +62,34 @@ def update_mask(body, allowed, immutable=(), what="object"):
     if unknown or not fields:
         raise ApiError(400, 3, "updateMask must name fields among %s (got %r)" % (", ".join(allowed), raw))
     return fields
+
+
+# ---- views of stored objects ---------------------------------------------------------------
+
+def sp_view(sp):
+    return {k: sp[k] for k in ("id", "displayName", "createdAt", "updatedAt")}
+
+
+def credential_view(cred):
+    return {"id": cred["id"], "displayName": cred["displayName"], "clientId": cred["clientId"],
+            "servicePrincipalId": cred["servicePrincipalId"], "createdAt": cred["createdAt"],
+            "expiresAt": cred["expiresAt"], "allowSourceCidrs": list(cred["allowSourceCidrs"]),
+            "scopedRoleIds": list(cred["scopedRoleIds"]), "requireDpop": cred["requireDpop"],
+            "lastUsedAt": cred["lastUsedAt"]}
+
+
+def personal_view(cred):
+    return {"id": cred["id"], "displayName": cred["displayName"], "clientId": cred["clientId"],
+            "userId": cred["userId"], "createdAt": cred["createdAt"], "updatedAt": cred["updatedAt"],
+            "expiresTime": cred["expiresAt"], "allowSourceCidr": list(cred["allowSourceCidrs"]),
+            "scopedRoles": list(cred["scopedRoleIds"]), "lastUsedAt": cred["lastUsedAt"], "deletedAt": None}
+
+
+def role_view(role):
+    return {"id": role["id"], "name": role["name"], "displayName": role["displayName"],
+            "permissions": list(role.get("permissions") or []), "serviceRoles": list(role.get("serviceRoles") or []),
+            "systemBuiltin": role.get("systemBuiltin", True), "systemApiOnly": False, "createdAt": role["createdAt"],
+            "updatedAt": role.get("updatedAt") or role["createdAt"], "deletedAt": None}
 
 
 class Call(object):
@@ -116,3 +147,181 @@ class Routes(object):
             self.blueprint.add_url_rule(flask_rule(template), view.__name__, handler, methods=[method])
             return view
         return decorate
+
+
+# ---- the API: service principals, credentials, personal clients, roles, introspect -------------
+
+SP = "/api/v1/service_principals"
+SP_ONE = SP + "/{id}"
+CRED_LIST = SP + "/{service_principal_id}/credentials"
+CRED_ONE = CRED_LIST + "/{id}"
+PERSONAL = "/api/v1/iam/personal_clients"
+PERSONAL_ONE = PERSONAL + "/{id}"
+ROLE_LIST = "/api/v1/iam/roles"
+ROLE_ONE = ROLE_LIST + "/{role_id}"
+
+
+def mask_of(body):
+    return [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
+
+
+def register(app, service, read_only_routes):
+    bp = Blueprint("c1_api", __name__)
+    route = Routes(bp, service, read_only_routes)
+    store = service.store  # service.data is read on each call: /_sandbox/reset replaces the state
+
+    @route("GET", "/api/v1/auth/introspect")
+    def introspect(call):
+        record = call.caller
+        return {"principleId": record["principal_id"], "userId": record["principal_id"], "tenantId": "sandbox",
+                "roles": record["scopes"] or [service.default_role_id()], "permissions": [], "features": [],
+                "deviceClientId": "", "disabledModules": []}
+
+    # ---- service principals ----
+    @route("GET", SP)
+    def list_principals(call):
+        return page([sp_view(sp) for sp in service.data["principals"].values()], store)
+
+    @route("POST", SP)
+    def create_principal(call):
+        if not call.body.get("displayName"):
+            raise ApiError(400, 3, "displayName is required")
+        return {"servicePrincipal": sp_view(service.add_principal(call.body["displayName"]))}
+
+    @route("GET", SP_ONE)
+    def get_principal(call, id):  # noqa: A002 - the spec's parameter name
+        return {"servicePrincipal": sp_view(service.principal_or_404(id))}
+
+    @route("PATCH", SP_ONE)
+    def update_principal(call, id):  # noqa: A002
+        sp = service.principal_or_404(id)
+        mask = mask_of(call.body)
+        unknown = [m for m in mask if m != "displayName"]
+        if unknown or not mask:
+            raise ApiError(400, 3, "updateMask must name displayName (got %r)" % call.body.get("updateMask"))
+        sp["displayName"] = (call.body.get("servicePrincipal") or {}).get("displayName") or sp["displayName"]
+        sp["updatedAt"] = rfc3339(store.now())
+        return {"servicePrincipal": sp_view(sp)}
+
+    @route("DELETE", SP_ONE)
+    def delete_principal(call, id):  # noqa: A002
+        service.principal_or_404(id)
+        del service.data["principals"][id]
+        for cred_id in [c["id"] for c in service.data["credentials"].values() if c["servicePrincipalId"] == id]:
+            del service.data["credentials"][cred_id]
+        service.federation.remove_trusts_of(id)
+        return {}
+
+    # ---- credentials ----
+    def credential_or_404(sp_id, cred_id):
+        cred = service.data["credentials"].get(cred_id)
+        if cred is None or cred["servicePrincipalId"] != sp_id:
+            raise ApiError(404, 5, "credential %s not found" % cred_id)
+        return cred
+
+    @route("GET", CRED_LIST)
+    def list_credentials(call, service_principal_id):
+        service.principal_or_404(service_principal_id)
+        return page([credential_view(c) for c in service.data["credentials"].values()
+                     if c["servicePrincipalId"] == service_principal_id], store)
+
+    @route("POST", CRED_LIST)
+    def create_credential(call, service_principal_id):
+        problems = validation.check_duration(call.body.get("expires"))
+        if problems:
+            raise ApiError(400, 3, problems[0])
+        service.principal_or_404(service_principal_id)
+        cred, secret = service.add_credential(service_principal_id, call.body, host=request.host)
+        return {"credential": credential_view(cred), "clientSecret": secret}
+
+    @route("GET", CRED_ONE)
+    def get_credential(call, service_principal_id, id):  # noqa: A002
+        return {"credential": credential_view(credential_or_404(service_principal_id, id))}
+
+    @route("PATCH", CRED_ONE)
+    def update_credential(call, service_principal_id, id):  # noqa: A002
+        cred = credential_or_404(service_principal_id, id)
+        if mask_of(call.body) != ["displayName"]:
+            raise ApiError(400, 3, "only displayName can be changed on a credential")
+        cred["displayName"] = (call.body.get("credential") or {}).get("displayName") or cred["displayName"]
+        return {"credential": credential_view(cred)}
+
+    @route("DELETE", CRED_ONE)
+    def revoke_credential(call, service_principal_id, id):  # noqa: A002
+        credential_or_404(service_principal_id, id)
+        del service.data["credentials"][id]
+        return {}
+
+    # ---- personal clients (the caller's own) ----
+    def personal_or_404(owner, cred_id):
+        cred = service.data["credentials"].get(cred_id)
+        if cred is None or not cred["personal"] or cred["userId"] != owner:
+            raise ApiError(404, 5, "personal client %s not found" % cred_id)
+        return cred
+
+    @route("GET", PERSONAL)
+    def list_personal(call):
+        return page([personal_view(c) for c in service.data["credentials"].values()
+                     if c["personal"] and c["userId"] == call.principal_id], store)
+
+    @route("POST", PERSONAL)
+    def create_personal(call):
+        problems = validation.check_duration(call.body.get("expires"))
+        if problems:
+            raise ApiError(400, 3, problems[0])
+        cred, secret = service.add_credential(call.principal_id, call.body, personal=True, host=request.host)
+        return {"client": personal_view(cred), "clientSecret": secret}
+
+    @route("GET", PERSONAL_ONE)
+    def get_personal(call, id):  # noqa: A002
+        return {"client": personal_view(personal_or_404(call.principal_id, id))}
+
+    @route("POST", PERSONAL_ONE)
+    def update_personal(call, id):  # noqa: A002
+        cred = personal_or_404(call.principal_id, id)
+        if mask_of(call.body) != ["displayName"]:
+            raise ApiError(400, 3, "only displayName can be changed on a personal client")
+        cred["displayName"] = (call.body.get("client") or {}).get("displayName") or cred["displayName"]
+        return {"client": personal_view(cred)}
+
+    @route("DELETE", PERSONAL_ONE)
+    def delete_personal(call, id):  # noqa: A002
+        personal_or_404(call.principal_id, id)
+        del service.data["credentials"][id]
+        return {}
+
+    # ---- roles ----
+    def role_or_404(role_id):
+        role = service.data["roles"].get(role_id)
+        if role is None:
+            raise ApiError(404, 5, "role %s not found" % role_id)
+        return role
+
+    @route("GET", ROLE_LIST)
+    def list_roles(call):
+        return page([role_view(r) for r in service.data["roles"].values()], store)
+
+    @route("GET", ROLE_ONE)
+    def get_role(call, role_id):
+        return {"role": role_view(role_or_404(role_id))}
+
+    @route("POST", ROLE_ONE)
+    def update_role(call, role_id):
+        role = role_or_404(role_id)
+        if role.get("systemBuiltin", True):
+            raise ApiError(400, 9, "role %s is a system builtin role and cannot be edited" % role_id)
+        mask = mask_of(call.body)
+        fixed = [m for m in mask if m not in ROLE_EDITABLE]
+        if fixed or not mask:
+            raise ApiError(400, 3, "updateMask must name fields among %s (got %r)"
+                           % (", ".join(ROLE_EDITABLE), call.body.get("updateMask")))
+        given = call.body.get("role") or {}
+        for field in mask:
+            value = given.get(field)
+            if field == "displayName" and not value:
+                raise ApiError(400, 3, "role.displayName must not be empty")
+            role[field] = list(value or []) if field != "displayName" else value
+        role["updatedAt"] = rfc3339(store.now())
+        return {"role": role_view(role)}
+
+    app.register_blueprint(bp)

@@ -365,9 +365,7 @@ def register(app, service, read_only_routes):
         return {}
 
     # ---- trusts ----
-    def principal_or_404(sp_id):
-        if sp_id not in fed.data["principals"]:
-            raise ApiError(404, 5, "service principal %s not found" % sp_id)
+    principal_or_404 = service.principal_or_404
 
     @route("POST", TRUSTS)
     def create_trust(call, service_principal_id):

@@ -172,6 +172,8 @@ def test_trust_crud_by_full_client_id_or_cutename(fed):
     for name in (trust["clientId"], cute):
         got = fed.call("GET", TRUST.format(service_principal_id=sp["id"], client_id=name), template=TRUST)
         assert got["trust"] == trust
+    encoded = requests.utils.quote(trust["clientId"], safe="")  # "@" and "/" percent-encoded, as clients send it
+    assert fed.call("GET", TRUSTS.format(service_principal_id=sp["id"]) + "/" + encoded)["trust"] == trust
     listed = fed.call("GET", TRUSTS.format(service_principal_id=sp["id"]), template=TRUSTS)
     assert [t["clientId"] for t in listed["list"]] == [trust["clientId"]]
     other = fed.principal("other")
