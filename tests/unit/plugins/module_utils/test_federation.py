@@ -311,3 +311,38 @@ def test_duplicate_trust_names_listed():
     with pytest.raises(ConductorError, match="2 trusts of this service principal are named 'x'"):
         fed.find_trust([{"name": "x", "client_id": "a"}, {"name": "x", "client_id": "b"}], "x")
     assert fed.find_trust([{"name": "x", "client_id": "fox-1@h/wfe"}], client_id="fox-1")["name"] == "x"
+
+
+def test_report_rows_of_trusts_flag_broad_and_disabled():
+    memory = Memory()
+    fed.ensure_trust(memory, params())
+    fed.ensure_trust(memory, params(name="any", github=None, condition='claims.ref == "refs/heads/main"',
+                                    allow_broad_condition=True, enabled=False))
+    rows = fed.trust_rows(memory, memory.principals)
+    assert [(r["kind"], r["name"], r["flags"]) for r in rows] == [
+        ("trust", "main", []), ("trust", "any", ["broad", "disabled"])]
+    assert rows[0]["expires_at"] is None and rows[0]["client_id"] == rows[0]["id"]
+
+
+# ---- the role's planning ---------------------------------------------------------------------------
+def test_federation_plan_flattens_trusts_of_present_principals():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
+        federation_plan, trusts_outcome)
+    principals = [{"name": "deploy", "trusts": [{"name": "main", "provider": GH, "github": {"repository": "a/b"}}]},
+                  {"name": "gone", "state": "absent", "trusts": [{"name": "x", "condition": "true"}]},
+                  {"name": "plain", "credentials": [{"name": "ci"}]}]
+    plan = federation_plan(principals, [{"issuer_url": GH, "type": "github_actions"}])
+    assert plan["providers"] == [{"issuer_url": GH, "type": "github_actions"}]
+    assert plan["trusts"] == [{"name": "main", "provider": GH, "github": {"repository": "a/b"}, "principal": "deploy",
+                               "platform": "conductorone"}]
+    with pytest.raises(AnsibleFilterError, match="principal 'deploy', trusts: trust 'main': no option "
+                                                 "conditon .did you mean condition.."):
+        federation_plan([{"name": "deploy", "trusts": [{"name": "main", "conditon": "true"}]}])
+    with pytest.raises(AnsibleFilterError, match="only ConductorOne service principals have"):
+        federation_plan([{"name": "app", "platform": "orkes", "trusts": [{"name": "t", "condition": "true"}]}])
+    with pytest.raises(AnsibleFilterError, match="names the issuer .* more than once"):
+        federation_plan([], [{"issuer_url": GH}, {"issuer_url": GH + "/"}])
+    fact = trusts_outcome({"results": [{"item": plan["trusts"][0], "client_id": "fox@h/wfe", "server_url": "https://h"},
+                                       {"skipped": True}]})
+    assert fact == {"deploy": {"main": {"client_id": "fox@h/wfe", "server_url": "https://h"}}}
