@@ -4,9 +4,10 @@ import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
-from . import validation
+from . import c1_federation, validation
+from .c1_api import ApiError, body_json, page
 from .keys import ASSERTION_REGISTRY, Refused, access_token_hash, new_c1_secret, public_jwk_of_secret, thumbprint, \
     unverified_header, verify_jws
 from .store import new_id, rfc3339
@@ -14,6 +15,7 @@ from .store import new_id, rfc3339
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 LEEWAY = 30
 MAX_ASSERTION_LIFETIME = 300
 PROOF_WINDOW = 300
@@ -35,12 +37,6 @@ ROLE_EDITABLE = ("displayName", "permissions", "serviceRoles")
 
 
 # ---- errors and helpers ------------------------------------------------------------------
-
-class ApiError(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
 
 def oauth_error(exc):
     response = jsonify({"error": exc.error, "error_description": exc.description})
@@ -64,33 +60,6 @@ def ip_allowed(cidrs, address):
         return True
     ip = ipaddress.ip_address(address)
     return any(ip in ipaddress.ip_network(c, strict=False) for c in cidrs)
-
-
-def body_json(method, template):
-    body = request.get_json(silent=True)
-    if body is None:
-        body = {} if not request.data else None
-    if not isinstance(body, dict):
-        raise ApiError(400, 3, "the request body is not a JSON object")
-    found = validation.problems(method, template, body)
-    if found:
-        raise ApiError(400, 3, "invalid request: " + "; ".join(found))
-    return body
-
-
-def page(items, store):
-    """page_size / page_token (or pageSize / pageToken) over an ordered list."""
-    size = request.args.get("page_size") or request.args.get("pageSize")
-    size = int(size) if size and size.isdigit() and int(size) > 0 else store.settings["page_size"]
-    size = min(size, store.settings["max_page_size"])
-    token = request.args.get("page_token") or request.args.get("pageToken") or ""
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        raise ApiError(400, 3, "invalid page token")
-    chunk = items[start:start + size]
-    following = start + size
-    return {"list": chunk, "nextPageToken": str(following) if following < len(items) else ""}
 
 
 # ---- views of stored objects ---------------------------------------------------------------
@@ -127,6 +96,7 @@ class C1(object):
     def __init__(self, store):
         self.store = store
         self.nonces = {}
+        self.federation = None  # c1_federation.Federation, set when the routes are registered
 
     @property
     def data(self):
@@ -244,11 +214,14 @@ class C1(object):
             ttl = int(self.store.settings["token_ttl"])
             self.store.data["c1_tokens"][token] = {
                 "credential_id": cred["id"], "principal_id": principal_id, "scopes": list(scopes),
-                "exp": self.store.now() + ttl, "jkt": jkt}
+                "exp": self.store.now() + ttl, "jkt": jkt, "c1wfc": cred.get("c1wfc")}
             cred["lastUsedAt"] = rfc3339(self.store.now())
             self.store.remember(token)
             self.store.save()
-        return jsonify({"access_token": token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": ttl})
+        answer = {"access_token": token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": ttl}
+        if grant == TOKEN_EXCHANGE:
+            answer["issued_token_type"] = ACCESS_TOKEN_TYPE
+        return jsonify(answer)
 
     def live(self, cred):
         if cred is None:
@@ -300,27 +273,10 @@ class C1(object):
     def exchange(self, form):
         if form.get("subject_token_type") != JWT_TYPE:
             raise Refused("invalid_request", "subject_token_type must be %s" % JWT_TYPE)
-        trust = self.data["trusts"].get(form.get("client_id") or "")
-        if trust is None:
-            raise Refused("invalid_client", "no workload federation trust has this client ID", 401)
-        provider = self.data["providers"].get(trust["providerId"]) or {}
-        oidc = current_app.config["oidc"]
-        claims = oidc.verify(form.get("subject_token") or "")
-        now = self.store.now()
-        if claims.get("iss") != provider.get("issuerUrl"):
-            raise Refused("invalid_grant", "the subject token's issuer is not the trust's provider")
-        if claims.get("exp", 0) <= now:
-            raise Refused("invalid_grant", "the subject token has expired")
-        audience = claims.get("aud")
-        if trust["clientId"] not in (audience if isinstance(audience, list) else [audience]):
-            raise Refused("invalid_grant", "the subject token's aud must be the trust's client ID")
-        expression = (trust.get("conditionExpression") or "true").strip()
-        if expression != "true" and expression != 'claims.sub == "%s"' % claims.get("sub"):
-            raise Refused("invalid_grant", "the trust's condition does not match the subject token")
-        if not ip_allowed(trust.get("allowSourceCidrs"), source_ip(self.store)):
-            raise Refused("invalid_client", "the source IP is not allowed for this trust", 401)
-        pseudo = {"id": "trust:" + trust["clientId"], "requireDpop": False, "lastUsedAt": None}
-        return pseudo, trust["servicePrincipalId"], trust.get("scopedRoleIds") or []
+        return self.federation.exchange(form, self.source_ip())
+
+    def source_ip(self):
+        return source_ip(self.store)
 
     # ---- API authentication ------------------------------------------------------------------
     def caller(self, write):
@@ -329,7 +285,7 @@ class C1(object):
         if record is None or record["exp"] <= self.store.now():
             raise ApiError(401, 16, "unauthenticated: missing, unknown or expired access token")
         cred_id = record["credential_id"]
-        if not cred_id.startswith("trust:") and cred_id not in self.data["credentials"]:
+        if cred_id not in self.data["credentials"] and cred_id[len("trust:"):] not in self.data["trusts"]:
             raise ApiError(401, 16, "unauthenticated: the credential behind this token was revoked")
         if record["jkt"]:
             if scheme != "DPoP":
@@ -350,6 +306,7 @@ def register(app, store):
     service = C1(store)
     app.config["c1"] = service
     service.seed()
+    c1_federation.register(app, service, app.config.setdefault("read_only_routes", set()))
 
     @app.errorhandler(ApiError)
     def api_error(exc):
@@ -428,6 +385,7 @@ def register(app, store):
             del service.data["principals"][id]
             for cred_id in [c["id"] for c in service.data["credentials"].values() if c["servicePrincipalId"] == id]:
                 del service.data["credentials"][cred_id]
+            service.federation.remove_trusts_of(id)
             write_done()
             return jsonify({})
 
@@ -590,53 +548,6 @@ def register(app, store):
             role["updatedAt"] = rfc3339(store.now())
             write_done()
             return jsonify({"role": role_view(role)})
-
-    # ---- workload federation: providers and trusts ----
-    @app.post("/api/v1/workload_federation/providers")
-    def create_provider():
-        with store.lock:
-            service.caller(True)
-            body = body_json("POST", "/api/v1/workload_federation/providers")
-            provider = {"id": new_id(), "displayName": body.get("displayName") or "",
-                        "issuerUrl": (body.get("issuerUrl") or "").rstrip("/"),
-                        "wellKnownProvider": body.get("wellKnownProvider") or "WELL_KNOWN_WORKLOAD_PROVIDER_CUSTOM",
-                        "createdAt": rfc3339(store.now())}
-            if not provider["issuerUrl"]:
-                raise ApiError(400, 3, "issuerUrl is required")
-            service.data["providers"][provider["id"]] = provider
-            write_done()
-            return jsonify({"provider": provider})
-
-    @app.get("/api/v1/workload_federation/providers")
-    def list_providers():
-        with store.lock:
-            service.caller(False)
-            return jsonify(page(list(service.data["providers"].values()), store))
-
-    @app.post("/api/v1/service_principals/<service_principal_id>/trusts")
-    def create_trust(service_principal_id):
-        with store.lock:
-            service.caller(True)
-            body = body_json("POST", "/api/v1/service_principals/{service_principal_id}/trusts")
-            principal_or_404(service_principal_id)
-            if body.get("providerId") not in service.data["providers"]:
-                raise ApiError(400, 3, "unknown providerId")
-            trust = {"clientId": "%s-%05d@%s/wfe" % (secrets.choice(CUTE), secrets.randbelow(100000), request.host),
-                     "servicePrincipalId": service_principal_id, "providerId": body["providerId"],
-                     "displayName": body.get("displayName") or "", "description": body.get("description") or "",
-                     "conditionExpression": body.get("conditionExpression") or "true",
-                     "allowSourceCidrs": body.get("allowSourceCidrs") or [],
-                     "scopedRoleIds": body.get("scopedRoleIds") or [], "createdAt": rfc3339(store.now())}
-            service.data["trusts"][trust["clientId"]] = trust
-            write_done()
-            return jsonify({"trust": trust})
-
-    @app.get("/api/v1/service_principals/<service_principal_id>/trusts")
-    def list_trusts(service_principal_id):
-        with store.lock:
-            service.caller(False)
-            return jsonify(page([t for t in service.data["trusts"].values()
-                                 if t["servicePrincipalId"] == service_principal_id], store))
 
     return service
 

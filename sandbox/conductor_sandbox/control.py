@@ -5,6 +5,8 @@ import ipaddress
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from .keys import workload_claims
+
 FAULT_MODES = ("429", "500", "502", "503", "504", "drop_after_commit", "drop_before")
 
 
@@ -97,14 +99,25 @@ def register(app, store):
     def jwks():
         return jsonify(current_app.config["oidc"].jwks())
 
+    @bp.get("/_sandbox/oidc/.well-known/openid-configuration")
+    def oidc_discovery():
+        issuer = request.host_url.rstrip("/") + "/_sandbox/oidc"
+        return jsonify({"issuer": issuer, "jwks_uri": issuer + "/jwks", "id_token_signing_alg_values_supported":
+                        ["EdDSA"], "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                        "claims_supported": ["sub", "aud", "exp", "iat", "iss", "jti", "nbf"]})
+
     @bp.post("/_sandbox/oidc/token")
     def oidc_token():
         values = body()
-        issuer = request.host_url.rstrip("/") + "/_sandbox/oidc"
-        token = current_app.config["oidc"].mint(issuer, values.get("sub", "workload"), values.get("aud", ""),
-                                                store.now(), float(values.get("ttl", 300)))
+        issuer = values.get("issuer") or request.host_url.rstrip("/") + "/_sandbox/oidc"
+        try:
+            claims = workload_claims(values)
+        except ValueError as exc:
+            return jsonify({"error": str(exc)}), 400
+        token = current_app.config["oidc"].mint(issuer, None, values.get("aud", ""), store.now(),
+                                                float(values.get("ttl", 300)), claims)
         with store.lock:
             store.remember(token)
-        return jsonify({"token": token, "issuer": issuer})
+        return jsonify({"token": token, "issuer": issuer, "claims": claims})
 
     app.register_blueprint(bp)

@@ -112,8 +112,90 @@ class HmacSigner(object):
             return None
 
 
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+SHAPES = ("plain", "github", "gitlab")
+
+
+def _github_claims(values):
+    """The claims GitHub Actions puts in a job's OIDC token (all values strings, as GitHub sends them)."""
+    repository = str(values.get("repository") or "acme/infra")
+    owner = repository.split("/", 1)[0]
+    ref = str(values.get("ref") or "refs/heads/main")
+    ref_type = "tag" if ref.startswith("refs/tags/") else "branch"
+    event = str(values.get("event_name") or "push")
+    environment = values.get("environment")
+    workflow_file = str(values.get("workflow_file") or "deploy.yml")
+    if environment:
+        sub = "repo:%s:environment:%s" % (repository, environment)
+    elif event == "pull_request":
+        sub = "repo:%s:pull_request" % repository
+    else:
+        sub = "repo:%s:ref:%s" % (repository, ref)
+    workflow_ref = "%s/.github/workflows/%s@%s" % (repository, workflow_file, ref)
+    claims = {"sub": sub, "repository": repository, "repository_owner": owner,
+              "repository_id": str(values.get("repository_id") or "74"),
+              "repository_owner_id": str(values.get("repository_owner_id") or "65"),
+              "repository_visibility": "private", "ref": ref, "ref_type": ref_type, "ref_protected": "true"
+              if ref.endswith("/main") else "false", "sha": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4",
+              "workflow": str(values.get("workflow") or "Deploy"), "workflow_ref": workflow_ref,
+              "workflow_sha": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4", "job_workflow_ref": workflow_ref,
+              "job_workflow_sha": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4", "event_name": event,
+              "head_ref": "", "base_ref": "", "actor": str(values.get("actor") or "octocat"), "actor_id": "12",
+              "run_id": "4242", "run_number": "7", "run_attempt": "1", "runner_environment": "github-hosted"}
+    if environment:
+        claims["environment"] = str(environment)
+    return claims
+
+
+def _gitlab_claims(values):
+    """The claims GitLab CI puts in a job's ID token (ids and flags as strings, as GitLab sends them)."""
+    project = str(values.get("project_path") or "acme/infra")
+    namespace = project.rsplit("/", 1)[0] if "/" in project else project
+    ref = str(values.get("ref") or "main")
+    ref_type = str(values.get("ref_type") or "branch")
+    claims = {"sub": "project_path:%s:ref_type:%s:ref:%s" % (project, ref_type, ref),
+              "namespace_id": "72", "namespace_path": namespace, "project_id": str(values.get("project_id") or "20"),
+              "project_path": project, "user_id": "1", "user_login": str(values.get("user_login") or "sandbox-user"),
+              "user_email": "sandbox-user@example.com", "user_access_level": "developer",
+              "pipeline_id": "574", "pipeline_source": str(values.get("pipeline_source") or "push"),
+              "job_id": "302", "ref": ref, "ref_type": ref_type,
+              "ref_path": ("refs/tags/" if ref_type == "tag" else "refs/heads/") + ref,
+              "ref_protected": str(values.get("ref_protected", ref == "main")).lower(),
+              "runner_id": "1", "runner_environment": "gitlab-hosted", "sha": "714a629c0b401fdce83e847fc9589983fc6f46bc",
+              "project_visibility": "private",
+              "ci_config_ref_uri": "gitlab.com/%s//.gitlab-ci.yml@refs/heads/%s" % (project, ref),
+              "ci_config_sha": "714a629c0b401fdce83e847fc9589983fc6f46bc"}
+    environment = values.get("environment")
+    if environment:
+        claims.update(environment=str(environment), environment_protected="false", deployment_tier="production",
+                      environment_action="start")
+    return claims
+
+
+def workload_claims(values):
+    """The claims of a minted token: a platform's shape, then ``sub``, then any ``claims`` overrides.
+
+    Raises ValueError with one sentence when the inputs are wrong.
+    """
+    shape = values.get("shape") or "plain"
+    if shape not in SHAPES:
+        raise ValueError("shape must be one of %s, not %r" % (", ".join(SHAPES), shape))
+    extra = values.get("claims") or {}
+    if not isinstance(extra, dict):
+        raise ValueError("claims must be an object of claim names to values")
+    claims = {"github": _github_claims, "gitlab": _gitlab_claims}.get(shape, lambda _: {})(values)
+    if values.get("sub") is not None or shape == "plain":
+        claims["sub"] = values.get("sub", "workload")
+    claims.update(extra)
+    return claims
+
+
 class OidcIssuer(object):
-    """A test OIDC issuer: mints workload JWTs that C1 trusts can accept."""
+    """A test OIDC issuer: mints workload JWTs that C1 trusts can accept.
+
+    Its one key also stands in for the keys of any other issuer a token names (``iss``), so a
+    provider registered for GitHub's issuer URL accepts a GitHub-shaped token minted here.
+    """
 
     def __init__(self):
         self.key = OKPKey.generate_key("Ed25519")
@@ -122,15 +204,30 @@ class OidcIssuer(object):
     def jwks(self):
         return {"keys": [dict(self.key.as_dict(private=False), kid=self.kid, use="sig", alg="EdDSA")]}
 
-    def mint(self, issuer, subject, audience, now, ttl):
-        claims = {"iss": issuer, "sub": subject, "aud": audience, "iat": int(now), "exp": int(now + ttl)}
-        return jwt.encode({"alg": "EdDSA", "kid": self.kid, "typ": "JWT"}, claims, self.key, algorithms=["EdDSA"])
+    def mint(self, issuer, subject, audience, now, ttl, claims=None):
+        """A signed token: the registered claims, then ``claims`` (the workload's, which may override them)."""
+        body = {"iss": issuer, "sub": subject, "aud": audience, "iat": int(now), "nbf": int(now),
+                "exp": int(now + ttl), "jti": b64url(os.urandom(12))}
+        body.update(claims or {})
+        if body.get("sub") is None:
+            del body["sub"]
+        return jwt.encode({"alg": "EdDSA", "kid": self.kid, "typ": "JWT"}, body, self.key, algorithms=["EdDSA"])
 
     def verify(self, token):
         try:
             return jwt.decode(token, self.key, algorithms=["EdDSA"]).claims
         except (JoseError, ValueError, TypeError):
             raise Refused("invalid_grant", "the subject token's signature does not verify against the issuer")
+
+
+def unverified_claims(token):
+    """The claims of a compact JWS without checking its signature (TestToken decodes best-effort)."""
+    try:
+        payload = jws.extract_compact(token.encode("ascii")).payload
+        claims = json.loads(payload)
+    except (JoseError, ValueError, UnicodeError, AttributeError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def make_tls(directory, host="127.0.0.1"):

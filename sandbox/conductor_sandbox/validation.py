@@ -32,7 +32,10 @@ def _strict(schema, seen=None):
         if name in seen:  # recursive types: accept anything below the second level
             return {}
         return _strict(SCHEMAS[name], seen + (name,))
-    result = {k: _strict(v, seen) for k, v in schema.items() if k not in ("description", "title")}
+    # "description" and "title" are annotations, except as the names of properties (a provider has one).
+    result = {k: _strict(v, seen) for k, v in schema.items() if k not in ("description", "title", "properties")}
+    if isinstance(schema.get("properties"), dict):
+        result["properties"] = {name: _strict(sub, seen) for name, sub in schema["properties"].items()}
     if result.get("type") == "object" or "properties" in result:
         result.setdefault("additionalProperties", False)
     return result

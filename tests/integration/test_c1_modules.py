@@ -285,7 +285,8 @@ def test_workload_federation_token_exchange(fresh, playbook):
         "displayName": "ci", "issuerUrl": fresh.url + "/_sandbox/oidc",
         "wellKnownProvider": "WELL_KNOWN_WORKLOAD_PROVIDER_CUSTOM", "oidc": {}})["provider"]
     trust = api(fresh, "POST", "/api/v1/service_principals/%s/trusts" % sp["id"],
-                json={"providerId": provider["id"], "displayName": "main"})["trust"]
+                json={"providerId": provider["id"], "displayName": "main",
+                      "conditionExpression": 'claims.sub == "repo:main"'})["trust"]
     oidc = fresh.control("POST", "/oidc/token", json={"sub": "repo:main", "aud": trust["clientId"]})["token"]
     run = playbook([{TOKEN: {"validate": True}, "register": "t"}], keep=["t"], connection_vars=False,
                    module_defaults={"server_url": fresh.url, "client_id": trust["clientId"], "oidc_token": oidc})
