@@ -16,6 +16,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
+from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
+    federation_plan, trusts_outcome)
 
 PLATFORMS = ("conductorone", "orkes")
 # Options that exist on one platform only (interface.md), by where they are given.
@@ -44,6 +46,7 @@ PRINCIPAL_OPTIONS = dict(
     roles=dict(type="list", elements="str"),
     tags=dict(type="dict"),
     credentials=dict(type="list", elements="dict", default=[], options=CREDENTIAL_OPTIONS),
+    trusts=dict(type="list", elements="dict", default=[]),  # entries checked by federation_plan
 )
 # What a caller of the facts gets for each credential (the interface's contract).
 FACT_FIELDS = ("client_id", "client_secret", "server_url")
@@ -292,6 +295,8 @@ def _results(registered):
 class FilterModule(object):
     def filters(self):
         return {
+            "federation_plan": federation_plan,
+            "trusts_outcome": trusts_outcome,
             "provision_plan": provision_plan,
             "absent_principals": absent_principals,
             "bearer_tokens": bearer_tokens,

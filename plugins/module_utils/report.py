@@ -19,9 +19,10 @@ from html import escape
 
 from .credentials import expires_in_days
 from .errors import ConductorError, ConfigError
+from .federation import trust_rows
 from .timestamps import format_time, parse_time
 
-FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping")
+FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping", "broad", "disabled")
 ROW_FIELDS = ("service_principal", "service_principal_id", "name", "id", "client_id", "created_at", "expires_at",
               "expires_in_days", "last_used_at", "days_unused", "flags")
 FORMATS = ("json", "markdown", "html")
@@ -33,6 +34,8 @@ FLAG_MEANING = {
     "never_used": "no token was ever obtained with it",
     "unheld": "live, but the store holds no entry with its ID",
     "overlapping": "another live credential of the same name (Orkes: another key) on the same principal",
+    "broad": "a trust whose condition lets every token of its issuer through",
+    "disabled": "a trust that is disabled: its token exchanges are refused",
 }
 DAY = 86400.0
 # The principal part of the store key of a personal API key (runner.PERSONAL_PRINCIPAL of sp_credential).
@@ -178,6 +181,10 @@ def build_report(adapter, params, clock, held=None):
     unused = params.get("unused_days")
     rows = judge(groups, now, 14 if expiring is None else expiring, 30 if unused is None else unused,
                  records_use=adapter.records_credential_use, held=held)
+    for row in rows:
+        row["kind"] = "credential"
+    if getattr(adapter, "has_workload_federation", False):  # trusts (kind: trust) have no secret and no expiry
+        rows += trust_rows(adapter, [principal for principal, dummy in groups if principal is not None])
     return {
         "changed": False,
         "credentials": rows,

@@ -16,6 +16,7 @@ from .common_args import connection_options
 from .config import resolve_settings
 from .credentials import CredentialRun, credential_info, desired_credential, validate_params
 from .errors import ConductorError, ConfigError
+from .federation import ensure_provider, ensure_trust, provider_info, trust_info
 from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
@@ -145,6 +146,35 @@ def run_access_token(client, params, check_mode, environ):
     return result
 
 
+def _federation(client):
+    adapter = adapter_for(client)
+    if not adapter.has_workload_federation:
+        raise ConfigError("Workload federation (providers and trusts) exists only on platform conductorone")
+    return adapter
+
+
+def run_federation_provider(client, params, check_mode, environ):
+    return ensure_provider(_federation(client), params, check_mode)
+
+
+def run_federation_provider_info(client, params, check_mode, environ):
+    return provider_info(_federation(client), params)
+
+
+def run_sp_trust(client, params, check_mode, environ):
+    result = ensure_trust(_federation(client), params, check_mode)
+    trust = result.get("trust")
+    if trust is not None:
+        # What the workload sets as CONDUCTORONE_CLIENT_ID and CONDUCTORONE_SERVER_URL.
+        result["client_id"] = trust.get("client_id")
+        result["server_url"] = client.settings.server_url
+    return result
+
+
+def run_sp_trust_info(client, params, check_mode, environ):
+    return trust_info(_federation(client), params)
+
+
 RUNNERS = {
     "service_principal": run_service_principal,
     "service_principal_info": run_service_principal_info,
@@ -153,6 +183,10 @@ RUNNERS = {
     "personal_client": run_personal_client,
     "access_token": run_access_token,
     "credential_report": run_credential_report,
+    "federation_provider": run_federation_provider,
+    "federation_provider_info": run_federation_provider_info,
+    "sp_trust": run_sp_trust,
+    "sp_trust_info": run_sp_trust_info,
 }
 
 

@@ -17,6 +17,9 @@ description:
     (no token was ever obtained with it); V(unheld) (live, but O(store) holds no entry with its ID);
     V(overlapping) (another live credential of the same name, on Orkes
     another key, on the same principal: a rotation whose previous credential is still live)."
+  - "ConductorOne workload federation trusts (M(conductor.principals.sp_trust)) are listed too, as rows of
+    C(kind=trust) with no expiry, flagged V(broad) (a condition that lets every token of its issuer through,
+    the safety rule of M(conductor.principals.sp_trust)) and V(disabled)."
   - Orkes access keys record no use, so on Orkes V(unused) and V(never_used) are never set and C(days_unused)
     is null.
   - With O(store), a live credential is flagged V(unheld) when its entry is missing or holds another
@@ -90,6 +93,10 @@ credentials:
   type: list
   elements: dict
   contains:
+    kind:
+      description: V(credential), or V(trust) for a workload federation trust (ConductorOne; its RV(credentials[].id)
+        and RV(credentials[].client_id) are the trust's client ID).
+      type: str
     service_principal:
       description: Name of the service principal (Orkes application); null for a personal API key.
       type: str
@@ -127,7 +134,8 @@ credentials:
       description: Whole days since its last use, or since its creation if never used; null on Orkes.
       type: int
     flags:
-      description: Any of V(expired), V(expiring), V(unused), V(never_used), V(unheld), V(overlapping).
+      description: Any of V(expired), V(expiring), V(unused), V(never_used), V(unheld), V(overlapping); for a
+        trust V(broad) and V(disabled).
       type: list
       elements: str
   sample:
@@ -148,7 +156,7 @@ summary:
   description: How many credentials carry each flag, C(total), and C(flagged) (with at least one flag).
   returned: always
   type: dict
-  sample: {expired: 1, expiring: 2, unused: 3, never_used: 1, unheld: 0, overlapping: 2, total: 40, flagged: 6}
+  sample: {expired: 1, expiring: 2, unused: 3, never_used: 1, unheld: 0, overlapping: 2, broad: 0, disabled: 1, total: 40, flagged: 6}
 thresholds:
   description: What the rows were judged against (O(expiring_within_days), O(unused_days), whether a store
     was checked, whether the platform records use).

@@ -109,6 +109,21 @@ class ConductorAction(ActionBase):
                     return "%s must be a string, not a %s" % (key, "dict" if isinstance(value, Mapping) else "list")
         return None
 
+    def _unsupported(self, argument_spec, unknown):
+        """One sentence for unknown options; one inside a dict option (a tuple: its path, then its name)
+        is named with its path, among that dict's suboptions."""
+        module = "%s.%s" % (COLLECTION, self.module)
+        nested = sorted(u for u in unknown if isinstance(u, tuple))
+        spec, names = argument_spec, [u for u in unknown if not isinstance(u, tuple)]
+        if nested and not names:
+            *path, leaf = nested[0]
+            for part in path:
+                spec = (spec.get(part) or {}).get("options") or {}
+            names = [leaf]
+            module = "%s option %s" % (module, ".".join(path))
+        supported = [n for name, o in spec.items() for n in [name] + list(o.get("aliases") or [])]
+        return unsupported_message(module, names, supported)
+
     def _run_in_process(self):
         spec = dict(self._module_spec())
         argument_spec = spec.pop("argument_spec")
@@ -120,9 +135,7 @@ class ConductorAction(ActionBase):
             # One sentence: the first problem is the one to fix first.
             error = validated.errors.errors[0]
             if isinstance(error, UnsupportedError):
-                supported = [n for name, o in argument_spec.items() for n in [name] + list(o.get("aliases") or [])]
-                return {"failed": True, "msg": unsupported_message("%s.%s" % (COLLECTION, self.module),
-                                                                   validated.unsupported_parameters, supported)}
+                return {"failed": True, "msg": self._unsupported(argument_spec, validated.unsupported_parameters)}
             return {"failed": True, "msg": validated.error_messages[0]}
         result = run(self.module, validated.validated_parameters, check_mode=bool(self._task.check_mode),
                      diff=bool(self._task.diff), environ=self._environment())

@@ -27,6 +27,10 @@ from ansible_collections.conductor.principals.tests.servers import bao_server, m
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX_SRC = REPO / "sandbox"
 SECRET_OPTIONS = ("client_secret", "access_token", "oidc_token")
+# Tokens a test hands to a task (OIDC tokens of the sandbox's issuer, or any other): each given value is
+# also looked for in the output, whether it came as a task option, a connection default or an env var.
+GIVEN_TOKEN_OPTIONS = ("oidc_token", "test_token")
+GIVEN_TOKEN_ENV = ("CONDUCTORONE_OIDC_TOKEN",)
 
 # ---- reliability figures -------------------------------------------------------------------
 # What the run actually did, counted by the fixtures below and the tests that audit; printed at the
@@ -327,6 +331,24 @@ def playbook(playbook_in, tmp_path):
     return playbook_in(tmp_path)
 
 
+def _lift_tokens(value, lifted):
+    """``value`` with each literal oidc_token / test_token replaced by a variable (a careful user's way;
+    ansible-core shows the lines of a failing task); the values go to ``lifted`` for the leak scan."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in GIVEN_TOKEN_OPTIONS and isinstance(item, str) and "{{" not in item:
+                name = "conn_given_token_%d" % len(lifted)
+                lifted[name] = item
+                out[key] = "{{ %s }}" % name
+            else:
+                out[key] = _lift_tokens(item, lifted)
+        return out
+    if isinstance(value, list):
+        return [_lift_tokens(item, lifted) for item in value]
+    return value
+
+
 def _runner(sandbox, tmp_path, collections):
     def run(tasks, keep=(), extra_env=None, check=False, diff=False, connection_vars=True,
             expect_rc=0, module_defaults=None, forks=None, hosts=None, inventory=None):
@@ -342,6 +364,11 @@ def _runner(sandbox, tmp_path, collections):
         # Secrets go in as variables, as a careful user writes them: ansible-core prints the lines
         # around a failing task, and a secret written into the playbook would be shown there.
         secret_vars = {"conn_" + k: v for k, v in defaults.items() if k in SECRET_OPTIONS}
+        given = {}
+        tasks = _lift_tokens(tasks, given)
+        given.update(("env_" + k, v) for k, v in (extra_env or {}).items() if k in GIVEN_TOKEN_ENV and v)
+        given.update(("default_" + k, v) for k, v in defaults.items() if k in GIVEN_TOKEN_OPTIONS and v)
+        secret_vars.update((k, v) for k, v in given.items() if k.startswith("conn_"))
         defaults = {k: "{{ conn_%s }}" % k if k in SECRET_OPTIONS else v for k, v in defaults.items()}
         vars_file = tmp_path / "secret-vars.json"
         vars_file.write_text(json.dumps(secret_vars))
@@ -385,6 +412,7 @@ def _runner(sandbox, tmp_path, collections):
         _note_received(results)
         # Also the root token, unseal key, tokens and AWS keys of every secret store server started.
         issued = sandbox.issued() + servers.leak_values()
+        issued += [v for v in given.values() if isinstance(v, str) and len(v) >= 12 and v not in issued]
         leaked = [value[:12] + "..." for value in issued if value in outcome.output]
         record("leak_runs_checked")
         record("leak_values_checked", len(issued))

@@ -71,7 +71,7 @@ def test_report_flags_each_seeded_credential_exactly_in_json_markdown_and_html(t
     (admin,) = [row for row in rows.values() if row["service_principal"] == "sandbox-admin"]
     assert admin["flags"] == []  # used just now for the report's token, never expires
     assert result["summary"] == {"expired": 1, "expiring": 1, "unused": 1, "never_used": 1, "unheld": 0,
-                                 "overlapping": 2, "total": 8, "flagged": 6}
+                                 "overlapping": 2, "broad": 0, "disabled": 0, "total": 8, "flagged": 6}
     # Whole days on the server's clock (generated_at), rounded down like sp_credential_info.
     assert whole_days(result, rows[ids["expiring"]]["expires_at"]) == rows[ids["expiring"]]["expires_in_days"]
     assert rows[ids["expiring"]]["expires_in_days"] in (9, 10)  # day 47 seen from day 37 and a few seconds

@@ -41,6 +41,10 @@ class PlatformAdapter(abc.ABC):
     records_credential_use = False
     #: The caller has personal API keys besides the principals' credentials (owner None).
     has_personal_credentials = False
+    #: Workload federation: providers and trusts (federation.py), with list_providers,
+    #: create_provider, update_provider, delete_provider, list_trusts, create_trust, update_trust,
+    #: delete_trust, test_token and test_cel.
+    has_workload_federation = False
 
     def __init__(self, client):
         self.client = client

@@ -8,15 +8,19 @@ Personal API keys (``owner`` None) share the credential calls.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from ..errors import ConfigError
+from . import c1_federation as fed_wire
 from .base import PlatformAdapter
 
 SP_PATH = "/api/v1/service_principals"
 PERSONAL_PATH = "/api/v1/iam/personal_clients"
 ROLES_PATH = "/api/v1/iam/roles"
 INTROSPECT_PATH = "/api/v1/auth/introspect"
+PROVIDERS_PATH = "/api/v1/workload_federation/providers"
+TEST_CEL_PATH = "/api/v1/workload_federation/test-cel"
 
 DAY = 86400
 
@@ -58,6 +62,7 @@ class C1Adapter(PlatformAdapter):
     credentials_expire = True
     records_credential_use = True  # lastUsedAt on every credential
     has_personal_credentials = True
+    has_workload_federation = True
 
     def __init__(self, client):
         super().__init__(client)
@@ -148,3 +153,58 @@ class C1Adapter(PlatformAdapter):
 
     def whoami(self):
         return self.client.call("GET", INTROSPECT_PATH, "introspect the access token")
+
+    # ---- workload federation: providers, trusts, TestToken, test-cel ---------------------------
+    def list_providers(self):
+        return [fed_wire.provider(p) for p in self.client.paginate(PROVIDERS_PATH, "list federation providers")]
+
+    def create_provider(self, desired):
+        body = self.client.call("POST", PROVIDERS_PATH, "create federation provider %s" % desired["issuer_url"],
+                                json=fed_wire.provider_create_body(desired))
+        return fed_wire.provider(body.get("provider") or {})
+
+    def update_provider(self, current, changes):
+        body = self.client.call("PATCH", "%s/%s" % (PROVIDERS_PATH, _q(current["id"])),
+                                "update federation provider %s" % current["id"],
+                                json=fed_wire.provider_update_body(current, changes), idempotent=True)
+        return fed_wire.provider(body.get("provider") or {})
+
+    def delete_provider(self, provider):
+        self.client.call("DELETE", "%s/%s" % (PROVIDERS_PATH, _q(provider["id"])),
+                         "delete federation provider %s" % provider["id"], json={}, ok=(200, 404))
+
+    def _trusts_path(self, principal_id, trust=None):
+        path = "%s/%s/trusts" % (SP_PATH, _q(principal_id))
+        return path if trust is None else "%s/%s" % (path, _q(fed_wire.cutename(trust["client_id"])))
+
+    def list_trusts(self, principal_id):
+        return [fed_wire.trust(t) for t in self.client.paginate(
+            self._trusts_path(principal_id), "list trusts of service principal %s" % principal_id)]
+
+    def create_trust(self, principal_id, desired):
+        body = self.client.call("POST", self._trusts_path(principal_id), "create trust %r" % desired["name"],
+                                json=fed_wire.trust_create_body(desired))
+        return fed_wire.trust(body.get("trust") or {})
+
+    def update_trust(self, current, changes):
+        # UpdateTrust takes the full client ID (the one the token exchange uses) in its path.
+        path = "%s/%s/trusts/%s" % (SP_PATH, _q(current["service_principal_id"]), _q(current["client_id"]))
+        body = self.client.call("PATCH", path, "update trust %s" % current["client_id"],
+                                json=fed_wire.trust_update_body(current, changes), idempotent=True)
+        return fed_wire.trust(body.get("trust") or {})
+
+    def delete_trust(self, trust):
+        self.client.call("DELETE", self._trusts_path(trust["service_principal_id"], trust),
+                         "delete trust %s" % trust["client_id"], json={}, ok=(200, 404))
+
+    def test_token(self, trust, token):
+        body = self.client.call("POST", self._trusts_path(trust["service_principal_id"], trust) + "/test",
+                                "test a token against trust %s" % trust["client_id"], json={"subjectToken": token},
+                                idempotent=True)
+        return fed_wire.token_test(body or {})
+
+    def test_cel(self, expression, claims):
+        body = self.client.call("POST", TEST_CEL_PATH, "evaluate the condition with test-cel",
+                                json={"expression": expression, "claimsJson": json.dumps(claims, sort_keys=True)},
+                                idempotent=True)
+        return {"matched": bool((body or {}).get("matched")), "error": (body or {}).get("error") or None}

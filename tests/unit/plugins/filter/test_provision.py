@@ -18,7 +18,7 @@ WORKER = {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"], "cre
 
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
-        "provision_plan", "absent_principals", "bearer_tokens", "listed_principal_ids", "principals_to_ensure",
+        "federation_plan", "trusts_outcome", "provision_plan", "absent_principals", "bearer_tokens", "listed_principal_ids", "principals_to_ensure",
         "ensured_principal_ids",
         "provision_outcome", "credential_pairs", "tokens_by_name", "summary_lines"}
 

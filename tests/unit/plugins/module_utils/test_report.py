@@ -120,7 +120,7 @@ def test_summary_counts_each_flag(tenant):
     adapter, dummy = tenant
     summary = report(adapter)["summary"]
     assert summary == {"expired": 1, "expiring": 1, "unused": 2, "never_used": 2, "unheld": 0, "overlapping": 2,
-                       "total": 9, "flagged": 7}
+                       "broad": 0, "disabled": 0, "total": 9, "flagged": 7}
 
 
 def test_thresholds_move_the_flags(tenant):

@@ -1,0 +1,603 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Workload federation (C1): providers (trusted OIDC issuers) and trusts of service principals.
+
+The decisions are pure functions over plain values (conditions, the safety rule, what differs,
+the plan); ``ensure_provider`` and ``ensure_trust`` apply a plan through the adapter's neutral
+federation calls (platforms/c1.py). Neutral shapes:
+  provider {id, name, issuer_url, type, description, enabled, spiffe_bundle_endpoint_url,
+            created_at, updated_at}
+  trust    {client_id, name, description, service_principal_id, provider_id, condition,
+            allowed_cidrs, scoped_role_ids, passthrough_claims, enabled, created_at, updated_at}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from .client import create_once
+from .compare import describe, differences
+from .credentials import normalise_cidrs
+from .errors import ConductorError, ConfigError, redact
+from .principals import find_by_name
+
+PROVIDER_TYPES = ("github_actions", "gitlab_ci", "hcp_terraform", "aws_iam_outbound", "spiffe", "custom")
+MAX_CONDITION_BYTES = 1024
+CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")
+
+# The claims that pin a token to one repository / project on the well-known CI issuers: a
+# condition on such a provider that references none of them accepts every job of the platform.
+IDENTIFYING_CLAIMS = {
+    "github_actions": ("repository", "repository_owner", "repository_id", "sub"),
+    "gitlab_ci": ("project_path", "namespace_path", "project_id", "sub"),
+}
+
+# What the provider fields are called in plans and messages; the mutable ones change in place.
+PROVIDER_MUTABLE = ("name", "description", "enabled", "spiffe_bundle_endpoint_url")
+PROVIDER_IMMUTABLE = ("issuer_url", "type")
+TRUST_MUTABLE = ("name", "description", "condition", "allowed_cidrs", "scoped_role_ids", "passthrough_claims",
+                 "enabled")
+
+
+# ---- providers ------------------------------------------------------------------------------
+def normalise_issuer(url):
+    """The issuer URL as C1 keeps it: lowercase scheme and host, no trailing slash."""
+    text = str(url or "").strip()
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        raise ConfigError("issuer_url: %r is not an absolute URL such as https://token.actions.githubusercontent.com"
+                          % text)
+    if parts.scheme.lower() not in ("https", "http", "spiffe"):
+        raise ConfigError("issuer_url: %r must start with https:// (an OIDC issuer) or spiffe:// (a SPIFFE trust "
+                          "domain)" % text)
+    if parts.query or parts.fragment:
+        raise ConfigError("issuer_url: %r must not carry a query or fragment" % text)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
+
+
+def desired_provider(params):
+    """The managed provider fields from module parameters (None = not managed)."""
+    kind = params.get("type") or "custom"
+    if kind not in PROVIDER_TYPES:
+        raise ConfigError("type: %r is not one of %s" % (kind, ", ".join(PROVIDER_TYPES)))
+    issuer = normalise_issuer(params["issuer_url"]) if params.get("issuer_url") else None
+    bundle = params.get("spiffe_bundle_endpoint_url")
+    if bundle and kind != "spiffe":
+        raise ConfigError("spiffe_bundle_endpoint_url applies only to type spiffe; remove it or set type: spiffe")
+    if issuer and (kind == "spiffe") != issuer.startswith("spiffe://"):
+        raise ConfigError("issuer_url: type spiffe takes a spiffe:// trust domain and every other type an "
+                          "https:// issuer; %r does not fit type %s" % (issuer, kind))
+    return {
+        "issuer_url": issuer,
+        "type": kind,
+        "name": params.get("name"),
+        "description": params.get("description"),
+        "enabled": params.get("enabled"),
+        "spiffe_bundle_endpoint_url": bundle,
+    }
+
+
+def find_provider(providers, reference):
+    """The provider a trust names by issuer URL, display name or ID, or None."""
+    reference = str(reference or "").strip()
+    by_id = [p for p in providers if p.get("id") == reference]
+    if by_id:
+        return by_id[0]
+    if "://" in reference:
+        try:
+            issuer = normalise_issuer(reference)
+        except ConfigError:
+            issuer = None
+        found = [p for p in providers if p.get("issuer_url") == issuer]
+        if found:
+            return found[0]
+    named = [p for p in providers if p.get("name") == reference]
+    if len(named) > 1:
+        raise ConfigError("provider: %d providers are named %r (%s); give the issuer URL or the ID"
+                          % (len(named), reference, ", ".join(sorted(p["issuer_url"] for p in named))))
+    return named[0] if named else None
+
+
+def plan_provider(current, desired, state="present", replace_on_change=False):
+    """What to do with one provider: {"action": none|create|update|replace|delete, "changes": {...}}.
+
+    ``changes`` holds {field: (current, desired)} of the mutable fields to PATCH; a difference of an
+    immutable field (issuer_url, type) is refused naming it unless ``replace_on_change``.
+    """
+    if state == "absent":
+        return {"action": "delete" if current else "none", "changes": {}}
+    if current is None:
+        if not desired.get("issuer_url"):
+            raise ConfigError("Give issuer_url to create a provider")
+        return {"action": "create", "changes": {}}
+    wanted = dict(desired)
+    if wanted.get("issuer_url") is None:
+        wanted.pop("issuer_url")
+    changes = differences(current, wanted)
+    fixed = {k: v for k, v in changes.items() if k in PROVIDER_IMMUTABLE}
+    if fixed and not replace_on_change:
+        raise ConfigError("%s cannot change on the live provider %s (%s); set replace_on_change: true to "
+                          "replace it" % (" and ".join(sorted(fixed)), current.get("id"), describe(fixed)))
+    if fixed:
+        return {"action": "replace", "changes": changes}
+    return {"action": "update" if changes else "none", "changes": changes}
+
+
+def trusts_using(adapter, provider_id):
+    """"principal/trust" labels of every trust that references the provider."""
+    labels = []
+    for principal in adapter.list_principals():
+        for trust in adapter.list_trusts(principal["id"]):
+            if trust.get("provider_id") == provider_id:
+                labels.append("%s/%s" % (principal.get("name"), trust.get("name") or trust.get("client_id")))
+    return sorted(labels)
+
+
+def _refuse_in_use(adapter, provider, doing):
+    users = trusts_using(adapter, provider["id"])
+    if users:
+        raise ConfigError("The provider %s (%s) cannot be %s: %d trust%s use%s it (%s); remove or move %s first"
+                          % (provider.get("name") or provider["id"], provider.get("issuer_url"), doing, len(users),
+                             "" if len(users) == 1 else "s", "s" if len(users) == 1 else "", ", ".join(users),
+                             "it" if len(users) == 1 else "them"))
+
+
+def _current_provider(adapter, params, desired):
+    providers = adapter.list_providers()
+    if params.get("id"):
+        found = [p for p in providers if p.get("id") == params["id"]]
+        if not found:
+            raise ConfigError("No federation provider has id %r; remove id to create one by issuer_url" % params["id"])
+        return found[0]
+    if desired.get("issuer_url"):
+        found = [p for p in providers if p.get("issuer_url") == desired["issuer_url"]]
+        return found[0] if found else None
+    if params.get("name"):
+        return find_provider(providers, params["name"])
+    raise ConfigError("Give issuer_url (or id) to say which federation provider to manage")
+
+
+def _created_provider(desired):
+    created = dict(desired)
+    created.update(id=None, created_at=None, updated_at=None)
+    created["name"] = created.get("name") or created["issuer_url"]
+    created["enabled"] = True if created.get("enabled") is None else created["enabled"]
+    created["description"] = created.get("description") or ""
+    return created
+
+
+def ensure_provider(adapter, params, check_mode=False):
+    desired = desired_provider(params)
+    state = params.get("state") or "present"
+    current = _current_provider(adapter, params, desired)
+    plan = plan_provider(current, desired, state, params.get("replace_on_change"))
+    action = plan["action"]
+    if action == "none":
+        return {"changed": False, "provider": current, "diff": {"before": current or {}, "after": current or {}}}
+    if action == "delete":
+        _refuse_in_use(adapter, current, "removed")
+        if not check_mode:
+            adapter.delete_provider(current)
+        return {"changed": True, "diff": {"before": current, "after": {}}}
+    if action == "update":
+        after = dict(current, **{field: pair[1] for field, pair in plan["changes"].items()})
+        if not check_mode:
+            after = adapter.update_provider(current, {field: pair[1] for field, pair in plan["changes"].items()})
+        return {"changed": True, "provider": after, "diff": {"before": current, "after": after}}
+    # create, or replace (the issuer keeps one provider: the old one goes first when the issuer stays)
+    if action == "replace":
+        _refuse_in_use(adapter, current, "replaced")
+    merged = dict(desired)
+    if current is not None:
+        for field in PROVIDER_MUTABLE + ("issuer_url",):
+            if merged.get(field) is None:
+                merged[field] = current.get(field)
+    after = _created_provider(merged)
+    if check_mode:
+        return {"changed": True, "provider": after, "diff": {"before": current or {}, "after": after}}
+    if action == "replace" and merged["issuer_url"] == current.get("issuer_url"):
+        adapter.delete_provider(current)
+        current_deleted = True
+    else:
+        current_deleted = False
+    created, _recovered = create_once(
+        lambda: adapter.create_provider(after),
+        lambda: next((p for p in adapter.list_providers() if p.get("issuer_url") == after["issuer_url"]), None))
+    if action == "replace" and not current_deleted:
+        adapter.delete_provider(current)
+    return {"changed": True, "provider": created, "diff": {"before": current or {}, "after": created}}
+
+
+def provider_info(adapter, params):
+    providers = adapter.list_providers()
+    if params.get("name"):
+        providers = [p for p in providers if p.get("name") == params["name"]]
+    if params.get("issuer_url"):
+        issuer = normalise_issuer(params["issuer_url"])
+        providers = [p for p in providers if p.get("issuer_url") == issuer]
+    return {"changed": False, "providers": providers}
+
+
+# ---- conditions -----------------------------------------------------------------------------
+def cel_string(value):
+    """A CEL string literal for ``value`` (JSON's escapes are CEL's)."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _equals(claim, value):
+    return "claims.%s == %s" % (claim, cel_string(value))
+
+
+def github_condition(spec):
+    """CEL over the claims of a GitHub Actions OIDC token (token.actions.githubusercontent.com).
+
+    repository -> claims.repository == "owner/repo"; ref -> claims.ref == "refs/heads/<branch>"
+    (a value without "refs/" is a branch name); environment -> claims.environment; event_name ->
+    claims.event_name; workflow_ref -> claims.workflow_ref ("owner/repo/.github/workflows/x.yml@ref").
+    """
+    if not spec.get("repository"):
+        raise ConfigError("github needs repository (owner/name, for example acme/infra)")
+    if "/" not in str(spec["repository"]):
+        raise ConfigError("github.repository: %r must be owner/name, for example acme/infra" % spec["repository"])
+    parts = [_equals("repository", spec["repository"])]
+    if spec.get("ref"):
+        ref = str(spec["ref"])
+        parts.append(_equals("ref", ref if ref.startswith("refs/") else "refs/heads/" + ref))
+    for claim in ("environment", "event_name", "workflow_ref"):
+        if spec.get(claim):
+            parts.append(_equals(claim, spec[claim]))
+    return " && ".join(parts)
+
+
+def gitlab_condition(spec):
+    """CEL over the claims of a GitLab CI ID token (id_tokens:, issuer https://gitlab.com or yours).
+
+    project_path -> claims.project_path == "group/project"; ref -> claims.ref == "<branch or tag>";
+    ref_protected -> claims.ref_protected == "true" (GitLab puts the string "true" or "false");
+    environment -> claims.environment.
+    """
+    if not spec.get("project_path"):
+        raise ConfigError("gitlab needs project_path (group/project, for example acme/infra)")
+    parts = [_equals("project_path", spec["project_path"])]
+    if spec.get("ref"):
+        parts.append(_equals("ref", spec["ref"]))
+    if spec.get("ref_protected") is not None:
+        parts.append(_equals("ref_protected", "true" if spec["ref_protected"] else "false"))
+    if spec.get("environment"):
+        parts.append(_equals("environment", spec["environment"]))
+    return " && ".join(parts)
+
+
+def kubernetes_condition(spec):
+    """CEL over a Kubernetes service account token: claims.sub == "system:serviceaccount:<ns>:<name>"."""
+    missing = [k for k in ("namespace", "service_account") if not spec.get(k)]
+    if missing:
+        raise ConfigError("kubernetes needs %s" % " and ".join(missing))
+    return _equals("sub", "system:serviceaccount:%s:%s" % (spec["namespace"], spec["service_account"]))
+
+
+BUILDERS = {"github": github_condition, "gitlab": gitlab_condition, "kubernetes": kubernetes_condition}
+
+
+def build_condition(params):
+    """The CEL of a trust from exactly one of condition, github, gitlab, kubernetes; None if none given."""
+    given = [form for form in CONDITION_FORMS if params.get(form) not in (None, "", {})]
+    if len(given) > 1:
+        raise ConfigError("Give one condition form, not %s" % " and ".join(given))
+    if not given:
+        return None
+    form = given[0]
+    if form == "condition":
+        condition = str(params["condition"]).strip()
+    else:
+        condition = BUILDERS[form](params[form])
+    size = len(condition.encode("utf-8"))
+    if size > MAX_CONDITION_BYTES:
+        raise ConfigError("The condition is %d bytes; C1 accepts at most %d: shorten it" % (size, MAX_CONDITION_BYTES))
+    return condition
+
+
+_STRING_LITERAL = re.compile(r'''[rR]?("""(?:\\.|[^\\])*?"""|\'\'\'(?:\\.|[^\\])*?\'\'\'|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')''')
+
+
+def claims_referenced(condition):
+    """The top-level claim names a CEL expression reads (claims.x, claims["x"], has(claims.x))."""
+    names = set(re.findall(r'\bclaims\s*\[\s*"([^"]+)"\s*\]', condition))
+    names |= set(re.findall(r"\bclaims\s*\[\s*'([^']+)'\s*\]", condition))
+    code = _STRING_LITERAL.sub('""', condition)  # a claim name inside a string literal is not a reference
+    names |= set(re.findall(r"\bclaims\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)", code))
+    return names
+
+
+def broad_reason(condition, provider_type):
+    """Why ``condition`` lets every token of the issuer through, or None.
+
+    The literal ``true``; on github_actions / gitlab_ci a condition that reads none of the claims
+    naming the repository or project.
+    """
+    bare = re.sub(r"[\s()]", "", condition or "")
+    if bare in ("", "true"):
+        return "the condition is true, so every token of the issuer is accepted"
+    needed = IDENTIFYING_CLAIMS.get(provider_type)
+    if needed and not claims_referenced(condition) & set(needed):
+        return ("the condition constrains none of %s, so every %s job of every %s is accepted"
+                % (", ".join("claims." + c for c in needed), "GitHub Actions" if provider_type == "github_actions"
+                   else "GitLab CI", "repository" if provider_type == "github_actions" else "project"))
+    return None
+
+
+def check_broad(condition, provider_type, allow_broad=False):
+    reason = broad_reason(condition, provider_type)
+    if reason and not allow_broad:
+        raise ConfigError("The trust's condition is too broad: %s; narrow it, or set allow_broad_condition: true "
+                          "if that is what you mean" % reason)
+    return reason
+
+
+def check_samples(adapter, condition, samples):
+    """Each ``{claims, expect}`` sample evaluated by the server (test-cel); a mismatch is bad input."""
+    for index, sample in enumerate(samples or []):
+        if not isinstance(sample, dict) or not isinstance(sample.get("claims"), dict) or "expect" not in sample:
+            raise ConfigError("tests[%d] must be {claims: {...}, expect: true|false}" % index)
+        expect = sample["expect"]
+        if not isinstance(expect, bool):
+            raise ConfigError("tests[%d].expect must be true or false, not %r" % (index, expect))
+        answer = adapter.test_cel(condition, sample["claims"])
+        # An evaluation error (a claim the sample lacks) refuses the token, as the exchange does.
+        if answer.get("error") and expect:
+            raise ConfigError("tests[%d]: the server could not evaluate the condition for these claims: %s"
+                              % (index, redact(answer["error"])))
+        matched = bool(answer.get("matched")) and not answer.get("error")
+        if matched != expect:
+            raise ConfigError("tests[%d]: the condition gave %s for these claims, expected %s; nothing was written"
+                              % (index, str(matched).lower(), str(expect).lower()))
+    return len(samples or [])
+
+
+# ---- trusts ---------------------------------------------------------------------------------
+def desired_trust(adapter, params, condition):
+    """The managed trust fields (None = not managed)."""
+    passthrough = params.get("passthrough_claims")
+    return {
+        "name": params.get("name"),
+        "description": params.get("description"),
+        "condition": condition,
+        "allowed_cidrs": None if params.get("allowed_cidrs") is None else normalise_cidrs(params["allowed_cidrs"]),
+        "scoped_role_ids": None if params.get("scoped_roles") is None else adapter.resolve_role_ids(
+            params["scoped_roles"]),
+        "passthrough_claims": None if passthrough is None else sorted({str(c) for c in passthrough}),
+        "enabled": params.get("enabled"),
+    }
+
+
+def plan_trust(current, desired, provider_id, state="present", replace_on_change=False):
+    """What to do with one trust: {"action": none|create|update|replace|delete, "changes": {...}}."""
+    if state == "absent":
+        return {"action": "delete" if current else "none", "changes": {}}
+    if current is None:
+        if desired.get("condition") is None:
+            raise ConfigError("Give the trust's condition: condition, github, gitlab or kubernetes")
+        return {"action": "create", "changes": {}}
+    changes = differences(current, {k: desired.get(k) for k in TRUST_MUTABLE})
+    if provider_id and current.get("provider_id") != provider_id:
+        if not replace_on_change:
+            raise ConfigError("The provider of trust %s cannot change (it is %s, wanted %s); set replace_on_change: "
+                              "true to make a new trust (a new client ID) and delete this one"
+                              % (current.get("client_id"), current.get("provider_id"), provider_id))
+        return {"action": "replace", "changes": changes}
+    return {"action": "update" if changes else "none", "changes": changes}
+
+
+def _trust_owner(adapter, params, check_mode):
+    if params.get("service_principal_id"):
+        found = adapter.get_principal(params["service_principal_id"])
+        if found is None:
+            raise ConfigError("No service principal has id %r; check service_principal_id"
+                              % params["service_principal_id"])
+        return found
+    if not params.get("service_principal"):
+        raise ConfigError("Give service_principal (a name) or service_principal_id")
+    found = find_by_name(adapter.list_principals(), params["service_principal"])
+    if found is None and not check_mode:
+        raise ConfigError("No service principal is named %r; create it first with "
+                          "conductor.principals.service_principal" % params["service_principal"])
+    return found
+
+
+def find_trust(trusts, name=None, client_id=None):
+    if client_id:
+        cute = str(client_id).split("@", 1)[0]
+        return next((t for t in trusts if str(t.get("client_id") or "").split("@", 1)[0] == cute), None)
+    matches = [t for t in trusts if t.get("name") == name]
+    if len(matches) > 1:
+        raise ConductorError("%d trusts of this service principal are named %r (%s); give trust_client_id for the "
+                             "one you mean" % (len(matches), name, ", ".join(sorted(t["client_id"] for t in matches))))
+    return matches[0] if matches else None
+
+
+class TokenTestFailed(ConductorError):
+    """test_token was refused: the failure carries the steps and what the task did before."""
+
+    def __init__(self, message, token_test, changed, trust):
+        super().__init__(message)
+        self.token_test = token_test
+        self.changed = changed
+        self.trust = trust
+
+    def to_dict(self):
+        base = super().to_dict()
+        base.update(token_test=self.token_test, changed=self.changed, trust=self.trust,
+                    client_id=(self.trust or {}).get("client_id"))
+        return base
+
+
+def token_test_result(steps, matched):
+    """``token_test`` of the result, from the adapter's neutral steps."""
+    return {"matched": bool(matched), "steps": steps}
+
+
+def failing_steps(token_test):
+    return [s for s in token_test["steps"] if not s.get("passed") and not s.get("skipped")]
+
+
+def run_token_test(adapter, trust, token):
+    answer = adapter.test_token(trust, token)
+    result = token_test_result(answer["steps"], answer["matched"])
+    failed = failing_steps(result)
+    if not result["matched"] or failed:
+        detail = "; ".join("%s: %s" % (s["name"], s.get("message") or "failed") for s in failed) or "no step passed"
+        raise result_error(result, trust, detail)
+    return result
+
+
+def result_error(token_test, trust, detail):
+    return TokenTestFailed("test_token was refused by trust %s (%s): %s"
+                           % (trust.get("name") or "", trust.get("client_id"), detail), token_test, None, trust)
+
+
+def _predicted_trust(desired, owner_id, provider_id):
+    trust = {k: desired.get(k) for k in TRUST_MUTABLE}
+    trust.update(client_id=None, service_principal_id=owner_id, provider_id=provider_id, created_at=None,
+                 updated_at=None)
+    for field, empty in (("allowed_cidrs", []), ("scoped_role_ids", []), ("passthrough_claims", []),
+                         ("description", "")):
+        if trust[field] is None:
+            trust[field] = empty
+    trust["enabled"] = True if trust["enabled"] is None else trust["enabled"]
+    return trust
+
+
+def ensure_trust(adapter, params, check_mode=False):
+    """Make one trust match ``params``; return the module result."""
+    state = params.get("state") or "present"
+    if not params.get("name") and not params.get("trust_client_id"):
+        raise ConfigError("Give name (or trust_client_id) to say which trust to manage")
+    condition = None if state == "absent" else build_condition(params)
+    desired = None if state == "absent" else desired_trust(adapter, params, condition)
+    provider = None
+    if state != "absent" and params.get("provider"):
+        provider = find_provider(adapter.list_providers(), params["provider"])
+        if provider is None:
+            raise ConfigError("provider: no federation provider has the issuer URL, name or ID %r; create it with "
+                              "conductor.principals.federation_provider" % params["provider"])
+    owner = _trust_owner(adapter, params, check_mode)
+    trusts = adapter.list_trusts(owner["id"]) if owner else []
+    current = find_trust(trusts, params.get("name"), params.get("trust_client_id"))
+    if current is None and params.get("trust_client_id") and state != "absent":
+        raise ConfigError("No trust of this service principal has client_id %r; remove trust_client_id to create one "
+                          "by name" % params["trust_client_id"])
+    if state != "absent" and current is None and provider is None:
+        raise ConfigError("Give provider (its issuer URL, name or ID) to create the trust")
+
+    plan = plan_trust(current, desired, provider and provider["id"], state, params.get("replace_on_change"))
+    action = plan["action"]
+    warnings = []
+    if action in ("create", "update", "replace") and desired.get("condition") is not None:
+        kind = provider["type"] if provider else _provider_type(adapter, current)
+        reason = check_broad(desired["condition"], kind, params.get("allow_broad_condition"))
+        if reason:
+            warnings.append("The trust's condition is broad (allowed by allow_broad_condition): %s" % reason)
+    if params.get("tests"):
+        check_condition = (desired or {}).get("condition") or (current or {}).get("condition")
+        if check_condition is None:
+            raise ConfigError("tests need a condition to evaluate: give condition, github, gitlab or kubernetes")
+        check_samples(adapter, check_condition, params["tests"])
+
+    result = _apply_trust(adapter, plan, current, desired, owner, provider, check_mode)
+    if warnings:
+        result["warnings"] = warnings
+    trust = result.get("trust")
+    if params.get("test_token") and state != "absent":
+        if trust and trust.get("client_id") and not (check_mode and result["changed"]):
+            try:
+                result["token_test"] = run_token_test(adapter, trust, params["test_token"])
+            except TokenTestFailed as exc:
+                exc.changed = result["changed"]
+                raise
+        else:
+            result.setdefault("warnings", []).append(
+                "test_token was not checked: in check mode the trust would change first")
+    return result
+
+
+def _provider_type(adapter, trust):
+    found = [p for p in adapter.list_providers() if p.get("id") == (trust or {}).get("provider_id")]
+    return found[0].get("type") if found else None
+
+
+def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
+    action = plan["action"]
+    if action == "none":
+        return {"changed": False, "trust": current, "diff": {"before": current or {}, "after": current or {}}}
+    if action == "delete":
+        if not check_mode:
+            adapter.delete_trust(current)
+        return {"changed": True, "diff": {"before": current, "after": {}}}
+    if action == "update":
+        changes = {field: pair[1] for field, pair in plan["changes"].items()}
+        after = dict(current, **changes)
+        if not check_mode:
+            after = adapter.update_trust(current, changes)
+        return {"changed": True, "trust": after, "diff": {"before": current, "after": after}}
+    merged = dict(desired)
+    if current is not None:  # replace: what is not given is kept from the old trust
+        for field in TRUST_MUTABLE:
+            if merged.get(field) is None:
+                merged[field] = current.get(field)
+    owner_id = owner["id"] if owner else None
+    after = _predicted_trust(merged, owner_id, provider["id"])
+    if not after.get("name"):
+        raise ConfigError("Give name to create the trust")
+    if check_mode:
+        return {"changed": True, "trust": after, "diff": {"before": current or {}, "after": after}}
+    known = {t.get("client_id") for t in adapter.list_trusts(owner_id)}
+    created, _recovered = create_once(
+        lambda: adapter.create_trust(owner_id, after),
+        lambda: next((t for t in adapter.list_trusts(owner_id)
+                      if t.get("name") == after["name"] and t.get("client_id") not in known), None))
+    if after["enabled"] is False and created.get("enabled") is not False:
+        created = adapter.update_trust(created, {"enabled": False})
+    if current is not None:
+        adapter.delete_trust(current)
+    return {"changed": True, "trust": created, "diff": {"before": current or {}, "after": created}}
+
+
+def trust_info(adapter, params):
+    if params.get("service_principal") or params.get("service_principal_id"):
+        owner = _trust_owner(adapter, params, check_mode=False)
+        principals = [owner]
+    else:
+        principals = adapter.list_principals()
+    trusts = []
+    for principal in principals:
+        for trust in adapter.list_trusts(principal["id"]):
+            if params.get("name") and trust.get("name") != params["name"]:
+                continue
+            trusts.append(trust)
+    return {"changed": False, "trusts": trusts}
+
+
+def trust_rows(adapter, principals):
+    """credential_report's rows of the trusts (``kind: trust``): flags ``broad`` (the safety rule) and
+    ``disabled``; no expiry and no last use."""
+    types = {p["id"]: p.get("type") for p in adapter.list_providers()}
+    rows = []
+    for principal in principals:
+        for trust in adapter.list_trusts(principal["id"]):
+            flags = []
+            if broad_reason(trust.get("condition") or "", types.get(trust.get("provider_id"))):
+                flags.append("broad")
+            if trust.get("enabled") is False:
+                flags.append("disabled")
+            rows.append({
+                "kind": "trust", "service_principal": principal["name"], "service_principal_id": principal["id"],
+                "personal": False, "name": trust.get("name"), "id": trust.get("client_id"),
+                "client_id": trust.get("client_id"), "status": "ACTIVE" if trust.get("enabled") else "INACTIVE",
+                "created_at": trust.get("created_at"), "expires_at": None, "expires_in_days": None,
+                "last_used_at": None, "days_unused": None, "provider_id": trust.get("provider_id"),
+                "condition": trust.get("condition"), "flags": flags,
+            })
+    return rows

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The provision role's workload federation: ``provision_federation_providers`` and each principal's
+``trusts``, checked and flattened for the role's loops, and the fact ``conductor_principals_trusts``.
+
+Exported as filters by plugins/filter/provision.py (one FilterModule for the role).
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import CONNECTION_OPTIONS
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
+from ansible_collections.conductor.principals.plugins.modules.federation_provider import MODULE_SPEC as PROVIDER_SPEC
+from ansible_collections.conductor.principals.plugins.modules.sp_trust import MODULE_SPEC as TRUST_SPEC
+
+# The options of one entry: those of the module, less the connection and what the role sets itself.
+PROVIDER_OPTIONS = {k: dict(v) for k, v in PROVIDER_SPEC["argument_spec"].items() if k not in CONNECTION_OPTIONS
+                    and k != "id"}
+PROVIDER_OPTIONS["issuer_url"] = dict(PROVIDER_OPTIONS["issuer_url"], required=True)
+TRUST_OPTIONS = {k: dict(v) for k, v in TRUST_SPEC["argument_spec"].items() if k not in CONNECTION_OPTIONS
+                 and k not in ("service_principal", "service_principal_id", "trust_client_id", "test_token")}
+TRUST_OPTIONS["name"] = dict(TRUST_OPTIONS["name"], required=True)
+# The keys of a flattened entry: every option of the entry that is set.
+CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")
+
+
+def _check(entries, spec, option, kind):
+    try:
+        check_entries(entries, spec, option, nested=None, kind=kind)
+    except ConfigError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def federation_plan(principals, providers=None, platform="conductorone"):
+    """``providers`` (each checked, set options only) and ``trusts`` (one dict per trust of a present
+    principal, with ``principal`` and ``platform``) for the role's loops.
+
+    Trusts are ConductorOne's; a principal on another platform with trusts is one sentence. A removed
+    principal's trusts go with it (the API's rule), so they are not in the list.
+    """
+    _check(providers or [], PROVIDER_OPTIONS, "provision_federation_providers", "provider")
+    issuers = {}
+    for entry in providers or []:
+        key = str(entry["issuer_url"]).lower().rstrip("/")
+        if key in issuers:
+            raise AnsibleFilterError("provision_federation_providers names the issuer %s more than once; name each "
+                                     "once." % entry["issuer_url"])
+        issuers[key] = True
+    plan = {"providers": [{k: v for k, v in entry.items() if v is not None} for entry in providers or []],
+            "trusts": []}
+    for principal in principals or []:
+        trusts = principal.get("trusts") or []
+        if not trusts:
+            continue
+        where = principal.get("platform") or platform
+        label = "provision_principals: principal %r" % principal.get("name")
+        if where != "conductorone":
+            raise AnsibleFilterError("%s (%s) lists trusts, which only ConductorOne service principals have; remove "
+                                     "them or set platform: conductorone." % (label, where))
+        _check(trusts, TRUST_OPTIONS, label + ", trusts", "trust")
+        names = []
+        for trust in trusts:
+            if trust["name"] in names:
+                raise AnsibleFilterError("%s lists trust %r more than once; name each once." % (label, trust["name"]))
+            names.append(trust["name"])
+            given = [f for f in CONDITION_FORMS if trust.get(f) is not None]
+            if len(given) > 1:
+                raise AnsibleFilterError("%s, trust %r: give one condition form, not %s."
+                                         % (label, trust["name"], " and ".join(given)))
+        if (principal.get("state") or "present") == "absent":
+            continue
+        for trust in trusts:
+            flat = {k: v for k, v in trust.items() if v is not None}
+            flat.update(principal=principal["name"], platform=where)
+            plan["trusts"].append(flat)
+    return plan
+
+
+def trusts_outcome(results):
+    """``conductor_principals_trusts``: {principal: {trust: {client_id, server_url}}} from the sp_trust loop
+    (present trusts; nothing secret in it)."""
+    out = {}
+    registered = results.get("results") if isinstance(results, dict) else results
+    for result in registered or []:
+        if not isinstance(result, dict) or result.get("skipped"):
+            continue
+        item = result["item"]
+        if (item.get("state") or "present") != "present":
+            continue
+        out.setdefault(item["principal"], {})[item["name"]] = {
+            "client_id": result.get("client_id"), "server_url": result.get("server_url")}
+    return out

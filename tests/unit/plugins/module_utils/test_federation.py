@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+"""Workload federation: condition builders, the safety rule, the size limit, normalised comparison,
+the updateMask and the plans of providers and trusts (pure functions; an in-memory adapter records calls)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.conductor.principals.plugins.module_utils import federation as fed
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import c1_federation as wire
+
+GH = "https://token.actions.githubusercontent.com"
+
+
+# ---- conditions -------------------------------------------------------------------------------
+def test_github_form_builds_exact_claims():
+    assert fed.github_condition({"repository": "acme/infra", "ref": "main"}) == \
+        'claims.repository == "acme/infra" && claims.ref == "refs/heads/main"'
+    assert fed.github_condition({"repository": "acme/infra", "ref": "refs/tags/v1", "environment": "prod",
+                                 "event_name": "push", "workflow_ref": "acme/infra/.github/workflows/d.yml@refs/heads/main"}) == (
+        'claims.repository == "acme/infra" && claims.ref == "refs/tags/v1" && claims.environment == "prod" && '
+        'claims.event_name == "push" && claims.workflow_ref == "acme/infra/.github/workflows/d.yml@refs/heads/main"')
+
+
+def test_gitlab_and_kubernetes_forms():
+    assert fed.gitlab_condition({"project_path": "g/p", "ref": "main", "ref_protected": True, "environment": "e"}) == \
+        'claims.project_path == "g/p" && claims.ref == "main" && claims.ref_protected == "true" && claims.environment == "e"'
+    assert fed.gitlab_condition({"project_path": "g/p", "ref_protected": False}) == \
+        'claims.project_path == "g/p" && claims.ref_protected == "false"'
+    assert fed.kubernetes_condition({"namespace": "ci", "service_account": "deployer"}) == \
+        'claims.sub == "system:serviceaccount:ci:deployer"'
+
+
+def test_values_are_cel_string_literals():
+    built = fed.github_condition({"repository": 'a/b" || true || "'})
+    assert built == 'claims.repository == "a/b\\" || true || \\""'
+    assert fed.claims_referenced(built) == {"repository"}
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"github": {"repository": "infra"}}, "must be owner/name"),
+    ({"github": {"ref": "main"}}, "github needs repository"),
+    ({"gitlab": {"ref": "main"}}, "gitlab needs project_path"),
+    ({"kubernetes": {"namespace": "ci"}}, "kubernetes needs service_account"),
+    ({"condition": "true", "github": {"repository": "a/b"}}, "Give one condition form, not condition and github"),
+    ({"condition": "claims.sub == '%s'" % ("x" * 1010)}, "C1 accepts at most 1024"),
+])
+def test_bad_condition_input(params, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        fed.build_condition(params)
+
+
+def test_the_limit_counts_bytes_not_characters():
+    ok = 'claims.sub == "%s"' % ("x" * (1024 - 16))
+    assert fed.build_condition({"condition": ok}) == ok
+    with pytest.raises(ConfigError, match="1025 bytes"):
+        fed.build_condition({"condition": 'claims.sub == "%s"' % ("é" + "x" * (1024 - 17))})
+
+
+# ---- the safety rule --------------------------------------------------------------------------
+@pytest.mark.parametrize("condition, kind, broad", [
+    ("true", "custom", True),
+    (" ( true ) ", "custom", True),
+    ('claims.ref == "refs/heads/main"', "github_actions", True),
+    ('claims.ref == "refs/heads/main"', "custom", False),
+    ('claims.ref == "claims.repository"', "github_actions", True),  # inside a string is no reference
+    ('claims.repository_owner == "acme"', "github_actions", False),
+    ('claims["repository_id"] == "42"', "github_actions", False),
+    ('claims.sub.startsWith("repo:acme/infra:")', "github_actions", False),
+    ('claims.repository == "acme/infra"', "gitlab_ci", True),
+    ('claims.namespace_path == "acme"', "gitlab_ci", False),
+    ('has(claims.project_id) && claims.project_id == "7"', "gitlab_ci", False),
+])
+def test_broad_conditions(condition, kind, broad):
+    assert bool(fed.broad_reason(condition, kind)) is broad
+
+
+def test_broad_refused_unless_allowed():
+    with pytest.raises(ConfigError, match="too broad: the condition constrains none of claims.repository"):
+        fed.check_broad('claims.ref == "refs/heads/main"', "github_actions")
+    assert fed.check_broad("true", "custom", allow_broad=True)
+
+
+# ---- providers ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("given, normal", [
+    ("HTTPS://Token.Actions.GitHubUserContent.com/", GH),
+    ("https://gitlab.example.com/sub/Path/", "https://gitlab.example.com/sub/Path"),
+    ("spiffe://Prod.Example.com", "spiffe://prod.example.com"),
+])
+def test_issuer_normalised(given, normal):
+    assert fed.normalise_issuer(given) == normal
+
+
+@pytest.mark.parametrize("given", ["token.actions.githubusercontent.com", "ftp://x.example", "https://x.example/?a=1"])
+def test_issuer_refused(given):
+    with pytest.raises(ConfigError, match="issuer_url"):
+        fed.normalise_issuer(given)
+
+
+def provider(**over):
+    base = {"id": "p1", "name": "GitHub", "issuer_url": GH, "type": "github_actions", "description": "",
+            "enabled": True, "spiffe_bundle_endpoint_url": None}
+    base.update(over)
+    return base
+
+
+def test_provider_plan():
+    desired = fed.desired_provider({"issuer_url": GH + "/", "type": "github_actions", "name": "GitHub"})
+    assert fed.plan_provider(None, desired)["action"] == "create"
+    assert fed.plan_provider(provider(), desired) == {"action": "none", "changes": {}}
+    renamed = dict(desired, name="GH", enabled=False)
+    assert fed.plan_provider(provider(), renamed)["changes"] == {"name": ("GitHub", "GH"), "enabled": (True, False)}
+    with pytest.raises(ConfigError, match="type cannot change on the live provider p1 .type is github_actions, "
+                                          "wanted custom.; set replace_on_change"):
+        fed.plan_provider(provider(), dict(desired, type="custom"))
+    assert fed.plan_provider(provider(), dict(desired, type="custom"), replace_on_change=True)["action"] == "replace"
+    assert fed.plan_provider(provider(), desired, state="absent")["action"] == "delete"
+
+
+def test_provider_type_and_spiffe_consistency():
+    with pytest.raises(ConfigError, match="spiffe_bundle_endpoint_url applies only to type spiffe"):
+        fed.desired_provider({"issuer_url": GH, "spiffe_bundle_endpoint_url": "https://b"})
+    with pytest.raises(ConfigError, match="does not fit type spiffe"):
+        fed.desired_provider({"issuer_url": GH, "type": "spiffe"})
+
+
+def test_find_provider_by_issuer_name_or_id():
+    providers = [provider(), provider(id="p2", name="GitLab", issuer_url="https://gitlab.com", type="gitlab_ci")]
+    assert fed.find_provider(providers, "p2")["id"] == "p2"
+    assert fed.find_provider(providers, "HTTPS://token.actions.githubusercontent.com/")["id"] == "p1"
+    assert fed.find_provider(providers, "GitLab")["id"] == "p2"
+    assert fed.find_provider(providers, "nope") is None
+
+
+# ---- wire shapes: the updateMask names only what differs ------------------------------------------
+def test_trust_update_body_names_only_changes():
+    body = wire.trust_update_body({"client_id": "fox-1@h/wfe"}, {"condition": "claims.sub == \"x\"", "enabled": False})
+    assert body == {"trust": {"clientId": "fox-1@h/wfe", "conditionExpression": "claims.sub == \"x\"",
+                              "disabled": True}, "updateMask": "conditionExpression,disabled"}
+    with pytest.raises(ValueError):
+        wire.trust_update_body({"client_id": "x"}, {"provider_id": "p2"})
+
+
+def test_provider_wire_round_trip():
+    body = wire.provider_create_body({"issuer_url": GH, "name": None, "type": "github_actions"})
+    assert body == {"issuerUrl": GH, "displayName": GH, "description": "",
+                    "wellKnownProvider": "WELL_KNOWN_WORKLOAD_PROVIDER_GITHUB_ACTIONS", "oidc": {}}
+    raw = dict(body, id="p1", disabled=True)
+    assert wire.provider(raw)["type"] == "github_actions" and wire.provider(raw)["enabled"] is False
+    assert wire.provider_update_body({"id": "p1"}, {"spiffe_bundle_endpoint_url": "https://b/keys"}) == {
+        "provider": {"id": "p1", "spiffe": {"bundleEndpointUrl": "https://b/keys"}},
+        "updateMask": "spiffe.bundleEndpointUrl"}
+
+
+def test_token_test_steps_in_order_without_the_token():
+    raw = {"overallResult": False,
+           "celEvaluation": {"stepName": "CEL evaluation", "passed": False, "detail": "false",
+                             "expected": "true", "actual": "false"},
+           "jwtDecode": {"stepName": "JWT decode", "passed": True, "detail": "eyJabc.eyJdef.sig decoded"},
+           "cidrCheck": {"stepName": "CIDR check", "skipped": True}}
+    result = wire.token_test(raw)
+    assert [s["name"] for s in result["steps"]] == ["JWT decode", "CEL evaluation", "CIDR check"]
+    assert "eyJ" not in json.dumps(result)
+    assert result["steps"][1]["message"] == "false (expected true, got false)"
+    assert [s["name"] for s in fed.failing_steps(result)] == ["CEL evaluation"]
+
+
+# ---- trusts, applied through an in-memory adapter ------------------------------------------------
+class Memory(object):
+    """Records every write; test-cel answers from a table of (expression, claims) -> matched."""
+
+    has_workload_federation = True
+
+    def __init__(self, cel=None):
+        self.providers = [provider()]
+        self.principals = [{"id": "sp1", "name": "deploy"}]
+        self.trusts = []
+        self.writes = []
+        self.cel = cel or {}
+
+    def list_providers(self):
+        return [dict(p) for p in self.providers]
+
+    def list_principals(self):
+        return list(self.principals)
+
+    def get_principal(self, pid):
+        return next((p for p in self.principals if p["id"] == pid), None)
+
+    def list_trusts(self, pid):
+        return [dict(t) for t in self.trusts if t["service_principal_id"] == pid]
+
+    def resolve_role_ids(self, names):
+        return sorted({"role-" + n for n in names})
+
+    def create_trust(self, pid, desired):
+        self.writes.append(("create", desired["name"]))
+        trust = dict(desired, client_id="fox-%d@h/wfe" % len(self.writes), enabled=True, service_principal_id=pid)
+        self.trusts.append(trust)
+        return dict(trust)
+
+    def update_trust(self, current, changes):
+        self.writes.append(("patch", wire.trust_update_body(current, changes)["updateMask"]))
+        for trust in self.trusts:
+            if trust["client_id"] == current["client_id"]:
+                trust.update(changes)
+                return dict(trust)
+        raise AssertionError("no such trust")
+
+    def delete_trust(self, trust):
+        self.writes.append(("delete", trust["client_id"]))
+        self.trusts = [t for t in self.trusts if t["client_id"] != trust["client_id"]]
+
+    def delete_provider(self, prov):
+        self.writes.append(("delete provider", prov["id"]))
+
+    def test_cel(self, expression, claims):
+        return {"matched": self.cel[json.dumps(claims, sort_keys=True)], "error": None}
+
+
+def params(**over):
+    base = {"service_principal": "deploy", "name": "main", "provider": GH,
+            "github": {"repository": "acme/infra", "ref": "main"}, "state": "present"}
+    base.update(over)
+    return base
+
+
+def test_trust_created_then_rerun_writes_nothing():
+    memory = Memory()
+    first = fed.ensure_trust(memory, params())
+    assert first["changed"] and first["trust"]["condition"] == \
+        'claims.repository == "acme/infra" && claims.ref == "refs/heads/main"'
+    again = fed.ensure_trust(memory, params())
+    assert not again["changed"] and memory.writes == [("create", "main")]
+
+
+def test_changed_condition_is_one_patch_on_the_same_client_id():
+    memory = Memory()
+    client_id = fed.ensure_trust(memory, params())["trust"]["client_id"]
+    result = fed.ensure_trust(memory, params(github={"repository": "acme/infra", "ref": "release"},
+                                             allowed_cidrs=["10.0.0.5/24"]))
+    assert result["trust"]["client_id"] == client_id
+    assert memory.writes[1:] == [("patch", "conditionExpression,allowSourceCidrs")]
+    assert not fed.ensure_trust(memory, params(github={"repository": "acme/infra", "ref": "release"},
+                                               allowed_cidrs=["10.0.0.0/24"]))["changed"]
+
+
+def test_check_mode_writes_nothing_and_predicts():
+    memory = Memory()
+    result = fed.ensure_trust(memory, params(), check_mode=True)
+    assert result["changed"] and result["trust"]["client_id"] is None and memory.writes == []
+
+
+def test_a_wrong_sample_fails_before_any_write():
+    claims = {"repository": "acme/infra", "ref": "refs/heads/dev"}
+    memory = Memory(cel={json.dumps(claims, sort_keys=True): False})
+    with pytest.raises(ConfigError, match=r"tests\[0\]: the condition gave false for these claims, expected true"):
+        fed.ensure_trust(memory, params(tests=[{"claims": claims, "expect": True}]))
+    assert memory.writes == []
+
+
+def test_broad_trust_refused_before_any_write():
+    memory = Memory()
+    with pytest.raises(ConfigError, match="too broad"):
+        fed.ensure_trust(memory, params(github=None, condition='claims.ref == "refs/heads/main"'))
+    result = fed.ensure_trust(memory, params(github=None, condition="claims.ref == \"refs/heads/main\"",
+                                             allow_broad_condition=True))
+    assert result["changed"] and "broad" in result["warnings"][0]
+
+
+def test_provider_cannot_change_without_replace():
+    memory = Memory()
+    memory.providers.append(provider(id="p2", name="Other", issuer_url="https://other.example", type="custom"))
+    first = fed.ensure_trust(memory, params())
+    with pytest.raises(ConfigError, match="The provider of trust fox-1@h/wfe cannot change"):
+        fed.ensure_trust(memory, params(provider="Other"))
+    replaced = fed.ensure_trust(memory, params(provider="Other", replace_on_change=True))
+    assert replaced["trust"]["client_id"] != first["trust"]["client_id"]
+    assert memory.writes[-1] == ("delete", first["trust"]["client_id"])
+
+
+def test_disabled_at_creation_is_create_then_patch():
+    memory = Memory()
+    fed.ensure_trust(memory, params(enabled=False))
+    assert memory.writes == [("create", "main"), ("patch", "disabled")]
+
+
+def test_provider_in_use_is_not_removed():
+    memory = Memory()
+    fed.ensure_trust(memory, params())
+    with pytest.raises(ConfigError, match=r"cannot be removed: 1 trust uses it \(deploy/main\)"):
+        fed.ensure_provider(memory, {"issuer_url": GH, "state": "absent", "type": "custom"})
+    assert ("delete provider", "p1") not in memory.writes
+
+
+def test_token_test_failure_names_the_step():
+    memory = Memory()
+    memory.test_token = lambda trust, token: {"matched": False, "steps": [
+        {"name": "Issuer match", "passed": True, "skipped": False, "message": ""},
+        {"name": "CEL evaluation", "passed": False, "skipped": False, "message": "condition is false"}]}
+    with pytest.raises(ConductorError, match="CEL evaluation: condition is false") as caught:
+        fed.ensure_trust(memory, params(test_token="eyJ.a.b"))
+    assert caught.value.to_dict()["changed"] is True
+    assert caught.value.to_dict()["token_test"]["matched"] is False
+
+
+def test_duplicate_trust_names_listed():
+    with pytest.raises(ConductorError, match="2 trusts of this service principal are named 'x'"):
+        fed.find_trust([{"name": "x", "client_id": "a"}, {"name": "x", "client_id": "b"}], "x")
+    assert fed.find_trust([{"name": "x", "client_id": "fox-1@h/wfe"}], client_id="fox-1")["name"] == "x"
+
+
+def test_report_rows_of_trusts_flag_broad_and_disabled():
+    memory = Memory()
+    fed.ensure_trust(memory, params())
+    fed.ensure_trust(memory, params(name="any", github=None, condition='claims.ref == "refs/heads/main"',
+                                    allow_broad_condition=True, enabled=False))
+    rows = fed.trust_rows(memory, memory.principals)
+    assert [(r["kind"], r["name"], r["flags"]) for r in rows] == [
+        ("trust", "main", []), ("trust", "any", ["broad", "disabled"])]
+    assert rows[0]["expires_at"] is None and rows[0]["client_id"] == rows[0]["id"]
+
+
+# ---- the role's planning ---------------------------------------------------------------------------
+def test_federation_plan_flattens_trusts_of_present_principals():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
+        federation_plan, trusts_outcome)
+    principals = [{"name": "deploy", "trusts": [{"name": "main", "provider": GH, "github": {"repository": "a/b"}}]},
+                  {"name": "gone", "state": "absent", "trusts": [{"name": "x", "condition": "true"}]},
+                  {"name": "plain", "credentials": [{"name": "ci"}]}]
+    plan = federation_plan(principals, [{"issuer_url": GH, "type": "github_actions"}])
+    assert plan["providers"] == [{"issuer_url": GH, "type": "github_actions"}]
+    assert plan["trusts"] == [{"name": "main", "provider": GH, "github": {"repository": "a/b"}, "principal": "deploy",
+                               "platform": "conductorone"}]
+    with pytest.raises(AnsibleFilterError, match="principal 'deploy', trusts: trust 'main': no option "
+                                                 "conditon .did you mean condition.."):
+        federation_plan([{"name": "deploy", "trusts": [{"name": "main", "conditon": "true"}]}])
+    with pytest.raises(AnsibleFilterError, match="only ConductorOne service principals have"):
+        federation_plan([{"name": "app", "platform": "orkes", "trusts": [{"name": "t", "condition": "true"}]}])
+    with pytest.raises(AnsibleFilterError, match="names the issuer .* more than once"):
+        federation_plan([], [{"issuer_url": GH}, {"issuer_url": GH + "/"}])
+    fact = trusts_outcome({"results": [{"item": plan["trusts"][0], "client_id": "fox@h/wfe", "server_url": "https://h"},
+                                       {"skipped": True}]})
+    assert fact == {"deploy": {"main": {"client_id": "fox@h/wfe", "server_url": "https://h"}}}
