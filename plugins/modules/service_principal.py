@@ -147,7 +147,7 @@ service_principal:
     permissions:
       description:
         - Orkes only, the application's grants, one entry per target sorted by type and id, access values sorted.
-        - With O(diff), the diff's before and after show the grants removed and added.
+        - In diff mode, the diff's before and after show the grants removed and added.
       type: list
       elements: dict
       returned: on Orkes

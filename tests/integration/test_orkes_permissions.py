@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from test_orkes_modules import run, writes
-from test_roles import roles, store  # noqa: F401  pylint: disable=unused-import  (the role runner's fixtures)
+# The role runner and its store, as fixtures of this module too.
+from test_roles import roles, store  # noqa: F401  pylint: disable=unused-import
 
 SP = "conductor.principals.service_principal"
 REPORT = "conductor.principals.credential_report"
