@@ -15,6 +15,9 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
+    PERMISSION_ACCESS, PERMISSION_TARGET_TYPES)
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
     federation_plan, trusts_outcome)
@@ -23,7 +26,7 @@ PLATFORMS = ("conductorone", "orkes")
 # Options that exist on one platform only (interface.md), by where they are given.
 C1_ONLY_CREDENTIAL = ("expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")
 ORKES_ONLY_CREDENTIAL = ("enabled",)
-ORKES_ONLY_PRINCIPAL = ("roles", "tags")
+ORKES_ONLY_PRINCIPAL = ("roles", "tags", "permissions")
 CREDENTIAL_SETTINGS = C1_ONLY_CREDENTIAL + ORKES_ONLY_CREDENTIAL + ("replace_on_change",)
 # One entry of provision_principals (rotate_principals), checked here rather than by
 # meta/argument_specs.yml, whose own check neither names the entry nor stays one sentence.
@@ -45,6 +48,7 @@ PRINCIPAL_OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     roles=dict(type="list", elements="str"),
     tags=dict(type="dict"),
+    permissions=dict(type="list", elements="dict", options=entry_options(PERMISSION_TARGET_TYPES, PERMISSION_ACCESS)),
     credentials=dict(type="list", elements="dict", default=[], options=CREDENTIAL_OPTIONS),
     trusts=dict(type="list", elements="dict", default=[]),  # entries checked by federation_plan
 )
@@ -186,7 +190,7 @@ def principals_to_ensure(present, listed_ids):
     """The plan's present principals that need the service_principal module.
 
     A principal listed exactly once with nothing else to set (ConductorOne; Orkes without
-    roles or tags, which the listing does not show) is as wanted already: the module would
+    roles, tags or permissions, which the listing does not show) is as wanted already: the module would
     only read it again. The others are created, renamed, given their roles and tags, or
     found to be duplicates (the module fails listing their IDs).
     """

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from . import permissions as grants
 from .client import create_once
 from .compare import differences
 from .errors import ConductorError, ConfigError
@@ -33,13 +34,29 @@ def desired_principal(params):
         desired["roles"] = sorted(set(params["roles"]))
     if params.get("tags") is not None:
         desired["tags"] = {str(k): str(v) for k, v in params["tags"].items()}
+    if params.get("permissions") is not None:
+        desired["permissions"] = list(params["permissions"])
     return desired
+
+
+def _permission_changes(current, wanted):
+    """(changes, the principal's permissions after them); no changes when permissions are not managed."""
+    have = grants.grant_set((current or {}).get("permissions"))
+    if wanted is None:
+        return grants.plan(have, have), grants.as_entries(have)
+    return grants.plan(have, wanted), grants.as_entries(wanted)
+
+
+def _apply_permissions(adapter, principal, changes, after):
+    if not grants.is_empty(changes):
+        adapter.change_permissions(principal, changes)
+    return dict(principal, permissions=after) if "permissions" in adapter.principal_features else principal
 
 
 def ensure_principal(adapter, params, check_mode=False):
     """Make one principal match ``params``; return the module result (without secrets)."""
     desired = desired_principal(params)
-    unsupported = [f for f in ("roles", "tags") if f in desired and f not in adapter.principal_features]
+    unsupported = [f for f in ("roles", "tags", "permissions") if f in desired and f not in adapter.principal_features]
     if unsupported:
         raise ConfigError("%s %s only for platform orkes; remove %s"
                           % (" and ".join(unsupported), "are" if len(unsupported) > 1 else "is",
@@ -47,6 +64,9 @@ def ensure_principal(adapter, params, check_mode=False):
     if not params.get("id") and not params.get("name"):
         raise ConfigError("Give name (or id) to say which service principal to manage")
     adapter.check_principal(desired)
+    # Grants are compared as a set of (target type, id, access), apart from the other fields.
+    wanted_grants = desired.pop("permissions", None)
+    wanted_grants = None if wanted_grants is None else grants.grant_set(wanted_grants)
 
     current = find_principal(adapter, params.get("name"), params.get("id"))
     if current is not None and params.get("state") != "absent":
@@ -62,6 +82,8 @@ def ensure_principal(adapter, params, check_mode=False):
         if params.get("id"):
             raise ConfigError("No service principal has id %r; remove id to create one by name" % params["id"])
         after = dict(desired, id=None)
+        if wanted_grants is not None:
+            after["permissions"] = grants.as_entries(wanted_grants)
         if check_mode:
             return {"changed": True, "service_principal": after, "diff": {"before": {}, "after": after}}
         created, _recovered = create_once(
@@ -70,14 +92,20 @@ def ensure_principal(adapter, params, check_mode=False):
         # Roles and tags are separate calls on platforms that have them.
         if differences(created, desired):
             created = adapter.update_principal(created, desired)
+        permission_changes, granted = _permission_changes(created, wanted_grants)
+        created = _apply_permissions(adapter, created, permission_changes, granted)
         return {"changed": True, "service_principal": created, "diff": {"before": {}, "after": created}}
 
     changes = differences(current, desired)
-    if not changes:
+    permission_changes, granted = _permission_changes(current, wanted_grants)
+    if not changes and grants.is_empty(permission_changes):
         return {"changed": False, "service_principal": current, "diff": {"before": current, "after": current}}
     after = dict(current, **{field: pair[1] for field, pair in changes.items()})
     if not check_mode:
-        after = adapter.update_principal(current, desired)
+        after = adapter.update_principal(current, desired) if changes else current
+        after = _apply_permissions(adapter, after, permission_changes, granted)
+    elif wanted_grants is not None:
+        after["permissions"] = granted
     return {"changed": True, "service_principal": after, "diff": {"before": current, "after": after}}
 
 

@@ -5,7 +5,8 @@
 the same report as JSON, Markdown or HTML (a table and an inline SVG chart, no script).
 
 Requests stay N + M/page: one listing of principals (every page), one listing of
-credentials per principal, and the one token of the client. Secrets are never read
+credentials per principal (and, where principals hold permissions, one read of each one's
+grants), and the one token of the client. Secrets are never read
 from the API (it has none to give) nor from a store entry beyond its credential ID.
 """
 
@@ -20,6 +21,7 @@ from html import escape
 from .credentials import expires_in_days
 from .errors import ConductorError, ConfigError
 from .federation import trust_rows
+from .permissions import grant_set
 from .timestamps import format_time, parse_time
 
 FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping", "broad", "disabled")
@@ -181,11 +183,15 @@ def build_report(adapter, params, clock, held=None):
     unused = params.get("unused_days")
     rows = judge(groups, now, 14 if expiring is None else expiring, 30 if unused is None else unused,
                  records_use=adapter.records_credential_use, held=held)
+    grants = _grants(adapter, groups)
+    for row in rows if grants is not None else ():
+        row["grants"] = next((g["grants"] for g in grants if g["service_principal_id"] == row["service_principal_id"]),
+                             None)
     for row in rows:
         row["kind"] = "credential"
     if getattr(adapter, "has_workload_federation", False):  # trusts (kind: trust) have no secret and no expiry
         rows += trust_rows(adapter, [principal for principal, dummy in groups if principal is not None])
-    return {
+    report = {
         "changed": False,
         "credentials": rows,
         "summary": summarise(rows),
@@ -196,6 +202,21 @@ def build_report(adapter, params, clock, held=None):
                        "unused_days": 30 if unused is None else unused, "store_checked": held is not None,
                        "use_recorded": adapter.records_credential_use},
     }
+    if grants is not None:
+        report["permissions"] = grants
+    return report
+
+
+def _grants(adapter, groups):
+    """[{service_principal, service_principal_id, grants}] where principals hold permissions (one read each)."""
+    if "permissions" not in adapter.principal_features:
+        return None
+    return [{"service_principal": principal["name"], "service_principal_id": principal["id"],
+             "grants": len(grant_set(adapter.list_permissions(principal)))} for principal, dummy in groups if principal]
+
+
+def _grant_counts(report):
+    return ", ".join("%s %d" % (row["service_principal"], row["grants"]) for row in report.get("permissions") or [])
 
 
 # ---- rendering ------------------------------------------------------------------------------
@@ -243,6 +264,9 @@ def render_markdown(report):
             _value(row["last_used_at"], "never"), _value(row["days_unused"]),
             ", ".join(row["flags"]) or "ok")) + " |")
     lines += ["", "Flags: " + "; ".join("**%s** %s" % (f, FLAG_MEANING[f]) for f in FLAGS) + "."]
+    if report.get("permissions") is not None:
+        lines += ["", "Grants (access values on named resources) per application: %s." % (
+            _md(_grant_counts(report)) or "no applications")]
     return "\n".join(lines) + "\n"
 
 
@@ -352,6 +376,9 @@ def render_html(report):
         "<th>Client ID</th><th>Created</th><th>Expires</th><th>Days left</th><th>Last used</th>"
         "<th>Days unused</th><th>Flags</th></tr></thead><tbody>%s</tbody></table>" % "".join(body_rows),
         "<p class=\"meta\">%s</p>" % escape("; ".join("%s: %s" % (f, FLAG_MEANING[f]) for f in FLAGS)),
+        "" if report.get("permissions") is None else '<p class="meta grants">%s</p>' % escape(
+            "Grants (access values on named resources) per application: %s." % (
+                _grant_counts(report) or "no applications")),
         "</body></html>\n",
     ])
 

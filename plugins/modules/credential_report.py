@@ -138,6 +138,11 @@ credentials:
         trust V(broad) and V(disabled).
       type: list
       elements: str
+    grants:
+      description: Orkes only, how many grants (access values on named resources) the credential's application
+        holds.
+      type: int
+      returned: on Orkes
   sample:
     - service_principal: Terraform CI
       service_principal_id: 2aBcD
@@ -170,6 +175,23 @@ principals:
   description: How many service principals (Orkes applications) were listed.
   returned: always
   type: int
+permissions:
+  description: Orkes only, each application's grants count (access values on named resources), applications
+    without credentials included. Markdown and HTML reports show the counts below the table.
+  returned: on Orkes
+  type: list
+  elements: dict
+  contains:
+    service_principal:
+      description: The application's name.
+      type: str
+    service_principal_id:
+      description: The application's ID.
+      type: str
+    grants:
+      description: How many (target, access value) pairs it holds.
+      type: int
+  sample: [{service_principal: payments-worker, service_principal_id: 5f0c, grants: 3}]
 dest:
   description: The absolute path of the report file.
   returned: when O(dest) is given

@@ -47,6 +47,35 @@ options:
       - Orkes Conductor only. The exact set of tags of the application.
       - Leave unset to not manage tags.
     type: dict
+  permissions:
+    description:
+      - Orkes Conductor only. The exact set of grants of the application on named resources, for example
+        V(EXECUTE) on one workflow and V(READ) on one task definition (least privilege beyond its O(roles)).
+      - Compared as a set of (O(permissions[].type), O(permissions[].id), access value), so order and grouping
+        never matter; grants not listed are removed, and V([]) removes them all. Leave unset to not manage grants.
+      - Each target costs at most one call to add and one to remove access values; a rerun writes nothing.
+      - On ConductorOne the option is refused.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description:
+          - The type of the target.
+        type: str
+        required: true
+        choices: [WORKFLOW_DEF, TASK_DEF, APPLICATION, USER, SECRET, SECRET_NAME, TAG, DOMAIN]
+      id:
+        description:
+          - The name of the target, for example the workflow's name.
+        type: str
+        required: true
+      access:
+        description:
+          - The access values the application holds on the target.
+        type: list
+        elements: str
+        required: true
+        choices: [CREATE, READ, UPDATE, EXECUTE, DELETE]
 '''
 
 EXAMPLES = r'''
@@ -64,6 +93,15 @@ EXAMPLES = r'''
   conductor.principals.service_principal:
     name: Terraform CI (prod)
     state: absent
+
+- name: An Orkes worker that may run one workflow and read one task definition
+  conductor.principals.service_principal:
+    platform: orkes
+    name: payments-worker
+    roles: [WORKER]
+    permissions:
+      - {type: WORKFLOW_DEF, id: payments, access: [EXECUTE]}
+      - {type: TASK_DEF, id: charge_card, access: [READ]}
 
 - name: Connection options once for many tasks
   module_defaults:
@@ -106,10 +144,21 @@ service_principal:
       description: Orkes only, the application's tags.
       type: dict
       returned: on Orkes
+    permissions:
+      description:
+        - Orkes only, the application's grants, one entry per target sorted by type and id, access values sorted.
+        - In diff mode, the diff's before and after show the grants removed and added.
+      type: list
+      elements: dict
+      returned: on Orkes
+      sample: [{type: WORKFLOW_DEF, id: payments, access: [EXECUTE]}]
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
+    PERMISSION_ACCESS, PERMISSION_TARGET_TYPES)
 
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
@@ -118,6 +167,8 @@ MODULE_SPEC = dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         roles=dict(type="list", elements="str"),
         tags=dict(type="dict"),
+        permissions=dict(type="list", elements="dict",
+                         options=entry_options(PERMISSION_TARGET_TYPES, PERMISSION_ACCESS)),
     ),
     required_one_of=[("name", "id")],
 )

@@ -1,4 +1,4 @@
-"""Orkes Conductor: /api/token, applications, roles, tags and access keys."""
+"""Orkes Conductor: /api/token, applications, roles, tags, access keys and permissions (grants)."""
 
 import secrets
 import uuid
@@ -9,6 +9,11 @@ from .store import new_id
 
 ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
 
+
+# Grants: a subject holds access values on named targets (conductor-python's SubjectRef, TargetRef, AccessType).
+SUBJECT_TYPES = ("USER", "ROLE", "GROUP")
+TARGET_TYPES = ("WORKFLOW_DEF", "TASK_DEF", "APPLICATION", "USER", "SECRET", "SECRET_NAME", "TAG", "DOMAIN")
+ACCESS = ("CREATE", "READ", "UPDATE", "DELETE", "EXECUTE")
 
 TAG_TYPE = "METADATA"
 # conductor-python re-authenticates only when a 401/403 body's "error" says one of these.
@@ -54,6 +59,47 @@ class Orkes(object):
         self.data["keys"][key["id"]] = key
         self.store.remember(secret)
         return key
+
+    @property
+    def grants(self):
+        """{"<subject type>:<subject id>": [{"target": {"type", "id"}, "access": [...]}]}"""
+        return self.data.setdefault("grants", {})
+
+    def app_user_or_404(self, user_id):
+        """The application behind the user app:<id> (the only users emulated)."""
+        app_id = user_id[4:] if user_id.startswith("app:") else None
+        if app_id not in self.data["apps"]:
+            raise OrkesError(404, "User %s not found" % user_id)
+        return self.data["apps"][app_id]
+
+    def check_subject(self, subject):
+        if subject["type"] == "USER":
+            self.app_user_or_404(subject["id"])
+        elif subject["type"] == "ROLE" and subject["id"] not in ROLES:
+            raise OrkesError(404, "Role %s not found" % subject["id"])
+        elif subject["type"] == "GROUP":
+            raise OrkesError(404, "Group %s not found" % subject["id"])
+
+    def change_grants(self, subject, target, access, add):
+        held = self.grants.setdefault("%s:%s" % (subject["type"], subject["id"]), [])
+        entry = next((g for g in held if g["target"] == target), None)
+        if entry is None:
+            if not add:
+                return
+            entry = {"target": dict(target), "access": []}
+            held.append(entry)
+        if add:
+            entry["access"] = [a for a in ACCESS if a in entry["access"] or a in access]
+        else:
+            entry["access"] = [a for a in entry["access"] if a not in access]
+        held[:] = [g for g in held if g["access"]]
+
+    def drop_grants_of_app(self, app_id):
+        """A deleted application's user holds nothing, and nobody holds anything on it."""
+        self.grants.pop("USER:app:" + app_id, None)
+        for held in self.grants.values():
+            held[:] = [g for g in held if g["target"] not in ({"type": "APPLICATION", "id": app_id},
+                                                               {"type": "USER", "id": "app:" + app_id})]
 
     def app_or_404(self, app_id):
         app = self.data["apps"].get(app_id)
@@ -157,6 +203,7 @@ def register(app, store):
             del service.data["apps"][app_id]
             service.data["roles"].pop(app_id, None)
             service.data["tags"].pop(app_id, None)
+            service.drop_grants_of_app(app_id)
             for key_id in [k for k, v in service.data["keys"].items() if v["applicationId"] == app_id]:
                 del service.data["keys"][key_id]
             store.save()
@@ -182,12 +229,67 @@ def register(app, store):
     def get_user(user_id):
         with store.lock:
             service.caller()
-            app_id = user_id[4:] if user_id.startswith("app:") else None
-            if app_id not in service.data["apps"]:
-                raise OrkesError(404, "User %s not found" % user_id)
+            app_id = service.app_user_or_404(user_id)["id"]
             return jsonify({"id": user_id, "name": service.data["apps"][app_id]["name"],
                             "roles": [{"name": r, "permissions": []} for r in service.data["roles"][app_id]],
                             "applicationUser": True})
+
+    def ref(body, field, types):
+        value = body.get(field)
+        if not isinstance(value, dict) or set(value) - {"type", "id"} or not isinstance(value.get("id"), str) \
+                or not value.get("id"):
+            raise OrkesError(400, "%s must be {\"type\": ..., \"id\": ...}" % field)
+        if value.get("type") not in types:
+            raise OrkesError(400, "Unknown %s type %s; valid types: %s" % (field, value.get("type"), ", ".join(types)))
+        return {"type": value["type"], "id": value["id"]}
+
+    def authorization_request():
+        body = json_body(dict)
+        if set(body) - {"subject", "target", "access"}:
+            raise OrkesError(400, "Unknown fields: %s" % ", ".join(sorted(set(body) - {"subject", "target", "access"})))
+        subject, target = ref(body, "subject", SUBJECT_TYPES), ref(body, "target", TARGET_TYPES)
+        access = body.get("access")
+        if not isinstance(access, list) or not access:
+            raise OrkesError(400, "access must be a non-empty list of %s" % ", ".join(ACCESS))
+        unknown = sorted(set(str(a) for a in access) - set(ACCESS))
+        if unknown:
+            raise OrkesError(400, "Unknown access %s; valid access: %s" % (", ".join(unknown), ", ".join(ACCESS)))
+        return subject, target, access
+
+    @bp.post("/api/auth/authorization")
+    @bp.delete("/api/auth/authorization")
+    def authorization():
+        with store.lock:
+            service.caller()
+            subject, target, access = authorization_request()
+            service.check_subject(subject)
+            service.change_grants(subject, target, access, add=request.method == "POST")
+            store.save()
+            return jsonify({})
+
+    @bp.get("/api/auth/authorization/<target_type>/<path:target_id>")
+    def target_permissions(target_type, target_id):
+        with store.lock:
+            service.caller()
+            if target_type not in TARGET_TYPES:
+                raise OrkesError(400, "Unknown target type %s; valid types: %s" % (target_type, ", ".join(TARGET_TYPES)))
+            holders = {}
+            for subject, held in service.grants.items():
+                subject_type, subject_id = subject.split(":", 1)
+                for grant in held:
+                    if grant["target"] == {"type": target_type, "id": target_id}:
+                        for access in grant["access"]:
+                            holders.setdefault(access, []).append({"type": subject_type, "id": subject_id})
+            return jsonify(holders)
+
+    @bp.get("/api/users/<user_id>/permissions")
+    def user_permissions(user_id):
+        with store.lock:
+            service.caller()
+            service.app_user_or_404(user_id)
+            return jsonify({"grantedAccess": [
+                {"target": dict(g["target"]), "access": list(g["access"])}
+                for g in service.grants.get("USER:" + user_id, [])]})
 
     @bp.get("/api/applications/<app_id>/tags")
     def get_tags(app_id):

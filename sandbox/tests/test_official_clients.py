@@ -20,6 +20,10 @@ from conftest import ASSERTION_TYPE, Dpop, admin_headers, c1_call, key_of_secret
 from conductor.client.configuration.configuration import Configuration
 from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
 from conductor.client.http.models.create_or_update_application_request import CreateOrUpdateApplicationRequest
+from conductor.client.http.models.subject_ref import SubjectRef
+from conductor.client.http.models.target_ref import TargetRef, TargetType
+from conductor.client.http.rest import ApiException
+from conductor.client.orkes.models.access_type import AccessType
 from conductor.client.orkes.models.metadata_tag import MetadataTag
 from conductor.client.orkes.orkes_authorization_client import OrkesAuthorizationClient
 from sdk import SDK
@@ -76,6 +80,40 @@ def test_conductor_python_applications_roles_tags_and_access_keys(sbx):
     assert admin.get_access_keys(app.id) == []
     admin.delete_application(app.id)
     assert app.id not in [a.id for a in admin.list_applications()]
+
+
+def granted(client, user_id):
+    return sorted((p.target.type, p.target.id, tuple(sorted(p.access)))
+                  for p in client.get_granted_permissions_for_user(user_id))
+
+
+def test_conductor_python_grants_lists_and_removes_permissions(sbx):
+    admin = orkes_client(sbx, sbx.orkes_admin["key_id"], sbx.orkes_admin["key_secret"])
+    app = admin.create_application(CreateOrUpdateApplicationRequest(name="granted-worker"))
+    user = SubjectRef("USER", "app:" + app.id)
+    payments, charge = TargetRef(TargetType.WORKFLOW_DEF, "payments"), TargetRef(TargetType.TASK_DEF, "charge_card")
+    admin.grant_permissions(user, payments, [AccessType.EXECUTE, AccessType.READ])
+    admin.grant_permissions(user, charge, [AccessType.READ])
+    admin.grant_permissions(user, payments, [AccessType.READ])  # granting again changes nothing
+    assert granted(admin, "app:" + app.id) == [("TASK_DEF", "charge_card", ("READ",)),
+                                                ("WORKFLOW_DEF", "payments", ("EXECUTE", "READ"))]
+    holders = admin.get_permissions(payments)
+    assert {k: [(s.type, s.id) for s in v] for k, v in holders.items()} == {
+        "READ": [("USER", "app:" + app.id)], "EXECUTE": [("USER", "app:" + app.id)]}
+
+    admin.remove_permissions(user, payments, [AccessType.READ])
+    admin.remove_permissions(user, charge, [AccessType.READ])
+    assert granted(admin, "app:" + app.id) == [("WORKFLOW_DEF", "payments", ("EXECUTE",))]
+
+    with pytest.raises(ApiException) as refused:
+        admin.grant_permissions(SubjectRef("USER", "app:no-such-app"), payments, [AccessType.READ])
+    assert refused.value.status == 404
+    with pytest.raises(ApiException) as refused:
+        admin.get_granted_permissions_for_user("app:no-such-app")
+    assert refused.value.status == 404
+
+    admin.delete_application(app.id)  # its grants go with it
+    assert admin.get_permissions(payments) == {}
 
 
 def test_conductor_python_reauthenticates_after_the_sandbox_expires_its_token(sbx):

@@ -56,3 +56,48 @@ def test_x_authorization_is_required(sbx):
 
 def test_unknown_fields_are_refused(sbx):
     call(sbx, "POST", "/applications", admin(sbx), expect=400, json={"name": "x", "owner": "me"})
+
+
+def grant_body(app_id, target_type="WORKFLOW_DEF", target_id="payments", access=("EXECUTE",)):
+    return {"subject": {"type": "USER", "id": "app:" + app_id}, "target": {"type": target_type, "id": target_id},
+            "access": list(access)}
+
+
+def test_permissions_are_stored_per_subject_and_refused_when_unknown(sbx):
+    token = admin(sbx)
+    one = call(sbx, "POST", "/applications", token, json={"name": "one"})
+    two = call(sbx, "POST", "/applications", token, json={"name": "two"})
+    call(sbx, "POST", "/auth/authorization", token, json=grant_body(one["id"], access=["READ", "EXECUTE"]))
+    call(sbx, "POST", "/auth/authorization", token, json=grant_body(two["id"], "TASK_DEF", "charge", ["READ"]))
+    assert call(sbx, "GET", "/users/app:%s/permissions" % one["id"], token) == {
+        "grantedAccess": [{"target": {"type": "WORKFLOW_DEF", "id": "payments"}, "access": ["READ", "EXECUTE"]}]}
+    assert call(sbx, "GET", "/users/app:%s/permissions" % two["id"], token)["grantedAccess"] == [
+        {"target": {"type": "TASK_DEF", "id": "charge"}, "access": ["READ"]}]
+    assert call(sbx, "GET", "/auth/authorization/WORKFLOW_DEF/payments", token) == {
+        "READ": [{"type": "USER", "id": "app:" + one["id"]}], "EXECUTE": [{"type": "USER", "id": "app:" + one["id"]}]}
+
+    for bad, status in ((grant_body(one["id"], target_type="WORKFLOW"), 400),
+                        (grant_body(one["id"], access=["RUN"]), 400),
+                        (grant_body(one["id"], access=[]), 400),
+                        (dict(grant_body(one["id"]), extra=1), 400),
+                        (grant_body("no-such-app"), 404)):
+        for method in ("POST", "DELETE"):
+            call(sbx, method, "/auth/authorization", token, expect=status, json=bad)
+    call(sbx, "GET", "/users/app:no-such-app/permissions", token, expect=404)
+    call(sbx, "GET", "/auth/authorization/WORKFLOW/payments", token, expect=400)
+
+    call(sbx, "DELETE", "/auth/authorization", token, json=grant_body(one["id"], access=["READ"]))
+    call(sbx, "DELETE", "/auth/authorization", token, json=grant_body(one["id"], "TAG", "never-granted", ["READ"]))
+    assert call(sbx, "GET", "/users/app:%s/permissions" % one["id"], token)["grantedAccess"] == [
+        {"target": {"type": "WORKFLOW_DEF", "id": "payments"}, "access": ["EXECUTE"]}]
+    call(sbx, "DELETE", "/auth/authorization", token, json=grant_body(one["id"], access=["EXECUTE"]))
+    assert call(sbx, "GET", "/users/app:%s/permissions" % one["id"], token) == {"grantedAccess": []}
+
+
+def test_deleting_an_application_drops_its_grants(sbx):
+    token = admin(sbx)
+    app = call(sbx, "POST", "/applications", token, json={"name": "short-lived"})
+    call(sbx, "POST", "/auth/authorization", token, json=grant_body(app["id"]))
+    call(sbx, "DELETE", "/applications/" + app["id"], token)
+    assert call(sbx, "GET", "/auth/authorization/WORKFLOW_DEF/payments", token) == {}
+    call(sbx, "GET", "/users/app:%s/permissions" % app["id"], token, expect=404)

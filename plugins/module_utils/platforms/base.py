@@ -41,6 +41,11 @@ class PlatformAdapter(abc.ABC):
     records_credential_use = False
     #: The caller has personal API keys besides the principals' credentials (owner None).
     has_personal_credentials = False
+    #: Target types and access values of the grants a principal can hold on named resources
+    #: (where ``permissions`` is one of the ``principal_features``); the argument checks and
+    #: the docs take them from here.
+    permission_target_types = ()
+    permission_access = ()
     #: Workload federation: providers and trusts (federation.py), with list_providers,
     #: create_provider, update_provider, delete_provider, list_trusts, create_trust, update_trust,
     #: delete_trust, test_token and test_cel.
@@ -76,6 +81,14 @@ class PlatformAdapter(abc.ABC):
     @abc.abstractmethod
     def delete_principal(self, principal):
         """Delete; a principal already gone is not an error."""
+
+    def list_permissions(self, principal):
+        """The principal's grants, as entries [{type, id, access: [...]}] (any order)."""
+        raise ConfigError("permissions cannot be set on platform %s" % self.platform)
+
+    def change_permissions(self, principal, changes):
+        """Apply ``changes`` ({"add": [entries], "remove": [entries]}, one entry per target)."""
+        raise ConfigError("permissions cannot be set on platform %s" % self.platform)
 
     # ---- credentials --------------------------------------------------------------------
     @abc.abstractmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from .. import permissions
 from ..errors import ConfigError
 from ..timestamps import from_epoch_millis as _time  # Orkes times are epoch milliseconds
 from .base import PlatformAdapter
@@ -18,6 +19,10 @@ from .base import PlatformAdapter
 APPS = "/applications"
 # Role names the Orkes SDK models accept, plus the documented read-only user role.
 ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
+# Grants on named resources, as conductor-python's TargetType and AccessType name them.
+PERMISSION_TARGET_TYPES = ("WORKFLOW_DEF", "TASK_DEF", "APPLICATION", "USER", "SECRET", "SECRET_NAME", "TAG", "DOMAIN")
+PERMISSION_ACCESS = ("CREATE", "READ", "UPDATE", "EXECUTE", "DELETE")
+AUTHORIZATION = "/auth/authorization"
 
 
 def _q(value):
@@ -38,7 +43,9 @@ def _key(raw, owner):
 class OrkesAdapter(PlatformAdapter):
     platform = "orkes"
     credential_features = frozenset(("enabled",))
-    principal_features = frozenset(("roles", "tags"))
+    principal_features = frozenset(("roles", "tags", "permissions"))
+    permission_target_types = PERMISSION_TARGET_TYPES
+    permission_access = PERMISSION_ACCESS
     credentials_can_pause = True
     records_credential_use = False  # access keys carry no last use
     has_personal_credentials = False
@@ -50,6 +57,8 @@ class OrkesAdapter(PlatformAdapter):
             raise ConfigError("roles: %s %s; use %s"
                               % (", ".join(unknown), "is not an Orkes role" if len(unknown) == 1
                                  else "are not Orkes roles", ", ".join(ROLES)))
+        if desired.get("permissions") is not None:
+            permissions.check(desired["permissions"], PERMISSION_TARGET_TYPES, PERMISSION_ACCESS)
 
     def list_principals(self):
         return [_principal(a) for a in self.client.call("GET", APPS, "list applications") or []]
@@ -60,14 +69,38 @@ class OrkesAdapter(PlatformAdapter):
         return _principal(raw) if raw else None
 
     def hydrate(self, principal):
-        """Add roles and tags, which Orkes keeps outside the application record."""
+        """Add roles, tags and permissions, which Orkes keeps outside the application record."""
         app_id = principal["id"]
         # The application acts through the user app:<id>; its roles are read there (best known path).
         user = self.client.call("GET", "/users/%s" % _q("app:" + app_id), "read roles of application %s" % app_id,
                                 ok=(200, 404)) or {}
         roles = sorted(r.get("name") if isinstance(r, dict) else r for r in user.get("roles") or [])
         tags = self.client.call("GET", "%s/%s/tags" % (APPS, _q(app_id)), "read tags of application %s" % app_id)
-        return dict(principal, roles=roles, tags={t["key"]: t.get("value") for t in tags or []})
+        return dict(principal, roles=roles, tags={t["key"]: t.get("value") for t in tags or []},
+                    permissions=permissions.as_entries(permissions.grant_set(self.list_permissions(principal))))
+
+    # ---- permissions: the application's user app:<id> holds them (best known path) ----------
+    def _user(self, principal):
+        return {"type": "USER", "id": "app:" + principal["id"]}
+
+    def list_permissions(self, principal):
+        user = self._user(principal)["id"]
+        granted = self.client.call("GET", "/users/%s/permissions" % _q(user),
+                                   "read permissions of application %s" % principal["id"], ok=(200, 404)) or {}
+        return [{"type": (g.get("target") or {}).get("type"), "id": (g.get("target") or {}).get("id"),
+                 "access": list(g.get("access") or [])} for g in granted.get("grantedAccess") or []]
+
+    def change_permissions(self, principal, changes):
+        """One POST per target with every access value to add, one DELETE per target with those to remove."""
+        for method, entries, verb in (("POST", changes["add"], "grant"), ("DELETE", changes["remove"], "remove")):
+            for entry in entries:
+                self.client.call(method, AUTHORIZATION, "%s %s on %s %s %s application %s"
+                                 % (verb, ", ".join(entry["access"]), entry["type"], entry["id"],
+                                    "to" if method == "POST" else "from", principal["id"]),
+                                 json={"subject": self._user(principal),
+                                       "target": {"type": entry["type"], "id": entry["id"]},
+                                       "access": list(entry["access"])},
+                                 idempotent=True)
 
     def create_principal(self, desired):
         raw = self.client.call("POST", APPS, "create application %r" % desired["name"], json={"name": desired["name"]})

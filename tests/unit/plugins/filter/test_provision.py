@@ -200,3 +200,17 @@ def test_plan_names_the_entry_of_a_bad_input_in_one_sentence(principals, message
     with pytest.raises(AnsibleFilterError) as failure:
         provision_plan(principals)
     assert str(failure.value).startswith(message) and "\n" not in str(failure.value)
+
+
+def test_orkes_permissions_pass_through_and_are_refused_elsewhere_or_when_unknown():
+    grants = [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE"]}]
+    plan = provision_plan([{"name": "w", "platform": "orkes", "permissions": grants},
+                           {"name": "none", "platform": "orkes", "permissions": []}])
+    assert [p.get("permissions") for p in plan["present"]] == [grants, []]
+    assert [p["name"] for p in principals_to_ensure(plan["present"], {"orkes": {"w": ["1"], "none": ["2"]}})] == \
+        ["w", "none"]
+    with pytest.raises(AnsibleFilterError, match="Principal 'x' sets 'permissions', which only Orkes applications"):
+        provision_plan([{"name": "x", "permissions": grants}])
+    with pytest.raises(AnsibleFilterError, match="x.*RUN"):
+        provision_plan([{"name": "x", "platform": "orkes",
+                         "permissions": [{"type": "WORKFLOW_DEF", "id": "p", "access": ["RUN"]}]}])

@@ -26,6 +26,7 @@ class MemoryAdapter(object):
     platform = "conductorone"
     records_credential_use = True
     has_personal_credentials = True
+    principal_features = frozenset()
 
     def __init__(self):
         self.principals = []
@@ -313,3 +314,33 @@ def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
                          EntryKey("orkes", "other", "key"): {"credential_id": loose["id"]}})
     flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "orkes")))
     assert flags == {kept["id"]: ["overlapping"], loose["id"]: ["unheld", "overlapping"]}
+
+
+class GrantingAdapter(MemoryAdapter):
+    """Principals that hold permissions (as on Orkes): one read of each one's grants."""
+    principal_features = frozenset(("permissions",))
+
+    def __init__(self, grants):
+        super().__init__()
+        self.grants = grants
+
+    def list_permissions(self, principal):
+        self.calls.append("grants of " + principal["id"])
+        return self.grants.get(principal["id"], [])
+
+
+def test_grants_are_counted_per_principal_and_shown_in_every_format(tmp_path):
+    adapter = GrantingAdapter({"sp1": [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE", "READ"]},
+                                       {"type": "WORKFLOW_DEF", "id": "payments", "access": ["READ"]}]})
+    worker = adapter.principal("worker | a")
+    adapter.principal("idle")
+    adapter.credential(worker, None, age_days=1, lifetime=0)
+    result = report(adapter)
+    assert result["permissions"] == [{"service_principal": "worker | a", "service_principal_id": "sp1", "grants": 2},
+                                     {"service_principal": "idle", "service_principal_id": "sp2", "grants": 0}]
+    assert [r["grants"] for r in result["credentials"]] == [2]
+    assert adapter.calls.count("grants of sp1") == 1
+    assert "per application: worker \\| a 2, idle 0." in render_markdown(result)
+    assert "per application: worker | a 2, idle 0." in render_html(result)
+    plain = report(MemoryAdapter())
+    assert "permissions" not in plain and "per application" not in render_markdown(plain)
