@@ -139,7 +139,7 @@ def held_by(store, platform):
     A named credential is looked up at its own entry key (one read); a nameless Orkes key at the
     entries listed under its principal (each read once). Only ``credential_id`` is looked at.
     """
-    from .stores import EntryKey  # the store package, only when a store is asked for
+    from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey  # the store package, only when a store is asked for
 
     ids, listed = {}, []
 
@@ -151,11 +151,13 @@ def held_by(store, platform):
 
     def held(principal, credential):
         owner = principal["name"] if principal else PERSONAL_OWNER
+        kind = SERVICE_PRINCIPAL if principal else PERSONAL
         if credential.get("name"):
-            return credential_id(EntryKey(platform, owner, credential["name"])) == credential["id"]
+            return credential_id(EntryKey(platform, owner, credential["name"], kind)) == credential["id"]
         if not listed:
             listed.append(list(store.list(platform)))
-        return any(credential_id(key) == credential["id"] for key in listed[0] if key.principal == owner)
+        return any(credential_id(key) == credential["id"] for key in listed[0]
+                   if (key.principal, key.owner) == (owner, kind))
 
     return held
 
