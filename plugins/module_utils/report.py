@@ -215,8 +215,8 @@ def render_json(report):
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
 # Markdown: < > & as character references (no HTML tag or entity can start), the table's and inline
-# markup's ASCII punctuation with a backslash (GFM's escape for ``|`` in a cell).
-_MD_ESCAPES = dict({"&": "&amp;", "<": "&lt;", ">": "&gt;"}, **{ch: "\\" + ch for ch in "\\|`*_[]!#~"})
+# markup's ASCII punctuation with a backslash (GFM's escape for ``|`` in a cell); ``_`` stays (flag names).
+_MD_ESCAPES = dict({"&": "&amp;", "<": "&lt;", ">": "&gt;"}, **{ch: "\\" + ch for ch in "\\|`*[]!#~"})
 
 
 def text_of(value):
