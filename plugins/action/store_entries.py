@@ -16,7 +16,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError
-from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
+from ansible_collections.conductor.principals.plugins.module_utils.stores import SERVICE_PRINCIPAL, EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.modules.store_entries import MODULE_SPEC
 
 # What an entry may give back; its bookkeeping (``names``) stays in the store.
@@ -27,7 +27,7 @@ def read_entries(store, keys):
     """{platform: {principal: {credential: entry}}} of the keys that have an entry."""
     found = {}
     for key in keys:
-        stored = store.read(EntryKey(key["platform"], key["principal"], key["credential"]))
+        stored = store.read(EntryKey(key["platform"], key["principal"], key["credential"], SERVICE_PRINCIPAL))
         if stored is not None:
             entry = {field: (stored.content or {}).get(field) for field in ENTRY_FIELDS}
             found.setdefault(key["platform"], {}).setdefault(key["principal"], {})[key["credential"]] = entry
@@ -40,7 +40,7 @@ def remove_principals(store, principals, check_mode):
     for platform in sorted({p["platform"] for p in principals}):
         names = {p["name"] for p in principals if p["platform"] == platform}
         for key in store.list(platform=platform):
-            if key.principal in names:
+            if key.principal in names and key.owner == SERVICE_PRINCIPAL:  # never the personal API keys
                 if check_mode or store.delete(key):
                     removed.append(store.location(key))
     return removed

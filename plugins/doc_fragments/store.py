@@ -42,7 +42,14 @@ options:
             name, then credential name) is read as it is and rewritten in the current layout by the next write.
           - Writes hold an exclusive lock on the sibling file C(<path>.lock) and replace the file atomically,
             so runs that share the file on one host at the same time lose nothing.
+          - A symbolic link is resolved once, when the task starts; the real file is read, locked and replaced,
+            never the link. A store directory that others may write to is refused.
         type: path
+      lock_timeout:
+        description:
+          - V(vault_file) only. Seconds a write waits for the lock another run holds before it fails.
+        type: int
+        default: 60
       password:
         description:
           - V(vault_file) only. The Ansible Vault password of the store file.
@@ -55,6 +62,7 @@ options:
         description:
           - V(hashi_vault) only. Address of the Vault or OpenBao server.
           - If not set, the environment variable E(VAULT_ADDR) is used.
+          - Redirects are never followed (the token would go along); a plain C(http://) address makes the task warn.
         type: str
       token:
         description:
@@ -75,7 +83,9 @@ options:
         description: V(hashi_vault) only. Vault Enterprise or OpenBao namespace.
         type: str
       validate_certs:
-        description: V(hashi_vault) only. Verify the server's TLS certificate.
+        description:
+          - V(hashi_vault) only. Verify the server's TLS certificate.
+          - V(false) makes the task warn; give O(store.ca_path) instead.
         type: bool
         default: true
       ca_path:

@@ -80,6 +80,7 @@ def store_argument_spec():
             path=dict(type="path"),
             password=dict(type="str", no_log=True),
             vault_id=dict(type="str", no_log=False),
+            lock_timeout=dict(type="int", default=60),
             # hashi_vault
             url=dict(type="str"),
             token=dict(type="str", no_log=True),

@@ -78,6 +78,14 @@ def server_from_client_id(client_id):
     return "https://%s%s" % (parsed.host, ":" + parsed.port if parsed.port else "")
 
 
+def plain_http_warnings(settings):
+    """One sentence when the API is reached over plain http:// (every token and secret in clear)."""
+    if urlsplit(settings.server_url).scheme != "http":
+        return []
+    return ["server_url %s is plain http://: access tokens and every new secret travel unencrypted; use https://"
+            % settings.server_url]
+
+
 def normalise_server_url(url, platform, option="server_url"):
     """Check an API base URL; Orkes URLs end in ``/api`` (added when missing)."""
     text = (url or "").strip()

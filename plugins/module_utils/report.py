@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
-from html import escape
+from html import escape as _html_escape
 
 from .credentials import expires_in_days
 from .errors import ConductorError, ConfigError
@@ -144,7 +145,7 @@ def held_by(store, platform):
     A named credential is looked up at its own entry key (one read); a nameless Orkes key at the
     entries listed under its principal (each read once). Only ``credential_id`` is looked at.
     """
-    from .stores import EntryKey  # the store package, only when a store is asked for
+    from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey  # the store package, only when a store is asked for
 
     ids, listed = {}, []
 
@@ -156,11 +157,13 @@ def held_by(store, platform):
 
     def held(principal, credential):
         owner = principal["name"] if principal else PERSONAL_OWNER
+        kind = SERVICE_PRINCIPAL if principal else PERSONAL
         if credential.get("name"):
-            return credential_id(EntryKey(platform, owner, credential["name"])) == credential["id"]
+            return credential_id(EntryKey(platform, owner, credential["name"], kind)) == credential["id"]
         if not listed:
             listed.append(list(store.list(platform)))
-        return any(credential_id(key) == credential["id"] for key in listed[0] if key.principal == owner)
+        return any(credential_id(key) == credential["id"] for key in listed[0]
+                   if (key.principal, key.owner) == (owner, kind))
 
     return held
 
@@ -237,9 +240,22 @@ def render_json(report):
     return json.dumps({k: v for k, v in report.items() if k != "changed"}, indent=2, sort_keys=False) + "\n"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
+# Markdown: < > & as character references (no HTML tag or entity can start), the table's and inline
+# markup's ASCII punctuation with a backslash (GFM's escape for ``|`` in a cell); ``_`` stays (flag names).
+_MD_ESCAPES = dict({"&": "&amp;", "<": "&lt;", ">": "&gt;"}, **{ch: "\\" + ch for ch in "\\|`*[]!#~"})
+
+
+def text_of(value):
+    """Any value the API returned as text that every encoder takes: a lone surrogate becomes U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", str(value))
+
+
 def _md(text):
-    """A Markdown table cell: pipes escaped, no line breaks."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell, the one escaping of the report: no markup, no line break, no cell break."""
+    text = _LINE_BREAKS.sub(" ", text_of(text))
+    return "".join(_MD_ESCAPES.get(ch, ch) for ch in text)
 
 
 def render_markdown(report):
@@ -247,8 +263,8 @@ def render_markdown(report):
     lines = [
         "# Credential report: %s" % report["platform"], "",
         "Generated %s from %s. %d credentials of %d principals; expiring = within %d days, unused = %d days "
-        "or more%s." % (report["generated_at"], report.get("server_url") or report["platform"], summary["total"],
-                        report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
+        "or more%s." % (report["generated_at"], _md(report.get("server_url") or report["platform"]),
+                        summary["total"], report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
                         "" if thresholds["store_checked"] else "; the store was not checked"), "",
         "| " + " | ".join(FLAGS) + " | total |",
         "|" + "---:|" * (len(FLAGS) + 1),
@@ -386,19 +402,26 @@ def render_html(report):
 RENDERERS = {"json": render_json, "markdown": render_markdown, "html": render_html}
 
 
+def escape(value, quote=False):
+    """HTML text (or an attribute value with ``quote``) of any string, lone surrogates included."""
+    return _html_escape(text_of(value), quote=quote)
+
+
 def write_report(dest, text):
     """Write atomically (a reader never sees half a report), mode 0600 like every file we write."""
     folder = os.path.dirname(os.path.abspath(dest))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".credential-report-")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as stream:
             stream.write(text)
         os.chmod(temporary, 0o600)
         os.replace(temporary, dest)
-    except OSError as exc:
+    except BaseException as exc:
         if os.path.exists(temporary):
             os.unlink(temporary)
-        raise ConductorError("Could not write the report to %s: %s" % (dest, exc.strerror or exc))
+        if isinstance(exc, OSError):
+            raise ConductorError("Could not write the report to %s: %s" % (dest, exc.strerror or exc))
+        raise
 
 
 def credential_report(adapter, params, clock, held=None, server_url=None, environ=None):

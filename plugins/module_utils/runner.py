@@ -13,7 +13,7 @@ import os
 
 from .client import ApiClient
 from .common_args import connection_options
-from .config import resolve_settings
+from .config import plain_http_warnings, resolve_settings
 from .credentials import CredentialRun, credential_info, desired_credential, validate_params
 from .errors import ConductorError, ConfigError
 from .federation import ensure_provider, ensure_trust, provider_info, trust_info
@@ -21,7 +21,7 @@ from .platforms import adapter_for
 from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
 from .report import credential_report
-from .stores import EntryKey, store_for
+from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey, store_for, store_warnings
 from .timestamps import from_epoch
 
 # The principal segment of a personal API key's store entry (documented in doc_fragments/store.py).
@@ -65,9 +65,9 @@ def _prover(client):
     return prove
 
 
-def _credential_run(client, adapter, owner, principal_name, params, check_mode, store):
+def _credential_run(client, adapter, owner, principal_name, params, check_mode, store, kind=SERVICE_PRINCIPAL):
     """A CredentialRun with the task's store (if any) and the proof of a new secret."""
-    key = EntryKey(client.settings.platform, principal_name, params.get("name")) if store else None
+    key = EntryKey(client.settings.platform, principal_name, params.get("name"), kind) if store else None
     return CredentialRun(adapter, owner, params, check_mode, store=store, key=key,
                          server_url=client.settings.server_url, prover=_prover(client), clock=client.server_now)
 
@@ -117,7 +117,7 @@ def run_personal_client(client, params, check_mode, environ):
         raise ConfigError("personal_client exists only on platform conductorone")
     validate_params(adapter, params, never_expiring=True)
     store = store_for(params.get("store"), environ)
-    run = _credential_run(client, adapter, None, PERSONAL_PRINCIPAL, params, check_mode, store)
+    run = _credential_run(client, adapter, None, PERSONAL_PRINCIPAL, params, check_mode, store, kind=PERSONAL)
     return _credential_result(client, run.ensure())
 
 
@@ -205,6 +205,9 @@ def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
     if not client.settings.validate_certs:
         result.setdefault("warnings", []).append(
             "validate_certs is false: the identity of %s is not verified; give ca_path instead" % client.host)
+    warnings = plain_http_warnings(client.settings) + store_warnings(params.get("store"), environ)
+    if warnings:
+        result.setdefault("warnings", []).extend(warnings)
     return result
 
 

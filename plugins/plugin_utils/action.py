@@ -90,7 +90,12 @@ class ConductorAction(ActionBase):
                     % (COLLECTION, self.module, exc)}
 
     def _show_censored(self, result, host):
-        """Ansible hides a censored result whole, diff included: show its secret-free part (-v) and diff."""
+        """Ansible hides a censored result whole, diff included: show its secret-free part (-v) and diff.
+
+        Not for a task with ``no_log``: then nothing of the result is shown, as Ansible does for any task.
+        """
+        if self._task.no_log or getattr(self._play_context, "no_log", False):
+            return
         label = "[%s] %s.%s" % (host, COLLECTION, self.module)
         display.verbose("%s: %s" % (label, json.dumps(public_summary(result), sort_keys=True, default=str)),
                         caplevel=0)

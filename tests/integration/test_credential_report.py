@@ -86,7 +86,7 @@ def test_report_flags_each_seeded_credential_exactly_in_json_markdown_and_html(t
     for label, credential_id in ids.items():
         (line,) = [text for text in markdown.splitlines() if credential_id in text]
         assert line.rstrip(" |").endswith(", ".join(EXPECTED[label]) or "ok"), line
-    assert "Build <nightly> \\| eu" in markdown
+    assert "Build &lt;nightly&gt; \\| eu" in markdown
     page = Page()
     page.feed(open(dests["html"]).read())
     assert sorted(page.rows) == sorted(rows) and sorted(page.marks) == sorted(rows)

@@ -10,7 +10,8 @@ fails only the task that uses that backend.
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .base import DEFAULT_PREFIX, EntryKey, SecretStore, StoreConflictError, StoreError, StoredEntry
+from .base import (DEFAULT_PREFIX, PERSONAL, SERVICE_PRINCIPAL, EntryKey, SecretStore, StoreConflictError, StoreError,
+                   StoredEntry)
 
 BACKENDS = ("vault_file", "hashi_vault", "aws_secretsmanager")
 
@@ -32,5 +33,20 @@ def store_for(options, environ=None):
     return Store(options, environ)
 
 
-__all__ = ["store_for", "BACKENDS", "DEFAULT_PREFIX", "EntryKey", "SecretStore", "StoreConflictError",
+def store_warnings(options, environ=None):
+    """One sentence per weakened protection of a ``store`` option dict (plain values in, no store built)."""
+    if not options or (options.get("type") or "vault_file") != "hashi_vault":
+        return []
+    url = (options.get("url") or (environ or {}).get("VAULT_ADDR") or "").strip()
+    warnings = []
+    if url.lower().startswith("http://"):
+        warnings.append("store.url %s is plain http://: the Vault token and every secret stored travel unencrypted; "
+                        "use https://" % url.rstrip("/"))
+    if options.get("validate_certs") is False:
+        warnings.append("store.validate_certs is false: the identity of the Vault server %s is not verified, so "
+                        "anyone in between gets its token and secrets; give store.ca_path instead" % (url or "(unset)"))
+    return warnings
+
+
+__all__ = ["store_for", "store_warnings", "BACKENDS", "DEFAULT_PREFIX", "PERSONAL", "SERVICE_PRINCIPAL", "EntryKey", "SecretStore", "StoreConflictError",
            "StoreError", "StoredEntry"]

@@ -27,13 +27,14 @@ import uuid
 
 from ..deps import require_optional
 from ..errors import ConfigError
-from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
+from .base import SecretStore, StoreConflictError, StoredEntry, StoreError, check_names, names_of
 
 MANAGED_BY = "conductor.principals"
 TAG_MANAGED_BY = "managed-by"
 TAG_PLATFORM = "conductor-principals:platform"
 TAG_PRINCIPAL = "conductor-principals:principal"
 TAG_CREDENTIAL = "conductor-principals:credential"
+TAG_OWNER = "conductor-principals:owner"
 PENDING_STAGE = "CONDUCTOR_PENDING"
 CURRENT_STAGE = "AWSCURRENT"
 PREVIOUS_STAGE = "AWSPREVIOUS"
@@ -136,7 +137,8 @@ class Store(SecretStore):
         return [{"Key": TAG_MANAGED_BY, "Value": MANAGED_BY},
                 {"Key": TAG_PLATFORM, "Value": _tag_value(key.platform, self.segment(key.platform))},
                 {"Key": TAG_PRINCIPAL, "Value": _tag_value(key.principal, self.segment(key.principal))},
-                {"Key": TAG_CREDENTIAL, "Value": _tag_value(key.credential, self.segment(key.credential))}]
+                {"Key": TAG_CREDENTIAL, "Value": _tag_value(key.credential, self.segment(key.credential))}] + [
+                {"Key": TAG_OWNER, "Value": owner} for owner in [names_of(key).get("owner")] if owner]
 
     def _conflict(self, key):
         return StoreConflictError(
@@ -218,27 +220,36 @@ class Store(SecretStore):
 
     def list(self, platform=None, principal=None):
         start = "%s/%s/" % (self.prefix, self.segment(platform)) if platform else self.prefix + "/"
-        if platform and principal is not None:
-            start += self.segment(principal) + "/"
+        starts = [start + folder + "/" for folder in self.principal_folders(principal)] \
+            if platform and principal is not None else [start]
         keys = []
         try:
-            pages = self.client.get_paginator("list_secrets").paginate(
-                Filters=[{"Key": "name", "Values": [start]}, {"Key": "tag-key", "Values": [TAG_MANAGED_BY]}])
-            for page in pages:
-                for secret in page.get("SecretList") or []:
-                    if not secret["Name"].startswith(start):
-                        continue  # the name filter matches words anywhere in the name, not only the start
-                    tags = {tag["Key"]: tag["Value"] for tag in secret.get("Tags") or []}
-                    key = EntryKey(tags.get(TAG_PLATFORM), tags.get(TAG_PRINCIPAL), tags.get(TAG_CREDENTIAL))
-                    if None in key:
-                        continue
-                    if self.path(key) != secret["Name"]:  # a name AWS tags cannot hold: the entry keeps it
-                        names = json.loads(self.client.get_secret_value(SecretId=secret["ARN"])["SecretString"])
-                        names = names.get("names") or {}
-                        key = EntryKey(key.platform, names.get("principal"), names.get("credential"))
-                    if self.path(key) == secret["Name"] and (not platform or key.platform == platform) \
-                            and (principal is None or key.principal == principal):
-                        keys.append(key)
+            for start in starts:
+                keys += self._listed(start, platform, principal)
         except (self._errors.ClientError, self._errors.BotoCoreError) as exc:
             raise self._failure(exc, "list", None, "ListSecrets")
+        return keys
+
+    def _listed(self, start, platform, principal):
+        keys = []
+        pages = self.client.get_paginator("list_secrets").paginate(
+            Filters=[{"Key": "name", "Values": [start]}, {"Key": "tag-key", "Values": [TAG_MANAGED_BY]}])
+        for page in pages:
+            for secret in page.get("SecretList") or []:
+                if not secret["Name"].startswith(start):
+                    continue  # the name filter matches words anywhere in the name, not only the start
+                tags = {tag["Key"]: tag["Value"] for tag in secret.get("Tags") or []}
+                segment = secret["Name"][len(self.prefix) + 1:].split("/")[1:2]
+                key = self.key_at(tags.get(TAG_PLATFORM), tags.get(TAG_PRINCIPAL), tags.get(TAG_CREDENTIAL),
+                                  tags.get(TAG_OWNER), segment[0] if segment else None)
+                if None in key:
+                    continue
+                if not self.holds(key, secret["Name"]):  # a name AWS tags cannot hold: the entry keeps it
+                    names = json.loads(self.client.get_secret_value(SecretId=secret["ARN"])["SecretString"])
+                    names = names.get("names") or {}
+                    key = self.key_at(key.platform, names.get("principal"), names.get("credential"),
+                                      names.get("owner"), segment[0] if segment else None)
+                if self.holds(key, secret["Name"]) and (not platform or key.platform == platform) \
+                        and (principal is None or key.principal == principal):
+                    keys.append(key)
         return keys

@@ -11,18 +11,44 @@ Check-and-set: the version ``read`` returns is the secret's KV version; ``write`
 ``cas`` (``cas=0`` for a new entry), so Vault itself refuses a write that would overwrite one
 made since. A rotation is a new version: the previous one stays readable (``version=n-1``)
 until the entry is deleted, which removes every version and the metadata.
+
+Redirects are never followed: ``X-Vault-Token`` (and an AppRole login's ``secret_id``) would
+go along to whatever address a redirect names. A server that answers with one (a standby
+node, a proxy, an impostor) fails the task with one sentence saying which address to give.
+The token is only the one the task names (``store.token``, ``VAULT_TOKEN`` in the task's
+environment, or AppRole's): hvac's own fallback to ``~/.vault-token`` is never used.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ..deps import require_optional, requests  # requests: hvac's transport, whose errors reach us
 from ..errors import ConfigError
-from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
+from .base import SecretStore, StoreConflictError, StoredEntry, StoreError, check_names, names_of
 
 MANAGED_BY = "conductor.principals"
 ENV_URL = "VAULT_ADDR"
 ENV_TOKEN = "VAULT_TOKEN"
 ENV_NAMESPACE = "VAULT_NAMESPACE"
+
+
+class RedirectRefused(Exception):
+    """A Vault answer that redirects elsewhere (the request is not resent)."""
+
+    def __init__(self, status, target):
+        super().__init__(status, target)
+        self.status = status
+        self.target = target
+
+
+def _refuse_redirect(response, *args, **kwargs):
+    """A requests response hook: a redirect is an error, before hvac reads the answer as a success."""
+    if response.is_redirect or 300 <= response.status_code < 400:
+        location = urlsplit(response.headers.get("Location") or "")
+        target = "%s://%s" % (location.scheme, location.netloc) if location.netloc else "another path"
+        raise RedirectRefused(response.status_code, target)
+    return response
 
 
 class Store(SecretStore):
@@ -50,7 +76,12 @@ class Store(SecretStore):
         verify = options.get("validate_certs", True) is not False
         if verify and options.get("ca_path"):
             verify = options["ca_path"]
-        self.client = self._hvac.Client(url=self.url, token=self.token, verify=verify, timeout=30,
+        session = requests.Session()
+        session.verify = verify  # hvac takes a given session's verify over its own argument
+        session.hooks["response"].append(_refuse_redirect)
+        # token "" (never None): hvac would fall back to the ambient VAULT_TOKEN or ~/.vault-token.
+        self.client = self._hvac.Client(url=self.url, token=self.token or "", verify=verify, timeout=30,
+                                        allow_redirects=False, session=session,
                                         namespace=options.get("namespace") or self.environ.get(ENV_NAMESPACE) or None)
         self._logged_in = not self.role_id
         self._kv2_checked = False
@@ -92,7 +123,11 @@ class Store(SecretStore):
             api_message = ", ".join(exc.errors or []) or None
             for secret in self._secrets():
                 api_message = api_message.replace(secret, "<redacted>") if api_message else api_message
-        if fix:
+        if isinstance(exc, RedirectRefused):
+            reason = ("the server answered with a redirect (HTTP %d) to %s, which is never followed because the "
+                      "token would go along" % (exc.status, exc.target))
+            fix = "set store.url (or %s) to the address of the server that should get it" % ENV_URL
+        elif fix:
             reason = api_message or type(exc).__name__
             api_message = None
         elif isinstance(exc, errors.VaultDown):
@@ -122,7 +157,7 @@ class Store(SecretStore):
     def _metadata(self, key, content):
         """Custom metadata of an entry (KV v2 takes string values only)."""
         values = {"managed_by": MANAGED_BY, "platform": key.platform, "principal": key.principal,
-                  "credential": key.credential, "credential_id": content.get("credential_id"),
+                  "credential": key.credential, "owner": names_of(key).get("owner"), "credential_id": content.get("credential_id"),
                   "expires_at": content.get("expires_at")}
         return {name: str(value) for name, value in values.items() if value not in (None, "")}
 
@@ -251,7 +286,8 @@ class Store(SecretStore):
             platforms = [self.segment(platform) + "/"] if platform else self._children(self.prefix)
             for platform_dir in [p for p in platforms if p.endswith("/")]:
                 base = "%s/%s" % (self.prefix, platform_dir.rstrip("/"))
-                folders = ([self.segment(principal) + "/"] if platform and principal is not None
+                folders = ([folder + "/" for folder in self.principal_folders(principal)]
+                           if platform and principal is not None
                            else [p for p in self._children(base) if p.endswith("/")])
                 for principal_dir in folders:
                     folder = "%s/%s" % (base, principal_dir.rstrip("/"))
@@ -259,8 +295,9 @@ class Store(SecretStore):
                         path = "%s/%s" % (folder, leaf)
                         custom = (self._kv.read_secret_metadata(path=path, mount_point=self.mount_point)["data"]
                                   .get("custom_metadata") or {})
-                        key = EntryKey(custom.get("platform"), custom.get("principal"), custom.get("credential"))
-                        if None not in key and self.path(key) == path and (not platform or key.platform == platform) \
+                        key = self.key_at(custom.get("platform"), custom.get("principal"), custom.get("credential"),
+                                          custom.get("owner"), principal_dir.rstrip("/"))
+                        if None not in key and self.holds(key, path) and (not platform or key.platform == platform) \
                                 and (principal is None or key.principal == principal):
                             keys.append(key)
         except Exception as exc:

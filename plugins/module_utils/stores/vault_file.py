@@ -9,10 +9,19 @@ The decrypted file is JSON: ``{"format": 2, "entries": {"<path>": entry}}``, whe
 layout ``{principal: {credential: entry}}``) is read as it is and rewritten in the new
 layout by the next write; none of its entries is dropped.
 
+Paths: ``path`` is resolved once, when the store is opened (``~`` expanded, every symbolic
+link followed), and every read, write and lock uses that real path: a link to a mounted
+volume (AWX, an execution environment) keeps pointing at the file it names, and the lock is
+shared with writers that use the real path. A store directory that others may write to is
+refused before anything is read or created.
+
 Concurrency: every read-modify-write holds an exclusive ``flock`` on the sibling file
-``<path>.lock`` and replaces the store atomically (temporary file in the same directory,
+``<real path>.lock`` and replaces the store atomically (temporary file in the same directory,
 fsync, rename), so two runs on one controller lose nothing and a crash leaves either the
-old or the new store. An entry's version (for check-and-set) is the SHA-256 of its JSON.
+old or the new store. The lock file is opened without following a link (``O_NOFOLLOW``) and
+must be a regular file owned by the user running the task; a lock held longer than
+``lock_timeout`` seconds fails the task with one sentence. An entry's version (for
+check-and-set) is the SHA-256 of its JSON.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 
 from ..errors import ConfigError
 from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
@@ -32,6 +42,7 @@ from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreE
 FORMAT = 2
 PASSWORD_ENV = "CONDUCTOR_PRINCIPALS_STORE_PASSWORD"
 DEFAULT_PLATFORM = "conductorone"  # legacy entries written before the platform was recorded
+DEFAULT_LOCK_TIMEOUT = 60  # seconds a write waits for another run's lock
 
 
 def _vault():
@@ -64,7 +75,12 @@ class Store(SecretStore):
         if not path:
             raise ConfigError("store.path is required for store type vault_file; give the path of the encrypted "
                               "store file, for example ~/.config/conductor-principals/store.vault")
-        self.file = os.path.abspath(os.path.expanduser(path))
+        # The real path, once: a link is followed here and never replaced by a file (module docstring).
+        self.file = os.path.realpath(os.path.expanduser(path))
+        self.lock_timeout = options.get("lock_timeout")
+        self.lock_timeout = DEFAULT_LOCK_TIMEOUT if self.lock_timeout is None else float(self.lock_timeout)
+        if self.lock_timeout < 0:
+            raise ConfigError("store.lock_timeout must be 0 or more seconds, not %s" % options.get("lock_timeout"))
         password = options.get("password") or self.environ.get(PASSWORD_ENV)
         if not password:
             raise ConfigError("store.password is required for store type vault_file; set it or the environment "
@@ -84,8 +100,21 @@ class Store(SecretStore):
             raise StoreError("The vault_file store %s has mode %04o, so others can read it; make it readable by "
                              "its owner only (chmod 600 %s)" % (self.file, stat.S_IMODE(mode), self.file))
 
+    def _refuse_directory_writable_by_others(self):
+        """Others who may write the directory may replace the store or plant its lock: refuse before any use."""
+        directory = os.path.dirname(self.file)
+        try:
+            mode = os.stat(directory).st_mode
+        except OSError:
+            return  # a missing directory is named by the write that needs it
+        if mode & stat.S_IWOTH:
+            raise StoreError("The vault_file store directory %s has mode %04o, so others can write to it (and replace "
+                             "the store or plant its lock); keep the store in a directory only its owner can write "
+                             "(chmod o-w %s)" % (directory, stat.S_IMODE(mode), directory))
+
     def _load(self):
         """The decrypted store as {path: entry}; {} when the file does not exist yet."""
+        self._refuse_directory_writable_by_others()
         try:
             handle = open(self.file, "rb")
         except (IOError, OSError) as exc:
@@ -161,7 +190,8 @@ class Store(SecretStore):
 
     def _locked(self):
         """An exclusive lock on ``<path>.lock`` for one read-modify-write (a context manager)."""
-        return _Lock(self.file + ".lock")
+        self._refuse_directory_writable_by_others()
+        return _Lock(self.file + ".lock", self.lock_timeout)
 
     # ---- the four calls ---------------------------------------------------------------
     def read(self, key):
@@ -203,13 +233,14 @@ class Store(SecretStore):
         keys = []
         for path, entry in sorted(self._load().items()):
             names = entry.get("names") or {}
-            key = EntryKey(entry.get("platform"), names.get("principal"), names.get("credential"))
-            if None in key:  # written by hand without names: recover them from the path
-                parts = path[len(self.prefix) + 1:].split("/") if path.startswith(self.prefix + "/") else []
+            parts = path[len(self.prefix) + 1:].split("/") if path.startswith(self.prefix + "/") else []
+            key = self.key_at(entry.get("platform"), names.get("principal"), names.get("credential"),
+                              names.get("owner"), parts[1] if len(parts) == 3 else None)
+            if None in key[:3]:  # written by hand without names: recover them from the path
                 if len(parts) != 3:
                     continue
-                key = EntryKey(*[_unsegment(part) for part in parts])
-            if self.path(key) != path or (platform and key.platform != platform) \
+                key = self.key_at(*[_unsegment(part) for part in parts], segment=parts[1])
+            if not self.holds(key, path) or (platform and key.platform != platform) \
                     or (principal is not None and key.principal != principal):
                 continue  # another prefix, platform or principal
             keys.append(key)
@@ -222,6 +253,8 @@ def _stored(entry):
 
 def _unsegment(segment):
     """The inverse of SecretStore.segment: ``+XX`` sequences back to their UTF-8 characters."""
+    if segment == "+":
+        return ""
     out, index = bytearray(), 0
     while index < len(segment):
         if segment[index] == "+" and index + 3 <= len(segment):
@@ -230,24 +263,67 @@ def _unsegment(segment):
         else:
             out.extend(segment[index].encode("utf-8"))
             index += 1
-    return out.decode("utf-8", "replace")
+    return out.decode("utf-8", "surrogatepass")
 
 
 class _Lock(object):
-    def __init__(self, path):
+    """``flock`` on ``path``: never through a link, only on a regular file of ours, for ``timeout`` seconds at most."""
+
+    def __init__(self, path, timeout=DEFAULT_LOCK_TIMEOUT):
         self.path = path
+        self.timeout = timeout
         self.fd = None
 
-    def __enter__(self):
+    def _open(self):
         try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
         except (IOError, OSError) as exc:
             directory = os.path.dirname(self.path)
+            if exc.errno == errno.ELOOP:
+                raise StoreError("Could not lock the vault_file store: its lock file %s is a symbolic link, which is "
+                                 "never followed; remove the link (someone else may have planted it)" % self.path)
             fix = ("the directory %s does not exist; create it (mode 0700)" % directory if exc.errno == errno.ENOENT
                    else "make the directory %s writable by the user that runs the task" % directory)
             raise StoreError("Could not lock the vault_file store: cannot create %s (%s); %s"
                              % (self.path, exc.strerror, fix))
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def _check(self):
+        found = os.fstat(self.fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise StoreError("Could not lock the vault_file store: its lock file %s is not a regular file; remove it"
+                             % self.path)
+        if found.st_uid != os.geteuid():
+            raise StoreError("Could not lock the vault_file store: its lock file %s belongs to user ID %d, not to the "
+                             "user that runs the task (%d); remove it" % (self.path, found.st_uid, os.geteuid()))
+
+    def _wait(self):
+        """The lock, polled (flock has no timeout) with a growing pause, until ``timeout`` has passed."""
+        deadline = time.monotonic() + self.timeout
+        pause = 0.005
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EINTR):
+                    raise StoreError("Could not lock the vault_file store with %s: %s; keep the store on a local "
+                                     "file system" % (self.path, exc.strerror))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreError("Could not lock the vault_file store: another run has held %s for more than %g "
+                                 "seconds; let it finish (or end it) and run the task again, or raise "
+                                 "store.lock_timeout" % (self.path, self.timeout))
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.25)
+
+    def __enter__(self):
+        self.fd = self._open()
+        try:
+            self._check()
+            self._wait()
+        except BaseException:
+            os.close(self.fd)
+            raise
         return self
 
     def __exit__(self, *exc_info):

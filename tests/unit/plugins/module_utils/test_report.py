@@ -245,7 +245,7 @@ def test_markdown_escapes_pipes_and_has_one_line_per_credential(tenant):
     text = render_markdown(report(adapter))
     lines = [line for line in text.splitlines() if any(i in line for i in ids.values())]
     assert len(lines) == len(ids)
-    assert "Ops <bot> \\| nightly" in text
+    assert "Ops &lt;bot&gt; \\| nightly" in text
     assert all(flag in text for flag in FLAGS)
 
 
