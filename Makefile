@@ -102,9 +102,12 @@ changelog: $(STAMP)
 	$(BIN)/antsibull-changelog lint
 
 # The sandbox on a port of your choice: make sandbox PORT=8990 BOOTSTRAP=/tmp/c1.json
+# Its runtime files live in .sandbox/, apart from build/: make build never deletes a running sandbox's files.
 PORT ?= 8990
-BOOTSTRAP ?= $(abspath build/sandbox-bootstrap.json)
+BOOTSTRAP ?= $(abspath .sandbox/bootstrap.json)
 sandbox: $(STAMP)
+	@mkdir -p $(dir $(BOOTSTRAP))
+	@echo "sandbox on http://127.0.0.1:$(PORT) (another port: make sandbox PORT=<port>); in another shell: eval \"\$$(make -s sandbox-env)\""
 	PYTHONPATH=sandbox $(BIN)/python -m conductor_sandbox --port $(PORT) --bootstrap-file $(BOOTSTRAP)
 
 # The sandbox's connection as export lines: eval "$$(make -s sandbox-env)" (same BOOTSTRAP as make sandbox).
