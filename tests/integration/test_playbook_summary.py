@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from conftest import REPO, _collections_path
-from test_roles import CI, WORKER, _environment, store  # noqa: F401 - store is a fixture
+from test_roles import CI, WORKER, _environment
 from test_store import PASSWORD
 
 
@@ -25,7 +25,12 @@ def _table(stdout):
 
 
 @pytest.fixture
-def run_playbook(fresh, store, tmp_path, tmp_path_factory):  # noqa: F811 - the imported fixture
+def store(tmp_path):
+    return tmp_path / "store" / "identities.vault"
+
+
+@pytest.fixture
+def run_playbook(fresh, store, tmp_path, tmp_path_factory):
     store.parent.mkdir(exist_ok=True)
 
     def run(name, extra_vars):
