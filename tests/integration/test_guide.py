@@ -37,7 +37,7 @@ def test_every_link_and_path_the_guide_names_is_true():
         for target in LINK.findall(text):
             if target.startswith(("http://", "https://", "mailto:")):
                 continue
-            where, _, anchor = target.partition("#")
+            where, dummy, anchor = target.partition("#")
             resolved = (page.parent / where).resolve() if where else page
             if not resolved.exists():
                 broken.append("%s: %s" % (page.relative_to(REPO), target))
