@@ -1,4 +1,4 @@
-# The two commands a new user needs: `make test` and `make demo` (see README.md).
+# The two commands a new user needs: `make test` and `make demo` (see README.md and docs/guide/).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -102,9 +102,12 @@ changelog: $(STAMP)
 	$(BIN)/antsibull-changelog lint
 
 # The sandbox on a port of your choice: make sandbox PORT=8990 BOOTSTRAP=/tmp/c1.json
+# Its runtime files live in .sandbox/, apart from build/: make build never deletes a running sandbox's files.
 PORT ?= 8990
-BOOTSTRAP ?= $(abspath build/sandbox-bootstrap.json)
+BOOTSTRAP ?= $(abspath .sandbox/bootstrap.json)
 sandbox: $(STAMP)
+	@mkdir -p $(dir $(BOOTSTRAP))
+	@echo "sandbox on http://127.0.0.1:$(PORT) (another port: make sandbox PORT=<port>); in another shell: eval \"\$$(make -s sandbox-env)\""
 	PYTHONPATH=sandbox $(BIN)/python -m conductor_sandbox --port $(PORT) --bootstrap-file $(BOOTSTRAP)
 
 # The sandbox's connection as export lines: eval "$$(make -s sandbox-env)" (same BOOTSTRAP as make sandbox).
@@ -125,7 +128,7 @@ bench: build
 bench-report: build
 	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py --rows report
 
-# The picture of the HTML credential report in the README (outside make test): a seeded sandbox
+# The picture of the HTML credential report in docs/guide/report.md (outside make test): a seeded sandbox
 # tenant, playbooks/report.yml, headless Chromium from Debian (apt-get install -y chromium).
 report-screenshot: build
 	@command -v chromium >/dev/null || { echo "report-screenshot needs Chromium: apt-get install -y chromium"; exit 1; }
@@ -147,7 +150,7 @@ molecule: build
 	CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_molecule.py
 
-# ---- ansible-core support matrix (README "Supported ansible-core versions") ------------------
+# ---- ansible-core support matrix (docs/matrix.md) ------------------
 # The full suite above runs on the pinned line (requirements-dev.txt, .venv). Every other line
 # upstream maintains gets .venv-<line> on a Python it supports as a controller, built from
 # tests/matrix/requirements-<line>.txt, and runs the integration tests marked
@@ -156,7 +159,7 @@ molecule: build
 # less than the matrix proves. `make matrix-<line>` runs one line; `ansible-test sanity` runs
 # once more on the newest line.
 # 2.18 is the oldest line maintained upstream; the roles once failed there (templating of 2.19),
-# which its matrix run caught (README).
+# which its matrix run caught (docs/matrix.md).
 MATRIX_LINES := 2.18 2.20 2.21
 MATRIX_NEWEST := 2.21
 MATRIX_PYTHON_2.18 := 3.11

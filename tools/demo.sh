@@ -22,5 +22,12 @@ export CONDUCTOR_PRINCIPALS_STORE_PASSWORD
 echo "sandbox running at $CONDUCTORONE_SERVER_URL (pid $pid)"
 ansible-playbook -i localhost, -c local playbooks/demo.yml
 echo "store: $CONDUCTOR_PRINCIPALS_STORE_PATH ($(stat -c %a "$CONDUCTOR_PRINCIPALS_STORE_PATH"), $(head -c 14 "$CONDUCTOR_PRINCIPALS_STORE_PATH"))"
+# How to open it: ansible-vault with the collection's password helper (no prompt, no terminal).
+# Only the entry names are shown here, never a secret.
+echo "its entries (ansible-vault view --vault-password-file scripts/store-password <store>):"
+ansible-vault view --vault-password-file scripts/store-password "$CONDUCTOR_PRINCIPALS_STORE_PATH" |
+  "$python" -c 'import json, sys; [print("  " + k) for k in sorted(json.load(sys.stdin)["entries"])]'
 echo "second run (nothing to change):"
 ansible-playbook -i localhost, -c local playbooks/demo.yml | grep -A1 'PLAY RECAP' | tail -1
+echo "This demo is throwaway: its sandbox and its store are deleted now. For a store you keep, follow"
+echo "docs/guide/first-steps.md (make sandbox, then your own first playbook)."

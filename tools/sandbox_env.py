@@ -25,7 +25,7 @@ def export_lines(boot):
 
 
 def main(argv):
-    path = argv[1] if len(argv) > 1 else "build/sandbox-bootstrap.json"
+    path = argv[1] if len(argv) > 1 else ".sandbox/bootstrap.json"
     try:
         with open(path) as handle:
             boot = json.load(handle)

@@ -38,8 +38,8 @@ options:
         description:
           - V(vault_file) only. Path of the encrypted store file; created (mode 0600) by the first write.
           - A store file that group or others can read is refused (C(chmod 600)).
-          - A store written by the first C(conductor.principals.secret_store) role (entries keyed by principal
-            name, then credential name) is read as it is and rewritten in the current layout by the next write.
+          - A file in the older layout (entries keyed by principal name, then credential name, with no platform
+            level) is read as ConductorOne entries and rewritten in the current layout by the next write.
           - Writes hold an exclusive lock on the sibling file C(<path>.lock) and replace the file atomically,
             so runs that share the file on one host at the same time lose nothing.
           - A symbolic link is resolved once, when the task starts; the real file is read, locked and replaced,

@@ -250,6 +250,7 @@ def provision_outcome(results, stored=None):
             "client_id": result.get("client_id") or credential.get("client_id"),
             "credential_id": credential.get("id"), "expires_at": credential.get("expires_at"),
             "action": _action(result), "stored": (result.get("stored") or {}).get("location"),
+            "revoked": len(result.get("revoked_ids") or []),
         })
     return {"by_platform": by_platform, "by_name": by_name, "summary": summary}
 

@@ -39,7 +39,7 @@ class ApiClient(object):
         self.settings = settings
         self.transport = transport or Transport(
             timeout=settings.timeout, validate_certs=settings.validate_certs,
-            ca_path=settings.ca_path, retries=settings.retries)
+            ca_path=settings.ca_path, retries=settings.retries, url_from=settings.server_url_from)
         self.auth = authenticator or Authenticator(token_source_for(settings))
         self.server_time = None
 

@@ -55,7 +55,8 @@ ClientId = namedtuple("ClientId", "name host port suffix")
 ConnectionSettings = namedtuple(
     "ConnectionSettings",
     "platform server_url client_id client_secret access_token oidc_token "
-    "validate_certs ca_path timeout retries auth_method",
+    "validate_certs ca_path timeout retries auth_method server_url_from",
+    defaults=(None,),
 )
 ConnectionSettings.__doc__ = "Everything the core needs to talk to one API, resolved and checked."
 
@@ -104,6 +105,16 @@ def normalise_server_url(url, platform, option="server_url"):
     if platform == ORKES and not text.endswith("/api"):
         text += "/api"
     return text
+
+
+def _server_url_from(options, environ, platform):
+    """Where the server URL comes from, in words, for errors that say what to check."""
+    if options.get("server_url") not in (None, ""):
+        return "the server_url option"
+    env_name = ENV_FALLBACKS[platform]["server_url"]
+    if environ.get(env_name) not in (None, ""):
+        return "the environment variable %s" % env_name
+    return "derived from the client ID (NAME@HOST/SUFFIX gives https://HOST)"
 
 
 def _pick(options, environ, platform, name):
@@ -194,4 +205,5 @@ def resolve_settings(options, environ=None):
         timeout=timeout,
         retries=retries,
         auth_method=method,
+        server_url_from=_server_url_from(options, environ, platform),
     )

@@ -40,6 +40,9 @@ FLAG_MEANING = {
     "broad": "a trust whose condition lets every token of its issuer through",
     "disabled": "a trust that is disabled: its token exchanges are refused",
 }
+# Rows of the pages, most urgent first: a row ranks by its most urgent flag, then by days left.
+URGENCY = ("expired", "expiring", "unheld", "unused", "never_used", "overlapping")
+DEFAULT_MODE = 0o600
 DAY = 86400.0
 # The principal part of the store key of a personal API key (runner.PERSONAL_PRINCIPAL of sp_credential).
 PERSONAL_OWNER = "@personal"
@@ -59,6 +62,50 @@ def validate_report_params(adapter, params):
         folder = os.path.dirname(os.path.abspath(params["dest"]))
         if not os.path.isdir(folder):
             raise ConfigError("dest: the folder %s does not exist; create it first" % folder)
+    report_mode(params)
+
+
+def report_mode(params):
+    """The file mode of ``dest``: ``mode`` as octal text (``"0644"``) or a number, 0600 when unset."""
+    mode = params.get("mode")
+    if mode is None or mode == "":
+        return DEFAULT_MODE
+    if not params.get("dest"):
+        raise ConfigError("mode applies to the file written to dest; give dest too, or remove mode")
+    text = str(mode).strip()
+    try:
+        value = int(text, 8) if isinstance(mode, str) else int(mode)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777 or value & 0o133:
+        raise ConfigError("mode %r is not a file mode for a report; give octal text such as '0600' or '0644' "
+                          "(no execute bits, no write for group or others)" % (mode,))
+    return value
+
+
+def store_label(store):
+    """The store a report judged ``unheld`` against, in words: its type and where it is; never a secret."""
+    if store is None:
+        return None
+    where = (getattr(store, "file", None)
+             or ("%s %s/%s" % (store.url, store.mount_point, store.prefix) if getattr(store, "url", None) else None)
+             or ("%s %s" % (store.region, store.prefix) if getattr(store, "region", None) else None)
+             or store.prefix)
+    return "%s %s" % (store.type, where)
+
+
+def _legend_flags():
+    return URGENCY + tuple(flag for flag in FLAGS if flag not in URGENCY)
+
+
+def urgency_sorted(rows):
+    """The rows most urgent first (expired, expiring, unheld, unused, never used, overlapping, ok)."""
+    def key(row):
+        ranks = [URGENCY.index(flag) for flag in row["flags"] if flag in URGENCY]
+        days = row["expires_in_days"]
+        return (min(ranks) if ranks else len(URGENCY), days is None, days or 0,
+                _owner_label(row), _credential_label(row))
+    return sorted(rows, key=key)
 
 
 def report_format(params):
@@ -203,6 +250,7 @@ def build_report(adapter, params, clock, held=None):
         "principals": sum(1 for principal, dummy in groups if principal is not None),
         "thresholds": {"expiring_within_days": 14 if expiring is None else expiring,
                        "unused_days": 30 if unused is None else unused, "store_checked": held is not None,
+                       "store": None,
                        "use_recorded": adapter.records_credential_use},
     }
     if grants is not None:
@@ -230,6 +278,16 @@ def _owner_label(row):
 
 def _credential_label(row):
     return row["name"] or row["id"] or ""
+
+
+def _days_left(row):
+    return "never" if row["expires_at"] is None and row["expires_in_days"] is None else _value(row["expires_in_days"])
+
+
+def _store_words(thresholds):
+    if not thresholds["store_checked"]:
+        return "the store was not checked"
+    return "unheld judged against the %s store" % (thresholds.get("store") or "given")
 
 
 def _value(value, empty="-"):
@@ -263,9 +321,10 @@ def render_markdown(report):
     lines = [
         "# Credential report: %s" % report["platform"], "",
         "Generated %s from %s. %d credentials of %d principals; expiring = within %d days, unused = %d days "
-        "or more%s." % (report["generated_at"], _md(report.get("server_url") or report["platform"]),
-                        summary["total"], report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
-                        "" if thresholds["store_checked"] else "; the store was not checked"), "",
+        "or more; %s. Most urgent first." % (
+            report["generated_at"], _md(report.get("server_url") or report["platform"]), summary["total"],
+            report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
+            _store_words(thresholds)), "",
         "| " + " | ".join(FLAGS) + " | total |",
         "|" + "---:|" * (len(FLAGS) + 1),
         "| " + " | ".join(str(summary[f]) for f in FLAGS) + " | %d |" % summary["total"], "",
@@ -273,13 +332,14 @@ def render_markdown(report):
         "Days unused | Flags |",
         "|---|---|---|---|---|---|---:|---|---:|---|",
     ]
-    for row in report["credentials"]:
+    for row in urgency_sorted(report["credentials"]):
         lines.append("| " + " | ".join(_md(cell) for cell in (
             _owner_label(row), _credential_label(row), _value(row["id"]), _value(row["client_id"]),
-            _value(row["created_at"]), _value(row["expires_at"], "never"), _value(row["expires_in_days"], "-"),
+            _value(row["created_at"]), _value(row["expires_at"], "never"), _days_left(row),
             _value(row["last_used_at"], "never"), _value(row["days_unused"]),
             ", ".join(row["flags"]) or "ok")) + " |")
-    lines += ["", "Flags: " + "; ".join("**%s** %s" % (f, FLAG_MEANING[f]) for f in FLAGS) + "."]
+    lines += ["", "| Flag | Set when |", "|---|---|"]
+    lines += ["| %s | %s |" % (f, _md(FLAG_MEANING[f])) for f in _legend_flags()]
     if report.get("permissions") is not None:
         lines += ["", "Grants (access values on named resources) per application: %s." % (
             _md(_grant_counts(report)) or "no applications")]
@@ -302,14 +362,14 @@ th{background:#f3f5f7}td.num{text-align:right}td time{white-space:nowrap}td.mono
 .flag.never_used{background:#8e24aa}.flag.unheld{background:#1565c0}.flag.overlapping{background:#00838f}
 .flag.ok{background:#2e7d32}
 h2{font-size:16px;margin:22px 0 6px}svg text{font-size:11px;fill:#1c2733}
+table.legend{width:auto;margin-top:8px}table.legend td{border-bottom:1px solid #e3e7ec}
 """
 HOT_FLAGS = ("expired", "unheld")
 
 
 def _chart(rows, expiring_within_days):
     """Horizontal bars of days to expiry: soonest first, zero and the expiring threshold marked."""
-    ordered = sorted(rows, key=lambda r: (r["expires_in_days"] is None, r["expires_in_days"] or 0,
-                                          _owner_label(r), _credential_label(r)))
+    ordered = urgency_sorted(rows)
     known = [r["expires_in_days"] for r in rows if r["expires_in_days"] is not None]
     low = min([0] + known)
     high = max([expiring_within_days, 1] + known)
@@ -333,14 +393,16 @@ def _chart(rows, expiring_within_days):
         days = row["expires_in_days"]
         kind = ("never" if days is None else "expired" if "expired" in row["flags"]
                 else "expiring" if "expiring" in row["flags"] else "ok")
-        start, end = (x(0), x(high)) if days is None else sorted((x(0), x(days)))
+        # A credential that never expires has no bar (a long one would read as "many days left").
+        start, end = (x(0), x(0)) if days is None else sorted((x(0), x(days)))
         text = "%s / %s" % (_owner_label(row), _credential_label(row))
         shown = text if len(text) <= 46 else text[:45] + "\u2026"
         value = "never expires" if days is None else "%d day%s" % (days, "" if abs(days) == 1 else "s")
         parts.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (label_width - 8, y + bar_height - 3, escape(shown)))
         parts.append('<rect class="mark %s" data-credential-id="%s" x="%.1f" y="%d" width="%.1f" height="%d" '
                      'fill="%s" rx="2"><title>%s: %s</title></rect>'
-                     % (kind, escape(_value(row["id"], ""), quote=True), start, y, max(end - start, 2.0), bar_height,
+                     % (kind, escape(_value(row["id"], ""), quote=True), start, y,
+                        0.0 if days is None else max(end - start, 2.0), bar_height,
                         COLOURS[kind], escape(text), value))
         parts.append('<text x="%.1f" y="%d">%s</text>' % (max(end, x(0)) + 4, y + bar_height - 3, escape(value)))
     parts.append("</svg>")
@@ -366,20 +428,23 @@ def render_html(report):
                      % (hot, escape(FLAG_MEANING[flag], quote=True), summary[flag] if judged else "-",
                         flag if judged else flag + " (not judged)"))
     body_rows = []
-    for row in report["credentials"]:
+    for row in urgency_sorted(report["credentials"]):
         flags = "".join('<span class="flag %s">%s</span>' % (f, f) for f in row["flags"]) or \
             '<span class="flag ok">ok</span>'
         cells = [escape(_owner_label(row)), escape(_credential_label(row)), escape(_value(row["id"])),
                  escape(_value(row["client_id"])), _date(row["created_at"], "-"), _date(row["expires_at"], "never"),
-                 escape(_value(row["expires_in_days"])), _date(row["last_used_at"], "never"),
+                 escape(_days_left(row)), _date(row["last_used_at"], "never"),
                  escape(_value(row["days_unused"])), flags]
         classes = ("", "", "mono", "mono", "", "", "num", "", "num", "")
         body_rows.append('<tr data-credential-id="%s">%s</tr>' % (escape(_value(row["id"], ""), quote=True), "".join(
             '<td class="%s">%s</td>' % (c, cell) if c else "<td>%s</td>" % cell for c, cell in zip(classes, cells))))
     meta = ("Generated %s from %s: %d credentials of %d principals. Expiring: within %d days; unused: %d days or "
-            "more%s." % (report["generated_at"], report.get("server_url") or report["platform"], summary["total"],
-                         report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
-                         "" if thresholds["store_checked"] else "; the store was not checked"))
+            "more; %s. Most urgent first." % (
+                report["generated_at"], report.get("server_url") or report["platform"], summary["total"],
+                report["principals"], thresholds["expiring_within_days"], thresholds["unused_days"],
+                _store_words(thresholds)))
+    legend = "".join('<tr><td><span class="flag %s">%s</span></td><td>%s</td></tr>' % (f, f, escape(FLAG_MEANING[f]))
+                     for f in _legend_flags())
     return "".join([
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         "<title>Credential report: %s</title><style>%s</style></head><body>" % (escape(report["platform"]), STYLE),
@@ -391,7 +456,7 @@ def render_html(report):
         '<table class="credentials"><thead><tr><th>Service principal</th><th>Credential</th><th>ID</th>'
         "<th>Client ID</th><th>Created</th><th>Expires</th><th>Days left</th><th>Last used</th>"
         "<th>Days unused</th><th>Flags</th></tr></thead><tbody>%s</tbody></table>" % "".join(body_rows),
-        "<p class=\"meta\">%s</p>" % escape("; ".join("%s: %s" % (f, FLAG_MEANING[f]) for f in FLAGS)),
+        '<h2>Flags</h2><table class="legend"><tr><th>Flag</th><th>Set when</th></tr>%s</table>' % legend,
         "" if report.get("permissions") is None else '<p class="meta grants">%s</p>' % escape(
             "Grants (access values on named resources) per application: %s." % (
                 _grant_counts(report) or "no applications")),
@@ -407,14 +472,14 @@ def escape(value, quote=False):
     return _html_escape(text_of(value), quote=quote)
 
 
-def write_report(dest, text):
-    """Write atomically (a reader never sees half a report), mode 0600 like every file we write."""
+def write_report(dest, text, mode=DEFAULT_MODE):
+    """Write atomically (a reader never sees half a report), mode 0600 unless asked otherwise."""
     folder = os.path.dirname(os.path.abspath(dest))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".credential-report-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o600)
+        os.chmod(temporary, mode)
         os.replace(temporary, dest)
     except BaseException as exc:
         if os.path.exists(temporary):
@@ -430,14 +495,17 @@ def credential_report(adapter, params, clock, held=None, server_url=None, enviro
     With ``store`` in ``params`` (and no ``held`` given), each live credential is judged held or not by it.
     """
     validate_report_params(adapter, params)
+    store = None
     if held is None and params.get("store"):
         from .stores import store_for  # the store package, only when a store is asked for
-        held = held_by(store_for(params["store"], environ if environ is not None else os.environ), adapter.platform)
+        store = store_for(params["store"], environ if environ is not None else os.environ)
+        held = held_by(store, adapter.platform)
     result = build_report(adapter, params, clock, held=held)
+    result["thresholds"]["store"] = store_label(store)
     result["server_url"] = server_url
     if params.get("dest"):
         fmt = report_format(params)
-        write_report(params["dest"], RENDERERS[fmt](result))
+        write_report(params["dest"], RENDERERS[fmt](result), report_mode(params))
         result["dest"] = os.path.abspath(params["dest"])
         result["format"] = fmt
     return result

@@ -3,14 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """HTTP transport: one requests session, timeouts, TLS, and bounded retries.
 
-Retried: 429, 502, 503, 504 and connection errors, with exponential backoff and
-jitter, waiting at least what ``Retry-After`` asks. A request that may have changed
+Retried: 429, 502, 503, 504, timeouts and connection errors, with exponential backoff and
+jitter, waiting at least what ``Retry-After`` asks. A refused connection (nothing listens
+there) fails at once: it is not worth six attempts. A request that may have changed
 something (POST, PATCH) whose answer was lost is *not* retried: that raises
 OutcomeUnknownError so the caller can look before sending it again.
 """
 
 from __future__ import annotations
 
+import errno
 import random
 import ssl
 import time
@@ -61,16 +63,34 @@ def _never_sent(exc):
     return name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
 
 
+def _refused(exc):
+    """True when the server's host answered that nothing listens on the port (ECONNREFUSED)."""
+    seen, todo = set(), [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or getattr(current, "errno", None) == errno.ECONNREFUSED:
+            return True
+        todo.extend([getattr(current, "reason", None), current.__cause__, current.__context__]
+                    + [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)])
+    return False
+
+
 class Transport(object):
     """Sends HTTP requests with the connection options of one task.
 
     ``sleep``, ``clock`` and ``rng`` are injectable so tests run on a fake clock.
+    ``url_from`` says where the server URL came from (config.ConnectionSettings.server_url_from),
+    for the error that says what to check.
     """
 
     def __init__(self, timeout=30.0, validate_certs=True, ca_path=None, retries=5,
                  backoff_base=0.5, backoff_max=30.0, max_elapsed=300.0,
-                 sleep=time.sleep, clock=time.monotonic, rng=random.random, session=None):
+                 sleep=time.sleep, clock=time.monotonic, rng=random.random, session=None, url_from=None):
         deps.require("requests")
+        self.url_from = url_from
         self.timeout = timeout
         self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self.retries = retries
@@ -129,12 +149,14 @@ class Transport(object):
                 if not isinstance(exc, (deps.requests.exceptions.ConnectionError,
                                         deps.requests.exceptions.Timeout)):
                     raise ConductorError("The request to %s failed: %s" % (_host(url), type(exc).__name__))
-                wait = self._plan_wait(attempt, started, None)
+                refused = _refused(exc)
+                wait = None if refused else self._plan_wait(attempt, started, None)
                 if wait is None:
                     raise ConductorError(
-                        "Cannot reach %s (%s); check server_url and the network"
+                        "Cannot reach %s (%s); %s"
                         % (_host(url), "timed out" if isinstance(exc, deps.requests.exceptions.Timeout)
-                           else "connection failed"), attempts=attempt)
+                           else "connection refused" if refused else "connection failed",
+                           self._check("the network")), attempts=attempt)
                 self.sleep(wait)
                 continue
 
@@ -163,13 +185,22 @@ class Transport(object):
             return None
         return wait
 
-    @staticmethod
-    def _tls_message(url, exc):
+    def _check(self, also):
+        """What to check, naming where the server URL came from."""
+        if not self.url_from:
+            return "check server_url and %s" % also
+        if self.url_from.startswith("derived"):
+            return ("the URL was %s; set server_url (or CONDUCTORONE_SERVER_URL) if the API is elsewhere, "
+                    "and check %s" % (self.url_from, also))
+        return "the URL came from %s; check it and %s" % (self.url_from, also)
+
+    def _tls_message(self, url, exc):
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(getattr(exc, "reason", None), ssl.SSLCertVerificationError):
-            return ("TLS verification of %s failed (the certificate is not trusted); set ca_path to the "
-                    "CA bundle that signed it, or validate_certs: false only for a test server" % _host(url))
-        return "TLS handshake with %s failed; check server_url and ca_path" % _host(url)
+            return ("TLS verification of %s failed (the certificate is not trusted%s); set ca_path to the "
+                    "CA bundle that signed it, or validate_certs: false only for a test server"
+                    % (_host(url), "; the URL came from %s" % self.url_from if self.url_from else ""))
+        return "TLS handshake with %s failed; %s" % (_host(url), self._check("ca_path"))
 
 
 def request_id_of(response):

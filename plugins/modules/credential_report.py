@@ -55,10 +55,16 @@ options:
     default: false
   dest:
     description:
-      - Also write the report to this file (mode 0600, replaced atomically). Its folder must exist.
+      - Also write the report to this file (mode O(mode), replaced atomically). Its folder must exist.
       - The file is the report's output, not managed state, so it is written in check mode too and the
         result stays C(changed=false).
     type: path
+  mode:
+    description:
+      - The file mode of O(dest), as octal text such as V('0644') (quote it in YAML), for a page a web server
+        serves. Execute bits and write for group or others are refused.
+      - Only with O(dest). When unset, V('0600').
+    type: raw
   format:
     description:
       - The format of O(dest). When unset, taken from the suffix of O(dest) (V(.md), V(.html), V(.json)),
@@ -212,6 +218,7 @@ MODULE_SPEC = dict(
         unused_days=dict(type="int", default=30),
         include_personal=dict(type="bool", default=False),
         dest=dict(type="path"),
+        mode=dict(type="raw"),
         format=dict(type="str", choices=["json", "markdown", "html"]),
         store=store_argument_spec(),
     ),

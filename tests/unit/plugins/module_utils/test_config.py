@@ -108,3 +108,20 @@ def test_orkes_reads_its_own_environment_and_appends_api():
     assert (settings.client_id, settings.client_secret) == ("key-1", "shh")
     assert resolve_settings({"platform": "orkes", "server_url": "https://c.example/api/"}, env).server_url \
         == "https://c.example/api"
+
+
+@pytest.mark.parametrize("options, env, origin", [
+    ({"server_url": "https://api.example.test"}, {"CONDUCTORONE_SERVER_URL": "https://other.test"},
+     "the server_url option"),
+    ({}, {"CONDUCTORONE_SERVER_URL": "https://api.example.test"}, "the environment variable CONDUCTORONE_SERVER_URL"),
+    ({}, {}, "derived from the client ID (NAME@HOST/SUFFIX gives https://HOST)"),
+])
+def test_settings_say_where_the_server_url_came_from(options, env, origin):
+    options = dict(options, client_id="fox@yourcompany.conductor.one/spc", client_secret="s")
+    assert resolve_settings(options, env).server_url_from == origin
+
+
+def test_orkes_server_url_from_its_own_environment_variable():
+    settings = resolve_settings({"platform": "orkes"}, {"CONDUCTOR_SERVER_URL": "https://o.test",
+                                                        "CONDUCTOR_AUTH_KEY": "k", "CONDUCTOR_AUTH_SECRET": "s"})
+    assert settings.server_url_from == "the environment variable CONDUCTOR_SERVER_URL"

@@ -344,3 +344,68 @@ def test_grants_are_counted_per_principal_and_shown_in_every_format(tmp_path):
     assert "per application: worker | a 2, idle 0." in render_html(result)
     plain = report(MemoryAdapter())
     assert "permissions" not in plain and "per application" not in render_markdown(plain)
+
+
+# ---- the page a newcomer reads: urgency order, legend table, never-expiring, store named, mode ----------
+
+def _ids_in_order(text, ids):
+    positions = {name: text.index(credential_id) for name, credential_id in ids.items() if credential_id in text}
+    return sorted(positions, key=positions.get)
+
+
+def test_rows_are_sorted_by_urgency_on_both_pages(tenant):
+    from ansible_collections.conductor.principals.plugins.module_utils.report import urgency_sorted
+    adapter, ids = tenant
+    result = report(adapter)
+    ordered = [row["flags"] for row in urgency_sorted(result["credentials"])]
+    firsts = [flags[0] if flags else "ok" for flags in ordered]
+    rank = ["expired", "expiring", "unheld", "unused", "never_used", "overlapping", "ok"]
+    assert [rank.index(min(flags, key=rank.index)) if flags else 6 for flags in ordered] == sorted(
+        rank.index(min(flags, key=rank.index)) if flags else 6 for flags in ordered)
+    assert firsts[0] == "expired" and firsts[-1] == "ok"
+    table = render_markdown(result).split("| Service principal |")[1]
+    order = _ids_in_order(table, ids)
+    assert order[0] == "expired" and order.index("expiring") < order.index("unused") < order.index("fine")
+
+
+def test_the_legend_is_a_table_and_a_never_expiring_credential_says_so(tenant):
+    adapter, ids = tenant
+    result = report(adapter)
+    text = render_markdown(result)
+    assert "| Flag | Set when |" in text and "| expired | past its expiry: it no longer works |" in text
+    [forever] = [line for line in text.splitlines() if ids["forever"] in line]
+    assert "| never | never |" in forever or "| never |" in forever
+    page = render_html(result)
+    assert '<table class="legend">' in page
+    mark = page.split('data-credential-id="%s" ' % ids["forever"])[1]
+    assert 'width="0.0"' in mark.split(">")[0] and "never expires" in mark.split("</text>")[0] + page
+
+
+def test_the_page_names_the_store_it_checked(tenant, tmp_path):
+    adapter, dummy = tenant
+    store = {"type": "vault_file", "path": str(tmp_path / "ids.vault"), "password": "pw-not-shown"}
+    result = credential_report(adapter, params(store=store), lambda: NOW)
+    assert result["thresholds"]["store"] == "vault_file %s" % (tmp_path / "ids.vault")
+    for page in (render_markdown(result), render_html(result)):
+        assert "unheld judged against the vault_file %s store" % (tmp_path / "ids.vault") in page
+        assert "pw-not-shown" not in page
+    assert "the store was not checked" in render_markdown(report(adapter))
+
+
+@pytest.mark.parametrize("mode, expected", [("0644", 0o644), (0o640, 0o640), ("600", 0o600), (None, 0o600)])
+def test_dest_mode_for_a_page_a_web_server_serves(tenant, tmp_path, mode, expected):
+    adapter, dummy = tenant
+    dest = tmp_path / "report.html"
+    report(adapter, dest=str(dest), mode=mode)
+    assert stat.S_IMODE(os.stat(dest).st_mode) == expected
+
+
+@pytest.mark.parametrize("mode, dest", [("0755", True), ("0666", True), ("rw-r--r--", True), (644, True),
+                                        ("0644", False)])
+def test_a_bad_mode_is_one_sentence_and_nothing_is_written(tenant, tmp_path, mode, dest):
+    adapter, dummy = tenant
+    target = tmp_path / "report.html"
+    with pytest.raises(ConfigError) as err:
+        report(adapter, dest=str(target) if dest else None, mode=mode)
+    assert str(err.value).count(".") >= 1 and "mode" in str(err.value)
+    assert not target.exists()

@@ -21,9 +21,16 @@ def transport(clock, **kwargs):
 
 
 def refused():
-    # What requests raises when nothing listens: the request never left.
+    # What requests raises when nothing listens: the request never left, and the host said so.
+    cause = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    cause.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return requests.exceptions.ConnectionError(requests.packages.urllib3.exceptions.MaxRetryError(None, URL, cause))
+
+
+def unreached():
+    # A connection that could not be made for another reason (no route yet): worth retrying.
     return requests.exceptions.ConnectionError(
-        requests.packages.urllib3.exceptions.MaxRetryError(None, URL, NewConnectionError(None, "refused")))
+        requests.packages.urllib3.exceptions.MaxRetryError(None, URL, NewConnectionError(None, "no route")))
 
 
 def dropped():
@@ -86,8 +93,8 @@ def test_retries_are_bounded_in_total_time(clock):
 
 
 @responses.activate
-def test_connection_refused_is_retried_even_for_a_create(clock):
-    responses.add("POST", URL, body=refused())
+def test_a_connection_never_made_is_retried_even_for_a_create(clock):
+    responses.add("POST", URL, body=unreached())
     responses.add("POST", URL, json={"id": "sp-1"})
     assert transport(clock).request("POST", URL, json={}).json() == {"id": "sp-1"}
 
@@ -95,11 +102,53 @@ def test_connection_refused_is_retried_even_for_a_create(clock):
 @responses.activate
 def test_unreachable_server_fails_with_attempts(clock):
     for dummy in range(4):
-        responses.add("GET", URL, body=refused())
+        responses.add("GET", URL, body=unreached())
     with pytest.raises(ConductorError) as err:
         transport(clock, retries=3).request("GET", URL)
     assert str(err.value) == ("Cannot reach api.example.test (connection failed); check server_url and the network "
                               "(after 4 attempts).")
+
+
+@responses.activate
+def test_a_refused_connection_fails_at_once(clock):
+    responses.add("GET", URL, body=refused())
+    responses.add("GET", URL, json={"list": []})
+    with pytest.raises(ConductorError) as err:
+        transport(clock, retries=5).request("GET", URL)
+    assert str(err.value) == "Cannot reach api.example.test (connection refused); check server_url and the network."
+    assert len(responses.calls) == 1 and clock.sleeps == []
+
+
+@responses.activate
+def test_a_timeout_is_still_retried(clock):
+    responses.add("GET", URL, body=requests.exceptions.ConnectTimeout("timed out"))
+    responses.add("GET", URL, json={"list": []})
+    assert transport(clock).request("GET", URL).status_code == 200 and len(clock.sleeps) == 1
+
+
+@pytest.mark.parametrize("url_from, says", [
+    ("the environment variable CONDUCTORONE_SERVER_URL",
+     "the URL came from the environment variable CONDUCTORONE_SERVER_URL; check it and the network."),
+    ("the server_url option", "the URL came from the server_url option; check it and the network."),
+    ("derived from the client ID (NAME@HOST/SUFFIX gives https://HOST)",
+     "the URL was derived from the client ID (NAME@HOST/SUFFIX gives https://HOST); set server_url "
+     "(or CONDUCTORONE_SERVER_URL) if the API is elsewhere, and check the network."),
+])
+@responses.activate
+def test_the_error_says_where_the_url_came_from(clock, url_from, says):
+    responses.add("GET", URL, body=refused())
+    with pytest.raises(ConductorError) as err:
+        transport(clock, url_from=url_from).request("GET", URL)
+    assert str(err.value) == "Cannot reach api.example.test (connection refused); " + says
+
+
+@responses.activate
+def test_a_tls_failure_of_a_derived_url_does_not_say_check_server_url(clock):
+    responses.add("GET", URL, body=requests.exceptions.SSLError("wrong version number"))
+    with pytest.raises(ConductorError) as err:
+        transport(clock, url_from="derived from the client ID").request("GET", URL)
+    assert str(err.value).startswith("TLS handshake with api.example.test failed; the URL was derived from the "
+                                     "client ID; set server_url")
 
 
 @responses.activate
