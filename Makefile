@@ -13,7 +13,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/require
 .PHONY: test install build install-collection sandbox-env units sandbox-test integration sshd sanity lint \
 	changelog demo bench bench-report report-screenshot sandbox clean distclean molecule
 
-test: matrix-venvs units sandbox-test integration sanity lint changelog matrix
+test: matrix-venvs units sandbox-test integration sanity lint changelog matrix ee-test
 	@echo "make test: every step passed"
 
 $(STAMP): $(REQUIREMENTS)
@@ -67,7 +67,7 @@ integration: build sshd
 	@if [ ! -d tests/integration ]; then echo "integration: skipped, there is no tests/integration yet"; \
 	elif [ ! -d sandbox/conductor_sandbox ]; then echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; \
 	else CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
-		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) tests/integration; fi
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) $(addprefix --ignore=,$(EE_TESTS)) tests/integration; fi
 
 # ansible-test sanity, every default test, in a pristine installed copy of its own (the
 # unit and integration runs leave caches in theirs) made a git repository, because
@@ -214,3 +214,40 @@ $(MATRIX_TARGETS): matrix-%: .venv-%/.installed build
 matrix-sanity: .venv-$(MATRIX_NEWEST)/.installed $(STAMP)
 	$(MAKE) --no-print-directory sanity BIN=$(abspath .venv-$(MATRIX_NEWEST))/bin \
 		BUILD=$(BUILD)/sanity-$(MATRIX_NEWEST) SANITY_PYTHON=$(MATRIX_PYTHON_$(MATRIX_NEWEST))
+
+# ---- the execution environment, run as AWX runs jobs (docs/guide/execution-environment.md) --------
+# `make ee` builds localhost/conductor-principals-ee:<version> with podman on a machine with no image
+# registry: a Debian base from mmdebstrap, then ansible-builder with the user's definition
+# (execution-environment/) re-based on it (tools/ee_build.py). `make ee-test` runs the job
+# templates in it through ansible-runner (tests/integration/test_ee.py; `make integration` leaves
+# that file out, as it needs the image). The tools live in venvs of their own (tools/ee/requirements-*.txt),
+# never in .venv. Each step prints the minutes it took.
+EE_TESTS := tests/integration/test_ee.py
+EE_APT := podman runc fuse-overlayfs slirp4netns uidmap containernetworking-plugins netavark aardvark-dns mmdebstrap
+EE_IMAGE := localhost/conductor-principals-ee:$(shell sed -n 's/^version: *//p' galaxy.yml)
+export CONTAINERS_CONF := $(abspath tools/ee/containers.conf)
+EE_VENVS := .venv-ee/.installed
+TIMED = started=$$(date +%s); trap 'echo "make $@: $$(( ($$(date +%s) - started) / 60 )) min $$(( ($$(date +%s) - started) % 60 )) s"' EXIT;
+
+.PHONY: ee-host ee-venvs ee ee-test
+ee-host:
+	@$(TIMED) missing=; for pkg in $(EE_APT); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -z "$$missing" ]; then echo "ee-host: podman and mmdebstrap are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout=600 install -y -q $$missing; \
+	else echo "make ee: install these Debian packages first:$$missing" >&2; exit 1; fi
+
+$(EE_VENVS): .venv-%/.installed: tools/ee/requirements-%.txt
+	@$(TIMED) test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*; \
+	.venv-$*/bin/pip install --quiet --disable-pip-version-check --pre -r $<; touch $@
+
+ee-venvs: $(EE_VENVS)
+
+ee: build ee-host .venv-ee/.installed
+	@$(TIMED) .venv-ee/bin/python tools/ee_build.py --tarball $(BUILD)/conductor-principals-*.tar.gz \
+		--work $(BUILD)/ee --tag $(EE_IMAGE)
+
+ee-test: ee
+	@$(TIMED) CONDUCTOR_EE_IMAGE=$(EE_IMAGE) CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
+		PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider $(EE_TESTS)

@@ -55,6 +55,7 @@ options:
   ca_path:
     description:
       - Path of a PEM CA bundle that signed the server's certificate (a private CA).
+      - If not set, E(CONDUCTORONE_CA_PATH) is used (ConductorOne), or E(CONDUCTOR_CA_PATH) (Orkes).
     type: path
   timeout:
     description:

@@ -31,11 +31,13 @@ ENV_FALLBACKS = {
         "client_secret": "CONDUCTORONE_CLIENT_SECRET",
         "access_token": "CONDUCTORONE_ACCESS_TOKEN",
         "oidc_token": "CONDUCTORONE_OIDC_TOKEN",
+        "ca_path": "CONDUCTORONE_CA_PATH",
     },
     ORKES: {
         "server_url": "CONDUCTOR_SERVER_URL",
         "client_id": "CONDUCTOR_AUTH_KEY",
         "client_secret": "CONDUCTOR_AUTH_SECRET",
+        "ca_path": "CONDUCTOR_CA_PATH",
     },
 }
 
@@ -188,7 +190,7 @@ def resolve_settings(options, environ=None):
     retries = DEFAULT_RETRIES if retries is None else int(retries)
     if retries < 0:
         raise ConfigError("retries must be 0 or more, not %s" % retries)
-    ca_path = options.get("ca_path")
+    ca_path = _pick(options, environ, platform, "ca_path")  # an AWX credential injects it as a file
     if ca_path and not os.path.exists(ca_path):
         raise ConfigError("ca_path %r does not exist; give the path of a PEM CA bundle" % ca_path)
     validate_certs = options.get("validate_certs")

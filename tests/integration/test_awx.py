@@ -24,6 +24,7 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from awx_jobs import credential_type, inject
 from conftest import REPO, _collections_path
 from test_c1_modules import live_credentials, principals_named
 
@@ -82,21 +83,6 @@ def config(collections):
     if collections not in sys.path:
         sys.path.insert(0, collections)  # module_utils import each other relatively, as a package
     return importlib.import_module("ansible_collections.conductor.principals.plugins.module_utils.config")
-
-
-def credential_type(stem):
-    return yaml.safe_load((CREDENTIAL_TYPES / (stem + ".yml")).read_text())
-
-
-def inject(definition, inputs):
-    """The environment AWX injects for a credential with these inputs.
-
-    AWX renders each injector template in a sandboxed Jinja environment with the credential's
-    inputs as the namespace; an optional field left empty renders as "" (undefined, not an error).
-    """
-    env = ImmutableSandboxedEnvironment()
-    return {name: env.from_string(template).render(**inputs)
-            for name, template in definition["injectors"]["env"].items()}
 
 
 # ---- the execution environment ---------------------------------------------------------
@@ -167,7 +153,7 @@ def expected_env(stem, config, collections):
     fallbacks = config.ENV_FALLBACKS
     if stem == "conductorone":
         # A client credential: access and OIDC tokens are per-run values, not stored credentials.
-        return {fallbacks[config.C1][k] for k in ("server_url", "client_id", "client_secret")}
+        return {fallbacks[config.C1][k] for k in ("server_url", "client_id", "client_secret", "ca_path")}
     if stem == "orkes":
         return set(fallbacks[config.ORKES].values())
     # What the roles' store defaults read, what the vault_file store reads for its password, and the
@@ -179,15 +165,17 @@ def expected_env(stem, config, collections):
 
 SAMPLES = {
     "conductorone": {"client_id": "ci-robot@example.conductor.one/spc",
-                     "client_secret": "secret-token:conductorone.com:v1:sample", "server_url": "https://c1.example"},
-    "orkes": {"server_url": "https://orkes.example/api", "key_id": "key-1", "key_secret": "s3cr{{ et }}"},
+                     "client_secret": "secret-token:conductorone.com:v1:sample", "server_url": "https://c1.example",
+                     "ca_cert": "-----BEGIN CERTIFICATE-----\nMIIB{{ not a template }}\n-----END CERTIFICATE-----\n"},
+    "orkes": {"server_url": "https://orkes.example/api", "key_id": "key-1", "key_secret": "s3cr{{ et }}",
+              "ca_cert": "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"},
     "secret_store": {"store_type": "vault_file", "store_prefix": "team-a", "store_path": "/runner/store/identities.vault",
                      "store_password": "pass word", "vault_url": "https://vault.example:8200", "vault_token": "hvs.t0ken"},
 }
 
 
 @pytest.mark.parametrize("stem", sorted(SAMPLES))
-def test_credential_type_injects_exactly_what_the_collection_reads(stem, config, collections):
+def test_credential_type_injects_exactly_what_the_collection_reads(stem, config, collections, tmp_path):
     definition = credential_type(stem)
     assert set(definition) == {"name", "description", "kind", "inputs", "injectors"}
     assert definition["kind"] == "cloud"  # the only kinds AWX allows for custom types: cloud, net
@@ -196,22 +184,31 @@ def test_credential_type_injects_exactly_what_the_collection_reads(stem, config,
         assert {"id", "label", "type"} <= set(field) and field["type"] == "string"
         assert field.get("secret", False) is bool(re.search("secret|password|token", field["id"])), field["id"]
     assert set(definition["inputs"]["required"]) <= set(fields)
-    assert set(definition["injectors"]) == {"env"}
+    assert set(definition["injectors"]) <= {"env", "file"}
 
-    # Every template uses only defined fields (AWX refuses others), and every field is injected.
+    # Every template uses only defined fields and AWX's tower namespace (tower.filename, the path
+    # of a file injector; AWX refuses others), and every field is injected.
     env = ImmutableSandboxedEnvironment()
     used = set()
-    for template in definition["injectors"]["env"].values():
-        used |= meta.find_undeclared_variables(env.parse(template))
-    assert used == set(fields)
+    for kind in definition["injectors"].values():
+        for template in kind.values():
+            used |= meta.find_undeclared_variables(env.parse(template))
+    assert used - {"tower"} == set(fields)
+    assert ("tower" in used) is bool(definition["injectors"].get("file"))
 
-    injected = inject(definition, SAMPLES[stem])
+    private = tmp_path / "private"
+    injected = inject(definition, SAMPLES[stem], private)
     assert set(injected) == expected_env(stem, config, collections)
-    assert sorted(injected.values()) == sorted(SAMPLES[stem].values())  # verbatim, never re-rendered
+    files = {"/runner/" + str(p.relative_to(private)): p.read_text() for p in private.rglob("*") if p.is_file()}
+    # verbatim, never re-rendered; a file's content where its path is injected
+    assert sorted(files.get(v, v) for v in injected.values()) == sorted(SAMPLES[stem].values())
 
 
 def test_injected_environment_is_what_the_modules_resolve(config):
-    c1 = dict(SAMPLES["conductorone"])
+    # The CA file path is one inside the job's container (test_ee.py runs a job over TLS with it);
+    # left empty, no CA path is injected and the system's trust store applies.
+    c1 = {k: v for k, v in SAMPLES["conductorone"].items() if k != "ca_cert"}
+    assert inject(credential_type("conductorone"), c1)["CONDUCTORONE_CA_PATH"] == ""
     settings = config.resolve_settings({}, inject(credential_type("conductorone"), c1))
     assert (settings.server_url, settings.client_id, settings.client_secret) == (
         c1["server_url"], c1["client_id"], c1["client_secret"])
@@ -222,7 +219,7 @@ def test_injected_environment_is_what_the_modules_resolve(config):
     assert environ["CONDUCTORONE_SERVER_URL"] == ""
     assert config.resolve_settings({}, environ).server_url == "https://example.conductor.one"
 
-    orkes = SAMPLES["orkes"]
+    orkes = {k: v for k, v in SAMPLES["orkes"].items() if k != "ca_cert"}
     settings = config.resolve_settings({"platform": "orkes"}, inject(credential_type("orkes"), orkes))
     assert (settings.server_url, settings.client_id, settings.client_secret) == (
         orkes["server_url"], orkes["key_id"], orkes["key_secret"])

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""`make ee`: the execution environment image built from this repository on a machine with no
+image registry.
+
+1. A Debian bookworm base image from Debian packages: mmdebstrap (the machine's apt sources)
+   into a tarball, `podman import` (kept: built once per machine).
+2. The EE definition for that base, derived from the one users build
+   (execution-environment/execution-environment.yml, CentOS Stream): the same dependencies
+   (ansible-core, ansible-runner, the collection from its tarball with its Python
+   requirements), only the base image, the Python interpreter and the package manager differ.
+3. ansible-builder 3 builds it with podman; pip inside the build uses the host's CA bundle.
+
+Run by .venv-ee's Python (ansible-builder, PyYAML); podman reads CONTAINERS_CONF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "execution-environment"
+BASE_IMAGE = "localhost/conductor-ee-base:bookworm"
+BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
+BUILD_CA = "/run/host-ca.crt"
+
+
+def debian_definition(source, base_image=BASE_IMAGE):
+    """The user's definition with the Debian base: the dependencies stay as they are, but for the
+    interpreter (Debian's python3, no system package to install: the base has it)."""
+    definition = copy.deepcopy(source)
+    definition["images"] = {"base_image": {"name": base_image}}
+    dependencies = definition["dependencies"]
+    dependencies["python_interpreter"] = {"python_path": "/usr/bin/python3"}
+    options = dict(definition.get("options") or {})
+    # No package manager in a minbase image worth calling (no bindep system packages), and pip is
+    # Debian's: ensurepip is disabled there, so ansible-builder must not bootstrap its own.
+    options.update(package_manager_path="/usr/bin/true", skip_pip_install=True)
+    options.pop("tags", None)
+    definition["options"] = options
+    return definition
+
+
+def _run(command, **kwargs):
+    print("+ " + " ".join(str(c) for c in command), flush=True)
+    subprocess.run([str(c) for c in command], check=True, **kwargs)
+
+
+def _image_exists(podman, name):
+    return subprocess.run([podman, "image", "exists", name], check=False).returncode == 0
+
+
+def ensure_base(podman, work, sources):
+    if _image_exists(podman, BASE_IMAGE):
+        print("base image %s is there" % BASE_IMAGE)
+        return
+    tarball = work / "debian-bookworm.tar"
+    started = time.monotonic()
+    _run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + BASE_PACKAGES, "bookworm", tarball, sources])
+    _run([podman, "import", "--change", 'CMD ["/bin/bash"]', tarball, BASE_IMAGE], stdout=subprocess.DEVNULL)
+    tarball.unlink()
+    print("base image %s made in %.0f s" % (BASE_IMAGE, time.monotonic() - started))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tarball", required=True, help="the built collection tarball")
+    parser.add_argument("--work", required=True, help="a directory for the build context")
+    parser.add_argument("--tag", required=True, help="the image name to build")
+    parser.add_argument("--sources", default="/etc/apt/sources.list.d/debian.sources",
+                        help="the apt sources mmdebstrap uses (the machine's)")
+    args = parser.parse_args()
+    podman = shutil.which("podman") or sys.exit("make ee: podman is missing (make ee-host installs it)")
+    work = Path(args.work)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    sources = args.sources if os.path.exists(args.sources) else "/etc/apt/sources.list"
+    ensure_base(podman, work, sources)
+
+    definition = debian_definition(yaml.safe_load((SOURCE / "execution-environment.yml").read_text()))
+    recipe = work / "recipe"
+    recipe.mkdir()
+    (recipe / "execution-environment.yml").write_text(
+        "# Made by tools/ee_build.py from execution-environment/execution-environment.yml\n"
+        + yaml.safe_dump(definition, sort_keys=False))
+    for name in glob.glob(str(SOURCE / "*")):
+        if not name.endswith("execution-environment.yml"):
+            shutil.copy(name, recipe)
+    shutil.copy(args.tarball, recipe)
+    builder = Path(sys.executable).parent / "ansible-builder"
+    started = time.monotonic()
+    _run([builder, "build", "--container-runtime", "podman", "-f", recipe / "execution-environment.yml",
+          "-c", work / "context", "-t", args.tag, "-v", "1",
+          "--extra-build-cli-args", "--volume %s:%s:ro --env PIP_CERT=%s" % (HOST_CA, BUILD_CA, BUILD_CA)])
+    print("make ee: built %s in %.0f s" % (args.tag, time.monotonic() - started))
+
+
+if __name__ == "__main__":
+    main()
