@@ -81,9 +81,15 @@ def server_from_client_id(client_id):
     return "https://%s%s" % (parsed.host, ":" + parsed.port if parsed.port else "")
 
 
+def is_plain_http_off_host(url):
+    """Plain http:// to another host: what travels there is readable on the way (loopback never leaves the host)."""
+    parts = urlsplit((url or "").strip())
+    return parts.scheme.lower() == "http" and (parts.hostname or "") not in ("localhost", "127.0.0.1", "::1")
+
+
 def plain_http_warnings(settings):
     """One sentence when the API is reached over plain http:// (every token and secret in clear)."""
-    if urlsplit(settings.server_url).scheme != "http":
+    if not is_plain_http_off_host(settings.server_url):
         return []
     return ["server_url %s is plain http://: access tokens and every new secret travel unencrypted; use https://"
             % settings.server_url]

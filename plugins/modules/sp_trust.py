@@ -322,7 +322,7 @@ MODULE_SPEC = dict(
         )),
         allowed_cidrs=dict(type="list", elements="str"),
         scoped_roles=dict(type="list", elements="str"),
-        passthrough_claims=dict(type="list", elements="str"),
+        passthrough_claims=dict(type="list", elements="str", no_log=False),
         description=dict(type="str"),
         enabled=dict(type="bool"),
         tests=dict(type="list", elements="dict", options=dict(

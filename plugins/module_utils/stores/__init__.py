@@ -9,6 +9,7 @@ fails only the task that uses that backend.
 
 from __future__ import annotations
 
+from ..config import is_plain_http_off_host
 from ..errors import ConfigError
 from .base import (DEFAULT_PREFIX, PERSONAL, SERVICE_PRINCIPAL, EntryKey, SecretStore, StoreConflictError, StoreError,
                    StoredEntry)
@@ -39,7 +40,7 @@ def store_warnings(options, environ=None):
         return []
     url = (options.get("url") or (environ or {}).get("VAULT_ADDR") or "").strip()
     warnings = []
-    if url.lower().startswith("http://"):
+    if is_plain_http_off_host(url):
         warnings.append("store.url %s is plain http://: the Vault token and every secret stored travel unencrypted; "
                         "use https://" % url.rstrip("/"))
     if options.get("validate_certs") is False:

@@ -134,11 +134,12 @@ class Store(SecretStore):
         return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
 
     def _tags(self, key):
+        owner = names_of(key).get("owner")
         return [{"Key": TAG_MANAGED_BY, "Value": MANAGED_BY},
                 {"Key": TAG_PLATFORM, "Value": _tag_value(key.platform, self.segment(key.platform))},
                 {"Key": TAG_PRINCIPAL, "Value": _tag_value(key.principal, self.segment(key.principal))},
-                {"Key": TAG_CREDENTIAL, "Value": _tag_value(key.credential, self.segment(key.credential))}] + [
-                {"Key": TAG_OWNER, "Value": owner} for owner in [names_of(key).get("owner")] if owner]
+                {"Key": TAG_CREDENTIAL, "Value": _tag_value(key.credential, self.segment(key.credential))}] + (
+            [{"Key": TAG_OWNER, "Value": owner}] if owner else [])
 
     def _conflict(self, key):
         return StoreConflictError(

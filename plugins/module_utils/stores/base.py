@@ -313,7 +313,7 @@ def check_names(store, key, stored):
         return  # written by hand: nothing to compare
     found = (content.get("platform") or key.platform, owner_of(names), names.get("principal"), names.get("credential"))
     if found != (key.platform, key.owner, key.principal, key.credential):
+        wanted = _described(key.platform, key.owner, key.principal, key.credential)
         raise ConfigError(
             "The %s store entry %s belongs to %s, not to %s, whose names map to the same path; rename one of them "
-            "or give this task another store.prefix" % (store.type, store.location(key), _described(*found),
-                                                _described(key.platform, key.owner, key.principal, key.credential)))
+            "or give this task another store.prefix" % (store.type, store.location(key), _described(*found), wanted))

@@ -146,7 +146,7 @@ class Broken(SecretStore):
 def test_any_backend_exception_is_one_secret_free_store_error():
     store = Broken({})
     key = EntryKey("conductorone", "ci-bot", "ci")
-    for call in (lambda: store.write(key, {}), lambda: store.delete(key), lambda: store.list()):
+    for call in (lambda: store.write(key, {}), lambda: store.delete(key), store.list):
         with pytest.raises(StoreError) as caught:
             call()
         assert isinstance(caught.value, ConductorError)
