@@ -230,6 +230,8 @@ EE_VENVS := .venv-ee/.installed
 TIMED = started=$$(date +%s); trap 'echo "make $@: $$(( ($$(date +%s) - started) / 60 )) min $$(( ($$(date +%s) - started) % 60 )) s"' EXIT;
 
 .PHONY: ee-host ee-venvs ee ee-test
+# A fresh Debian machine has no container tools: as root, ee-host runs
+# apt-get install podman runc fuse-overlayfs ... mmdebstrap (EE_APT) for each one missing.
 ee-host:
 	@$(TIMED) missing=; for pkg in $(EE_APT); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -z "$$missing" ]; then echo "ee-host: podman and mmdebstrap are installed"; \
