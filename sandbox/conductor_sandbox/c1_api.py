@@ -161,10 +161,6 @@ ROLE_LIST = "/api/v1/iam/roles"
 ROLE_ONE = ROLE_LIST + "/{role_id}"
 
 
-def mask_of(body):
-    return [m.strip() for m in (body.get("updateMask") or "").split(",") if m.strip()]
-
-
 def register(app, service, read_only_routes):
     bp = Blueprint("c1_api", __name__)
     route = Routes(bp, service, read_only_routes)
@@ -195,10 +191,7 @@ def register(app, service, read_only_routes):
     @route("PATCH", SP_ONE)
     def update_principal(call, id):  # noqa: A002
         sp = service.principal_or_404(id)
-        mask = mask_of(call.body)
-        unknown = [m for m in mask if m != "displayName"]
-        if unknown or not mask:
-            raise ApiError(400, 3, "updateMask must name displayName (got %r)" % call.body.get("updateMask"))
+        update_mask(call.body, ("displayName",), what="service principal")
         sp["displayName"] = (call.body.get("servicePrincipal") or {}).get("displayName") or sp["displayName"]
         sp["updatedAt"] = rfc3339(store.now())
         return {"servicePrincipal": sp_view(sp)}
@@ -241,8 +234,7 @@ def register(app, service, read_only_routes):
     @route("PATCH", CRED_ONE)
     def update_credential(call, service_principal_id, id):  # noqa: A002
         cred = credential_or_404(service_principal_id, id)
-        if mask_of(call.body) != ["displayName"]:
-            raise ApiError(400, 3, "only displayName can be changed on a credential")
+        update_mask(call.body, ("displayName",), what="credential")
         cred["displayName"] = (call.body.get("credential") or {}).get("displayName") or cred["displayName"]
         return {"credential": credential_view(cred)}
 
@@ -279,8 +271,7 @@ def register(app, service, read_only_routes):
     @route("POST", PERSONAL_ONE)
     def update_personal(call, id):  # noqa: A002
         cred = personal_or_404(call.principal_id, id)
-        if mask_of(call.body) != ["displayName"]:
-            raise ApiError(400, 3, "only displayName can be changed on a personal client")
+        update_mask(call.body, ("displayName",), what="personal client")
         cred["displayName"] = (call.body.get("client") or {}).get("displayName") or cred["displayName"]
         return {"client": personal_view(cred)}
 
@@ -310,11 +301,7 @@ def register(app, service, read_only_routes):
         role = role_or_404(role_id)
         if role.get("systemBuiltin", True):
             raise ApiError(400, 9, "role %s is a system builtin role and cannot be edited" % role_id)
-        mask = mask_of(call.body)
-        fixed = [m for m in mask if m not in ROLE_EDITABLE]
-        if fixed or not mask:
-            raise ApiError(400, 3, "updateMask must name fields among %s (got %r)"
-                           % (", ".join(ROLE_EDITABLE), call.body.get("updateMask")))
+        mask = update_mask(call.body, ROLE_EDITABLE, what="role")
         given = call.body.get("role") or {}
         for field in mask:
             value = given.get(field)

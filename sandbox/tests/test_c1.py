@@ -169,6 +169,17 @@ def test_credential_settings_cannot_change_in_place(sbx):
     c1_call(sbx, "PATCH", path, expect=400, json={"credential": {"requireDpop": True}, "updateMask": "requireDpop"})
 
 
+@pytest.mark.parametrize("mask", ["", "displayName,requireDpop", "colour"])
+def test_every_patch_refuses_an_empty_or_foreign_update_mask(sbx, mask):
+    sp = new_sp(sbx)
+    cred, _secret = new_credential(sbx, sp["id"])
+    for path, body in ((SP + "/" + sp["id"], {"servicePrincipal": {"displayName": "x"}}),
+                       (CREDS.format(service_principal_id=sp["id"]) + "/" + cred["id"], {"credential": {"displayName": "x"}})):
+        refused = c1_call(sbx, "PATCH", path, expect=400, json=dict(body, updateMask=mask))
+        assert "updateMask must name fields among displayName" in refused["message"]
+    assert c1_call(sbx, "GET", SP + "/" + sp["id"])["servicePrincipal"]["displayName"] == sp["displayName"]
+
+
 def test_pagination_honours_page_size_and_walks_every_page(sbx):
     headers = admin_headers(sbx)
     for index in range(23):
