@@ -47,6 +47,8 @@ def run_module(kind, module_spec):
         except SealError as exc:
             module.fail_json(msg="The result cannot be sealed for the controller: %s" % exc)
     result = run(kind, module.params, check_mode=module.check_mode, diff=module._diff)
+    for warning in result.pop("warnings", None) or ():  # a warnings key in the result is deprecated in 2.19, gone in 2.23
+        module.warn(warning)
     if module.seal_key is not None:
         result = seal_result(result, module.seal_key)
     if result.pop("failed", False):

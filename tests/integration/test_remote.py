@@ -292,3 +292,12 @@ def test_the_sealing_key_is_not_a_user_option(fresh, playbook, sshd, tmp_path):
                        expect_rc=2)
         assert "_conductor_principals_seal_key is set by the collection itself; remove it from the task" in run.stdout
     assert writes(fresh) == 0
+
+
+def test_a_module_warning_reaches_the_controller_over_ssh(fresh, playbook, bastion):
+    # A warning of the core travels as AnsibleModule.warn, not as a result key (which ansible-core refuses).
+    run = playbook([{SP: {"name": "Warned over ssh", "validate_certs": False}, "register": "sp"}], keep=["sp"],
+                   inventory=bastion)
+    assert "validate_certs is false: the identity of" in run.stdout
+    assert "Passing `warnings`" not in run.output
+    assert run.results["sp"]["changed"] and run.results["sp"]["service_principal"]["name"] == "Warned over ssh"
