@@ -282,11 +282,13 @@ class Plan(object):
 
 @dataclass(frozen=True)
 class Applied(object):
-    """What apply did: the credential after it, the new secret (or None), every ID it revoked."""
+    """What apply did: the credential after it, the new secret (or None), every ID it revoked
+    (lost creates first), and the plan as it was settled after the create (see settle)."""
 
     credential: dict = None
     secret: str = field(default=None, repr=False)
     revoked: tuple = ()
+    plan: Plan = field(default=None, repr=False)
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -540,6 +542,8 @@ def result_of(plan_, applied=None):
     The credential IDs revoked are ``applied.revoked`` (lost creates first, then the retired
     ones), or in check mode the plan's retire list.
     """
+    if applied is not None and applied.plan is not None:
+        plan_ = applied.plan
     revoked = list(applied.revoked) if applied is not None else plan_.revoke_ids
     stored = plan_.stored
     if plan_.owner is not None and plan_.owner.kind == "pending":

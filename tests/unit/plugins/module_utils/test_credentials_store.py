@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoreError, store_for
@@ -15,10 +16,7 @@ KEY = EntryKey("conductorone", "Terraform CI", "ci")
 
 
 class OrkesMemoryAdapter(MemoryAdapter):
-    platform = "orkes"
-    credential_features = frozenset(("enabled",))
-    credentials_have_names = False
-    credentials_expire = False
+    capabilities = Capabilities(platform="orkes", credentials_can_pause=True, credential_settings=frozenset(("enabled",)))
 
     def create_credential(self, owner, desired):
         self.writes.append(("create", desired["name"]))
@@ -60,7 +58,7 @@ def store(tmp_path):
 
 
 def ensure(adapter, store, key=KEY, check_mode=False, prover=None, **overrides):
-    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW, store=store,
+    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW, store=store,
                          key=key, server_url="https://tenant.example", prover=prover).ensure()
 
 
@@ -170,5 +168,5 @@ def test_orkes_names_are_store_keys_and_keep_apart_keys_of_one_application(store
 
 def test_orkes_name_without_a_store_is_still_refused():
     with pytest.raises(ConfigError) as caught:
-        CredentialRun(OrkesMemoryAdapter(), "sp", params(), now=NOW).ensure()
+        CredentialRun(OrkesMemoryAdapter(), Owner.principal("sp"), params(), now=NOW).ensure()
     assert "name cannot be set on platform orkes" in str(caught.value)
