@@ -58,6 +58,8 @@ DEFAULT_EXPIRES_DAYS = 90
 IMMUTABLE_FIELDS = ("expires_days", "allowed_cidrs", "scoped_role_ids", "require_dpop")
 # The module options that set a credential, in the order bad input names them.
 CREDENTIAL_SETTINGS = ("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
+# The module options that set a principal beyond its name, likewise.
+PRINCIPAL_SETTINGS = ("roles", "tags", "permissions")
 ACTIONS = ("create", "rotate", "replace", "keep", "set_status", "revoke", "none")
 MAKES_CREDENTIAL = ("create", "rotate", "replace")
 KEPT_NO_REVOKE = "revoke_previous is false: kept for an overlap"
@@ -93,8 +95,10 @@ class Capabilities(object):
     #: The lifetimes a credential can be made with, and the one it gets when none is given.
     expiry_choices: tuple = EXPIRY_CHOICES
     default_expires_days: int = DEFAULT_EXPIRES_DAYS
-    #: The name users know the platform by, for messages.
+    #: The names users know the platform, its principals and its credentials by, for messages.
     display_name: str = ""
+    principal_noun: str = "service principal"
+    credential_noun: str = "credential"
 
     @property
     def label(self):

@@ -18,7 +18,7 @@ from .credential_plan import Owner, check_params
 from .credentials import CredentialRun, credential_info
 from .errors import ConductorError, ConfigError
 from .federation import ensure_provider, ensure_trust, provider_info, trust_info
-from .platforms import ADAPTERS, adapter_for
+from .platforms import adapter_for, platforms_where
 from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
 from .report import credential_report
@@ -56,7 +56,7 @@ def _owner(adapter, params, check_mode, need_name=False):
 
 def _platforms_with(fact):
     """The platforms whose capabilities have ``fact``, for messages."""
-    return " or ".join(p for p, a in sorted(ADAPTERS.items()) if getattr(a.capabilities, fact))
+    return " or ".join(platforms_where(lambda capabilities: getattr(capabilities, fact)))
 
 
 def _prover(client):

@@ -12,6 +12,13 @@ from .c1 import C1Adapter
 from .orkes import OrkesAdapter
 
 ADAPTERS = {C1: C1Adapter, ORKES: OrkesAdapter}
+#: Each platform's facts (credential_plan.Capabilities), as its adapter declares them.
+CAPABILITIES = {platform: adapter.capabilities for platform, adapter in ADAPTERS.items()}
+
+
+def platforms_where(test):
+    """The platforms whose capabilities pass ``test`` (a function of a Capabilities), in ADAPTERS' order."""
+    return [platform for platform, capabilities in CAPABILITIES.items() if test(capabilities)]
 
 
 def adapter_for(client):
@@ -21,4 +28,4 @@ def adapter_for(client):
         raise ConfigError("platform %s is not supported yet" % client.settings.platform)
 
 
-__all__ = ["adapter_for", "PlatformAdapter", "C1", "ORKES"]
+__all__ = ["adapter_for", "platforms_where", "ADAPTERS", "CAPABILITIES", "PlatformAdapter", "C1", "ORKES"]
