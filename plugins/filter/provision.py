@@ -17,7 +17,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.conductor.principals.plugins.module_utils import credential_plan
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
-from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES, platforms_where
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import (
+    CAPABILITIES, expiry_choices, platforms_where)
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
     federation_plan, trusts_outcome)
@@ -36,7 +37,7 @@ PERMISSION_ACCESS = tuple(a for c in CAPABILITIES.values() for a in c.permission
 CREDENTIAL_OPTIONS = dict(
     name=dict(type="str", required=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    expires_days=dict(type="int", choices=[30, 60, 90, 180]),
+    expires_days=dict(type="int", choices=expiry_choices()),
     allowed_cidrs=dict(type="list", elements="str"),
     scoped_roles=dict(type="list", elements="str"),
     require_dpop=dict(type="bool"),

@@ -16,6 +16,11 @@ ADAPTERS = {C1: C1Adapter, ORKES: OrkesAdapter}
 CAPABILITIES = {platform: adapter.capabilities for platform, adapter in ADAPTERS.items()}
 
 
+def expiry_choices():
+    """Every lifetime (days) a credential can be made with on some platform, sorted (the modules' choices)."""
+    return sorted({days for c in CAPABILITIES.values() if c.credentials_expire for days in c.expiry_choices})
+
+
 def platforms_where(test):
     """The platforms whose capabilities pass ``test`` (a function of a Capabilities), in ADAPTERS' order."""
     return [platform for platform, capabilities in CAPABILITIES.items() if test(capabilities)]
@@ -28,4 +33,4 @@ def adapter_for(client):
         raise ConfigError("platform %s is not supported yet" % client.settings.platform)
 
 
-__all__ = ["adapter_for", "platforms_where", "ADAPTERS", "CAPABILITIES", "PlatformAdapter", "C1", "ORKES"]
+__all__ = ["adapter_for", "expiry_choices", "platforms_where", "ADAPTERS", "CAPABILITIES", "PlatformAdapter", "C1", "ORKES"]
