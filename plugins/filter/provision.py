@@ -162,9 +162,9 @@ def _credentials(principal, platform, rotate_before_days, force_rotate, verify):
     if not capabilities.credentials_have_names and len(present) > 1:  # nameless keys: the API cannot tell them apart
         raise AnsibleFilterError(
             "%s %s '%s' lists more than one present credential (%s); an %s has one %s here, so keep one and "
-            "mark the others state: absent." % (capabilities.label, capabilities.principal_noun, name,
-                                               _quoted(present), capabilities.principal_noun,
-                                               capabilities.credential_noun))
+            "mark the others state: absent."
+            % (capabilities.label, capabilities.principal_noun, name, _quoted(present), capabilities.principal_noun,
+               capabilities.credential_noun))
     return flat
 
 

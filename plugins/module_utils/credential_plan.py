@@ -281,7 +281,7 @@ class Plan(object):
 
     @property
     def revoke_ids(self):
-        return [c["id"] for c, _ in self.retire]
+        return [credential["id"] for credential, _why in self.retire]
 
 
 @dataclass(frozen=True)

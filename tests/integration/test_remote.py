@@ -323,12 +323,12 @@ BAD_TASKS = [
 
 
 def test_the_same_bad_arguments_are_refused_alike_in_process_and_over_ssh(fresh, playbook, sshd, tmp_path):
-    tasks = [{"name": name, module: args, "register": name.replace("-", "_"), "ignore_errors": True}
-             for name, module, args, _ in BAD_TASKS]
-    keep = [name.replace("-", "_") for name, _, _, _ in BAD_TASKS]
+    tasks = [{"name": row[0], row[1]: row[2], "register": row[0].replace("-", "_"), "ignore_errors": True}
+             for row in BAD_TASKS]
+    keep = [row[0].replace("-", "_") for row in BAD_TASKS]
     here = playbook(tasks, keep=keep).results
     there = playbook(tasks, keep=keep, inventory=sshd.inventory(tmp_path / "inventory.yml", pipelining=True)).results
-    for (name, _, _, expected), key in zip(BAD_TASKS, keep):
+    for (name, expected), key in zip([(row[0], row[3]) for row in BAD_TASKS], keep):
         if expected is None:
             assert not here[key].get("failed") and not there[key].get("failed"), name
             assert here[key]["service_principals"] == there[key]["service_principals"] == [], name

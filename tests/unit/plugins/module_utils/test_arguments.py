@@ -10,8 +10,8 @@ from ansible_collections.conductor.principals.plugins.modules.service_principal 
 from ansible_collections.conductor.principals.plugins.modules.sp_credential import MODULE_SPEC
 
 
-def check(args, spec=MODULE_SPEC, module="sp_credential"):
-    return check_arguments(module, spec, dict({"service_principal": "ci"}, **args) if spec is MODULE_SPEC else args)
+def check(args):
+    return check_arguments("sp_credential", MODULE_SPEC, dict({"service_principal": "ci"}, **args))
 
 
 @pytest.mark.parametrize("args, message", [
