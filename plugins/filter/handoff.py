@@ -16,6 +16,7 @@ import shlex
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.module_utils.config import ENV_FALLBACKS
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import DEFAULT_PLATFORM
 
 FIELDS = ("server_url", "client_id", "client_secret")
 FORMATS = ("dict", "shell")
@@ -33,7 +34,7 @@ def tool_environment(credential, platform=None, format="dict"):  # pylint: disab
     if not isinstance(credential, dict):
         raise AnsibleFilterError("tool_environment takes a credential (a dict with client_id and client_secret), "
                                  "not %s." % type(credential).__name__)
-    where = credential.get("platform") or platform or "conductorone"
+    where = credential.get("platform") or platform or DEFAULT_PLATFORM
     if platform and credential.get("platform") and platform != credential["platform"]:
         raise AnsibleFilterError("tool_environment: the credential is of platform %s, not %s; remove platform."
                                  % (credential["platform"], platform))

@@ -18,7 +18,7 @@ from ansible_collections.conductor.principals.plugins.module_utils import creden
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import (
-    CAPABILITIES, expiry_choices, platforms_where)
+    CAPABILITIES, expiry_choices, permission_choices, platforms_where)
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
     federation_plan, trusts_outcome)
@@ -30,8 +30,7 @@ PLATFORM_CREDENTIAL_SETTINGS = tuple(o for o in credential_plan.CREDENTIAL_SETTI
 PRINCIPAL_SETTINGS = credential_plan.PRINCIPAL_SETTINGS
 CREDENTIAL_SETTINGS = PLATFORM_CREDENTIAL_SETTINGS + ("replace_on_change",)
 # The grants of the platforms that have them (one set of names: only Orkes has grants today).
-PERMISSION_TARGET_TYPES = tuple(t for c in CAPABILITIES.values() for t in c.permission_target_types)
-PERMISSION_ACCESS = tuple(a for c in CAPABILITIES.values() for a in c.permission_access)
+PERMISSION_TARGET_TYPES, PERMISSION_ACCESS = permission_choices()
 # One entry of provision_principals (rotate_principals), checked here rather than by
 # meta/argument_specs.yml, whose own check neither names the entry nor stays one sentence.
 CREDENTIAL_OPTIONS = dict(

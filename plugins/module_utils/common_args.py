@@ -9,12 +9,12 @@ variable to read depends on the platform.
 
 from __future__ import annotations
 
-from .config import PLATFORMS, C1
+from .platforms import DEFAULT_PLATFORM, PLATFORMS
 
 
 def connection_argument_spec():
     return dict(
-        platform=dict(type="str", choices=list(PLATFORMS), default=C1),
+        platform=dict(type="str", choices=list(PLATFORMS), default=DEFAULT_PLATFORM),
         server_url=dict(type="str"),
         client_id=dict(type="str"),
         client_secret=dict(type="str", no_log=True),

@@ -14,35 +14,15 @@ import re
 from collections import namedtuple
 from urllib.parse import urlsplit
 
+from .credential_plan import AUTH_METHODS
 from .errors import ConfigError
-
-C1 = "conductorone"
-ORKES = "orkes"
-PLATFORMS = (C1, ORKES)
+from .platforms import CAPABILITIES, C1, DEFAULT_PLATFORM, ORKES, PLATFORMS, labels_where
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 5
 
-# option -> environment variable, per platform
-ENV_FALLBACKS = {
-    C1: {
-        "server_url": "CONDUCTORONE_SERVER_URL",
-        "client_id": "CONDUCTORONE_CLIENT_ID",
-        "client_secret": "CONDUCTORONE_CLIENT_SECRET",
-        "access_token": "CONDUCTORONE_ACCESS_TOKEN",
-        "oidc_token": "CONDUCTORONE_OIDC_TOKEN",
-        "ca_path": "CONDUCTORONE_CA_PATH",
-    },
-    ORKES: {
-        "server_url": "CONDUCTOR_SERVER_URL",
-        "client_id": "CONDUCTOR_AUTH_KEY",
-        "client_secret": "CONDUCTOR_AUTH_SECRET",
-        "ca_path": "CONDUCTOR_CA_PATH",
-    },
-}
-
-# Options with no meaning on a platform: given there, they are an error, never ignored.
-UNSUPPORTED_OPTIONS = {ORKES: ("oidc_token",), C1: ()}
+# option -> environment variable, per platform (each adapter's Capabilities.environment)
+ENV_FALLBACKS = {platform: dict(c.environment) for platform, c in CAPABILITIES.items()}
 
 # NAME@HOST[:PORT]/SUFFIX — HOST is a DNS name, an IPv4 address or a bracketed IPv6 one.
 _CLIENT_ID = re.compile(
@@ -96,22 +76,23 @@ def plain_http_warnings(settings):
 
 
 def normalise_server_url(url, platform, option="server_url"):
-    """Check an API base URL; Orkes URLs end in ``/api`` (added when missing)."""
+    """Check an API base URL; add the platform's suffix when missing (Orkes URLs end in ``/api``)."""
+    capabilities = CAPABILITIES[platform]
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(
             "%s %r is not an http(s) URL; give the API base URL, for example %s"
-            % (option, url, "https://cluster.example.com/api" if platform == ORKES
-               else "https://yourcompany.conductor.one")
+            % (option, url, capabilities.server_url_example)
         )
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ConfigError("%s %r has an invalid port number" % (option, url))
     text = text.rstrip("/")
-    if platform == ORKES and not text.endswith("/api"):
-        text += "/api"
+    suffix = capabilities.server_url_suffix
+    if suffix and not text.endswith(suffix):
+        text += suffix
     return text
 
 
@@ -119,7 +100,7 @@ def _server_url_from(options, environ, platform):
     """Where the server URL comes from, in words, for errors that say what to check."""
     if options.get("server_url") not in (None, ""):
         return "the server_url option"
-    env_name = ENV_FALLBACKS[platform]["server_url"]
+    env_name = CAPABILITIES[platform].environment_variable("server_url")
     if environ.get(env_name) not in (None, ""):
         return "the environment variable %s" % env_name
     return "derived from the client ID (NAME@HOST/SUFFIX gives https://HOST)"
@@ -128,7 +109,7 @@ def _server_url_from(options, environ, platform):
 def _pick(options, environ, platform, name):
     value = options.get(name)
     if value in (None, ""):
-        env_name = ENV_FALLBACKS[platform].get(name)
+        env_name = CAPABILITIES[platform].environment_variable(name)
         value = environ.get(env_name) if env_name else None
     return value if value not in (None, "") else None
 
@@ -144,26 +125,28 @@ def _auth_method(options, resolved, platform):
         for name in order:
             if source.get(name) not in (None, ""):
                 return {"access_token": "token", "oidc_token": "oidc", "client_secret": "secret"}[name]
-    if platform == ORKES:
-        raise ConfigError(
-            "No Orkes credentials were given; set client_id and client_secret (an access "
-            "key ID and secret), or CONDUCTOR_AUTH_KEY and CONDUCTOR_AUTH_SECRET"
-        )
-    raise ConfigError(
-        "No ConductorOne credentials were given; set client_id and client_secret, "
-        "access_token, or oidc_token with client_id (or the CONDUCTORONE_* environment variables)"
-    )
+    capabilities = CAPABILITIES[platform]
+    raise ConfigError("No %s credentials were given; set %s" % (capabilities.label, capabilities.credentials_hint))
+
+
+def _unsupported_options(capabilities):
+    """The options of auth methods the platform lacks: given there, they are an error, never ignored."""
+    return [option for method, option in AUTH_METHODS.items() if method not in capabilities.auth_methods]
 
 
 def resolve_settings(options, environ=None):
     """Resolve a task's connection options into ConnectionSettings, or raise ConfigError."""
     environ = os.environ if environ is None else environ
-    platform = options.get("platform") or C1
+    platform = options.get("platform") or DEFAULT_PLATFORM
     if platform not in PLATFORMS:
         raise ConfigError("platform must be one of %s, not %r" % (", ".join(PLATFORMS), platform))
-    for name in UNSUPPORTED_OPTIONS[platform]:
+    capabilities = CAPABILITIES[platform]
+    for name in _unsupported_options(capabilities):
         if options.get(name) not in (None, ""):
-            raise ConfigError("%s is a ConductorOne option; Orkes Conductor has no equivalent, remove it" % name)
+            method = next(m for m, option in AUTH_METHODS.items() if option == name)
+            raise ConfigError("%s is a %s option; %s has no equivalent, remove it"
+                              % (name, labels_where(lambda c, m=method: m in c.auth_methods, full=True),
+                                 capabilities.full_label))
 
     resolved = {name: _pick(options, environ, platform, name)
                 for name in ("server_url", "client_id", "client_secret", "access_token", "oidc_token")}
@@ -175,11 +158,12 @@ def resolve_settings(options, environ=None):
         raise ConfigError("oidc_token needs client_id, the client ID of the workload federation trust")
 
     server_url = resolved["server_url"]
-    if platform == C1 and resolved["client_id"] and method != "token":
+    if capabilities.client_id_names_server and resolved["client_id"] and method != "token":
         parse_client_id(resolved["client_id"])  # a malformed ID is bad input even with server_url
     if not server_url:
-        if platform == ORKES:
-            raise ConfigError("server_url is required for Orkes Conductor; set it or CONDUCTOR_SERVER_URL")
+        if not capabilities.client_id_names_server:
+            raise ConfigError("server_url is required for %s; set it or %s"
+                              % (capabilities.full_label, capabilities.environment_variable("server_url")))
         if not resolved["client_id"]:
             raise ConfigError(
                 "server_url is unknown; set server_url (or CONDUCTORONE_SERVER_URL), or a client_id "
@@ -215,3 +199,8 @@ def resolve_settings(options, environ=None):
         auth_method=method,
         server_url_from=_server_url_from(options, environ, platform),
     )
+
+
+__all__ = ["parse_client_id", "server_from_client_id", "is_plain_http_off_host", "plain_http_warnings",
+           "normalise_server_url", "resolve_settings", "ClientId", "ConnectionSettings", "ENV_FALLBACKS",
+           "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "PLATFORMS", "C1", "ORKES"]

@@ -60,6 +60,11 @@ IMMUTABLE_FIELDS = ("expires_days", "allowed_cidrs", "scoped_role_ids", "require
 CREDENTIAL_SETTINGS = ("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
 # The module options that set a principal beyond its name, likewise.
 PRINCIPAL_SETTINGS = ("roles", "tags", "permissions")
+# Ways of authenticating (Capabilities.auth_methods), each named by the option that selects it.
+AUTH_METHODS = {"token": "access_token", "oidc": "oidc_token", "secret": "client_secret"}
+# How a client ID and secret become a token: an OAuth token endpoint (v1 secrets sign an
+# assertion, other secrets are posted), or an access key and secret posted for a token.
+SECRET_EXCHANGES = ("oauth_token_endpoint", "access_key_token")
 ACTIONS = ("create", "rotate", "replace", "keep", "set_status", "revoke", "none")
 MAKES_CREDENTIAL = ("create", "rotate", "replace")
 KEPT_NO_REVOKE = "revoke_previous is false: kept for an overlap"
@@ -95,14 +100,41 @@ class Capabilities(object):
     #: The lifetimes a credential can be made with, and the one it gets when none is given.
     expiry_choices: tuple = EXPIRY_CHOICES
     default_expires_days: int = DEFAULT_EXPIRES_DAYS
-    #: The names users know the platform, its principals and its credentials by, for messages.
+    #: The names users know the platform, its principals and its credentials by, for messages
+    #: (``product_name``: the product's full name, where it differs from ``display_name``).
     display_name: str = ""
+    product_name: str = ""
     principal_noun: str = "service principal"
     credential_noun: str = "credential"
+    # ---- connecting (config.py, auth/) ----
+    #: (option, environment variable) pairs: where an unset connection option is read from.
+    environment: tuple = ()
+    #: How a task can authenticate, of AUTH_METHODS: a ready access token, an OIDC token to
+    #: exchange, a client ID and secret. Options of a method the platform lacks are refused.
+    auth_methods: tuple = ("token", "secret")
+    #: How a client ID and secret become a token, of SECRET_EXCHANGES (auth/__init__.py).
+    secret_exchange: str = "oauth_token_endpoint"
+    #: The header that carries the access token ("Authorization" takes "Bearer "/"DPoP ").
+    token_header: str = "Authorization"
+    #: What the API base URL ends in (added when missing), and an example URL for messages.
+    server_url_suffix: str = ""
+    server_url_example: str = ""
+    #: Client IDs look like NAME@HOST/SUFFIX: checked as such, and the server URL can come from HOST.
+    client_id_names_server: bool = False
+    #: What to set when no credentials were given, for "No <label> credentials were given; set ...".
+    credentials_hint: str = "client_id and client_secret"
 
     @property
     def label(self):
         return self.display_name or self.platform
+
+    @property
+    def full_label(self):
+        return self.product_name or self.label
+
+    def environment_variable(self, option):
+        """The environment variable an unset ``option`` is read from, or None."""
+        return dict(self.environment).get(option)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .credentials import expires_in_days
 from .errors import ConductorError, ConfigError
 from .federation import trust_rows
 from .permissions import grant_set
+from .platforms import platforms_where
 from .timestamps import format_time, parse_time
 
 FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping", "broad", "disabled")
@@ -53,9 +54,10 @@ def validate_report_params(adapter, params):
     for option, least in (("expiring_within_days", 0), ("unused_days", 1)):
         if params.get(option) is not None and params[option] < least:
             raise ConfigError("%s must be %d or more, not %s" % (option, least, params[option]))
-    if params.get("include_personal") and not adapter.has_personal_credentials:
-        raise ConfigError("include_personal works only on platform conductorone; remove it for %s"
-                          % adapter.platform)
+    if params.get("include_personal") and not adapter.capabilities.has_personal_credentials:
+        raise ConfigError("include_personal works only on platform %s; remove it for %s"
+                          % (" or ".join(platforms_where(lambda c: c.has_personal_credentials)),
+                             adapter.capabilities.platform))
     if params.get("format") and params["format"] not in FORMATS:
         raise ConfigError("format must be one of %s, not %r" % (", ".join(FORMATS), params["format"]))
     if params.get("dest"):
@@ -232,26 +234,26 @@ def build_report(adapter, params, clock, held=None):
     expiring = params.get("expiring_within_days")
     unused = params.get("unused_days")
     rows = judge(groups, now, 14 if expiring is None else expiring, 30 if unused is None else unused,
-                 records_use=adapter.records_credential_use, held=held)
+                 records_use=adapter.capabilities.records_credential_use, held=held)
     grants = _grants(adapter, groups)
     for row in rows if grants is not None else ():
         row["grants"] = next((g["grants"] for g in grants if g["service_principal_id"] == row["service_principal_id"]),
                              None)
     for row in rows:
         row["kind"] = "credential"
-    if getattr(adapter, "has_workload_federation", False):  # trusts (kind: trust) have no secret and no expiry
+    if adapter.capabilities.has_workload_federation:  # trusts (kind: trust) have no secret and no expiry
         rows += trust_rows(adapter, [principal for principal, dummy in groups if principal is not None])
     report = {
         "changed": False,
         "credentials": rows,
         "summary": summarise(rows),
         "generated_at": format_time(now),
-        "platform": adapter.platform,
+        "platform": adapter.capabilities.platform,
         "principals": sum(1 for principal, dummy in groups if principal is not None),
         "thresholds": {"expiring_within_days": 14 if expiring is None else expiring,
                        "unused_days": 30 if unused is None else unused, "store_checked": held is not None,
                        "store": None,
-                       "use_recorded": adapter.records_credential_use},
+                       "use_recorded": adapter.capabilities.records_credential_use},
     }
     if grants is not None:
         report["permissions"] = grants
@@ -260,7 +262,7 @@ def build_report(adapter, params, clock, held=None):
 
 def _grants(adapter, groups):
     """[{service_principal, service_principal_id, grants}] where principals hold permissions (one read each)."""
-    if "permissions" not in adapter.principal_features:
+    if "permissions" not in adapter.capabilities.principal_settings:
         return None
     return [{"service_principal": principal["name"], "service_principal_id": principal["id"],
              "grants": len(grant_set(adapter.list_permissions(principal)))} for principal, dummy in groups if principal]
@@ -499,7 +501,7 @@ def credential_report(adapter, params, clock, held=None, server_url=None, enviro
     if held is None and params.get("store"):
         from .stores import store_for  # the store package, only when a store is asked for
         store = store_for(params["store"], environ if environ is not None else os.environ)
-        held = held_by(store, adapter.platform)
+        held = held_by(store, adapter.capabilities.platform)
     result = build_report(adapter, params, clock, held=held)
     result["thresholds"]["store"] = store_label(store)
     result["server_url"] = server_url

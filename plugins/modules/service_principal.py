@@ -157,8 +157,9 @@ service_principal:
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
 from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
-    PERMISSION_ACCESS, PERMISSION_TARGET_TYPES)
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import permission_choices
+
+PERMISSION_TARGET_TYPES, PERMISSION_ACCESS = permission_choices()
 
 MODULE_SPEC = dict(
     argument_spec=argument_spec(

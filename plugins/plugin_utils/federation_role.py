@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import CONNECTION_OPTIONS
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES, platforms_where
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 from ansible_collections.conductor.principals.plugins.modules.federation_provider import MODULE_SPEC as PROVIDER_SPEC
 from ansible_collections.conductor.principals.plugins.modules.sp_trust import MODULE_SPEC as TRUST_SPEC
@@ -50,17 +51,21 @@ def federation_plan(principals, providers=None, platform="conductorone"):
             raise AnsibleFilterError("provision_federation_providers names the issuer %s more than once; name each "
                                      "once." % entry["issuer_url"])
         issuers[key] = True
+    federated = platforms_where(lambda c: c.has_workload_federation)
+    # The providers go to the platform that has federation (the role passes its token to them).
     plan = {"providers": [{k: v for k, v in entry.items() if v is not None} for entry in providers or []],
-            "trusts": []}
+            "trusts": [], "platform": federated[0]}
     for principal in principals or []:
         trusts = principal.get("trusts") or []
         if not trusts:
             continue
         where = principal.get("platform") or platform
         label = "provision_principals: principal %r" % principal.get("name")
-        if where != "conductorone":
-            raise AnsibleFilterError("%s (%s) lists trusts, which only ConductorOne service principals have; remove "
-                                     "them or set platform: conductorone." % (label, where))
+        if where not in federated:
+            raise AnsibleFilterError("%s (%s) lists trusts, which only %s service principals have; remove "
+                                     "them or set platform: %s."
+                                     % (label, where, " or ".join(CAPABILITIES[p].label for p in federated),
+                                        " or ".join(federated)))
         _check(trusts, TRUST_OPTIONS, label + ", trusts", "trust")
         names = []
         for trust in trusts:

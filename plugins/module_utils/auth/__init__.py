@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ..client_secret import parse_secret
-from ..config import C1, ORKES
+from ..platforms import CAPABILITIES
 from ._c1_assertion import AssertionSource
 from ._c1_client_secret import ClientSecretSource
 from ._c1_oidc import OidcExchangeSource
@@ -18,10 +18,10 @@ from ._static_token import StaticTokenSource
 
 def token_source_for(settings):
     """The TokenSource for resolved ConnectionSettings (see config.resolve_settings)."""
+    capabilities = CAPABILITIES[settings.platform]
     if settings.auth_method == "token":
-        return StaticTokenSource(settings.access_token,
-                                 header="X-Authorization" if settings.platform == ORKES else "Authorization")
-    if settings.platform == ORKES:
+        return StaticTokenSource(settings.access_token, header=capabilities.token_header)
+    if capabilities.secret_exchange == "access_key_token":
         return OrkesKeySource(settings.server_url, settings.client_id, settings.client_secret)
     if settings.auth_method == "oidc":
         return OidcExchangeSource(settings.server_url, settings.client_id, settings.oidc_token)
@@ -73,8 +73,8 @@ class Authenticator(object):
 
     def token_header(self):
         """The header that carries the token, without a proof: what a later task needs."""
-        if self.source.header == "X-Authorization":
-            return {"X-Authorization": self.token.access_token}
+        if self.source.header != "Authorization":  # a bare token in the platform's own header
+            return {self.source.header: self.token.access_token}
         return {"Authorization": ("DPoP " if self.dpop is not None else "Bearer ") + self.token.access_token}
 
     @property
@@ -84,4 +84,4 @@ class Authenticator(object):
         return self.obtained_at + self.token.expires_in
 
 
-__all__ = ["Authenticator", "token_source_for", "C1", "ORKES"]
+__all__ = ["Authenticator", "token_source_for"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..config import C1
 from ..credential_plan import Capabilities
 from ..errors import ConfigError
 from . import c1_federation as fed_wire
@@ -57,8 +56,18 @@ def _credential(raw, personal=False):
 
 
 CAPABILITIES = Capabilities(
-    platform=C1,
+    platform="conductorone",
     display_name="ConductorOne",
+    environment=(("server_url", "CONDUCTORONE_SERVER_URL"), ("client_id", "CONDUCTORONE_CLIENT_ID"),
+                 ("client_secret", "CONDUCTORONE_CLIENT_SECRET"), ("access_token", "CONDUCTORONE_ACCESS_TOKEN"),
+                 ("oidc_token", "CONDUCTORONE_OIDC_TOKEN"), ("ca_path", "CONDUCTORONE_CA_PATH")),
+    auth_methods=("token", "oidc", "secret"),
+    secret_exchange="oauth_token_endpoint",  # POST /auth/v1/token
+    token_header="Authorization",
+    server_url_example="https://yourcompany.conductor.one",
+    client_id_names_server=True,
+    credentials_hint="client_id and client_secret, access_token, or oidc_token with client_id "
+                     "(or the CONDUCTORONE_* environment variables)",
     credential_settings=frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")),
     principal_settings=frozenset(),
     credentials_have_names=True,

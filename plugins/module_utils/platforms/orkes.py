@@ -12,7 +12,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .. import permissions
-from ..config import ORKES
 from ..credential_plan import Capabilities
 from ..errors import ConfigError
 from ..timestamps import from_epoch_millis as _time  # Orkes times are epoch milliseconds
@@ -43,8 +42,18 @@ def _key(raw, owner):
 
 
 CAPABILITIES = Capabilities(
-    platform=ORKES,
+    platform="orkes",
     display_name="Orkes",
+    product_name="Orkes Conductor",
+    environment=(("server_url", "CONDUCTOR_SERVER_URL"), ("client_id", "CONDUCTOR_AUTH_KEY"),
+                 ("client_secret", "CONDUCTOR_AUTH_SECRET"), ("ca_path", "CONDUCTOR_CA_PATH")),
+    auth_methods=("token", "secret"),
+    secret_exchange="access_key_token",  # POST /api/token with the key ID and secret
+    token_header="X-Authorization",
+    server_url_suffix="/api",
+    server_url_example="https://cluster.example.com/api",
+    credentials_hint="client_id and client_secret (an access key ID and secret), "
+                     "or CONDUCTOR_AUTH_KEY and CONDUCTOR_AUTH_SECRET",
     principal_noun="application",
     credential_noun="access key",
     credential_settings=frozenset(("enabled",)),

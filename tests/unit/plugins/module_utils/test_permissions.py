@@ -133,7 +133,7 @@ def test_bad_permissions_fail_before_any_call():
 
 
 def test_a_platform_without_permissions_refuses_the_option_by_name():
-    assert "permissions" not in ADAPTERS["conductorone"].principal_features
-    assert ADAPTERS["conductorone"].permission_target_types == ()
+    assert "permissions" not in ADAPTERS["conductorone"].capabilities.principal_settings
+    assert ADAPTERS["conductorone"].capabilities.permission_target_types == ()
     with pytest.raises(ConfigError, match="^permissions is only for platform orkes"):
         ensure_principal(ADAPTERS["conductorone"](client=None), {"name": "x", "permissions": []})

@@ -17,13 +17,12 @@ def test_every_adapter_implements_the_whole_interface(platform):
     adapter_class = ADAPTERS[platform]
     assert issubclass(adapter_class, PlatformAdapter)
     assert not inspect.isabstract(adapter_class), adapter_class.__abstractmethods__
-    assert adapter_class.platform == platform
+    assert adapter_class.capabilities.platform == platform
     adapter_class(client=None)  # instantiable: nothing abstract is left
 
 
 def test_an_adapter_that_misses_a_call_cannot_be_made():
     class Half(PlatformAdapter):
-        platform = "half"
 
         def list_principals(self):
             return []
@@ -34,14 +33,14 @@ def test_an_adapter_that_misses_a_call_cannot_be_made():
 
 @pytest.mark.parametrize("platform", sorted(ADAPTERS))
 def test_capabilities_agree_with_the_options_each_platform_accepts(platform):
-    adapter_class = ADAPTERS[platform]
-    assert adapter_class.credentials_have_names == ("name" in adapter_class.credential_features)
-    assert adapter_class.credentials_expire == ("expires_days" in adapter_class.credential_features)
-    assert adapter_class.credentials_can_pause == ("enabled" in adapter_class.credential_features)
+    capabilities = ADAPTERS[platform].capabilities
+    assert capabilities.credentials_have_names == ("name" in capabilities.credential_settings)
+    assert capabilities.credentials_expire == ("expires_days" in capabilities.credential_settings)
+    assert capabilities.credentials_can_pause == ("enabled" in capabilities.credential_settings)
 
 
 def test_capabilities_of_the_two_platforms():
-    c1, orkes = ADAPTERS["conductorone"], ADAPTERS["orkes"]
+    c1, orkes = ADAPTERS["conductorone"].capabilities, ADAPTERS["orkes"].capabilities
     assert (c1.credentials_have_names, c1.credentials_expire, c1.credentials_can_pause) == (True, True, False)
     assert (orkes.credentials_have_names, orkes.credentials_expire, orkes.credentials_can_pause) == (False, False, True)
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import pytest
 
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.report import (
     FLAGS, credential_report, judge, render_html, render_markdown, report_format)
@@ -23,10 +25,7 @@ def stamp(moment):
 
 
 class MemoryAdapter(object):
-    platform = "conductorone"
-    records_credential_use = True
-    has_personal_credentials = True
-    principal_features = frozenset()
+    capabilities = Capabilities(platform="conductorone", records_credential_use=True, has_personal_credentials=True)
 
     def __init__(self):
         self.principals = []
@@ -171,7 +170,8 @@ def test_personal_keys_are_listed_on_request():
 
 def test_orkes_judges_no_use_and_overlaps_nameless_keys():
     adapter = MemoryAdapter()
-    adapter.platform, adapter.records_credential_use, adapter.has_personal_credentials = "orkes", False, False
+    adapter.capabilities = replace(adapter.capabilities, platform="orkes", records_credential_use=False,
+                                   has_personal_credentials=False)
     app = adapter.principal("worker")
     for dummy in range(2):
         adapter.credential(app, None, age_days=100, lifetime=0)
@@ -307,7 +307,7 @@ def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
     from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
     from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
     adapter = MemoryAdapter()
-    adapter.platform, adapter.records_credential_use = "orkes", False
+    adapter.capabilities = replace(adapter.capabilities, platform="orkes", records_credential_use=False)
     app = adapter.principal("worker")
     kept, loose = adapter.credential(app, None, lifetime=0), adapter.credential(app, None, lifetime=0)
     store = MemoryStore({EntryKey("orkes", "worker", "key"): {"credential_id": kept["id"]},
@@ -318,7 +318,7 @@ def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
 
 class GrantingAdapter(MemoryAdapter):
     """Principals that hold permissions (as on Orkes): one read of each one's grants."""
-    principal_features = frozenset(("permissions",))
+    capabilities = replace(MemoryAdapter.capabilities, principal_settings=frozenset(("permissions",)))
 
     def __init__(self, grants):
         super().__init__()
