@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from ansible_collections.conductor.principals.plugins.module_utils import platforms
-from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import CREDENTIAL_SETTINGS
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import CONNECTION_OPTIONS
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import (
+    AUTH_METHODS, CREDENTIAL_SETTINGS, SECRET_EXCHANGES)
 from ansible_collections.conductor.principals.plugins.modules import personal_client, sp_credential
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -84,6 +86,10 @@ def test_every_adapter_declares_its_capabilities_once():
         assert adapter.capabilities.platform == name
         assert platforms.CAPABILITIES[name] is adapter.capabilities
         assert adapter.capabilities.credential_settings <= set(CREDENTIAL_SETTINGS)
+        assert set(adapter.capabilities.auth_methods) <= set(AUTH_METHODS)
+        assert adapter.capabilities.secret_exchange in SECRET_EXCHANGES
+        assert {option for option, dummy in adapter.capabilities.environment} <= set(CONNECTION_OPTIONS)
+        assert adapter.capabilities.server_url_example.endswith(adapter.capabilities.server_url_suffix)
 
 
 def test_the_modules_expiry_choices_are_the_platforms():
