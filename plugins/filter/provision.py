@@ -30,7 +30,8 @@ PLATFORM_CREDENTIAL_SETTINGS = tuple(o for o in credential_plan.CREDENTIAL_SETTI
 PRINCIPAL_SETTINGS = credential_plan.PRINCIPAL_SETTINGS
 CREDENTIAL_SETTINGS = PLATFORM_CREDENTIAL_SETTINGS + ("replace_on_change",)
 # The grants of the platforms that have them (one set of names: only Orkes has grants today).
-PERMISSION_TARGET_TYPES, PERMISSION_ACCESS = permission_choices()
+PERMISSION_TARGET_TYPES = permission_choices()[0]
+PERMISSION_ACCESS = permission_choices()[1]
 # One entry of provision_principals (rotate_principals), checked here rather than by
 # meta/argument_specs.yml, whose own check neither names the entry nor stays one sentence.
 CREDENTIAL_OPTIONS = dict(

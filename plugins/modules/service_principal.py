@@ -159,7 +159,8 @@ from ansible_collections.conductor.principals.plugins.module_utils.common_args i
 from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import permission_choices
 
-PERMISSION_TARGET_TYPES, PERMISSION_ACCESS = permission_choices()
+PERMISSION_TARGET_TYPES = permission_choices()[0]
+PERMISSION_ACCESS = permission_choices()[1]
 
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
