@@ -1,0 +1,668 @@
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""service_principals: every principal of a list, its credentials and trusts, in one task.
+
+Three steps, each in its own place:
+
+1. ``check_principals`` turns the ``principals`` option into work or one sentence naming the
+   entry to fix (nothing is sent before the whole list passed).
+2. ``plan_tenant`` decides, over plain values (the list, the tenant's principals, the keys of
+   the store's entries), which principals to create, update, keep or remove, and which
+   credential items to run; ``prune`` is bounded by the store: only principals and credentials
+   that have entries there and that the list dropped are removed.
+3. ``TenantRun`` applies it with at most ``parallelism`` requests in flight (parallel.py):
+   principals first, then credentials in waves of at most ``parallelism`` items, then trusts.
+   Each credential item is the one credential core of sp_credential (credentials.py) with
+   every guarantee it gives; the store it writes to is a ``WaveStore``: the new secrets of a
+   wave are written in one batch (vault_file: its file once), before any of them is proven
+   or anything it replaces is revoked, and before the next wave creates anything.
+
+One item's failure does not stop the others: it is undone by the core (the new credential
+revoked, the old one kept) and named in ``failed``; the task fails at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from . import parallel
+from .client import ApiClient
+from .common_args import trust_options
+from .config import PLATFORMS, resolve_settings
+from .credentials import CredentialRun, desired_credential, validate_params
+from .errors import ConductorError, ConfigError
+from .federation import build_condition, ensure_trust
+from .platforms import adapter_for
+from .principals import desired_principal, ensure_principal
+from .role_inputs import check_entries
+from .stores import SERVICE_PRINCIPAL, EntryKey, store_for
+
+#: Task options that are defaults of every credential entry (the sp_credential meanings).
+CREDENTIAL_DEFAULTS = ("rotate_before_days", "force_rotate", "revoke_previous", "revoke_previous_after_unused_hours",
+                       "max_overlap_days", "verify", "replace_on_change")
+PRINCIPAL_SETTINGS = ("roles", "tags", "permissions")
+# Why a credential was made, as the core says it, when it was made for its age (a rotation).
+ROTATION_REASONS = ("force_rotate", "expired", "expires in ", "no active key")
+
+
+def credential_entry_options():
+    """One entry of a principal's ``credentials``."""
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        expires_days=dict(type="int", choices=[30, 60, 90, 180]),
+        allowed_cidrs=dict(type="list", elements="str"),
+        scoped_roles=dict(type="list", elements="str"),
+        require_dpop=dict(type="bool"),
+        enabled=dict(type="bool"),
+        replace_on_change=dict(type="bool"),
+        rotate_before_days=dict(type="int"),
+        force_rotate=dict(type="bool"),
+        revoke_previous=dict(type="bool"),
+        revoke_previous_after_unused_hours=dict(type="int"),
+        max_overlap_days=dict(type="int"),
+        verify=dict(type="bool"),
+    )
+
+
+def trust_entry_options():
+    """One entry of a principal's ``trusts``: the options of sp_trust that belong to the trust."""
+    options = trust_options()
+    options["name"] = dict(options["name"], required=True)
+    return options
+
+
+def principal_entry_options():
+    """One entry of ``principals`` (the ``provision_principals`` shape)."""
+    return dict(
+        name=dict(type="str", required=True),
+        platform=dict(type="str", choices=list(PLATFORMS)),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        roles=dict(type="list", elements="str"),
+        tags=dict(type="dict"),
+        permissions=dict(type="list", elements="dict"),
+        credentials=dict(type="list", elements="dict", default=[], options=credential_entry_options()),
+        trusts=dict(type="list", elements="dict", default=[]),  # each entry checked on its own, named
+    )
+
+
+def _labelled(label, check, *args):
+    """Run ``check``; its ConfigError comes back as one sentence that starts with ``label``."""
+    try:
+        return check(*args)
+    except ConfigError as exc:
+        raise ConfigError("%s: %s" % (label, exc.message))
+
+
+def _them(names):
+    return "it" if len(names) == 1 else "them"
+
+
+# ---- 1. the list, checked ------------------------------------------------------------------
+def check_principals(principals, platform, adapter, defaults, has_store):
+    """The ``principals`` option as a list of work, or one ConfigError sentence naming the entry.
+
+    Each returned principal: {name, state, settings (roles, tags, permissions given), credentials
+    (sp_credential parameters, defaults resolved), trusts (sp_trust parameters)}.
+    """
+    if not isinstance(principals, list):
+        raise ConfigError("principals must be a list of principals, not %s" % type(principals).__name__)
+    check_entries(principals, principal_entry_options(), "principals")
+    wanted, seen = [], set()
+    for principal in principals:
+        name = principal["name"]
+        label = "principals: principal %r" % name
+        where = principal.get("platform") or platform
+        if where != platform:
+            raise ConfigError("%s is on platform %s, but this task connects to %s; give one task per platform"
+                              % (label, where, platform))
+        if name in seen:
+            raise ConfigError("principals names principal %r more than once; name each once" % name)
+        seen.add(name)
+        state = principal.get("state") or "present"
+        settings = {f: principal[f] for f in PRINCIPAL_SETTINGS if principal.get(f) is not None}
+        unsupported = [f for f in settings if f not in adapter.principal_features]
+        if unsupported:
+            raise ConfigError("%s sets %s, which %s principals cannot have; remove %s"
+                              % (label, " and ".join(unsupported), platform, _them(unsupported)))
+        if settings:
+            _labelled(label, adapter.check_principal, desired_principal(dict(settings, name=name)))
+        credentials = [] if state == "absent" else _credentials(principal, label, adapter, defaults)
+        if credentials and not has_store:
+            raise ConfigError("%s lists credentials, so give store: each new secret is kept there before anything "
+                              "else happens" % label)
+        trusts = [] if state == "absent" else _trusts(principal, label, adapter)
+        wanted.append({"name": name, "state": state, "settings": settings, "credentials": credentials,
+                       "trusts": trusts})
+    return wanted
+
+
+def _credentials(principal, label, adapter, defaults):
+    flat, names = [], []
+    for entry in principal.get("credentials") or []:
+        name = entry["name"]
+        where = "%s, credential %r" % (label, name)
+        if name in names:
+            raise ConfigError("%s lists credential %r more than once; name each once" % (label, name))
+        names.append(name)
+        params = {k: v for k, v in entry.items() if v is not None}
+        for option in CREDENTIAL_DEFAULTS:
+            if params.get(option) is None and defaults.get(option) is not None:
+                params[option] = defaults[option]
+        params.setdefault("state", "present")
+        _labelled(where, validate_params, adapter, params, False, True)
+        flat.append(params)
+    present = [c["name"] for c in flat if c["state"] == "present"]
+    if not adapter.credentials_have_names and len(present) > 1:
+        raise ConfigError("%s lists more than one present credential (%s); a %s principal has one access key here, "
+                          "so keep one and mark the others state: absent"
+                          % (label, ", ".join(repr(n) for n in present), adapter.platform))
+    return flat
+
+
+def _trusts(principal, label, adapter):
+    trusts = principal.get("trusts") or []
+    if not trusts:
+        return []
+    if not adapter.has_workload_federation:
+        raise ConfigError("%s lists trusts, which %s principals cannot have; remove them" % (label, adapter.platform))
+    check_entries(trusts, trust_entry_options(), label + ", trusts", nested=None, kind="trust")
+    flat, names = [], []
+    for trust in trusts:
+        if trust["name"] in names:
+            raise ConfigError("%s lists trust %r more than once; name each once" % (label, trust["name"]))
+        names.append(trust["name"])
+        params = {k: v for k, v in trust.items() if v is not None}
+        _labelled("%s, trust %r" % (label, trust["name"]), build_condition, params)
+        flat.append(params)
+    return flat
+
+
+# ---- 2. the plan: pure -----------------------------------------------------------------------
+def plan_tenant(wanted, listed, stored_keys, prune=False):
+    """What to do, from the checked list, the tenant's principals and the store's keys (plain values).
+
+    Returns {"principals": [...], "credentials": [...], "trusts": [...], "forget": [...]}:
+    - each principal {name, action, id, settings}: ``create``, ``ensure`` (roles, tags or
+      permissions to compare), ``keep``, ``remove`` (listed absent, or pruned), or ``duplicate``
+      (several principals have that name: the item fails naming their IDs);
+    - each credential {principal, params} for a present principal, and with ``prune`` one with
+      ``state: absent`` for each entry of that principal the list does not name;
+    - each trust {principal, params};
+    - ``forget``: store keys to delete once their principal is removed (or is gone already).
+    """
+    by_name = {}
+    for principal in listed:
+        by_name.setdefault(principal.get("name"), []).append(principal)
+    entries = {}
+    for key in stored_keys:
+        if key.owner == SERVICE_PRINCIPAL:
+            entries.setdefault(key.principal, []).append(key)
+    plan = {"principals": [], "credentials": [], "trusts": [], "forget": []}
+
+    def principal_step(name, action, settings=None):
+        found = by_name.get(name) or []
+        if action == "remove" and not found:
+            return  # gone already: only its entries are forgotten
+        if len(found) > 1:
+            action = "duplicate"
+        elif action != "remove":
+            action = "create" if not found else ("ensure" if settings else "keep")
+        plan["principals"].append({"name": name, "action": action, "settings": settings or {},
+                                   "id": found[0]["id"] if len(found) == 1 else None,
+                                   "ids": sorted(str(p["id"]) for p in found)})
+
+    names = set()
+    for principal in wanted:
+        name = principal["name"]
+        names.add(name)
+        if principal["state"] == "absent":
+            principal_step(name, "remove")
+            plan["forget"].extend(entries.get(name, []))
+            continue
+        principal_step(name, "create", principal["settings"])
+        listed_names = {c["name"] for c in principal["credentials"]}
+        plan["credentials"].extend({"principal": name, "params": c} for c in principal["credentials"])
+        if prune:
+            for key in sorted(entries.get(name, []), key=lambda k: k.credential):
+                if key.credential not in listed_names:
+                    plan["credentials"].append({"principal": name, "params": {"name": key.credential,
+                                                                              "state": "absent"}, "pruned": True})
+        plan["trusts"].extend({"principal": name, "params": t} for t in principal["trusts"])
+    if prune:
+        for name in sorted(set(entries) - names):
+            principal_step(name, "remove")
+            plan["forget"].extend(entries[name])
+    return plan
+
+
+# ---- 3. apply --------------------------------------------------------------------------------
+class WaveStore(object):
+    """The task's store as one wave of credential items sees it.
+
+    Reads come from the entries read once at the start (``cache``, shared by every wave) and
+    what this task wrote since. The first write of each item of the wave waits until every
+    item of the wave has written or finished, and then all of them are written in one batch
+    (``write_many``); each item gets its own answer (its version, or its own error). Writes
+    after that (putting an entry back after a failed proof) and deletes go to the store at once.
+    """
+
+    def __init__(self, store, cache, keys, size):
+        self.store = store
+        self.cache = cache
+        self.keys = keys
+        self.waiting = size
+        self.condition = threading.Condition()
+        self.batch = []
+        self.answers = {}
+        self.local = threading.local()
+        self.batches = 0
+
+    # The wave's bookkeeping, per item (one item runs on one thread at a time).
+    def begin_item(self):
+        self.local.joined = False
+
+    def end_item(self):
+        if getattr(self.local, "joined", True):
+            return
+        self.local.joined = True
+        with self.condition:
+            self.waiting -= 1
+            if self.waiting == 0 and self.batch:
+                self._flush()
+
+    def _flush(self):
+        """Write the wave's batch (called holding the condition); every item waiting gets its answer."""
+        batch, self.batch = self.batch, []
+        try:
+            done, errors = self.store.write_many(batch)
+        except ConductorError as exc:
+            done, errors = {}, {key: exc for key, _c, _v in batch}
+        self.batches += 1
+        for key, content, _version in batch:
+            if key in done:
+                self.cache[key] = (content, done[key])
+                self.answers[key] = done[key]
+            else:
+                self.answers[key] = errors.get(key) or ConductorError(
+                    "The %s store did not write %s" % (self.store.type, self.store.location(key)))
+        self.condition.notify_all()
+
+    # The calls of the SecretStore interface that the credential core makes.
+    def read(self, key):
+        if key not in self.cache:
+            found = self.store.read(key)
+            self.cache[key] = None if found is None else (found.content, found.version)
+        held = self.cache[key]
+        from .stores import StoredEntry  # the store's own shape, so the core sees no difference
+        return None if held is None else StoredEntry(held[0], held[1])
+
+    def write(self, key, content, version=None):
+        if getattr(self.local, "joined", True):
+            answer = self.store.write(key, content, version)
+            self.cache[key] = (content, answer)
+            return answer
+        self.local.joined = True
+        with self.condition:
+            self.batch.append((key, content, version))
+            self.waiting -= 1
+            if self.waiting == 0:
+                self._flush()
+            while key not in self.answers:
+                self.condition.wait()
+            answer = self.answers.pop(key)
+        if isinstance(answer, ConductorError):
+            raise answer
+        if key not in self.keys:
+            self.keys.append(key)
+        return answer
+
+    def delete(self, key):
+        self.store.delete(key)
+        self.cache[key] = None
+        if key in self.keys:
+            self.keys.remove(key)
+
+    def list(self, platform=None, principal=None):
+        return [k for k in self.keys if (platform is None or k.platform == platform)
+                and (principal is None or k.principal == principal)]
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+class _FirstListing(object):
+    """An adapter whose first listing of principals (or of one owner's credentials) is the one the
+    plan read; every later listing (a lost create looking for what it made) asks the API again."""
+
+    def __init__(self, adapter, principals=None, credentials=None):
+        self._adapter = adapter
+        self._principals = principals
+        self._credentials = credentials
+
+    def list_principals(self):
+        listed, self._principals = self._principals, None
+        return list(listed) if listed is not None else self._adapter.list_principals()
+
+    def list_credentials(self, owner):
+        listed, self._credentials = self._credentials, None
+        return list(listed) if listed is not None else self._adapter.list_credentials(owner)
+
+    def __getattr__(self, name):
+        return getattr(self._adapter, name)
+
+
+def credential_action(params, result):
+    """One of created, rotated, replaced, revoked, updated, unchanged, from the core's result."""
+    if params.get("state") == "absent":
+        return "revoked" if result.get("revoked_ids") else "unchanged"
+    if "rotated" in result:
+        if not result["rotated"]:
+            return "created"
+        reason = result.get("reason") or ""
+        return "rotated" if reason.startswith(ROTATION_REASONS) else "replaced"
+    before = (result.get("diff") or {}).get("before") or {}
+    after = result.get("credential") or {}
+    return "updated" if before.get("status") not in (None, after.get("status")) else "unchanged"
+
+
+def _count(rows):
+    counts = {}
+    for row in rows:
+        counts[row["action"]] = counts.get(row["action"], 0) + 1
+    return counts
+
+
+def failure_message(failed, total):
+    """The task's one message: how many items failed and, for each, what and why."""
+    parts = []
+    for item in failed:
+        what = "principal %r" % item["principal"]
+        if item.get("credential"):
+            what += " credential %r" % item["credential"]
+        if item.get("trust"):
+            what += " trust %r" % item["trust"]
+        parts.append("%s: %s" % (what, item["msg"].rstrip(".")))
+    return "%d of %d items failed, every other item is done: %s" % (len(failed), total, "; ".join(parts))
+
+
+class TenantRun(object):
+    """One service_principals task: check, plan, apply (or, in check mode, only plan)."""
+
+    def __init__(self, client, params, check_mode=False, environ=None):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.environ = environ or {}
+        self.platform = client.settings.platform
+        self.failed = []
+        self.secrets = {}
+        self.diff = {"before": {}, "after": {}}
+        self.wave_batches = 0
+        self.forgotten = 0
+        self.items = 0
+        self.read_errors = {}
+
+    def run(self):
+        params = self.params
+        checker = adapter_for(self.client)
+        parallelism = parallel.check_parallelism(params.get("parallelism") or parallel.DEFAULT_PARALLELISM)
+        defaults = {k: params.get(k) for k in CREDENTIAL_DEFAULTS}
+        store = store_for(params.get("store"), self.environ)
+        if params.get("prune") and store is None:
+            raise ConfigError("prune removes what the store records as managed, so give store with prune")
+        wanted = check_principals(params.get("principals"), self.platform, checker, defaults, store is not None)
+        with parallel.Pool(parallelism) as pool:
+            self.pool = pool
+            self.shared = parallel.shared_client(self.client, pool)
+            self.adapter = adapter_for(self.shared)
+            listed = self.adapter.list_principals()
+            keys = store.list(self.platform) if store is not None else []
+            plan = plan_tenant(wanted, listed, keys, params.get("prune"))
+            self.items = len(plan["principals"]) + len(plan["credentials"]) + len(plan["trusts"])
+            self.store = store
+            self.cache = {}
+            if store is not None:
+                self._read_entries(store, plan, keys)
+            principals = self._principals(plan, listed)
+            credentials = self._credentials(plan, principals, keys)
+            trusts = self._trusts(plan, principals)
+            self._forget(plan, principals)
+        return self._result(principals, credentials, trusts)
+
+    # ---- the store, read once --------------------------------------------------------------
+    def _key(self, principal, credential):
+        return EntryKey(self.platform, principal, credential, SERVICE_PRINCIPAL)
+
+    def _read_entries(self, store, plan, keys):
+        wanted = list(dict.fromkeys(list(keys) + [self._key(c["principal"], c["params"]["name"])
+                                                  for c in plan["credentials"]]))
+        found, errors = store.read_many(wanted)
+        for key, entry in found.items():
+            self.cache[key] = None if entry is None else (entry.content, entry.version)
+        self.read_errors = errors
+
+    # ---- principals ------------------------------------------------------------------------
+    def _principals(self, plan, listed):
+        """{name: {"id", "action", "ok"}} after creating, updating and removing what the plan says."""
+        out = {}
+        work = []
+        for step in plan["principals"]:
+            if step["action"] == "keep":
+                out[step["name"]] = {"id": step["id"], "action": "unchanged", "ok": True}
+            elif step["action"] == "duplicate":
+                out[step["name"]] = {"id": None, "action": "failed", "ok": False}
+                self._fail(step["name"], msg="%d service principals are named %r (%s); remove the extra ones or "
+                           "manage them by id with conductor.principals.service_principal"
+                           % (len(step["ids"]), step["name"], ", ".join(step["ids"])))
+            else:
+                work.append(step)
+        for outcome in self.pool.map(lambda step: self._principal(step, listed), work):
+            step = outcome.item
+            if outcome.error is not None:
+                out[step["name"]] = {"id": step["id"], "action": "failed", "ok": False}
+                self._fail(step["name"], msg=outcome.error.message + (
+                    "; its credentials and trusts were not touched" if step["action"] != "remove" else ""))
+            else:
+                out[step["name"]] = outcome.value
+        return out
+
+    def _principal(self, step, listed):
+        name = step["name"]
+        before = next((p for p in listed if p.get("id") == step["id"]), None) if step["id"] else None
+        self.diff["before"].setdefault("principals", {})[name] = before or {}
+        if step["action"] == "remove":
+            if not self.check_mode:
+                self.adapter.delete_principal(before)
+            self.diff["after"].setdefault("principals", {})[name] = {}
+            return {"id": step["id"], "action": "removed", "ok": True}
+        principal = dict(step["settings"], name=name, state="present")
+        if step["id"]:
+            principal["id"] = step["id"]
+        adapter = _FirstListing(self.adapter, principals=listed)
+        result = ensure_principal(adapter, principal, self.check_mode)
+        after = result.get("service_principal") or {}
+        self.diff["after"].setdefault("principals", {})[name] = after
+        action = "created" if step["action"] == "create" else ("updated" if result.get("changed") else "unchanged")
+        return {"id": after.get("id"), "action": action, "ok": True}
+
+    # ---- credentials -----------------------------------------------------------------------
+    def _prover(self, credential, secret):
+        """``verify``: the new secret obtains a token by itself, through the pool (it counts against the cap)."""
+        settings = self.client.settings
+        fresh = resolve_settings({
+            "platform": settings.platform, "server_url": settings.server_url, "client_id": credential["client_id"],
+            "client_secret": secret, "validate_certs": settings.validate_certs, "ca_path": settings.ca_path,
+            "timeout": settings.timeout, "retries": settings.retries}, environ={})
+        client = ApiClient(fresh, transport=self.pool.transport(fresh))
+        client.auth.ensure_token(client.transport)
+
+    def _credentials(self, plan, principals, keys):
+        items = [c for c in plan["credentials"] if (principals.get(c["principal"]) or {}).get("ok")]
+        owners = sorted({principals[c["principal"]]["id"] for c in items if principals[c["principal"]]["id"]})
+        listings = {}
+        for outcome in self.pool.map(self.adapter.list_credentials, owners):
+            if outcome.error is None:
+                listings[outcome.item] = outcome.value
+            else:
+                listings[outcome.item] = outcome.error
+        rows = []
+        keys = list(keys)
+        size = self.pool.parallelism
+        for start in range(0, len(items), size):
+            wave = items[start:start + size]
+            store = WaveStore(self.store, self.cache, keys, len(wave)) if self.store is not None else None
+            for outcome in self.pool.map(lambda item: self._credential(item, principals, listings, store), wave):
+                item = outcome.item
+                if outcome.error is not None:
+                    self._fail(item["principal"], credential=item["params"]["name"], msg=outcome.error.message)
+                    continue
+                rows.append(outcome.value)
+            if store is not None:
+                self.wave_batches += store.batches
+        return rows
+
+    def _credential(self, item, principals, listings, store):
+        if store is not None:
+            store.begin_item()
+        try:
+            return self._credential_item(item, principals, listings, store)
+        finally:
+            if store is not None:
+                store.end_item()
+
+    def _credential_item(self, item, principals, listings, store):
+        principal, params = item["principal"], dict(item["params"])
+        owner = principals[principal]["id"]
+        key = self._key(principal, params["name"])
+        if key in self.read_errors:
+            raise self.read_errors[key]
+        listing = listings.get(owner) if owner else []
+        if isinstance(listing, ConductorError):
+            raise listing
+        adapter = _FirstListing(self.adapter, credentials=listing)
+        run = CredentialRun(adapter, owner, params, self.check_mode, store=store, key=key,
+                            server_url=self.client.settings.server_url, prover=self._prover,
+                            clock=self.shared.server_now)
+        if owner is None:  # check mode, the principal is still to be made: everything would be created
+            predicted = run.predicted(desired_credential(self.adapter, params))
+            result = {"changed": True, "revoked_ids": [], "credential": predicted, "rotated": False,
+                      "reason": "missing", "diff": {"before": {}, "after": predicted}}
+        else:
+            result = run.ensure()
+        secret = result.pop("client_secret", None)
+        credential = result.get("credential") or {}
+        row = {"platform": self.platform, "principal": principal, "name": params["name"], "id": credential.get("id"),
+               "client_id": credential.get("client_id"), "expires_at": credential.get("expires_at"),
+               "action": credential_action(params, result), "revoked_ids": list(result.get("revoked_ids") or []),
+               "stored": None if params.get("state") == "absent" or store is None else store.location(key)}
+        if result.get("reason"):
+            row["reason"] = result["reason"]
+        label = "%s/%s" % (principal, params["name"])
+        diff = result.get("diff") or {}
+        self.diff["before"].setdefault("credentials", {})[label] = diff.get("before") or {}
+        self.diff["after"].setdefault("credentials", {})[label] = diff.get("after") or {}
+        if self.params.get("return_secrets") and params.get("state") != "absent":
+            self._keep_secret(principal, params["name"], credential, secret, key)
+        return row
+
+    def _keep_secret(self, principal, name, credential, secret, key):
+        """``return_secrets``: a new secret from its create, any other from the store (the entry of that credential)."""
+        if secret:
+            value = {"client_id": credential.get("client_id"), "client_secret": secret,
+                     "server_url": self.client.settings.server_url}
+        else:
+            held = self.cache.get(key)
+            content = held[0] if held else {}
+            if not content.get("client_secret") or content.get("credential_id") != credential.get("id"):
+                return
+            value = {f: content.get(f) for f in ("client_id", "client_secret", "server_url")}
+        self.secrets.setdefault(self.platform, {}).setdefault(principal, {})[name] = value
+
+    # ---- trusts and forgotten entries --------------------------------------------------------
+    def _trusts(self, plan, principals):
+        items = [t for t in plan["trusts"] if (principals.get(t["principal"]) or {}).get("ok")]
+        rows = []
+        for outcome in self.pool.map(lambda item: self._trust(item, principals), items):
+            item = outcome.item
+            if outcome.error is not None:
+                self._fail(item["principal"], trust=item["params"]["name"], msg=outcome.error.message)
+            else:
+                rows.append(outcome.value)
+        return rows
+
+    def _trust(self, item, principals):
+        principal, params = item["principal"], item["params"]
+        owner = principals[principal]["id"]
+        if owner is None:  # check mode, the principal is still to be made
+            return {"platform": self.platform, "principal": principal, "name": params["name"], "client_id": None,
+                    "action": "created"}
+        result = ensure_trust(self.adapter, dict(params, service_principal_id=owner), self.check_mode)
+        diff = result.get("diff") or {}
+        action = ("unchanged" if not result.get("changed") else "created" if not diff.get("before")
+                  else "removed" if not diff.get("after") else "updated")
+        label = "%s/%s" % (principal, params["name"])
+        self.diff["before"].setdefault("trusts", {})[label] = diff.get("before") or {}
+        self.diff["after"].setdefault("trusts", {})[label] = diff.get("after") or {}
+        return {"platform": self.platform, "principal": principal, "name": params["name"],
+                "client_id": (result.get("trust") or {}).get("client_id"), "action": action}
+
+    def _forget(self, plan, principals):
+        """Delete the entries of removed principals, after the principal (and so its credentials) is gone."""
+        keys = [k for k in plan["forget"] if (principals.get(k.principal) or {"ok": True}).get("ok")]
+        for key in keys:
+            label = "%s/%s" % (key.principal, key.credential)
+            self.diff["before"].setdefault("entries", {})[label] = {"location": self.store.location(key)}
+            self.diff["after"].setdefault("entries", {})[label] = {}
+        self.forgotten = len(keys)
+        if self.check_mode or not keys:
+            return
+        _done, errors = self.store.delete_many(keys)
+        for key, error in errors.items():
+            self._fail(key.principal, credential=key.credential, msg=error.message)
+
+    # ---- the result --------------------------------------------------------------------------
+    def _fail(self, principal, msg, credential=None, trust=None):
+        item = {"platform": self.platform, "principal": principal, "msg": msg}
+        if credential:
+            item["credential"] = credential
+        if trust:
+            item["trust"] = trust
+        self.failed.append(item)
+
+    def _result(self, principals, credentials, trusts):
+        principal_rows = [{"platform": self.platform, "name": name, "id": value["id"], "action": value["action"]}
+                          for name, value in principals.items()]
+        changed = any(r["action"] not in ("unchanged", "failed") for r in principal_rows + credentials + trusts) \
+            or bool(self.forgotten)
+        result = {
+            "changed": changed,
+            "principals": principal_rows,
+            "credentials": credentials,
+            "trusts": trusts,
+            "summary": {"principals": _count(principal_rows), "credentials": _count(credentials),
+                        "trusts": _count(trusts), "entries_removed": self.forgotten, "failed": len(self.failed),
+                        "store_batches": self.wave_batches},
+            "failed": self.failed,
+            "server_url": self.client.settings.server_url,
+            "diff": self.diff,
+        }
+        if self.params.get("return_secrets"):
+            result["secrets"] = self.secrets
+        if self.failed:  # a list that is not empty: Ansible reads the task as failed, and msg says why
+            result["msg"] = failure_message(self.failed, max(self.items, len(self.failed)))
+        return result
+
+
+def run_service_principals(client, params, check_mode, environ):
+    return TenantRun(client, params, check_mode, environ).run()
+
+
+def register():
+    """Make the module known to the one entry point (runner.run), for both connection paths."""
+    from . import runner
+    runner.RUNNERS.setdefault("service_principals", run_service_principals)
+
+
+register()
