@@ -13,7 +13,7 @@ from ansible_collections.conductor.principals.plugins.plugin_utils.action import
 
 display = Display()
 # What is shown of a result that holds secrets (-v): none of these holds one by design.
-PUBLIC_KEYS = ("changed", "principals", "credentials", "trusts", "summary", "failed", "server_url", "msg")
+PUBLIC_KEYS = ("changed", "principals", "credentials", "trusts", "summary", "failed_items", "server_url", "msg")
 
 
 def secrets_in(result):
@@ -28,10 +28,6 @@ class ActionModule(ConductorAction):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        if "failed_items" in result:  # the remote path: fail_json made ``failed`` true, the list travelled here
-            result["failed"] = result.pop("failed_items")
-        elif "principals" in result and not result.get("failed"):
-            result["failed"] = []  # the remote path drops an empty list; the result has it always
         if result.get("secrets") and not result.get("_ansible_no_log"):
             for warning in result.pop("warnings", []):
                 display.warning(warning)

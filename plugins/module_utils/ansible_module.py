@@ -51,9 +51,6 @@ def run_module(kind, module_spec):
         module.warn(warning)
     if module.seal_key is not None:
         result = seal_result(result, module.seal_key)
-    failed = result.pop("failed", False)
-    if isinstance(failed, list) and failed:  # service_principals' failed items: fail_json sets failed to true
-        result["failed_items"] = failed
-    if failed:
+    if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -19,7 +19,7 @@ Three steps, each in its own place:
    or anything it replaces is revoked, and before the next wave creates anything.
 
 One item's failure does not stop the others: it is undone by the core (the new credential
-revoked, the old one kept) and named in ``failed``; the task fails at the end.
+revoked, the old one kept) and named in ``failed_items``; the task fails at the end.
 """
 
 from __future__ import annotations
@@ -174,7 +174,9 @@ def _trusts(principal, label, adapter):
             raise ConfigError("%s lists trust %r more than once; name each once" % (label, trust["name"]))
         names.append(trust["name"])
         params = {k: v for k, v in trust.items() if v is not None}
-        _labelled("%s, trust %r" % (label, trust["name"]), build_condition, params)
+        where = "%s, trust %r" % (label, trust["name"])
+        if _labelled(where, build_condition, params) is None and params.get("state", "present") == "present":
+            raise ConfigError("%s: give its condition (condition, github, gitlab or kubernetes)" % where)
         flat.append(params)
     return flat
 
@@ -407,12 +409,15 @@ class TenantRun(object):
     def run(self):
         params = self.params
         checker = adapter_for(self.client)
-        parallelism = parallel.check_parallelism(params.get("parallelism") or parallel.DEFAULT_PARALLELISM)
+        parallelism = parallel.check_parallelism(parallel.DEFAULT_PARALLELISM if params.get("parallelism") is None
+                                                 else params["parallelism"])
         defaults = {k: params.get(k) for k in CREDENTIAL_DEFAULTS}
-        store = store_for(params.get("store"), self.environ)
-        if params.get("prune") and store is None:
+        if params.get("prune") and not params.get("store"):
             raise ConfigError("prune removes what the store records as managed, so give store with prune")
-        wanted = check_principals(params.get("principals"), self.platform, checker, defaults, store is not None)
+        # The whole list first: a mistake anywhere in it is named before the store is opened or anything is sent.
+        wanted = check_principals(params.get("principals"), self.platform, checker, defaults,
+                                  bool(params.get("store")))
+        store = store_for(params.get("store"), self.environ)
         with parallel.Pool(parallelism) as pool:
             self.pool = pool
             self.shared = parallel.shared_client(self.client, pool)
@@ -644,14 +649,14 @@ class TenantRun(object):
             "summary": {"principals": _count(principal_rows), "credentials": _count(credentials),
                         "trusts": _count(trusts), "entries_removed": self.forgotten, "failed": len(self.failed),
                         "store_batches": self.wave_batches},
-            "failed": self.failed,
+            "failed_items": self.failed,  # ``failed`` is Ansible's own key (a boolean): the list is under this name
             "server_url": self.client.settings.server_url,
             "diff": self.diff,
         }
         if self.params.get("return_secrets"):
             result["secrets"] = self.secrets
-        if self.failed:  # a list that is not empty: Ansible reads the task as failed, and msg says why
-            result["msg"] = failure_message(self.failed, max(self.items, len(self.failed)))
+        if self.failed:
+            result.update(failed=True, msg=failure_message(self.failed, max(self.items, len(self.failed))))
         return result
 
 

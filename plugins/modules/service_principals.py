@@ -20,7 +20,7 @@ description:
     in one batch (a V(vault_file) store writes its file once per wave) before any of them is proven or anything
     it replaces is revoked, so no new secret waits in memory longer than one wave.
   - One item's failure does not stop the others. A failed credential is undone (the new credential revoked, the
-    previous one kept), and the task fails at the end naming each failed item in RV(failed) and in its message.
+    previous one kept), and the task fails at the end naming each failed item in RV(failed_items) and in its message.
   - A rerun with nothing to change writes nothing to the API or the store; it costs one listing of the
     principals (one request per page of 100), one listing of credentials per principal, and one token.
   - A rate limit (HTTP 429) seen by one worker slows every worker down (its C(Retry-After) is honoured by all).
@@ -173,7 +173,7 @@ principals:
       type: str
       sample: created
 credentials:
-  description: Each credential item that was done (a failed one is in RV(failed) instead). Never a secret.
+  description: Each credential item that was done (a failed one is in RV(failed_items) instead). Never a secret.
   returned: always
   type: list
   elements: dict
@@ -211,10 +211,11 @@ summary:
   type: dict
   sample: {"principals": {"created": 30}, "credentials": {"created": 40}, "trusts": {}, "entries_removed": 0,
            "failed": 0, "store_batches": 5}
-failed:
+failed_items:
   description:
     - Each failed item - C(platform), C(principal), C(credential) or C(trust) when the item is one, and C(msg) (what
       went wrong and what was undone). Empty when every item was done; the task fails when it is not.
+    - (Named so because C(failed) is the task's own true or false.)
   returned: always
   type: list
   elements: dict

@@ -46,7 +46,8 @@ def tenant_list(count=30, extra_every=3):
     """``count`` principals, every ``extra_every``-th with a second credential (30 -> 40 credentials)."""
     principals = []
     for n in range(count):
-        credentials = [{"name": "ci"}] + ([{"name": "deploy", "expires_days": 30}] if n % extra_every == 0 else [])
+        second = extra_every and n % extra_every == 0
+        credentials = [{"name": "ci"}] + ([{"name": "deploy", "expires_days": 30}] if second else [])
         principals.append({"name": "app-%02d" % n, "credentials": credentials})
     return principals
 
@@ -101,7 +102,7 @@ def test_thirty_principals_forty_credentials_then_a_rerun_that_writes_nothing(ru
     expect = {(p["name"], c["name"]) for p in principals for c in p["credentials"]}
     assert (len(principals), len(expect)) == (30, 40)
     first = run([task(store, principals, verify=True)], keep=["tenant"]).results["tenant"]
-    assert first["changed"] is True and first["failed"] == []
+    assert first["changed"] is True and first["failed_items"] == []
     assert first["summary"]["principals"] == {"created": 30}
     assert first["summary"]["credentials"] == {"created": 40}
     assert "secrets" not in first and "client_secret" not in json.dumps(first)
@@ -115,9 +116,144 @@ def test_thirty_principals_forty_credentials_then_a_rerun_that_writes_nothing(ru
     fresh.control("POST", "/counters/reset")
     again = run([task(store, principals, verify=True)], keep=["tenant"]).results["tenant"]
     counters = fresh.counters()
-    assert again["changed"] is False and again["failed"] == []
+    assert again["changed"] is False and again["failed_items"] == []
     assert again["summary"]["credentials"] == {"unchanged": 40}
     assert counters["writes"] == 0 and store.read_bytes() == before
     # One page of principals (31 with the sandbox's own), one listing of credentials per principal, one token.
     assert counters["token_requests"] == 1
     assert counters["reads"] == 1 + 30
+
+
+def test_a_principal_whose_creates_keep_failing_fails_alone(run, fresh, store, reliability):
+    principals = tenant_list(6)
+    # The principals exist; the credential creates of one of them answer 500 every time.
+    run([task(store, [{"name": p["name"]} for p in principals])])
+    victim = principals_by_name(fresh)["app-03"][0]
+    fresh.control("POST", "/faults", json={"method": "POST", "route": CRED_ROUTE, "mode": "500", "count": 50,
+                                           "path": "/api/v1/service_principals/%s/credentials" % victim})
+    done = run([dict(task(store, principals, verify=True), ignore_errors=True)], keep=["tenant"])
+    fresh.control("DELETE", "/faults")
+    result = done.results["tenant"]
+    assert result["failed"] is True
+    assert sorted((f["principal"], f.get("credential")) for f in result["failed_items"]) == [
+        ("app-03", "ci"), ("app-03", "deploy")]
+    assert result["msg"].startswith("2 of ") and "principal 'app-03' credential 'deploy'" in result["msg"]
+    assert "\n" not in result["msg"]
+    assert result["summary"]["credentials"] == {"created": 6}
+    assert live(fresh, victim) == []  # nothing made, so nothing unheld
+    expect = {(p["name"], c["name"]) for p in principals for c in p["credentials"] if p["name"] != "app-03"}
+    check_everything_held(fresh, store, reliability, expect)
+
+
+def test_prune_removes_only_what_the_store_manages_and_the_list_dropped(run, fresh, store, reliability):
+    first = [{"name": "keep-me", "credentials": [{"name": "ci"}, {"name": "old"}]},
+             {"name": "drop-me", "credentials": [{"name": "ci"}]}]
+    run([task(store, first)])
+    outsider = fresh.c1_api("POST", "/api/v1/service_principals", json={"displayName": "not-ours"})[
+        "servicePrincipal"]["id"]
+    fresh.c1_api("POST", "/api/v1/service_principals/%s/credentials" % outsider,
+                 json={"displayName": "theirs", "expires": "%ds" % (30 * 86400)})
+    # Without prune, a shorter list removes nothing.
+    fresh.control("POST", "/counters/reset")
+    run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}])])
+    assert fresh.counters()["writes"] == 0
+    kept_id = {e["names"]["credential"]: e["credential_id"] for e in entries(store).values()
+               if e["names"]["principal"] == "keep-me"}["ci"]
+
+    result = run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}], prune=True)],
+                 keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == [] and result["changed"] is True
+    assert {(p["name"], p["action"]) for p in result["principals"]} == {("keep-me", "unchanged"),
+                                                                        ("drop-me", "removed")}
+    assert {(c["name"], c["action"]) for c in result["credentials"]} == {("ci", "unchanged"), ("old", "revoked")}
+    by_name = principals_by_name(fresh)
+    assert "drop-me" not in by_name and by_name["not-ours"] == [outsider]
+    assert [c["displayName"] for c in live(fresh, outsider)] == ["theirs"]
+    assert [c["id"] for c in live(fresh, by_name["keep-me"][0])] == [kept_id]
+    assert {(e["names"]["principal"], e["names"]["credential"]) for e in entries(store).values()} == {
+        ("keep-me", "ci")}
+    check_everything_held(fresh, store, reliability, {("keep-me", "ci")})
+
+
+def test_parallelism_four_overlaps_and_never_exceeds_four(run, fresh, store, reliability):
+    principals = tenant_list(12, extra_every=None)
+    fresh.settings(latency_seconds=0.15)
+    fresh.control("POST", "/in_flight/reset")
+    try:
+        result = run([task(store, principals, parallelism=4)], keep=["tenant"]).results["tenant"]
+    finally:
+        fresh.settings(latency_seconds=0)
+    report = fresh.control("GET", "/in_flight")
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 12}
+    assert report["now"] == 0 and 2 <= report["max"] <= 4, report
+    creates = report["by_route"]["POST " + CRED_ROUTE]
+    assert creates["total"] == 12 and creates["max"] >= 2
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def test_a_429_storm_on_creates_duplicates_nothing(run, fresh, store, reliability):
+    principals = tenant_list(6, extra_every=None)
+    run([task(store, [{"name": p["name"]} for p in principals])])
+    fresh.control("POST", "/faults", json={"method": "POST", "route": CRED_ROUTE, "mode": "429", "count": 6,
+                                           "retry_after": 1})
+    fresh.control("POST", "/counters/reset")
+    result = run([task(store, principals, parallelism=4)], keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 6}
+    assert fresh.counters()["by_route"]["POST " + CRED_ROUTE] == 12  # 6 refused, then 6 made
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def test_check_mode_plans_and_writes_nothing(run, fresh, store):
+    principals = tenant_list(4)
+    done = run([task(store, principals)], keep=["tenant"], check=True, diff=True)
+    result = done.results["tenant"]
+    assert fresh.counters()["writes"] == 0 and not store.exists()
+    assert result["changed"] is True and result["summary"]["principals"] == {"created": 4}
+    assert result["summary"]["credentials"] == {"created": 6}
+    assert "app-00/deploy" in done.stdout  # the plan, in the diff
+
+    run([task(store, principals)])
+    before = store.read_bytes()
+    fresh.control("POST", "/counters/reset")
+    result = run([task(store, principals, force_rotate=True)], keep=["tenant"], check=True).results["tenant"]
+    assert fresh.counters()["writes"] == 0 and store.read_bytes() == before
+    assert result["summary"]["credentials"] == {"rotated": 6}
+
+
+BAD_ROWS = [
+    ("duplicate principal", {"principals": [{"name": "a"}, {"name": "a"}]},
+     "principals names principal 'a' more than once"),
+    ("typo in a credential", {"principals": [{"name": "a", "credentials": [{"name": "ci", "expire_days": 30}]}]},
+     "principals: principal 'a', credential 'ci': no option expire_days (did you mean expires_days?)"),
+    ("bad expiry", {"principals": [{"name": "a", "credentials": [{"name": "ci", "expires_days": 7}]}]},
+     "credential 'ci'"),
+    ("orkes option on conductorone", {"principals": [{"name": "a", "roles": ["WORKER"]}]},
+     "principals: principal 'a' sets roles"),
+    ("other platform", {"principals": [{"name": "a", "platform": "orkes"}]},
+     "is on platform orkes, but this task connects to conductorone"),
+    ("credentials without a store", {"principals": [{"name": "a", "credentials": [{"name": "ci"}]}], "store": None},
+     "lists credentials, so give store"),
+    ("prune without a store", {"principals": [], "prune": True, "store": None}, "give store with prune"),
+    ("parallelism zero", {"principals": [{"name": "a"}], "parallelism": 0}, "parallelism must be a whole number"),
+    ("duplicate credential", {"principals": [{"name": "a", "credentials": [{"name": "ci"}, {"name": "ci"}]}]},
+     "lists credential 'ci' more than once"),
+    ("trust without a condition", {"principals": [{"name": "a", "trusts": [{"name": "t", "github": {}}]}]},
+     "principals: principal 'a', trusts: trust 't'"),
+]
+
+
+def test_bad_input_is_one_sentence_per_row_and_writes_nothing(run, fresh, store):
+    from test_bad_input import _one_sentence
+    tasks = []
+    for index, (_label, options, _expect) in enumerate(BAD_ROWS):
+        args = dict({"store": {"path": str(store)}}, **options)
+        tasks.append({MODULE: {k: v for k, v in args.items() if v is not None}, "register": "r%d" % index,
+                      "ignore_errors": True})
+    fresh.control("POST", "/counters/reset")
+    results = run(tasks, keep=["r%d" % i for i in range(len(BAD_ROWS))]).results
+    assert fresh.counters()["writes"] == 0 and not store.exists()
+    for index, (label, _options, expect) in enumerate(BAD_ROWS):
+        result = results["r%d" % index]
+        assert result.get("failed") is True, label
+        assert _one_sentence(result["msg"]) is None, (label, result["msg"])
+        assert expect in result["msg"], (label, result["msg"])
