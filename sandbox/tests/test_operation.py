@@ -180,3 +180,18 @@ def test_fault_with_path_hits_only_that_path(sbx):
     missed = requests.post(sbx.base + "/api/v1/service_principals/%s/credentials" % ids[1], headers=headers,
                            json=body, timeout=10)
     assert (hit.status_code, missed.status_code) == (500, 200)
+
+
+def test_client_ids_are_never_handed_out_twice(sbx, monkeypatch):
+    from conductor_sandbox import c1
+    headers = admin_headers(sbx)
+    owner = c1_call(sbx, "POST", "/api/v1/service_principals", headers, json={"displayName": "ids"})[
+        "servicePrincipal"]["id"]
+    monkeypatch.setattr(c1, "CUTE", ("clever-fox",))
+    draws = [7, 7]  # the second credential draws the first one's name first
+    real = c1.secrets.randbelow
+    monkeypatch.setattr(c1.secrets, "randbelow", lambda n: draws.pop(0) if draws else real(n))
+    made = [c1_call(sbx, "POST", "/api/v1/service_principals/%s/credentials" % owner, headers,
+                    json={"displayName": "c%d" % n, "expires": "%ds" % (30 * 86400)})["credential"]["clientId"]
+            for n in range(2)]
+    assert made[0].startswith("clever-fox-00007@") and made[1] != made[0]

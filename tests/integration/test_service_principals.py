@@ -14,6 +14,8 @@ import pytest
 import requests
 from ansible.parsing.vault import VaultLib, VaultSecret
 
+from test_remote import sshd  # noqa: F401 pylint: disable=unused-import  # the module-scoped sshd of the remote tests
+
 PASSWORD = "store password 4 service_principals"
 MODULE = "conductor.principals.service_principals"
 CRED_ROUTE = "/api/v1/service_principals/{service_principal_id}/credentials"
@@ -257,3 +259,33 @@ def test_bad_input_is_one_sentence_per_row_and_writes_nothing(run, fresh, store)
         assert result.get("failed") is True, label
         assert _one_sentence(result["msg"]) is None, (label, result["msg"])
         assert expect in result["msg"], (label, result["msg"])
+
+
+def test_over_ssh_the_secrets_travel_sealed_and_the_result_is_the_same(fresh, playbook, sshd, tmp_path, reliability):
+    from test_remote import SEALED
+    inventory = sshd.inventory(tmp_path / "inventory.yml", pipelining=True)
+    store = tmp_path / "remote.vault"
+    principals = tenant_list(3)
+    env = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}
+    # Over ssh the controller's environment stays behind: the password goes in as the (no_log) store option.
+    remote_store = {"path": str(store), "password": "{{ lookup('ansible.builtin.env', "
+                    "'CONDUCTOR_PRINCIPALS_STORE_PASSWORD') }}"}
+    first = playbook([dict(task(store, principals, return_secrets=True), **{
+        MODULE: dict(task(store, principals, return_secrets=True)[MODULE], store=remote_store)})],
+        keep=["tenant"], inventory=inventory, extra_env=env)
+    assert PASSWORD not in first.output
+    result = first.results["tenant"]
+    assert SEALED in first.stdout and SEALED not in repr(first.results)
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 4}
+    secrets = result["secrets"]["conductorone"]
+    assert sorted(secrets) == ["app-00", "app-01", "app-02"] and sorted(secrets["app-00"]) == ["ci", "deploy"]
+    for credentials in secrets.values():
+        for value in credentials.values():
+            assert token_works(fresh, value["client_id"], value["client_secret"])
+    assert "censored" in first.stdout
+    check_everything_held(fresh, store, reliability, {(p["name"], c["name"]) for p in principals
+                                                      for c in p["credentials"]})
+    fresh.control("POST", "/counters/reset")
+    again = playbook([{MODULE: {"principals": principals, "store": remote_store}, "register": "tenant"}],
+                     keep=["tenant"], inventory=inventory, extra_env=env)
+    assert again.results["tenant"]["changed"] is False and fresh.counters()["writes"] == 0
