@@ -103,6 +103,8 @@ def _them(names):
 def check_principals(principals, platform, adapter, defaults, has_store):
     """The ``principals`` option as a list of work, or one ConfigError sentence naming the entry.
 
+    ``has_store``: a new secret has somewhere to go (a store, or the result with return_secrets).
+
     Each returned principal: {name, state, settings (roles, tags, permissions given), credentials
     (sp_credential parameters, defaults resolved), trusts (sp_trust parameters)}.
     """
@@ -130,8 +132,8 @@ def check_principals(principals, platform, adapter, defaults, has_store):
             _labelled(label, adapter.check_principal, desired_principal(dict(settings, name=name)))
         credentials = [] if state == "absent" else _credentials(principal, label, adapter, defaults)
         if credentials and not has_store:
-            raise ConfigError("%s lists credentials, so give store: each new secret is kept there before anything "
-                              "else happens" % label)
+            raise ConfigError("%s lists credentials, so give store (each new secret is kept there before anything "
+                              "else happens) or return_secrets: true (you keep them from the result)" % label)
         trusts = [] if state == "absent" else _trusts(principal, label, adapter)
         wanted.append({"name": name, "state": state, "settings": settings, "credentials": credentials,
                        "trusts": trusts})
@@ -416,7 +418,7 @@ class TenantRun(object):
             raise ConfigError("prune removes what the store records as managed, so give store with prune")
         # The whole list first: a mistake anywhere in it is named before the store is opened or anything is sent.
         wanted = check_principals(params.get("principals"), self.platform, checker, defaults,
-                                  bool(params.get("store")))
+                                  bool(params.get("store") or params.get("return_secrets")))
         store = store_for(params.get("store"), self.environ)
         with parallel.Pool(parallelism) as pool:
             self.pool = pool

@@ -97,6 +97,9 @@ options:
     description:
       - Return the secret of each present credential in RV(secrets) - a new one from its create, any other from
         its store entry. The result is then hidden from output, and from C(-v) and C(--diff).
+      - Credentials need O(store) or O(return_secrets=true). Without a store the new secrets are only in the result,
+        which holds them until the task ends; keep them at once (as with M(conductor.principals.sp_credential)
+        without a store).
     type: bool
     default: false
 notes:
