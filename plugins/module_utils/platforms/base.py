@@ -20,36 +20,48 @@ import abc
 from ..errors import ConfigError
 
 
+class _Fact(object):
+    """An adapter attribute read from its ``capabilities`` (on the class and on instances)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, instance, owner):
+        return getattr(owner.capabilities, self.name)
+
+
 class PlatformAdapter(abc.ABC):
     """One platform's API behind the neutral calls. Subclasses set the capabilities."""
 
-    #: The ``platform`` option value this adapter serves.
-    platform = None
+    #: The platform's facts (credential_plan.Capabilities), declared once per adapter as its
+    #: module's CAPABILITIES; the argument checks, the planner, the role's filters and the
+    #: docs read them from there. The attributes below read them too.
+    capabilities = None
+
+    platform = _Fact("platform")
     #: Module options a credential on this platform can carry; the others are refused by name.
-    credential_features = frozenset()
+    credential_features = _Fact("credential_settings")
     #: Module options a principal on this platform can carry beyond its name.
-    principal_features = frozenset()
+    principal_features = _Fact("principal_settings")
     #: A credential has a display name that identifies it (C1). Without names (Orkes access
     #: keys) "present" means "an active credential exists" and "absent" means "none at all".
-    credentials_have_names = False
+    credentials_have_names = _Fact("credentials_have_names")
     #: Credentials are made with a lifetime (expires_days applies and has a default).
-    credentials_expire = False
+    credentials_expire = _Fact("credentials_expire")
     #: A credential can be paused and resumed in place (the ``enabled`` option).
-    credentials_can_pause = False
+    credentials_can_pause = _Fact("credentials_can_pause")
     #: Each credential records when it was last used (``last_used_at``): retiring by use and the
     #: report's ``unused`` / ``never_used`` flags need it.
-    records_credential_use = False
+    records_credential_use = _Fact("records_credential_use")
     #: The caller has personal API keys besides the principals' credentials (owner None).
-    has_personal_credentials = False
-    #: Target types and access values of the grants a principal can hold on named resources
-    #: (where ``permissions`` is one of the ``principal_features``); the argument checks and
-    #: the docs take them from here.
-    permission_target_types = ()
-    permission_access = ()
+    has_personal_credentials = _Fact("has_personal_credentials")
+    #: Target types and access values of the grants a principal can hold on named resources.
+    permission_target_types = _Fact("permission_target_types")
+    permission_access = _Fact("permission_access")
     #: Workload federation: providers and trusts (federation.py), with list_providers,
     #: create_provider, update_provider, delete_provider, list_trusts, create_trust, update_trust,
     #: delete_trust, test_token and test_cel.
-    has_workload_federation = False
+    has_workload_federation = _Fact("has_workload_federation")
 
     def __init__(self, client):
         self.client = client

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+from ..config import C1
+from ..credential_plan import Capabilities
 from ..errors import ConfigError
 from . import c1_federation as fed_wire
 from .base import PlatformAdapter
@@ -54,15 +56,21 @@ def _credential(raw, personal=False):
     }
 
 
+CAPABILITIES = Capabilities(
+    platform=C1,
+    display_name="ConductorOne",
+    credential_settings=frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")),
+    principal_settings=frozenset(),
+    credentials_have_names=True,
+    credentials_expire=True,
+    records_credential_use=True,  # lastUsedAt on every credential
+    has_personal_credentials=True,
+    has_workload_federation=True,
+)
+
+
 class C1Adapter(PlatformAdapter):
-    platform = "conductorone"
-    credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop"))
-    principal_features = frozenset()
-    credentials_have_names = True
-    credentials_expire = True
-    records_credential_use = True  # lastUsedAt on every credential
-    has_personal_credentials = True
-    has_workload_federation = True
+    capabilities = CAPABILITIES
 
     def __init__(self, client):
         super().__init__(client)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .. import permissions
+from ..config import ORKES
+from ..credential_plan import Capabilities
 from ..errors import ConfigError
 from ..timestamps import from_epoch_millis as _time  # Orkes times are epoch milliseconds
 from .base import PlatformAdapter
@@ -40,15 +42,21 @@ def _key(raw, owner):
             "scoped_role_ids": [], "require_dpop": False, "last_used_at": None, "status": raw.get("status")}
 
 
+CAPABILITIES = Capabilities(
+    platform=ORKES,
+    display_name="Orkes",
+    credential_settings=frozenset(("enabled",)),
+    principal_settings=frozenset(("roles", "tags", "permissions")),
+    permission_target_types=PERMISSION_TARGET_TYPES,
+    permission_access=PERMISSION_ACCESS,
+    credentials_can_pause=True,
+    records_credential_use=False,  # access keys carry no last use
+    has_personal_credentials=False,
+)
+
+
 class OrkesAdapter(PlatformAdapter):
-    platform = "orkes"
-    credential_features = frozenset(("enabled",))
-    principal_features = frozenset(("roles", "tags", "permissions"))
-    permission_target_types = PERMISSION_TARGET_TYPES
-    permission_access = PERMISSION_ACCESS
-    credentials_can_pause = True
-    records_credential_use = False  # access keys carry no last use
-    has_personal_credentials = False
+    capabilities = CAPABILITIES
 
     # ---- applications -----------------------------------------------------------------
     def check_principal(self, desired):

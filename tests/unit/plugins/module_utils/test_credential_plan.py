@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+"""The pure credential planner, over plain values: no adapter, no store, no clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import (
+    ACTIONS, Applied, Capabilities, Desired, Owner, Stored, check_params, plan, result_of, settle)
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+C1 = Capabilities(platform="conductorone", credentials_have_names=True, credentials_expire=True,
+                  records_credential_use=True, has_personal_credentials=True,
+                  credential_settings=frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles",
+                                                 "require_dpop")))
+ORKES = Capabilities(platform="orkes", credentials_can_pause=True, credential_settings=frozenset(("enabled",)))
+SP = Owner.principal("sp", "deployer")
+
+
+def stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def credential(cid, name="ci", age_days=0.0, lifetime=90, **extra):
+    created = NOW - timedelta(days=age_days)
+    value = {"id": cid, "name": name, "client_id": "client-" + cid, "service_principal_id": "sp",
+             "created_at": stamp(created),
+             "expires_at": stamp(created + timedelta(days=lifetime)) if lifetime else None,
+             "allowed_cidrs": [], "scoped_role_ids": [], "require_dpop": False, "last_used_at": None,
+             "status": "ACTIVE"}
+    value.update(extra)
+    return value
+
+
+def key(cid, age_days=0.0, status="ACTIVE"):
+    return credential(cid, name=None, age_days=age_days, lifetime=None, status=status)
+
+
+def desired(caps=C1, role_ids=None, **params):
+    base = dict(name="ci", state="present", rotate_before_days=0, force_rotate=False, revoke_previous=True,
+                replace_on_change=False)
+    base.update(params)
+    return Desired.from_params(base, caps, role_ids=role_ids, with_store=bool(base.get("store")))
+
+
+def stored(cid, present=True, claimed=None):
+    return Stored(present, cid if present else None, "v1" if present else None, "vault_file", "vault.yml#sp/ci",
+                  None if claimed is None else frozenset(claimed), {"client_secret": "s3cret", "credential_id": cid})
+
+
+# ---- create, keep, rotate ---------------------------------------------------------------------
+def test_create_when_none_is_listed():
+    p = plan(C1, desired(), [], None, NOW, SP)
+    assert (p.action, p.reason, p.current, p.retire) == ("create", "missing", None, ())
+    assert p.create_spec == {"name": "ci", "expires_days": 90, "allowed_cidrs": None, "scoped_role_ids": None,
+                             "require_dpop": None}
+    assert p.changed and p.makes_credential and not p.rotated
+    result = result_of(p)
+    assert result["credential"]["expires_at"] == stamp(NOW + timedelta(days=90))
+    assert result["credential"]["service_principal_id"] == "sp" and result["credential"]["id"] is None
+    assert result["changed"] and not result["rotated"] and "client_secret" not in result
+
+
+def test_keep_a_young_credential_and_ignore_other_names():
+    listed = [credential("c1", age_days=10), credential("c2", name="other", age_days=100)]
+    p = plan(C1, desired(rotate_before_days=30), listed, None, NOW, SP)
+    assert (p.action, p.current["id"], p.retire, p.kept) == ("keep", "c1", (), {})
+    assert not p.changed
+    result = result_of(p, Applied(credential=p.current))
+    assert result == {"changed": False, "revoked_ids": [], "kept_ids": [], "kept_reasons": {},
+                      "credential": listed[0], "diff": {"before": listed[0], "after": listed[0]}}
+
+
+def test_rotate_by_age_within_rotate_before_days():
+    p = plan(C1, desired(rotate_before_days=30), [credential("c1", age_days=70)], None, NOW, SP)
+    assert p.action == "rotate" and p.rotated
+    assert p.reason == "expires in 20.0 days, within rotate_before_days 30"
+    assert [c["id"] for c, _ in p.retire] == ["c1"]
+
+
+def test_rotate_an_expired_credential_even_without_rotate_before_days():
+    p = plan(C1, desired(), [credential("c1", age_days=91)], None, NOW, SP)
+    assert (p.action, p.reason) == ("rotate", "expired")
+
+
+def test_force_rotate():
+    p = plan(C1, desired(force_rotate=True), [credential("c1", age_days=1)], None, NOW, SP)
+    assert (p.action, p.reason, p.revoke_ids) == ("rotate", "force_rotate", ["c1"])
+    result = result_of(p, Applied(credential=credential("c2"), secret="s-new", revoked=("c1",)))
+    assert result["client_secret"] == "s-new" and result["rotated"] and result["revoked_ids"] == ["c1"]
+    assert result["diff"]["before"]["previous_ids"] == ["c1"] and result["diff"]["after"]["previous_ids"] == []
+
+
+def test_older_credentials_of_the_name_go_too_newest_is_current():
+    listed = [credential("c2", age_days=5), credential("c1", age_days=50)]
+    p = plan(C1, desired(), listed, None, NOW, SP)
+    assert (p.action, p.current["id"], p.revoke_ids) == ("keep", "c2", ["c1"])
+    assert p.changed
+    assert result_of(p)["diff"]["after"]["previous_ids"] == []
+
+
+def test_revoke_previous_false_keeps_the_old_one_with_a_reason():
+    p = plan(C1, desired(force_rotate=True, revoke_previous=False), [credential("c1")], None, NOW, SP)
+    assert p.retire == () and p.kept == {"c1": "revoke_previous is false: kept for an overlap"}
+    assert result_of(p)["kept_ids"] == ["c1"]
+
+
+# ---- drift -----------------------------------------------------------------------------------
+def test_drift_without_replace_on_change_fails_with_todays_message():
+    with pytest.raises(ConductorError) as caught:
+        plan(C1, desired(require_dpop=True), [credential("c1")], None, NOW, SP)
+    assert caught.value.message == (
+        "Credential 'ci' (c1) differs in settings the API cannot change in place: require_dpop is false, wanted "
+        "true; set replace_on_change: true to replace it with a new credential")
+
+
+def test_drift_with_replace_on_change_replaces():
+    want = desired(replace_on_change=True, allowed_cidrs=["10.0.0.5/24"], role_ids=["role-ro"],
+                   scoped_roles=["Read-Only Admin"])
+    p = plan(C1, want, [credential("c1", allowed_cidrs=["10.0.0.0/24"])], None, NOW, SP)
+    assert p.action == "replace"
+    assert p.reason == "changed settings: scoped_role_ids is [], wanted [role-ro]"
+    assert p.create_spec["allowed_cidrs"] == ["10.0.0.0/24"] and p.create_spec["scoped_role_ids"] == ["role-ro"]
+
+
+def test_unresolved_roles_are_refused_by_the_planner():
+    want = desired(scoped_roles=["Read-Only Admin"])
+    assert want.needs_roles
+    with pytest.raises(ValueError):
+        plan(C1, want, [], None, NOW, SP)
+    assert not want.with_role_ids(["role-ro"]).needs_roles
+
+
+def test_an_id_not_listed_is_bad_input():
+    with pytest.raises(ConfigError, match="No credential has id 'nope' here; remove id to create one"):
+        plan(C1, desired(id="nope"), [credential("c1")], None, NOW, SP)
+
+
+# ---- retiring by use and by overlap -------------------------------------------------------
+def test_retire_by_use_keeps_a_recently_used_previous_credential():
+    previous = credential("c1", age_days=80, last_used_at=stamp(NOW - timedelta(hours=2)))
+    p = plan(C1, desired(rotate_before_days=30, revoke_previous_after_unused_hours=24), [previous], None, NOW, SP)
+    assert p.action == "rotate" and p.retire == ()
+    assert list(p.kept) == ["c1"] and p.kept["c1"].startswith("last used 2.0 hours ago")
+    # once unused that long, a later run revokes it
+    newer = credential("c2", age_days=1)
+    old = dict(previous, last_used_at=stamp(NOW - timedelta(hours=30)))
+    later = plan(C1, desired(revoke_previous_after_unused_hours=24), [newer, old], None, NOW, SP)
+    assert (later.action, later.revoke_ids, later.kept) == ("keep", ["c1"], {})
+
+
+def test_retire_by_overlap_even_if_still_used():
+    newer = credential("c2", age_days=8)
+    old = credential("c1", age_days=80, last_used_at=stamp(NOW - timedelta(hours=1)))
+    p = plan(C1, desired(revoke_previous_after_unused_hours=24, max_overlap_days=7), [newer, old], None, NOW, SP)
+    assert (p.action, p.revoke_ids) == ("keep", ["c1"])
+    young = plan(C1, desired(revoke_previous_after_unused_hours=24, max_overlap_days=9), [newer, old], None, NOW, SP)
+    assert young.retire == () and "max_overlap_days 9" in young.kept["c1"]
+
+
+def test_settle_counts_the_overlap_from_the_new_credentials_created_at():
+    old = credential("c1", age_days=80, last_used_at=stamp(NOW - timedelta(hours=1)))
+    p = plan(C1, desired(force_rotate=True, revoke_previous_after_unused_hours=24), [old], None, NOW, SP)
+    made = credential("c2", age_days=-1)  # the server's clock a day ahead
+    settled = settle(p, made)
+    assert stamp(NOW + timedelta(days=8)) in settled.kept["c1"]
+    assert stamp(NOW + timedelta(days=7)) in p.kept["c1"]
+
+
+# ---- the store ----------------------------------------------------------------------------------
+def test_unheld_no_entry_rotates_the_live_credential():
+    p = plan(C1, desired(store={"type": "vault_file"}), [credential("c1")], stored(None, present=False), NOW, SP)
+    assert p.action == "rotate"
+    assert p.reason == "its secret is not in the vault_file store (no entry at vault.yml#sp/ci)"
+    result = result_of(p)
+    assert result["diff"]["before"]["stored"] is None
+    assert result["diff"]["after"]["stored"] == {"location": "vault.yml#sp/ci", "credential_id": None}
+    assert result["stored"] == {"type": "vault_file", "location": "vault.yml#sp/ci"}
+
+
+def test_unheld_entry_holds_another_id():
+    p = plan(C1, desired(store={"type": "vault_file"}), [credential("c1")], stored("c0"), NOW, SP)
+    assert p.action == "rotate"
+    assert p.reason == ("the vault_file store entry at vault.yml#sp/ci holds credential c0, not the live "
+                        "credential c1")
+
+
+def test_held_credential_is_kept_and_the_secret_never_shows():
+    entry = stored("c1")
+    p = plan(C1, desired(store={"type": "vault_file"}), [credential("c1")], entry, NOW, SP)
+    assert p.action == "keep"
+    assert "s3cret" not in repr(p) and "s3cret" not in repr(result_of(p))
+    assert result_of(p)["diff"]["before"]["stored"] == {"location": "vault.yml#sp/ci", "credential_id": "c1"}
+
+
+# ---- state absent, set_status, pending owner --------------------------------------------------
+def test_state_absent_revokes_every_credential_of_the_name_then_deletes_the_entry():
+    listed = [credential("c1", age_days=5), credential("c2", age_days=1), credential("x", name="other")]
+    p = plan(C1, desired(state="absent", store={"type": "vault_file"}), listed, stored("c2"), NOW, SP)
+    assert (p.action, p.revoke_ids, p.store_delete) == ("revoke", ["c2", "c1"], True)
+    result = result_of(p)
+    assert result["changed"] and result["credential"] is None and "stored" not in result
+    assert result["diff"]["after"] == {}
+
+
+def test_state_absent_with_nothing_there_is_none():
+    p = plan(C1, desired(state="absent"), [credential("x", name="other")], None, NOW, SP)
+    assert (p.action, p.changed) == ("none", False)
+    # an entry left behind is still deleted
+    q = plan(C1, desired(state="absent", store={"type": "vault_file"}), [], stored("gone"), NOW, SP)
+    assert (q.action, q.store_delete, q.changed) == ("revoke", True, True)
+
+
+def test_set_status_pauses_in_place():
+    p = plan(ORKES, desired(ORKES, name=None, enabled=False), [key("k1")], None, NOW, SP)
+    assert (p.action, p.status, p.reason) == ("set_status", "INACTIVE", "status is ACTIVE, wanted INACTIVE")
+    assert result_of(p)["credential"]["status"] == "INACTIVE" and p.changed
+
+
+def test_orkes_inactive_key_only_means_no_active_key():
+    p = plan(ORKES, desired(ORKES, name=None), [key("k1", status="INACTIVE")], None, NOW, SP)
+    assert (p.action, p.reason) == ("rotate", "no active key")
+    assert p.create_spec["expires_days"] is None and p.create_spec["name"] is None
+
+
+def test_pending_owner_plans_a_create_or_nothing():
+    owner = Owner.pending("deployer")
+    p = plan(C1, desired(store={"type": "vault_file"}), [], stored(None, present=False), NOW, owner)
+    result = result_of(p)
+    assert result["changed"] and result["credential"]["service_principal_id"] is None
+    assert result["diff"]["before"] == {} and result["stored"]["type"] == "vault_file"
+    gone = result_of(plan(C1, desired(state="absent"), [], None, NOW, owner))
+    assert gone == {"changed": False, "credential": None, "revoked_ids": [], "diff": {"before": {}, "after": {}}}
+    with pytest.raises(ConductorError):
+        owner.api_id
+
+
+# ---- Orkes: nameless keys, the store's claims -------------------------------------------------
+def test_orkes_nameless_selection_respects_other_entries_claims():
+    listed = [key("k1", age_days=9), key("k2", age_days=5), key("k3", age_days=1)]
+    want = desired(ORKES, name="ci", store={"type": "vault_file"})
+    # the entry holds k2; k3 belongs to another name's entry: only k1 is this name's older key
+    p = plan(ORKES, want, listed, stored("k2", claimed={"k3"}), NOW, SP)
+    assert (p.action, p.current["id"], p.revoke_ids) == ("keep", "k2", ["k1"])
+    # no entry yet: the newest unclaimed active key stands for this name, and the store does not hold it
+    q = plan(ORKES, want, listed, stored(None, present=False, claimed={"k3"}), NOW, SP)
+    assert (q.action, q.current["id"]) == ("rotate", "k2")
+    assert [c["id"] for c in q.older] == ["k2", "k1"]
+    # absent with a store revokes only the held key
+    gone = plan(ORKES, desired(ORKES, name="ci", state="absent", store={"type": "vault_file"}), listed,
+                stored("k2", claimed={"k3"}), NOW, SP)
+    assert gone.revoke_ids == ["k2"]
+
+
+def test_orkes_without_store_absent_means_every_key():
+    listed = [key("k1", age_days=9), key("k2", age_days=5)]
+    p = plan(ORKES, desired(ORKES, name=None, state="absent"), listed, None, NOW, SP)
+    assert p.revoke_ids == ["k2", "k1"]
+
+
+# ---- bad input --------------------------------------------------------------------------------
+@pytest.mark.parametrize("caps, params, message", [
+    (ORKES, {"name": "ci", "expires_days": 30}, "name, expires_days cannot be set on platform orkes; remove them"),
+    (C1, {"name": "ci", "enabled": False}, "enabled cannot be set on platform conductorone; remove it"),
+    (C1, {"name": "ci", "expires_days": 0}, "expires_days must be one of 30, 60, 90, 180, not 0"),
+    (C1, {"name": "ci", "rotate_before_days": -1}, "rotate_before_days must be 0 (never) or more, not -1"),
+    (C1, {}, "Give name (or id) to say which credential to manage"),
+    (ORKES, {"store": {"type": "vault_file"}},
+     "Give name with store: the credential's name is the key of its store entry"),
+    (ORKES, {"name": "ci", "store": {"type": "vault_file"}, "revoke_previous_after_unused_hours": 4},
+     "revoke_previous_after_unused_hours needs the last use of each credential"),
+    (C1, {"name": "ci", "allowed_cidrs": ["10.0.0.300/8"]}, "allowed_cidrs: '10.0.0.300/8' is not an IPv4"),
+])
+def test_bad_input_is_one_sentence(caps, params, message):
+    with pytest.raises(ConfigError) as caught:
+        Desired.from_params(params, caps)
+    assert caught.value.message.startswith(message)
+
+
+def test_personal_keys_may_never_expire():
+    check_params({"name": "laptop", "expires_days": 0}, C1, personal=True)
+    p = plan(C1, Desired.from_params({"name": "laptop", "expires_days": 0}, C1, personal=True), [], None, NOW,
+             Owner.personal())
+    assert p.create_spec["expires_days"] == 0 and p.action == "create"
+
+
+def test_every_action_is_named():
+    assert set(ACTIONS) == {"create", "rotate", "replace", "keep", "set_status", "revoke", "none"}
