@@ -12,11 +12,12 @@ Three steps, each in its own place:
    credential items to run; ``prune`` is bounded by the store: only principals and credentials
    that have entries there and that the list dropped are removed.
 3. ``TenantRun`` applies it with at most ``parallelism`` requests in flight (parallel.py):
-   principals first, then credentials in waves of at most ``parallelism`` items, then trusts.
-   Each credential item is the one credential core of sp_credential (credentials.py) with
-   every guarantee it gives; the store it writes to is a ``WaveStore``: the new secrets of a
-   wave are written in one batch (vault_file: its file once), before any of them is proven
-   or anything it replaces is revoked, and before the next wave creates anything.
+   principals first; then each credential is planned by the one credential planner
+   (``credential_plan.plan``, as sp_credential plans it) and the plans are applied in waves of
+   ``WAVE_FACTOR`` x ``parallelism`` items: the creates of a wave in parallel, then ONE batched
+   store write of its new secrets (vault_file: its file once), then in parallel the proofs, the
+   undo of any item whose write or proof failed, and the revokes of what the new credentials
+   replace; then one batched delete of the entries of revoked credentials. Then trusts.
 
 One item's failure does not stop the others: it is undone by the core (the new credential
 revoked, the old one kept) and named in ``failed_items``; the task fails at the end.
@@ -24,26 +25,31 @@ revoked, the old one kept) and named in ``failed_items``; the task fails at the 
 
 from __future__ import annotations
 
-import threading
-
 from . import parallel
 from .client import ApiClient
 from .common_args import trust_options
 from .config import PLATFORMS, resolve_settings
-from .credentials import CredentialRun, desired_credential, validate_params
-from .errors import ConductorError, ConfigError
+from .credential_plan import (Applied, Desired, Owner, Stored, check_params, needs_claims, plan as plan_credential,
+                              result_of, settle, still_live)
+from .credentials import CredentialRun
+from .errors import ConductorError, ConfigError, redact
 from .federation import build_condition, ensure_trust
 from .platforms import adapter_for
 from .principals import desired_principal, ensure_principal
 from .role_inputs import check_entries
-from .stores import SERVICE_PRINCIPAL, EntryKey, store_for
+from .stores import SERVICE_PRINCIPAL, EntryKey, StoredEntry, store_for
+from .stores.base import entry_content
 
 #: Task options that are defaults of every credential entry (the sp_credential meanings).
 CREDENTIAL_DEFAULTS = ("rotate_before_days", "force_rotate", "revoke_previous", "revoke_previous_after_unused_hours",
                        "max_overlap_days", "verify", "replace_on_change")
 PRINCIPAL_SETTINGS = ("roles", "tags", "permissions")
 # Why a credential was made, as the core says it, when it was made for its age (a rotation).
-ROTATION_REASONS = ("force_rotate", "expired", "expires in ", "no active key")
+# What each action of a credential plan is called in the result.
+ACTION_WORDS = {"create": "created", "rotate": "rotated", "replace": "replaced", "set_status": "updated",
+                "keep": "unchanged", "none": "unchanged", "revoke": "revoked"}
+#: A wave of credential items is this many times ``parallelism``: its new secrets wait for one store write.
+WAVE_FACTOR = 4
 
 
 def credential_entry_options():
@@ -124,10 +130,10 @@ def check_principals(principals, platform, adapter, defaults, has_store):
         seen.add(name)
         state = principal.get("state") or "present"
         settings = {f: principal[f] for f in PRINCIPAL_SETTINGS if principal.get(f) is not None}
-        unsupported = [f for f in settings if f not in adapter.principal_features]
+        unsupported = [f for f in settings if f not in adapter.capabilities.principal_settings]
         if unsupported:
             raise ConfigError("%s sets %s, which %s principals cannot have; remove %s"
-                              % (label, " and ".join(unsupported), platform, _them(unsupported)))
+                              % (label, " and ".join(unsupported), adapter.capabilities.label, _them(unsupported)))
         if settings:
             _labelled(label, adapter.check_principal, desired_principal(dict(settings, name=name)))
         credentials = [] if state == "absent" else _credentials(principal, label, adapter, defaults)
@@ -153,13 +159,13 @@ def _credentials(principal, label, adapter, defaults):
             if params.get(option) is None and defaults.get(option) is not None:
                 params[option] = defaults[option]
         params.setdefault("state", "present")
-        _labelled(where, validate_params, adapter, params, False, True)
+        _labelled(where, check_params, params, adapter.capabilities, False, True)
         flat.append(params)
     present = [c["name"] for c in flat if c["state"] == "present"]
-    if not adapter.credentials_have_names and len(present) > 1:
+    if not adapter.capabilities.credentials_have_names and len(present) > 1:
         raise ConfigError("%s lists more than one present credential (%s); a %s principal has one access key here, "
                           "so keep one and mark the others state: absent"
-                          % (label, ", ".join(repr(n) for n in present), adapter.platform))
+                          % (label, ", ".join(repr(n) for n in present), adapter.capabilities.label))
     return flat
 
 
@@ -167,8 +173,9 @@ def _trusts(principal, label, adapter):
     trusts = principal.get("trusts") or []
     if not trusts:
         return []
-    if not adapter.has_workload_federation:
-        raise ConfigError("%s lists trusts, which %s principals cannot have; remove them" % (label, adapter.platform))
+    if not adapter.capabilities.has_workload_federation:
+        raise ConfigError("%s lists trusts, which %s principals cannot have; remove them"
+                          % (label, adapter.capabilities.label))
     check_entries(trusts, trust_entry_options(), label + ", trusts", nested=None, kind="trust")
     flat, names = [], []
     for trust in trusts:
@@ -242,133 +249,25 @@ def plan_tenant(wanted, listed, stored_keys, prune=False):
 
 
 # ---- 3. apply --------------------------------------------------------------------------------
-class WaveStore(object):
-    """The task's store as one wave of credential items sees it.
-
-    Reads come from the entries read once at the start (``cache``, shared by every wave) and
-    what this task wrote since. The first write of each item of the wave waits until every
-    item of the wave has written or finished, and then all of them are written in one batch
-    (``write_many``); each item gets its own answer (its version, or its own error). Writes
-    after that (putting an entry back after a failed proof) and deletes go to the store at once.
-    """
-
-    def __init__(self, store, cache, keys, size):
-        self.store = store
-        self.cache = cache
-        self.keys = keys
-        self.waiting = size
-        self.condition = threading.Condition()
-        self.batch = []
-        self.answers = {}
-        self.local = threading.local()
-        self.batches = 0
-
-    # The wave's bookkeeping, per item (one item runs on one thread at a time).
-    def begin_item(self):
-        self.local.joined = False
-
-    def end_item(self):
-        if getattr(self.local, "joined", True):
-            return
-        self.local.joined = True
-        with self.condition:
-            self.waiting -= 1
-            if self.waiting == 0 and self.batch:
-                self._flush()
-
-    def _flush(self):
-        """Write the wave's batch (called holding the condition); every item waiting gets its answer."""
-        batch, self.batch = self.batch, []
-        try:
-            done, errors = self.store.write_many(batch)
-        except ConductorError as exc:
-            done, errors = {}, {key: exc for key, _c, _v in batch}
-        self.batches += 1
-        for key, content, _version in batch:
-            if key in done:
-                self.cache[key] = (content, done[key])
-                self.answers[key] = done[key]
-            else:
-                self.answers[key] = errors.get(key) or ConductorError(
-                    "The %s store did not write %s" % (self.store.type, self.store.location(key)))
-        self.condition.notify_all()
-
-    # The calls of the SecretStore interface that the credential core makes.
-    def read(self, key):
-        if key not in self.cache:
-            found = self.store.read(key)
-            self.cache[key] = None if found is None else (found.content, found.version)
-        held = self.cache[key]
-        from .stores import StoredEntry  # the store's own shape, so the core sees no difference
-        return None if held is None else StoredEntry(held[0], held[1])
-
-    def write(self, key, content, version=None):
-        if getattr(self.local, "joined", True):
-            answer = self.store.write(key, content, version)
-            self.cache[key] = (content, answer)
-            return answer
-        self.local.joined = True
-        with self.condition:
-            self.batch.append((key, content, version))
-            self.waiting -= 1
-            if self.waiting == 0:
-                self._flush()
-            while key not in self.answers:
-                self.condition.wait()
-            answer = self.answers.pop(key)
-        if isinstance(answer, ConductorError):
-            raise answer
-        if key not in self.keys:
-            self.keys.append(key)
-        return answer
-
-    def delete(self, key):
-        self.store.delete(key)
-        self.cache[key] = None
-        if key in self.keys:
-            self.keys.remove(key)
-
-    def list(self, platform=None, principal=None):
-        return [k for k in self.keys if (platform is None or k.platform == platform)
-                and (principal is None or k.principal == principal)]
-
-    def __getattr__(self, name):
-        return getattr(self.store, name)
-
-
 class _FirstListing(object):
-    """An adapter whose first listing of principals (or of one owner's credentials) is the one the
-    plan read; every later listing (a lost create looking for what it made) asks the API again."""
+    """An adapter whose first listing of principals is the one the plan read; a later listing (a lost
+    create looking for what it made) asks the API again."""
 
-    def __init__(self, adapter, principals=None, credentials=None):
+    def __init__(self, adapter, principals):
         self._adapter = adapter
         self._principals = principals
-        self._credentials = credentials
 
     def list_principals(self):
         listed, self._principals = self._principals, None
         return list(listed) if listed is not None else self._adapter.list_principals()
 
-    def list_credentials(self, owner):
-        listed, self._credentials = self._credentials, None
-        return list(listed) if listed is not None else self._adapter.list_credentials(owner)
-
     def __getattr__(self, name):
         return getattr(self._adapter, name)
 
 
-def credential_action(params, result):
-    """One of created, rotated, replaced, revoked, updated, unchanged, from the core's result."""
-    if params.get("state") == "absent":
-        return "revoked" if result.get("revoked_ids") else "unchanged"
-    if "rotated" in result:
-        if not result["rotated"]:
-            return "created"
-        reason = result.get("reason") or ""
-        return "rotated" if reason.startswith(ROTATION_REASONS) else "replaced"
-    before = (result.get("diff") or {}).get("before") or {}
-    after = result.get("credential") or {}
-    return "updated" if before.get("status") not in (None, after.get("status")) else "unchanged"
+def credential_action(plan):
+    """What a credential plan did (or would do), as the result names it."""
+    return ACTION_WORDS[plan.action]
 
 
 def _count(rows):
@@ -487,7 +386,7 @@ class TenantRun(object):
         principal = dict(step["settings"], name=name, state="present")
         if step["id"]:
             principal["id"] = step["id"]
-        adapter = _FirstListing(self.adapter, principals=listed)
+        adapter = _FirstListing(self.adapter, listed)
         result = ensure_principal(adapter, principal, self.check_mode)
         after = result.get("service_principal") or {}
         self.diff["after"].setdefault("principals", {})[name] = after
@@ -506,64 +405,171 @@ class TenantRun(object):
         client.auth.ensure_token(client.transport)
 
     def _credentials(self, plan, principals, keys):
+        """Plan every credential item (one listing per principal), then apply the plans wave by wave."""
         items = [c for c in plan["credentials"] if (principals.get(c["principal"]) or {}).get("ok")]
         owners = sorted({principals[c["principal"]]["id"] for c in items if principals[c["principal"]]["id"]})
-        listings = {}
-        for outcome in self.pool.map(self.adapter.list_credentials, owners):
-            if outcome.error is None:
-                listings[outcome.item] = outcome.value
+        listings = {o.item: o.error or o.value for o in self.pool.map(self.adapter.list_credentials, owners)}
+        work = []
+        for outcome in self.pool.map(lambda item: self._plan_credential(item, principals, listings), items):
+            if outcome.error is not None:
+                self._fail(outcome.item["principal"], credential=outcome.item["params"]["name"],
+                           msg=outcome.error.message)
             else:
-                listings[outcome.item] = outcome.error
+                work.append(outcome.value)
         rows = []
-        keys = list(keys)
-        size = self.pool.parallelism
-        for start in range(0, len(items), size):
-            wave = items[start:start + size]
-            store = WaveStore(self.store, self.cache, keys, len(wave)) if self.store is not None else None
-            for outcome in self.pool.map(lambda item: self._credential(item, principals, listings, store), wave):
-                item = outcome.item
-                if outcome.error is not None:
-                    self._fail(item["principal"], credential=item["params"]["name"], msg=outcome.error.message)
-                    continue
-                rows.append(outcome.value)
-            if store is not None:
-                self.wave_batches += store.batches
+        size = self.pool.parallelism * WAVE_FACTOR
+        for start in range(0, len(work), size):
+            rows.extend(self._apply_wave(work[start:start + size]))
         return rows
 
-    def _credential(self, item, principals, listings, store):
-        if store is not None:
-            store.begin_item()
-        try:
-            return self._credential_item(item, principals, listings, store)
-        finally:
-            if store is not None:
-                store.end_item()
-
-    def _credential_item(self, item, principals, listings, store):
-        principal, params = item["principal"], dict(item["params"])
-        owner = principals[principal]["id"]
+    def _plan_credential(self, item, principals, listings):
+        """One credential's Plan, from the listing and the store read before (credential_plan.plan)."""
+        principal, params = item["principal"], item["params"]
+        owner_id = principals[principal]["id"]
         key = self._key(principal, params["name"])
         if key in self.read_errors:
             raise self.read_errors[key]
-        listing = listings.get(owner) if owner else []
-        if isinstance(listing, ConductorError):
-            raise listing
-        adapter = _FirstListing(self.adapter, credentials=listing)
-        run = CredentialRun(adapter, owner, params, self.check_mode, store=store, key=key,
-                            server_url=self.client.settings.server_url, prover=self._prover,
-                            clock=self.shared.server_now)
-        if owner is None:  # check mode, the principal is still to be made: everything would be created
-            predicted = run.predicted(desired_credential(self.adapter, params))
-            result = {"changed": True, "revoked_ids": [], "credential": predicted, "rotated": False,
-                      "reason": "missing", "diff": {"before": {}, "after": predicted}}
+        listed = listings.get(owner_id) if owner_id else []
+        if isinstance(listed, ConductorError):
+            raise listed
+        capabilities = self.adapter.capabilities
+        desired = Desired.from_params(params, capabilities, with_store=True, checked=True)
+        if desired.needs_roles:
+            desired = desired.with_role_ids(self.adapter.resolve_role_ids(list(desired.scoped_roles)))
+        stored = None
+        if self.store is not None:
+            held = self.cache.get(key)
+            claimed = None
+            if needs_claims(capabilities, desired):  # the principal's other entries hold other keys
+                claimed = {entry[0].get("credential_id") for other, entry in self.cache.items()
+                           if other != key and other.principal == principal and entry
+                           and entry[0].get("credential_id")}
+            stored = Stored.of_entry(None if held is None else StoredEntry(held[0], held[1]), self.store.type,
+                                     self.store.location(key), claimed)
+        owner = Owner.principal(owner_id, principal) if owner_id else Owner.pending(principal)
+        return {"principal": principal, "params": params, "key": key, "owner": owner_id,
+                "plan": plan_credential(capabilities, desired, listed, stored, self.shared.server_now(), owner)}
+
+    def _apply_wave(self, work):
+        """Creates in parallel, one store write for the wave, then proofs, undos and revokes in parallel."""
+        if self.check_mode:
+            return [self._row(w, result_of(w["plan"])) for w in work]
+        makers = [w for w in work if w["plan"].makes_credential]
+        for outcome in self.pool.map(self._create, makers):
+            if outcome.error is not None:
+                outcome.item["error"] = outcome.error
+        made = [w for w in makers if "created" in w]
+        if self.store is not None and made:
+            self._store_wave(made)
+        rows, deletes = [], []
+        for outcome in self.pool.map(self._finish, [w for w in work if "error" not in w]):
+            w = outcome.item
+            if outcome.error is not None:
+                w["error"] = outcome.error
+            elif w["plan"].store_delete:
+                deletes.append((w, outcome.value))
+            else:
+                rows.append(outcome.value)
+        if deletes:  # after the revokes: a secret stays held while its credential lives
+            _done, errors = self.store.delete_many([w["key"] for w, _row in deletes])
+            for w, row in deletes:
+                if w["key"] in errors:
+                    w["error"] = errors[w["key"]]
+                else:
+                    self.cache[w["key"]] = None
+                    rows.append(row)
+        for w in work:
+            if "error" in w:
+                self._fail(w["principal"], credential=w["params"]["name"], msg=w["error"].message)
+        return rows
+
+    def _helper(self, w):
+        """The credential core's create (a lost create found and revoked) and undo, for one item."""
+        return CredentialRun(self.adapter, w["owner"], w["params"])
+
+    def _create(self, w):
+        helper = self._helper(w)
+        credential, secret = helper.create(w["plan"].create_spec, w["plan"].known_ids)
+        w["created"], w["lost"] = (credential, secret), list(helper.revoked)
+
+    def _store_wave(self, made):
+        """ONE store write for the new secrets of the wave; each entry written or refused on its own."""
+        writes = []
+        for w in made:
+            credential, secret = w["created"]
+            content = entry_content(w["key"], credential, credential.get("client_id"), secret,
+                                    self.client.settings.server_url)
+            stored = w["plan"].stored
+            writes.append((w["key"], content, stored.version if stored is not None and stored.present else None))
+        try:
+            done, errors = self.store.write_many(writes)
+        except ConductorError as exc:
+            done, errors = {}, {key: exc for key, _content, _version in writes}
+        self.wave_batches += 1
+        for (key, content, _version), w in zip(writes, made):
+            if key in done:
+                w["version"] = done[key]
+                self.cache[key] = (content, done[key])
+            else:
+                w["write_error"] = errors.get(key) or ConductorError("the store did not write the entry")
+
+    def _finish(self, w):
+        """The rest of one item's plan: proof, undo on a failed write or proof, revokes, status; its row."""
+        plan = w["plan"]
+        revoked = list(w.get("lost") or [])
+        if plan.makes_credential:
+            credential, secret = w["created"]
+            kept = still_live(plan.older)
+            if "write_error" in w:
+                why = "Could not write the secret of new credential %s to the %s store (%s)" % (
+                    credential["id"], self.store.type, redact(w["write_error"].message, [secret]))
+                raise ConductorError(self._helper(w)._undo(credential, why) + kept)
+            if plan.desired.verify:
+                self._prove(w, credential, secret, kept)
+            plan = settle(plan, credential, self.shared.server_now())
         else:
-            result = run.ensure()
+            credential, secret = plan.current, None
+        for older, _why in plan.retire:
+            self.adapter.revoke_credential(w["owner"], older)
+            revoked.append(older["id"])
+        if plan.action == "set_status":
+            credential = self.adapter.set_credential_status(w["owner"], plan.current, plan.status)
+        w["plan"] = plan
+        return self._row(w, result_of(plan, Applied(credential, secret, tuple(revoked))))
+
+    def _prove(self, w, credential, secret, kept):
+        """``verify``: the new secret must obtain a token, else the create is undone and the entry put back."""
+        try:
+            self._prover(credential, secret)
+            return
+        except ConductorError as exc:
+            why = "The new credential %s did not obtain an access token (%s)" % (
+                credential["id"], redact(exc.message, [secret]))
+        message = self._helper(w)._undo(credential, why)
+        stored = w["plan"].stored
+        if self.store is not None:
+            try:
+                if stored is None or not stored.present:
+                    self.store.delete(w["key"])
+                    self.cache[w["key"]] = None
+                else:
+                    version = self.store.write(w["key"], stored.content, w.get("version"))
+                    self.cache[w["key"]] = (stored.content, version)
+                message += ", its store entry was put back as it was"
+            except ConductorError as exc:
+                message += ", and putting its store entry back failed (%s)" % exc.message
+        raise ConductorError(message + kept)
+
+    def _row(self, w, result):
+        """One row of ``credentials`` (never a secret) from the item's result; the diff and secrets noted."""
+        principal, params, key = w["principal"], w["params"], w["key"]
         secret = result.pop("client_secret", None)
         credential = result.get("credential") or {}
         row = {"platform": self.platform, "principal": principal, "name": params["name"], "id": credential.get("id"),
                "client_id": credential.get("client_id"), "expires_at": credential.get("expires_at"),
-               "action": credential_action(params, result), "revoked_ids": list(result.get("revoked_ids") or []),
-               "stored": None if params.get("state") == "absent" or store is None else store.location(key)}
+               "action": credential_action(w["plan"]), "revoked_ids": list(result.get("revoked_ids") or []),
+               "stored": (None if self.store is None or w["plan"].action in ("revoke", "none")
+                          else self.store.location(key))}
         if result.get("reason"):
             row["reason"] = result["reason"]
         label = "%s/%s" % (principal, params["name"])

@@ -3,34 +3,27 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
-from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoredEntry
-from ansible_collections.conductor.principals.plugins.module_utils.stores.base import StoreConflictError
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import CAPABILITIES as C1_CAPABILITIES
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
+    CAPABILITIES as ORKES_CAPABILITIES)
+from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
-    WaveStore, check_principals, credential_action, failure_message, plan_tenant)
+    check_principals, credential_action, failure_message, plan_tenant)
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
             "replace_on_change": False}
 
 
-class Caps(object):
-    """What an adapter declares about its platform, and nothing else (no API behind it)."""
+class Checker(object):
+    """An adapter as check_principals sees it: the platform's declared capabilities, and its principal check."""
 
     def __init__(self, platform="conductorone"):
-        self.platform = platform
-        c1 = platform == "conductorone"
-        self.credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")
-                                             if c1 else ("enabled",))
-        self.principal_features = frozenset(() if c1 else ("roles", "tags", "permissions"))
-        self.credentials_have_names = c1
-        self.credentials_expire = c1
-        self.records_credential_use = c1
-        self.has_workload_federation = c1
+        self.capabilities = C1_CAPABILITIES if platform == "conductorone" else ORKES_CAPABILITIES
 
     def check_principal(self, desired):
         if "BAD" in (desired.get("roles") or ()):
@@ -38,7 +31,7 @@ class Caps(object):
 
 
 def checked(principals, platform="conductorone", store=True):
-    return check_principals(principals, platform, Caps(platform), DEFAULTS, store)
+    return check_principals(principals, platform, Checker(platform), DEFAULTS, store)
 
 
 def key(principal, credential):
@@ -61,7 +54,7 @@ def test_defaults_fill_each_credential_and_an_entry_overrides_them():
     ([{"name": "a", "credentials": [{"name": "ci", "expire_days": 30}]}], "conductorone",
      "principals: principal 'a', credential 'ci': no option expire_days (did you mean expires_days?)"),
     ([{"name": "a", "tags": {"t": "1"}}], "conductorone",
-     "principals: principal 'a' sets tags, which conductorone principals cannot have; remove it"),
+     "principals: principal 'a' sets tags, which ConductorOne principals cannot have; remove it"),
     ([{"name": "a", "roles": ["BAD"]}], "orkes", "principals: principal 'a': roles: BAD is not an Orkes role"),
     ([{"name": "a", "credentials": [{"name": "ci", "expires_days": 30}]}], "orkes",
      "principals: principal 'a', credential 'ci': expires_days cannot be set on platform orkes; remove it"),
@@ -72,7 +65,7 @@ def test_defaults_fill_each_credential_and_an_entry_overrides_them():
     ([{"name": "a", "platform": "orkes"}], "conductorone",
      "principals: principal 'a' is on platform orkes, but this task connects to conductorone"),
     ([{"name": "a", "trusts": [{"name": "t", "github": {"repository": "o/r"}}]}], "orkes",
-     "principals: principal 'a' lists trusts, which orkes principals cannot have"),
+     "principals: principal 'a' lists trusts, which Orkes principals cannot have"),
     ([{"name": "a", "trusts": [{"name": "t"}]}], "conductorone",
      "principals: principal 'a', trust 't': give its condition"),
     ([{"name": "a", "trusts": [{"name": "t", "condition": "true", "github": {"repository": "o/r"}}]}],
@@ -153,23 +146,11 @@ def test_trusts_of_present_principals_are_planned():
 
 
 # ---- what the core's result means ------------------------------------------------------------
-@pytest.mark.parametrize("params, result, action", [
-    ({"state": "present"}, {"rotated": False, "reason": "missing"}, "created"),
-    ({"state": "present"}, {"rotated": True, "reason": "expires in 3.0 days, within rotate_before_days 14"},
-     "rotated"),
-    ({"state": "present"}, {"rotated": True, "reason": "force_rotate"}, "rotated"),
-    ({"state": "present"}, {"rotated": True, "reason": "changed settings: expires_days is 30, wanted 90"},
-     "replaced"),
-    ({"state": "present"}, {"rotated": True, "reason": "its secret is not in the vault_file store"}, "replaced"),
-    ({"state": "present"}, {"credential": {"status": "ACTIVE"}, "diff": {"before": {"status": "ACTIVE"}}},
-     "unchanged"),
-    ({"state": "present"}, {"credential": {"status": "INACTIVE"}, "diff": {"before": {"status": "ACTIVE"}}},
-     "updated"),
-    ({"state": "absent"}, {"revoked_ids": ["x"]}, "revoked"),
-    ({"state": "absent"}, {"revoked_ids": []}, "unchanged"),
-])
-def test_credential_action(params, result, action):
-    assert credential_action(params, result) == action
+@pytest.mark.parametrize("action, word", [("create", "created"), ("rotate", "rotated"), ("replace", "replaced"),
+                                          ("revoke", "revoked"), ("set_status", "updated"), ("keep", "unchanged"),
+                                          ("none", "unchanged")])
+def test_each_plan_action_has_its_word(action, word):
+    assert credential_action(Plan(action)) == word
 
 
 def test_the_failure_message_names_each_item():
@@ -177,93 +158,3 @@ def test_the_failure_message_names_each_item():
                                {"principal": "b", "trust": "gh", "msg": "refused"}], 10)
     assert message == ("2 of 10 items failed, every other item is done: principal 'a' credential 'ci': Could not "
                        "create credential 'ci'; principal 'b' trust 'gh': refused")
-
-
-# ---- the waves' store --------------------------------------------------------------------------
-class Backend(object):
-    type = "memory"
-
-    def __init__(self, refuse=()):
-        self.batches = []
-        self.single = []
-        self.refuse = set(refuse)
-
-    def write_many(self, writes):
-        self.batches.append([k for k, _c, _v in writes])
-        done = {k: "v-" + c["credential_id"] for k, c, _v in writes if k not in self.refuse}
-        return done, {k: StoreConflictError("entry %s changed" % k.credential) for k, _c, _v in writes
-                      if k in self.refuse}
-
-    def write(self, key, content, version=None):
-        self.single.append(key)
-        return "single"
-
-    def delete(self, key):
-        self.single.append(("delete", key))
-
-    def read(self, key):
-        return None
-
-    def location(self, key):
-        return "memory#" + key.credential
-
-
-def run_wave(store, work):
-    """Each function of ``work`` on its own thread, as one wave of items."""
-    answers = {}
-
-    def one(index, function):
-        store.begin_item()
-        try:
-            answers[index] = function()
-        except Exception as exc:  # pylint: disable=broad-except
-            answers[index] = exc
-        finally:
-            store.end_item()
-
-    threads = [threading.Thread(target=one, args=(i, f)) for i, f in enumerate(work)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return answers
-
-
-def test_a_wave_writes_once_when_every_item_wrote_or_finished():
-    backend = Backend(refuse={key("b", "ci")})
-    store = WaveStore(backend, {}, [], size=4)
-    answers = run_wave(store, [
-        lambda: store.write(key("a", "ci"), {"credential_id": "1"}),
-        lambda: store.write(key("b", "ci"), {"credential_id": "2"}),
-        lambda: "nothing to write",
-        lambda: store.write(key("c", "ci"), {"credential_id": "3"}),
-    ])
-    assert len(backend.batches) == 1 and sorted(k.principal for k in backend.batches[0]) == ["a", "b", "c"]
-    assert answers[0] == "v-1" and answers[3] == "v-3" and answers[2] == "nothing to write"
-    assert isinstance(answers[1], StoreConflictError)
-    # What was written is what the next reads see, in this wave and the next.
-    assert store.read(key("a", "ci")) == StoredEntry({"credential_id": "1"}, "v-1")
-    assert key("a", "ci") in store.list("conductorone", "a")
-
-
-def test_after_the_batch_a_second_write_of_an_item_goes_straight_to_the_store():
-    backend = Backend()
-    store = WaveStore(backend, {}, [], size=1)
-
-    def item():
-        store.write(key("a", "ci"), {"credential_id": "1"})
-        return store.write(key("a", "ci"), {"credential_id": "old"}, "v-1")  # putting the entry back
-
-    answers = run_wave(store, [item])
-    assert answers[0] == "single" and backend.batches == [[key("a", "ci")]] and backend.single == [key("a", "ci")]
-
-
-def test_an_item_that_fails_before_writing_does_not_hold_the_others():
-    backend = Backend()
-    store = WaveStore(backend, {}, [], size=2)
-
-    def fails():
-        raise ConfigError("boom")
-
-    answers = run_wave(store, [fails, lambda: store.write(key("a", "ci"), {"credential_id": "1"})])
-    assert isinstance(answers[0], ConfigError) and answers[1] == "v-1" and len(backend.batches) == 1
