@@ -407,8 +407,11 @@ class TenantRun(object):
     def _credentials(self, plan, principals, keys):
         """Plan every credential item (one listing per principal), then apply the plans wave by wave."""
         items = [c for c in plan["credentials"] if (principals.get(c["principal"]) or {}).get("ok")]
-        owners = sorted({principals[c["principal"]]["id"] for c in items if principals[c["principal"]]["id"]})
+        # A principal this run made has no credentials yet: only the others are listed (one request each).
+        owners = sorted({principals[c["principal"]]["id"] for c in items if principals[c["principal"]]["id"]
+                         and principals[c["principal"]]["action"] != "created"})
         listings = {o.item: o.error or o.value for o in self.pool.map(self.adapter.list_credentials, owners)}
+        listings.update((p["id"], []) for p in principals.values() if p["action"] == "created" and p["id"])
         work = []
         for outcome in self.pool.map(lambda item: self._plan_credential(item, principals, listings), items):
             if outcome.error is not None:
