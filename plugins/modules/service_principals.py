@@ -38,7 +38,7 @@ options:
     description:
       - The principals to manage, in the shape of the P(conductor.principals.provision#role) role's
         C(provision_principals) - each entry is a dict with C(name) (required), C(platform) (default the task's
-        O(platform); one task talks to one platform), C(state) (V(present) or V(absent): removes the principal,
+        O(platform); one task talks to one platform), C(state) (V(present), or V(absent) to remove the principal,
         its credentials and trusts, and its store entries), C(roles), C(tags) and C(permissions) (Orkes
         applications only), C(credentials) and C(trusts) (ConductorOne only).
       - Each entry of C(credentials) is a dict with C(name) (required, the store entry's name), C(state), and the
