@@ -287,3 +287,37 @@ def test_over_ssh_the_secrets_travel_sealed_and_the_result_is_the_same(fresh, pl
     bad = playbook([{MODULE: {"principals": [{"name": "x", "credentials": [{"name": "ci", "expire_days": 3}]}]},
                      "register": "tenant", "ignore_errors": True}], keep=["tenant"], inventory=inventory)
     assert "credential 'ci': no option expire_days (did you mean expires_days?)" in bad.results["tenant"]["msg"]
+
+
+def test_orkes_applications_with_roles_and_one_key_each(fresh, playbook, store, reliability):
+    from test_orkes_modules import orkes
+
+    def go(tasks, **kwargs):
+        return playbook(tasks, connection_vars=False, module_defaults=orkes(fresh),
+                        extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}, **kwargs)
+
+    apps = [{"name": "worker-%d" % n, "roles": ["WORKER"], "tags": {"team": "billing"},
+             "credentials": [{"name": "default"}]} for n in range(3)]
+    first = go([task(store, apps, verify=True)], keep=["tenant"]).results["tenant"]
+    assert first["failed_items"] == [] and first["summary"]["principals"] == {"created": 3}
+    assert first["summary"]["credentials"] == {"created": 3}
+    held = {e["names"]["principal"]: e for e in entries(store).values()}
+    assert sorted(held) == ["worker-0", "worker-1", "worker-2"]
+    for name, entry in held.items():
+        answer = requests.post(fresh.orkes["server_url"] + "/token", timeout=10,
+                               json={"keyId": entry["client_id"], "keySecret": entry["client_secret"]})
+        assert answer.status_code == 200, name
+    listed = {a["name"]: a for a in fresh.orkes_api("GET", "/applications")}
+    for name in held:
+        keys = fresh.orkes_api("GET", "/applications/%s/accessKeys" % listed[name]["id"])
+        assert [k["id"] for k in keys] == [held[name]["credential_id"]]
+        reliability.received([held[name]["credential_id"]])
+    fresh.control("POST", "/counters/reset")
+    again = go([task(store, apps)], keep=["tenant"]).results["tenant"]
+    assert again["changed"] is False and fresh.counters()["writes"] == 0
+    assert again["summary"]["principals"] == {"unchanged": 3}
+    # A role changed on one application: only that one is updated.
+    apps[1]["roles"] = ["WORKER", "METADATA_MANAGER"]
+    changed = go([task(store, apps)], keep=["tenant"]).results["tenant"]
+    assert {(p["name"], p["action"]) for p in changed["principals"]} == {
+        ("worker-0", "unchanged"), ("worker-1", "updated"), ("worker-2", "unchanged")}
