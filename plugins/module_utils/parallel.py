@@ -77,7 +77,7 @@ class WorkerSessions(object):
     def __init__(self, slots, backoff, factory=None):
         self.slots = slots
         self.backoff = backoff
-        self.factory = factory or (lambda: deps.requests.Session())
+        self.factory = factory or deps.requests.Session
         self.headers = {}  # applied to every thread's session (Transport sets the User-Agent here)
         self.local = threading.local()
         self.lock = threading.Lock()

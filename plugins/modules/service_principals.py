@@ -190,7 +190,7 @@ credentials:
     action:
       description:
         - V(created) (there was none), V(rotated) (for its age, or O(force_rotate)), V(replaced) (changed settings,
-          or its secret was not in the store), V(revoked) (O(state=absent) or O(prune)), V(updated) (an Orkes key
+          or its secret was not in the store), V(revoked) (C(state=absent) or O(prune)), V(updated) (an Orkes key
           paused or resumed) or V(unchanged).
       type: str
       sample: rotated

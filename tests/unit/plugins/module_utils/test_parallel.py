@@ -99,7 +99,7 @@ def test_the_cap_holds_for_threads_outside_the_workers_too():
     recorder = Recorder(gate=barrier)
     pool = Pool(2, session_factory=recorder.factory)
     transport = pool.transport(settings())
-    threads = [threading.Thread(target=transport.request, args=("GET", SERVER)) for _ in range(6)]
+    threads = [threading.Thread(target=transport.request, args=("GET", SERVER)) for _n in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -204,7 +204,7 @@ def test_many_workers_fetch_one_token_and_refresh_a_stale_one_once():
     shared = SharedAuthenticator(auth)
     barrier = threading.Barrier(4, timeout=30)
 
-    def worker(_):
+    def worker(_number):
         shared.ensure_token(None)
         barrier.wait()  # every worker used the first token, and each now sees a 401
         return shared.refresh(None)

@@ -40,8 +40,8 @@ def key(principal, credential):
 
 # ---- the list ----------------------------------------------------------------------------
 def test_defaults_fill_each_credential_and_an_entry_overrides_them():
-    wanted = checked([{"name": "a", "credentials": [{"name": "ci"}, {"name": "x", "rotate_before_days": 3,
-                                                                      "verify": False}]}])
+    second = {"name": "x", "rotate_before_days": 3, "verify": False}
+    wanted = checked([{"name": "a", "credentials": [{"name": "ci"}, second]}])
     ci, x = wanted[0]["credentials"]
     assert (ci["rotate_before_days"], ci["verify"], ci["state"]) == (14, True, "present")
     assert (x["rotate_before_days"], x["verify"]) == (3, False)
