@@ -31,7 +31,6 @@ author:
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.store
-  - conductor.principals.store.writes
   - conductor.principals.attributes
 options:
   principals:
@@ -55,6 +54,13 @@ options:
     type: list
     elements: dict
     required: true
+  verify:
+    description:
+      - Default of each credential's C(verify) - prove that each newly created secret obtains an access token
+        before any previous credential is revoked. When the proof fails, the new credential is revoked, its store
+        entry is put back as it was, the previous credential stays live, and that item fails.
+    type: bool
+    default: false
   rotate_before_days:
     description: Default of each credential's C(rotate_before_days) (see M(conductor.principals.sp_credential)).
     type: int

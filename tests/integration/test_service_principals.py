@@ -78,8 +78,8 @@ def principals_by_name(sandbox):
 
 
 def live(sandbox, sp_id):
-    return list(sandbox.c1_api("GET", "/api/v1/service_principals/%s/credentials" % sp_id,
-                                params={"page_size": 100}).get("list") or [])
+    path = "/api/v1/service_principals/%s/credentials" % sp_id
+    return list(sandbox.c1_api("GET", path, params={"page_size": 100}).get("list") or [])
 
 
 def check_everything_held(sandbox, store, reliability, expect):
