@@ -16,7 +16,7 @@ description:
   - Each credential gets every guarantee of M(conductor.principals.sp_credential) - a new secret is in O(store)
     before what it replaces is revoked and before the module returns, O(verify) proves it, and a create whose
     answer was lost is found and revoked before trying again.
-  - Credentials are created in waves of at most O(parallelism); the new secrets of a wave are written to the store
+  - Credentials are created in waves of 4 x O(parallelism); the new secrets of a wave are written to the store
     in one batch (a V(vault_file) store writes its file once per wave) before any of them is proven or anything
     it replaces is revoked, so no new secret waits in memory longer than one wave.
   - One item's failure does not stop the others. A failed credential is undone (the new credential revoked, the
@@ -87,7 +87,7 @@ options:
   parallelism:
     description:
       - At most this many API requests in flight at once (from 1 to 64), on as many worker threads, each with its
-        own HTTP session. Also the size of a wave of credential creates.
+        own HTTP session. A wave of credential creates is 4 times this many.
     type: int
     default: 8
   prune:

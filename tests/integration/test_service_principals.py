@@ -321,3 +321,25 @@ def test_orkes_applications_with_roles_and_one_key_each(fresh, playbook, store, 
     changed = go([task(store, apps)], keep=["tenant"]).results["tenant"]
     assert {(p["name"], p["action"]) for p in changed["principals"]} == {
         ("worker-0", "unchanged"), ("worker-1", "updated"), ("worker-2", "unchanged")}
+
+
+def test_a_failed_store_write_revokes_each_new_credential_and_keeps_the_old(run, fresh, store, reliability):
+    from test_store import unwritable
+    principals = tenant_list(3, extra_every=None)
+    run([task(store, principals)])
+    before = store.read_bytes()
+    held = {e["names"]["principal"]: e["credential_id"] for e in entries(store).values()}
+    with unwritable(store.parent):
+        done = run([dict(task(store, principals, force_rotate=True, verify=True), ignore_errors=True)],
+                   keep=["tenant"])
+    result = done.results["tenant"]
+    assert result["failed"] is True and sorted(f["principal"] for f in result["failed_items"]) == [
+        "app-00", "app-01", "app-02"]
+    for failure in result["failed_items"]:
+        assert "Could not write the secret of new credential" in failure["msg"]
+        assert "was revoked and the previous credential %s stays live" % held[failure["principal"]] in failure["msg"]
+    assert store.read_bytes() == before
+    by_name = principals_by_name(fresh)
+    for principal in held:
+        assert [c["id"] for c in live(fresh, by_name[principal][0])] == [held[principal]]
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
