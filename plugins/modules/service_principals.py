@@ -195,9 +195,9 @@ credentials:
     expires_at: {description: Its expiry (RFC 3339)., type: str}
     action:
       description:
-        - V(created) (there was none), V(rotated) (for its age, or O(force_rotate)), V(replaced) (changed settings,
-          or its secret was not in the store), V(revoked) (C(state=absent) or O(prune)), V(updated) (an Orkes key
-          paused or resumed) or V(unchanged).
+        - V(created) (there was none), V(rotated) (for its age, O(force_rotate), or its secret was not in the store),
+          V(replaced) (changed settings, with C(replace_on_change)), V(revoked) (C(state=absent) or O(prune)),
+          V(updated) (an Orkes key paused or resumed) or V(unchanged).
       type: str
       sample: rotated
     reason: {description: Why a new credential was made., type: str, returned: when one was made}
