@@ -343,3 +343,18 @@ def test_a_failed_store_write_revokes_each_new_credential_and_keeps_the_old(run,
     for principal in held:
         assert [c["id"] for c in live(fresh, by_name[principal][0])] == [held[principal]]
     check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def test_return_secrets_new_ones_from_the_create_others_from_the_store_never_shown(run, fresh, store):
+    principals = tenant_list(2, extra_every=None)
+    first = run([task(store, principals, return_secrets=True)], keep=["tenant"], diff=True)
+    made = first.results["tenant"]["secrets"]["conductorone"]
+    assert sorted(made) == ["app-00", "app-01"] and "censored" in first.stdout
+    for principal, credentials in made.items():
+        assert token_works(fresh, credentials["ci"]["client_id"], credentials["ci"]["client_secret"]), principal
+    principals.append({"name": "app-02", "credentials": [{"name": "ci"}]})
+    again = run([task(store, principals, return_secrets=True)], keep=["tenant"]).results["tenant"]
+    secrets = again["secrets"]["conductorone"]
+    assert {p: secrets[p]["ci"] for p in made} == {p: made[p]["ci"] for p in made}  # read back from the store
+    assert token_works(fresh, secrets["app-02"]["ci"]["client_id"], secrets["app-02"]["ci"]["client_secret"])
+    assert again["summary"]["credentials"] == {"unchanged": 2, "created": 1}
