@@ -13,7 +13,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/require
 .PHONY: test install build install-collection sandbox-env units sandbox-test integration sshd sanity lint \
 	changelog demo bench bench-report report-screenshot sandbox clean distclean molecule
 
-test: matrix-venvs units sandbox-test integration sanity lint changelog matrix ee-test
+test: matrix-venvs units sandbox-test integration sanity lint changelog matrix ee-test awx-lookups galaxy-importer docs-site
 	@echo "make test: every step passed"
 
 $(STAMP): $(REQUIREMENTS)
@@ -67,7 +67,8 @@ integration: build sshd
 	@if [ ! -d tests/integration ]; then echo "integration: skipped, there is no tests/integration yet"; \
 	elif [ ! -d sandbox/conductor_sandbox ]; then echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; \
 	else CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
-		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) $(addprefix --ignore=,$(EE_TESTS)) tests/integration; fi
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) $(addprefix --ignore=,$(EE_TESTS) $(AWX_LOOKUP_TESTS)) \
+		tests/integration; fi
 
 # ansible-test sanity, every default test, in a pristine installed copy of its own (the
 # unit and integration runs leave caches in theirs) made a git repository, because
@@ -227,6 +228,8 @@ EE_APT := podman runc fuse-overlayfs slirp4netns uidmap containernetworking-plug
 EE_IMAGE := localhost/conductor-principals-ee:$(shell sed -n 's/^version: *//p' galaxy.yml)
 export CONTAINERS_CONF := $(abspath tools/ee/containers.conf)
 EE_VENVS := .venv-ee/.installed
+# The venvs of make awx-lookups, galaxy-importer and docs-site (below), from tools/ee/requirements-*.txt too.
+TOOL_VENVS := .venv-awxlookups/.installed .venv-importer/.installed .venv-docs/.installed
 TIMED = started=$$(date +%s); trap 'echo "make $@: $$(( ($$(date +%s) - started) / 60 )) min $$(( ($$(date +%s) - started) % 60 )) s"' EXIT;
 
 .PHONY: ee-host ee-venvs ee ee-test
@@ -240,7 +243,7 @@ ee-host:
 			apt-get -o DPkg::Lock::Timeout=600 install -y -q $$missing; \
 	else echo "make ee: install these Debian packages first:$$missing" >&2; exit 1; fi
 
-$(EE_VENVS): .venv-%/.installed: tools/ee/requirements-%.txt
+$(EE_VENVS) $(TOOL_VENVS): .venv-%/.installed: tools/ee/requirements-%.txt
 	@$(TIMED) test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*; \
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check --pre -r $<; touch $@
 
@@ -253,3 +256,43 @@ ee: build ee-host .venv-ee/.installed
 ee-test: ee
 	@$(TIMED) CONDUCTOR_EE_IMAGE=$(EE_IMAGE) CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
 		PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider $(EE_TESTS)
+
+# ---- AWX's own credential lookups, Galaxy's importer, the docs site (docs/guide/awx.md) -----------
+# Each in a venv of its own (tools/ee/requirements-<name>.txt, pinned), never in .venv; each step
+# prints the minutes it took.
+.PHONY: awx-lookups galaxy-importer docs-site docs-screenshot
+
+# AWX's HashiCorp Vault and AWS Secrets Manager lookup plugins (awx-plugins-core), called as AWX calls
+# them, read the entries the collection wrote to bao server -dev and moto (tests/integration/test_awx_lookups.py;
+# `make integration` leaves that file out, as it needs .venv-awxlookups).
+AWX_LOOKUP_TESTS := tests/integration/test_awx_lookups.py
+awx-lookups: build .venv-awxlookups/.installed
+	@$(TIMED) CONDUCTOR_AWX_LOOKUPS_PYTHON=$(abspath .venv-awxlookups)/bin/python \
+		CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(AWX_LOOKUP_TESTS)
+
+# What Galaxy runs on every upload, on the built tarball, with the settings of tools/galaxy/galaxy-importer.cfg
+# (no container: ansible-test sanity is `make sanity`). Any WARNING or ERROR line in its log fails the step.
+galaxy-importer: build .venv-importer/.installed
+	@$(TIMED) rm -rf $(BUILD)/galaxy-importer; mkdir -p $(BUILD)/galaxy-importer; \
+	cd $(BUILD)/galaxy-importer && GALAXY_IMPORTER_CONFIG=$(abspath tools/galaxy/galaxy-importer.cfg) \
+		PATH=$(abspath .venv-importer)/bin:$$PATH $(abspath .venv-importer)/bin/python -m galaxy_importer.main \
+		$(BUILD)/conductor-principals-*.tar.gz > importer.log 2>&1 || { cat importer.log; exit 1; }; \
+	if grep -E '\b(WARNING|ERROR)\b' importer.log || ! grep -q 'Importer processing completed successfully' importer.log; then \
+		echo "galaxy-importer: FAILED, see the lines above ($(BUILD)/galaxy-importer/importer.log)"; exit 1; fi; \
+	echo "galaxy-importer: the tarball imports with no error and no warning"
+
+# The documentation site as docs.ansible.com renders collections (antsibull-docs + Sphinx, tools/docs_site.py),
+# into build/docs-site/build/html; a warning fails it.
+docs-site: build .venv-docs/.installed
+	@$(TIMED) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) .venv-docs/bin/python tools/docs_site.py --dest $(BUILD)/docs-site
+
+# The picture of the sp_credential page in docs/guide/awx.md (outside make test): headless Chromium from
+# Debian, installed as root where missing.
+docs-screenshot: build .venv-docs/.installed
+	@command -v chromium >/dev/null || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium; \
+	else echo "docs-screenshot needs Chromium: apt-get install -y chromium" >&2; exit 1; fi
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) .venv-docs/bin/python tools/docs_site.py --dest $(BUILD)/docs-site \
+		--screenshot docs/sp-credential-docs.png --page sp_credential_module

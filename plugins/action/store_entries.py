@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import check_arguments
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError
 from ansible_collections.conductor.principals.plugins.module_utils.stores import SERVICE_PRINCIPAL, EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.modules.store_entries import MODULE_SPEC
@@ -53,13 +53,11 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        spec = dict(MODULE_SPEC)
-        validated = ArgumentSpecValidator(spec.pop("argument_spec"), **{
-            k: v for k, v in spec.items() if k != "supports_check_mode"}).validate(self._task.args)
-        if validated.error_messages:
-            result.update(failed=True, msg=validated.error_messages[0])
+        checked = check_arguments("store_entries", MODULE_SPEC, self._task.args)  # as every module's
+        if checked.error:
+            result.update(failed=True, msg=checked.error)
             return result
-        params = validated.validated_parameters
+        params = checked.params
         if not params.get("store"):
             result.update(failed=True, msg="Give store, the secret store to read or to remove entries from.")
             return result

@@ -89,7 +89,9 @@ options:
         type: bool
         default: true
       ca_path:
-        description: V(hashi_vault) only. PEM CA bundle that signed the server's certificate.
+        description:
+          - V(hashi_vault) only. PEM CA bundle that signed the server's certificate.
+          - If not set, E(VAULT_CACERT) is used (the AWX secret store credential type injects it).
         type: path
       region:
         description:

@@ -14,26 +14,30 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.conductor.principals.plugins.module_utils import credential_plan
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
-    PERMISSION_ACCESS, PERMISSION_TARGET_TYPES)
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import (
+    CAPABILITIES, expiry_choices, platforms_where)
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
     federation_plan, trusts_outcome)
 
-PLATFORMS = ("conductorone", "orkes")
-# Options that exist on one platform only (interface.md), by where they are given.
-C1_ONLY_CREDENTIAL = ("expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")
-ORKES_ONLY_CREDENTIAL = ("enabled",)
-ORKES_ONLY_PRINCIPAL = ("roles", "tags", "permissions")
-CREDENTIAL_SETTINGS = C1_ONLY_CREDENTIAL + ORKES_ONLY_CREDENTIAL + ("replace_on_change",)
+PLATFORMS = tuple(CAPABILITIES)
+# The settings of a credential and of a principal that a platform may or may not have: each
+# platform's capabilities say which it has.
+PLATFORM_CREDENTIAL_SETTINGS = tuple(o for o in credential_plan.CREDENTIAL_SETTINGS if o != "name")
+PRINCIPAL_SETTINGS = credential_plan.PRINCIPAL_SETTINGS
+CREDENTIAL_SETTINGS = PLATFORM_CREDENTIAL_SETTINGS + ("replace_on_change",)
+# The grants of the platforms that have them (one set of names: only Orkes has grants today).
+PERMISSION_TARGET_TYPES = tuple(t for c in CAPABILITIES.values() for t in c.permission_target_types)
+PERMISSION_ACCESS = tuple(a for c in CAPABILITIES.values() for a in c.permission_access)
 # One entry of provision_principals (rotate_principals), checked here rather than by
 # meta/argument_specs.yml, whose own check neither names the entry nor stays one sentence.
 CREDENTIAL_OPTIONS = dict(
     name=dict(type="str", required=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    expires_days=dict(type="int", choices=[30, 60, 90, 180]),
+    expires_days=dict(type="int", choices=expiry_choices()),
     allowed_cidrs=dict(type="list", elements="str"),
     scoped_roles=dict(type="list", elements="str"),
     require_dpop=dict(type="bool"),
@@ -64,22 +68,31 @@ def _quoted(names):
     return ", ".join("'%s'" % name for name in names)
 
 
+def _having(wrong, settings_of):
+    """The capabilities of the platforms that have every one of the settings ``wrong``."""
+    return [CAPABILITIES[p] for p in platforms_where(lambda c: set(wrong) <= settings_of(c))]
+
+
 def _check_platform_options(principal, platform, credential=None):
-    """One sentence naming the principal (and credential) that sets an option of the other platform."""
+    """One sentence naming the principal (and credential) that sets an option its platform does not have."""
+    capabilities = CAPABILITIES[platform]
     if credential is None:
-        wrong = [o for o in ORKES_ONLY_PRINCIPAL if _given(principal, o)] if platform != "orkes" else []
+        wrong = [o for o in PRINCIPAL_SETTINGS if _given(principal, o) and o not in capabilities.principal_settings]
         if wrong:
+            owners = _having(wrong, lambda c: c.principal_settings)
             raise AnsibleFilterError(
-                "Principal '%s' sets %s, which only Orkes applications have; remove %s or set platform: orkes."
-                % (principal["name"], _quoted(wrong), "it" if len(wrong) == 1 else "them"))
+                "Principal '%s' sets %s, which only %s have; remove %s or set platform: %s."
+                % (principal["name"], _quoted(wrong), " or ".join("%s %ss" % (c.label, c.principal_noun) for c in owners),
+                   "it" if len(wrong) == 1 else "them", " or ".join(c.platform for c in owners)))
         return
-    only, owner = ((C1_ONLY_CREDENTIAL, "ConductorOne") if platform == "orkes" else (ORKES_ONLY_CREDENTIAL, "Orkes"))
-    wrong = [o for o in only if _given(credential, o)]
+    wrong = [o for o in PLATFORM_CREDENTIAL_SETTINGS
+             if _given(credential, o) and o not in capabilities.credential_settings]
     if wrong:
+        owners = _having(wrong, lambda c: c.credential_settings)
         raise AnsibleFilterError(
             "Credential '%s' of principal '%s' (%s) sets %s, which only %s credentials have; remove %s."
-            % (credential.get("name"), principal["name"], platform, _quoted(wrong), owner,
-               "it" if len(wrong) == 1 else "them"))
+            % (credential.get("name"), principal["name"], platform, _quoted(wrong),
+               " or ".join(c.label for c in owners) or "no", "it" if len(wrong) == 1 else "them"))
 
 
 def provision_plan(principals, platform="conductorone", rotate_before_days=14, force_rotate=False, verify=True):
@@ -114,11 +127,13 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
             continue
         _check_platform_options(principal, where)
         ensured = {"name": name, "platform": where}
-        ensured.update((k, principal[k]) for k in ORKES_ONLY_PRINCIPAL if _given(principal, k))
+        ensured.update((k, principal[k]) for k in PRINCIPAL_SETTINGS if _given(principal, k))
         plan["present"].append(ensured)
         plan["credentials"].extend(_credentials(principal, where, rotate_before_days, force_rotate, verify))
     plan["stored_keys"] = [{"platform": c["platform"], "principal": c["principal"], "credential": c["name"]}
                            for c in plan["credentials"] if c["state"] == "present"]
+    # Retiring the previous credential by its last use needs a platform that records it.
+    plan["records_credential_use"] = {p: CAPABILITIES[p].records_credential_use for p in plan["platforms"]}
     return plan
 
 
@@ -143,10 +158,13 @@ def _credentials(principal, platform, rotate_before_days, force_rotate, verify):
         entry.update((k, credential[k]) for k in CREDENTIAL_SETTINGS if _given(credential, k))
         flat.append(entry)
     present = [c["name"] for c in flat if c["state"] == "present"]
-    if platform == "orkes" and len(present) > 1:
+    capabilities = CAPABILITIES[platform]
+    if not capabilities.credentials_have_names and len(present) > 1:  # nameless keys: the API cannot tell them apart
         raise AnsibleFilterError(
-            "Orkes application '%s' lists more than one present credential (%s); an application has one access "
-            "key here, so keep one and mark the others state: absent." % (name, _quoted(present)))
+            "%s %s '%s' lists more than one present credential (%s); an %s has one %s here, so keep one and "
+            "mark the others state: absent."
+            % (capabilities.label, capabilities.principal_noun, name, _quoted(present), capabilities.principal_noun,
+               capabilities.credential_noun))
     return flat
 
 
@@ -196,7 +214,7 @@ def principals_to_ensure(present, listed_ids):
     """
     return [p for p in present or []
             if len((listed_ids.get(p["platform"]) or {}).get(p["name"]) or []) != 1
-            or any(k in p for k in ORKES_ONLY_PRINCIPAL)]
+            or any(k in p for k in PRINCIPAL_SETTINGS)]
 
 
 def ensured_principal_ids(results, listed_ids=None):

@@ -10,6 +10,7 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
+from .arguments import CHECKS, check_arguments
 from .deps import IMPORT_ERRORS
 from .runner import run
 from .sealing import SEAL_KEY_ARG, SealError, check_key, seal_result
@@ -17,13 +18,34 @@ from .sealing import SEAL_KEY_ARG, SealError, check_key, seal_result
 
 class ConductorModule(AnsibleModule):
     """AnsibleModule that takes the action plugin's one-time sealing key (see sealing.py) out of
-    the arguments before they are validated: it is the action plugin's, not a user option."""
+    the arguments before they are validated (it is the action plugin's, not a user option), and
+    checks them with arguments.check_arguments, as the action plugin does in-process, before
+    AnsibleModule's own validation."""
 
     seal_key = None
+
+    def __init__(self, kind, **module_spec):
+        self.kind = kind
+        self._arguments_checked = False
+        super().__init__(**module_spec)
 
     def _load_params(self):
         super()._load_params()
         self.seal_key = self.params.pop(SEAL_KEY_ARG, None)
+
+    def _set_internal_properties(self, argument_spec=None, module_parameters=None):
+        super()._set_internal_properties(argument_spec, module_parameters)
+        if self._arguments_checked or argument_spec is not None or module_parameters is not None:
+            return
+        self._arguments_checked = True  # once, on the task's own arguments (the _ansible_ ones are gone now)
+        spec = dict(argument_spec=self.argument_spec)
+        spec.update((name, getattr(self, name)) for name in CHECKS)
+        checked = check_arguments(self.kind, spec, self.params)
+        if checked.error:
+            # As AnsibleModule does before failing on its own: the invocation shows validated, masked values.
+            self.params.update(checked.params)
+            self.no_log_values.update(checked.no_log_values)
+            self.fail_json(msg=checked.error)
 
 
 def missing_libraries_message(missing, host, python):
@@ -37,7 +59,7 @@ def missing_libraries_message(missing, host, python):
 
 def run_module(kind, module_spec):
     """main() of every module: ``module_spec`` holds AnsibleModule keyword arguments."""
-    module = ConductorModule(supports_check_mode=True, **module_spec)
+    module = ConductorModule(kind, supports_check_mode=True, **module_spec)
     if IMPORT_ERRORS:
         module.fail_json(msg=missing_libraries_message(list(IMPORT_ERRORS), platform.node(), sys.executable),
                          exception=next(iter(IMPORT_ERRORS.values())))

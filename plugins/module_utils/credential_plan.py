@@ -58,6 +58,8 @@ DEFAULT_EXPIRES_DAYS = 90
 IMMUTABLE_FIELDS = ("expires_days", "allowed_cidrs", "scoped_role_ids", "require_dpop")
 # The module options that set a credential, in the order bad input names them.
 CREDENTIAL_SETTINGS = ("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop", "enabled")
+# The module options that set a principal beyond its name, likewise.
+PRINCIPAL_SETTINGS = ("roles", "tags", "permissions")
 ACTIONS = ("create", "rotate", "replace", "keep", "set_status", "revoke", "none")
 MAKES_CREDENTIAL = ("create", "rotate", "replace")
 KEPT_NO_REVOKE = "revoke_previous is false: kept for an overlap"
@@ -93,8 +95,10 @@ class Capabilities(object):
     #: The lifetimes a credential can be made with, and the one it gets when none is given.
     expiry_choices: tuple = EXPIRY_CHOICES
     default_expires_days: int = DEFAULT_EXPIRES_DAYS
-    #: The name users know the platform by, for messages.
+    #: The names users know the platform, its principals and its credentials by, for messages.
     display_name: str = ""
+    principal_noun: str = "service principal"
+    credential_noun: str = "credential"
 
     @property
     def label(self):
@@ -277,16 +281,18 @@ class Plan(object):
 
     @property
     def revoke_ids(self):
-        return [c["id"] for c, _ in self.retire]
+        return [credential["id"] for credential, _why in self.retire]
 
 
 @dataclass(frozen=True)
 class Applied(object):
-    """What apply did: the credential after it, the new secret (or None), every ID it revoked."""
+    """What apply did: the credential after it, the new secret (or None), every ID it revoked
+    (lost creates first), and the plan as it was settled after the create (see settle)."""
 
     credential: dict = None
     secret: str = field(default=None, repr=False)
     revoked: tuple = ()
+    plan: Plan = field(default=None, repr=False)
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -540,6 +546,8 @@ def result_of(plan_, applied=None):
     The credential IDs revoked are ``applied.revoked`` (lost creates first, then the retired
     ones), or in check mode the plan's retire list.
     """
+    if applied is not None and applied.plan is not None:
+        plan_ = applied.plan
     revoked = list(applied.revoked) if applied is not None else plan_.revoke_ids
     stored = plan_.stored
     if plan_.owner is not None and plan_.owner.kind == "pending":

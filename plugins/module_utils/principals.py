@@ -8,7 +8,9 @@ from __future__ import annotations
 from . import permissions as grants
 from .client import create_once
 from .compare import differences
+from .credential_plan import PRINCIPAL_SETTINGS
 from .errors import ConductorError, ConfigError
+from .platforms import platforms_where
 
 
 def find_by_name(principals, name):
@@ -50,17 +52,19 @@ def _permission_changes(current, wanted):
 def _apply_permissions(adapter, principal, changes, after):
     if not grants.is_empty(changes):
         adapter.change_permissions(principal, changes)
-    return dict(principal, permissions=after) if "permissions" in adapter.principal_features else principal
+    return dict(principal, permissions=after) if "permissions" in adapter.capabilities.principal_settings else principal
 
 
 def ensure_principal(adapter, params, check_mode=False):
     """Make one principal match ``params``; return the module result (without secrets)."""
     desired = desired_principal(params)
-    unsupported = [f for f in ("roles", "tags", "permissions") if f in desired and f not in adapter.principal_features]
+    settings = adapter.capabilities.principal_settings
+    unsupported = [f for f in PRINCIPAL_SETTINGS if f in desired and f not in settings]
     if unsupported:
-        raise ConfigError("%s %s only for platform orkes; remove %s"
+        where = platforms_where(lambda capabilities: set(unsupported) <= capabilities.principal_settings)
+        raise ConfigError("%s %s only for platform %s; remove %s"
                           % (" and ".join(unsupported), "are" if len(unsupported) > 1 else "is",
-                             "them" if len(unsupported) > 1 else "it"))
+                             " or ".join(where), "them" if len(unsupported) > 1 else "it"))
     if not params.get("id") and not params.get("name"):
         raise ConfigError("Give name (or id) to say which service principal to manage")
     adapter.check_principal(desired)

@@ -21,16 +21,16 @@ DEFAULT_MAX_OVERLAP_DAYS = 7
 HOUR = 3600.0
 
 
-def validate_retire_params(adapter, params):
-    """Bad input, before any request: one sentence each."""
+def validate_retire_params(capabilities, params):
+    """Bad input, before any request: one sentence each (``capabilities``: the platform's Capabilities)."""
     hours = params.get("revoke_previous_after_unused_hours")
     overlap = params.get("max_overlap_days")
     if hours is None:
         return
-    if not getattr(adapter, "records_credential_use", False):
+    if not capabilities.records_credential_use:
         raise ConfigError("revoke_previous_after_unused_hours needs the last use of each credential, which %s "
                           "access keys do not record; remove it (revoke_previous alone retires the previous key)"
-                          % adapter.platform.capitalize())
+                          % capabilities.platform.capitalize())
     if hours < 1:
         raise ConfigError("revoke_previous_after_unused_hours must be 1 or more, not %s" % hours)
     if overlap is not None and overlap < 1:

@@ -14,10 +14,11 @@ import os
 from .client import ApiClient
 from .common_args import connection_options
 from .config import plain_http_warnings, resolve_settings
-from .credentials import CredentialRun, credential_info, desired_credential, validate_params
+from .credential_plan import Owner, check_params
+from .credentials import CredentialRun, credential_info
 from .errors import ConductorError, ConfigError
 from .federation import ensure_provider, ensure_trust, provider_info, trust_info
-from .platforms import adapter_for
+from .platforms import adapter_for, platforms_where
 from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
 from .report import credential_report
@@ -29,28 +30,33 @@ PERSONAL_PRINCIPAL = "@personal"
 
 
 def _owner(adapter, params, check_mode, need_name=False):
-    """(ID, name) of the service principal that owns the credentials.
+    """The service principal that owns the credentials, as an Owner.
 
-    The ID is None if (in check mode) it is yet to be made; the name is looked up from an ID
+    Owner.pending when (in check mode) it is yet to be made; the name is looked up from an ID
     only when ``need_name`` (a store entry is keyed by it).
     """
     if params.get("service_principal_id"):
         if not need_name:
-            return params["service_principal_id"], None
+            return Owner.principal(params["service_principal_id"])
         found = adapter.get_principal(params["service_principal_id"])
         if found is None:
             raise ConfigError("No service principal has id %r; check service_principal_id"
                               % params["service_principal_id"])
-        return found["id"], found["name"]
+        return Owner.principal(found["id"], found["name"])
     if not params.get("service_principal"):
         raise ConfigError("Give service_principal (a name) or service_principal_id")
     found = find_by_name(adapter.list_principals(), params["service_principal"])
     if found is None:
         if check_mode:
-            return None, params["service_principal"]
+            return Owner.pending(params["service_principal"])
         raise ConfigError("No service principal is named %r; create it first with "
                           "conductor.principals.service_principal" % params["service_principal"])
-    return found["id"], found["name"]
+    return Owner.principal(found["id"], found["name"])
+
+
+def _platforms_with(fact):
+    """The platforms whose capabilities have ``fact``, for messages."""
+    return " or ".join(platforms_where(lambda capabilities: getattr(capabilities, fact)))
 
 
 def _prover(client):
@@ -65,10 +71,10 @@ def _prover(client):
     return prove
 
 
-def _credential_run(client, adapter, owner, principal_name, params, check_mode, store, kind=SERVICE_PRINCIPAL):
-    """A CredentialRun with the task's store (if any) and the proof of a new secret."""
-    key = EntryKey(client.settings.platform, principal_name, params.get("name"), kind) if store else None
-    return CredentialRun(adapter, owner, params, check_mode, store=store, key=key,
+def _credential_run(client, adapter, owner, params, check_mode, store, kind=SERVICE_PRINCIPAL):
+    """A CredentialRun (over params already checked) with the task's store (if any) and the proof of a new secret."""
+    key = EntryKey(client.settings.platform, owner.name, params.get("name"), kind) if store else None
+    return CredentialRun(adapter, owner, params, check_mode, store=store, key=key, checked=True,
                          server_url=client.settings.server_url, prover=_prover(client), clock=client.server_now)
 
 
@@ -89,35 +95,25 @@ def run_service_principal_info(client, params, check_mode, environ):
 
 def run_sp_credential(client, params, check_mode, environ):
     adapter = adapter_for(client)
-    validate_params(adapter, params)  # bad input is named before any lookup
+    check_params(params, adapter.capabilities)  # bad input is named before any lookup
     store = store_for(params.get("store"), environ)  # a bad store option too, before any lookup
-    owner, principal_name = _owner(adapter, params, check_mode, need_name=store is not None)
-    run = _credential_run(client, adapter, owner, principal_name, params, check_mode, store)
-    if owner is None:  # check mode, principal not there yet: everything would be created
-        if params.get("state") == "absent":
-            return {"changed": False, "credential": None, "revoked_ids": [], "diff": {"before": {}, "after": {}}}
-        predicted = run.predicted(desired_credential(adapter, params))
-        result = {"changed": True, "revoked_ids": [], "credential": predicted,
-                  "diff": {"before": {}, "after": predicted}}
-        if run.store is not None:
-            result["stored"] = run.store.described(run.key)
-        return _credential_result(client, result)
-    return _credential_result(client, run.ensure())
+    owner = _owner(adapter, params, check_mode, need_name=store is not None)
+    return _credential_result(client, _credential_run(client, adapter, owner, params, check_mode, store).ensure())
 
 
 def run_sp_credential_info(client, params, check_mode, environ):
     adapter = adapter_for(client)
-    owner = _owner(adapter, params, False)[0]
-    return credential_info(adapter, owner, params)
+    return credential_info(adapter, _owner(adapter, params, False).api_id, params)
 
 
 def run_personal_client(client, params, check_mode, environ):
     adapter = adapter_for(client)
-    if client.settings.platform != "conductorone":
-        raise ConfigError("personal_client exists only on platform conductorone")
-    validate_params(adapter, params, never_expiring=True)
+    if not adapter.capabilities.has_personal_credentials:
+        raise ConfigError("personal_client exists only on platform %s" % _platforms_with("has_personal_credentials"))
+    check_params(params, adapter.capabilities, personal=True)
     store = store_for(params.get("store"), environ)
-    run = _credential_run(client, adapter, None, PERSONAL_PRINCIPAL, params, check_mode, store, kind=PERSONAL)
+    run = _credential_run(client, adapter, Owner.personal(PERSONAL_PRINCIPAL), params, check_mode, store,
+                          kind=PERSONAL)
     return _credential_result(client, run.ensure())
 
 
@@ -148,8 +144,9 @@ def run_access_token(client, params, check_mode, environ):
 
 def _federation(client):
     adapter = adapter_for(client)
-    if not adapter.has_workload_federation:
-        raise ConfigError("Workload federation (providers and trusts) exists only on platform conductorone")
+    if not adapter.capabilities.has_workload_federation:
+        raise ConfigError("Workload federation (providers and trusts) exists only on platform %s"
+                          % _platforms_with("has_workload_federation"))
     return adapter
 
 

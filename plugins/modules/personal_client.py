@@ -117,9 +117,10 @@ server_url:
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
     argument_spec, credential_options, store_options)
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import expiry_choices
 
 MODULE_SPEC = dict(
-    argument_spec=argument_spec(expires_days=dict(type="int", choices=[0, 30, 60, 90, 180]),
+    argument_spec=argument_spec(expires_days=dict(type="int", choices=[0] + expiry_choices()),
                                 **dict(credential_options(), **store_options())),
     required_one_of=[("name", "id")],
 )

@@ -46,6 +46,38 @@ service_principals:
   elements: dict
   sample: [{"id": "2aTuH4RHSzHsrQYkdRwxqcE3d1Q", "name": "Terraform CI", "created_at": "2026-11-22T10:00:00Z",
             "updated_at": "2026-11-22T10:00:00Z"}]
+  contains:
+    id:
+      description: Its ID.
+      type: str
+      sample: 2aTuH4RHSzHsrQYkdRwxqcE3d1Q
+    name:
+      description: Display name.
+      type: str
+      sample: Terraform CI
+    created_at:
+      description: When it was created (RFC 3339).
+      type: str
+    updated_at:
+      description: When it last changed (RFC 3339).
+      type: str
+    roles:
+      description: Orkes only, the application's roles.
+      type: list
+      elements: str
+      returned: on Orkes
+    tags:
+      description: Orkes only, the application's tags.
+      type: dict
+      returned: on Orkes
+    permissions:
+      description:
+        - Orkes only, the application's grants, one entry per target sorted by type and id, access values sorted
+          (the form of the O(conductor.principals.service_principal#module:permissions) option).
+      type: list
+      elements: dict
+      returned: on Orkes
+      sample: [{type: WORKFLOW_DEF, id: payments, access: [EXECUTE]}]
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module

@@ -255,11 +255,12 @@ reason:
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
     argument_spec, credential_options, owner_options, store_options)
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import expiry_choices
 
 OWNER = owner_options()
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
-        expires_days=dict(type="int", choices=[30, 60, 90, 180]),
+        expires_days=dict(type="int", choices=expiry_choices()),
         require_dpop=dict(type="bool"),
         enabled=dict(type="bool"),
         revoke_previous_after_unused_hours=dict(type="int"),

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action plugin behind every module of the collection.
 
-On the controller (connection ``local``) the task is validated with the module's own
-argument spec and run in-process by the same core the module uses: no AnsiballZ
+On the controller (connection ``local``) the task is checked with the module's own
+argument spec (module_utils/arguments.py, the same check the module makes on a remote host) and run in-process by the same core the module uses: no AnsiballZ
 payload, no interpreter start. On a remote host the module runs as usual, but returns its
 secrets sealed to a key pair made for the task (module_utils/sealing.py): the connection
 prints the module's raw answer at -vvv, so only ciphertext may travel in it. Either way a
@@ -16,21 +16,16 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Mapping
-
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import COLLECTION, check_arguments
 from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
-from ansible_collections.conductor.principals.plugins.module_utils.public_view import (
-    diff_text, public_summary, unsupported_message)
+from ansible_collections.conductor.principals.plugins.module_utils.public_view import diff_text, public_summary
 from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
 from ansible_collections.conductor.principals.plugins.module_utils.sealing import (
     SEAL_KEY_ARG, SealError, new_key_pair, open_result)
 
-COLLECTION = "conductor.principals"
 display = Display()
 
 
@@ -103,47 +98,12 @@ class ConductorAction(ActionBase):
         if text:
             display.display("%s, diff without the secret:\n%s" % (label, text))
 
-    def _not_text(self, argument_spec):
-        """The first str option given a list or dict: ansible would turn it into its repr and carry on."""
-        for name, option in argument_spec.items():
-            if option.get("type", "str") != "str":
-                continue
-            for key in [name] + list(option.get("aliases") or []):
-                value = self._task.args.get(key)
-                if isinstance(value, (Mapping, list)):
-                    return "%s must be a string, not a %s" % (key, "dict" if isinstance(value, Mapping) else "list")
-        return None
-
-    def _unsupported(self, argument_spec, unknown):
-        """One sentence for unknown options; one inside a dict option (a tuple: its path, then its name)
-        is named with its path, among that dict's suboptions."""
-        module = "%s.%s" % (COLLECTION, self.module)
-        nested = sorted(u for u in unknown if isinstance(u, tuple))
-        spec, names = argument_spec, [u for u in unknown if not isinstance(u, tuple)]
-        if nested and not names:
-            *path, leaf = nested[0]
-            for part in path:
-                spec = (spec.get(part) or {}).get("options") or {}
-            names = [leaf]
-            module = "%s option %s" % (module, ".".join(path))
-        supported = [n for name, o in spec.items() for n in [name] + list(o.get("aliases") or [])]
-        return unsupported_message(module, names, supported)
-
     def _run_in_process(self):
-        spec = dict(self._module_spec())
-        argument_spec = spec.pop("argument_spec")
-        not_text = self._not_text(argument_spec)
-        if not_text:
-            return {"failed": True, "msg": not_text}
-        validated = ArgumentSpecValidator(argument_spec, **spec).validate(self._task.args)
-        if validated.error_messages:
-            # One sentence: the first problem is the one to fix first.
-            error = validated.errors.errors[0]
-            if isinstance(error, UnsupportedError):
-                return {"failed": True, "msg": self._unsupported(argument_spec, validated.unsupported_parameters)}
-            return {"failed": True, "msg": validated.error_messages[0]}
-        result = run(self.module, validated.validated_parameters, check_mode=bool(self._task.check_mode),
+        checked = check_arguments(self.module, self._module_spec(), self._task.args)
+        if checked.error:
+            return {"failed": True, "msg": checked.error}
+        result = run(self.module, checked.params, check_mode=bool(self._task.check_mode),
                      diff=bool(self._task.diff), environ=self._environment())
-        if validated._warnings:
-            result.setdefault("warnings", []).extend(w["warning"] for w in validated._warnings)
+        if checked.warnings:
+            result.setdefault("warnings", []).extend(checked.warnings)
         return result

@@ -160,7 +160,7 @@ def expected_env(stem, config, collections):
     # hashi_vault store's server settings (interface.md, "Secret stores").
     stores = importlib.import_module("ansible_collections.conductor.principals.plugins.module_utils.stores.vault_file")
     return {name for name in _read_by_roles(collections) if name.startswith("CONDUCTOR_PRINCIPALS_STORE_")} | {
-        stores.PASSWORD_ENV, "VAULT_ADDR", "VAULT_TOKEN"}
+        stores.PASSWORD_ENV, "VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT"}
 
 
 SAMPLES = {
@@ -170,7 +170,8 @@ SAMPLES = {
     "orkes": {"server_url": "https://orkes.example/api", "key_id": "key-1", "key_secret": "s3cr{{ et }}",
               "ca_cert": "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"},
     "secret_store": {"store_type": "vault_file", "store_prefix": "team-a", "store_path": "/runner/store/identities.vault",
-                     "store_password": "pass word", "vault_url": "https://vault.example:8200", "vault_token": "hvs.t0ken"},
+                     "store_password": "pass word", "vault_url": "https://vault.example:8200", "vault_token": "hvs.t0ken",
+                     "ca_cert": "-----BEGIN CERTIFICATE-----\nMIID{{ vault }}\n-----END CERTIFICATE-----\n"},
 }
 
 
@@ -223,6 +224,59 @@ def test_injected_environment_is_what_the_modules_resolve(config):
     settings = config.resolve_settings({"platform": "orkes"}, inject(credential_type("orkes"), orkes))
     assert (settings.server_url, settings.client_id, settings.client_secret) == (
         orkes["server_url"], orkes["key_id"], orkes["key_secret"])
+
+
+@pytest.fixture(scope="module")
+def tls_bao(tmp_path_factory):
+    """bao server -dev over HTTPS with a certificate of its own CA (not in any trust store)."""
+    from ansible_collections.conductor.principals.tests.servers import BaoServer  # pylint: disable=import-outside-toplevel
+
+    server = BaoServer(tmp_path_factory.mktemp("bao-tls"), tls=True).start()
+    yield server
+    server.stop()
+
+
+def _on_host(environ, private):
+    """The injected environment with /runner/... paths as the host sees them (the job runs here, not in the EE)."""
+    return {name: str(private) + value[len("/runner"):] if value.startswith("/runner/") else value
+            for name, value in environ.items()}
+
+
+def test_secret_store_ca_cert_lets_the_store_trust_a_private_vault(fresh, playbook, tls_bao, tmp_path):
+    path = "conductor-principals/conductorone/AWX TLS/awx-key"
+    inputs = {"store_type": "hashi_vault", "vault_url": tls_bao.url, "vault_token": tls_bao.token}
+    store = {"type": "{{ lookup('ansible.builtin.env', 'CONDUCTOR_PRINCIPALS_STORE_TYPE') }}"}
+    tasks = [{"conductor.principals.service_principal": {"name": "AWX TLS"}},
+             {"conductor.principals.sp_credential": {"service_principal": "AWX TLS", "name": "awx-key", "store": store},
+              "register": "cred"}]
+
+    # Left empty: no CA path is injected, the system's trust store does not know the CA, nothing is written.
+    untrusted = inject(credential_type("secret_store"), inputs)
+    assert untrusted["VAULT_CACERT"] == ""
+    failed = playbook(tasks, extra_env=untrusted, expect_rc=2)
+    assert "the TLS certificate of the server could not be verified" in failed.stdout, failed.stdout[-3000:]
+    assert not live_credentials(fresh, principals_named(fresh, "AWX TLS")[0]["id"])
+
+    private = tmp_path / "private"
+    pem = Path(tls_bao.ca_path).read_text()
+    injected = inject(credential_type("secret_store"), dict(inputs, ca_cert=pem), private)
+    assert injected["VAULT_CACERT"].startswith("/runner/env/")
+    host_env = _on_host(injected, private)
+    assert Path(host_env["VAULT_CACERT"]).read_text() == pem
+    assert stat.S_IMODE(Path(host_env["VAULT_CACERT"]).stat().st_mode) == 0o600
+    made = playbook(tasks, extra_env=host_env, keep=["cred"]).results["cred"]
+    assert made["stored"] == {"type": "hashi_vault", "location": "secret/" + path}
+    entry = tls_bao.api("GET", "secret/data/" + path)["data"]["data"]
+    assert entry["client_secret"] == made["client_secret"]
+    assert [c["id"] for c in live_credentials(fresh, principals_named(fresh, "AWX TLS")[0]["id"])] == [
+        made["credential"]["id"]]
+
+    # A path that is no file: one sentence naming the variable, nothing written.
+    writes = fresh.counters()["writes"]
+    wrong = playbook(tasks, extra_env=dict(host_env, VAULT_CACERT=str(tmp_path / "no-such-ca.pem")), expect_rc=2)
+    assert "the environment variable VAULT_CACERT names %s, which is not a file" % (tmp_path / "no-such-ca.pem") in (
+        wrong.stdout), wrong.stdout[-3000:]
+    assert fresh.counters()["writes"] == writes
 
 
 # ---- provision.yml through ansible-runner ----------------------------------------------

@@ -301,3 +301,39 @@ def test_a_module_warning_reaches_the_controller_over_ssh(fresh, playbook, basti
     assert "validate_certs is false: the identity of" in run.stdout
     assert "Passing `warnings`" not in run.output
     assert run.results["sp"]["changed"] and run.results["sp"]["service_principal"]["name"] == "Warned over ssh"
+
+
+# The same bad tasks on both paths: one argument check (module_utils/arguments.py) for both.
+BAD_TASKS = [
+    ("name-a-list", CRED, {"service_principal": "Both Paths", "name": ["a", "b"]},
+     "name must be a string, not a list"),
+    ("store-typo", CRED, {"service_principal": "Both Paths", "name": "ci", "store": {"typ": "vault_file"}},
+     "Unsupported parameters for (conductor.principals.sp_credential option store) module: typ (did you mean "
+     "type?)"),
+    ("store-path-a-list", CRED, {"service_principal": "Both Paths", "name": "ci", "store": {"path": ["a"]}},
+     "store.path must be a string, not a list"),
+    ("top-level-typo", SP, {"name": "Both Paths", "stat": "absent"},
+     "Unsupported parameters for (conductor.principals.service_principal) module: stat (did you mean state?)"),
+    ("wrong-type", CRED, {"service_principal": "Both Paths", "name": "ci", "rotate_before_days": "soon"},
+     "argument 'rotate_before_days' is of type str and we were unable to convert to int"),
+    ("secret-a-dict", SP_INFO, {"name": "Both Paths", "client_secret": {"not": "text"}},
+     "client_secret must be a string, not a dict"),
+    ("accepted", SP_INFO, {"name": "Both Paths"}, None),
+]
+
+
+def test_the_same_bad_arguments_are_refused_alike_in_process_and_over_ssh(fresh, playbook, sshd, tmp_path):
+    tasks = [{"name": row[0], row[1]: row[2], "register": row[0].replace("-", "_"), "ignore_errors": True}
+             for row in BAD_TASKS]
+    keep = [row[0].replace("-", "_") for row in BAD_TASKS]
+    here = playbook(tasks, keep=keep).results
+    there = playbook(tasks, keep=keep, inventory=sshd.inventory(tmp_path / "inventory.yml", pipelining=True)).results
+    for (name, expected), key in zip([(row[0], row[3]) for row in BAD_TASKS], keep):
+        if expected is None:
+            assert not here[key].get("failed") and not there[key].get("failed"), name
+            assert here[key]["service_principals"] == there[key]["service_principals"] == [], name
+            continue
+        assert here[key]["failed"] and there[key]["failed"], name
+        assert here[key]["msg"] == there[key]["msg"], name
+        assert here[key]["msg"].startswith(expected), (name, here[key]["msg"])
+    assert writes(fresh) == 0

@@ -12,6 +12,18 @@ from .c1 import C1Adapter
 from .orkes import OrkesAdapter
 
 ADAPTERS = {C1: C1Adapter, ORKES: OrkesAdapter}
+#: Each platform's facts (credential_plan.Capabilities), as its adapter declares them.
+CAPABILITIES = {platform: adapter.capabilities for platform, adapter in ADAPTERS.items()}
+
+
+def expiry_choices():
+    """Every lifetime (days) a credential can be made with on some platform, sorted (the modules' choices)."""
+    return sorted({days for c in CAPABILITIES.values() if c.credentials_expire for days in c.expiry_choices})
+
+
+def platforms_where(test):
+    """The platforms whose capabilities pass ``test`` (a function of a Capabilities), in ADAPTERS' order."""
+    return [platform for platform, capabilities in CAPABILITIES.items() if test(capabilities)]
 
 
 def adapter_for(client):
@@ -21,4 +33,4 @@ def adapter_for(client):
         raise ConfigError("platform %s is not supported yet" % client.settings.platform)
 
 
-__all__ = ["adapter_for", "PlatformAdapter", "C1", "ORKES"]
+__all__ = ["adapter_for", "expiry_choices", "platforms_where", "ADAPTERS", "CAPABILITIES", "PlatformAdapter", "C1", "ORKES"]

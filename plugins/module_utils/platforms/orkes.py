@@ -45,6 +45,8 @@ def _key(raw, owner):
 CAPABILITIES = Capabilities(
     platform=ORKES,
     display_name="Orkes",
+    principal_noun="application",
+    credential_noun="access key",
     credential_settings=frozenset(("enabled",)),
     principal_settings=frozenset(("roles", "tags", "permissions")),
     permission_target_types=PERMISSION_TARGET_TYPES,

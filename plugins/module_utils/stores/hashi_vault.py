@@ -21,6 +21,7 @@ environment, or AppRole's): hvac's own fallback to ``~/.vault-token`` is never u
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 from ..deps import require_optional, requests  # requests: hvac's transport, whose errors reach us
@@ -31,6 +32,7 @@ MANAGED_BY = "conductor.principals"
 ENV_URL = "VAULT_ADDR"
 ENV_TOKEN = "VAULT_TOKEN"
 ENV_NAMESPACE = "VAULT_NAMESPACE"
+ENV_CA = "VAULT_CACERT"  # what the AWX secret store credential type injects for its CA certificate input
 
 
 class RedirectRefused(Exception):
@@ -74,8 +76,14 @@ class Store(SecretStore):
                 raise ConfigError("store type hashi_vault needs a Vault token (store.token or the environment variable "
                                   "%s) or AppRole store.role_id and store.secret_id" % ENV_TOKEN)
         verify = options.get("validate_certs", True) is not False
-        if verify and options.get("ca_path"):
-            verify = options["ca_path"]
+        ca_path = options.get("ca_path")
+        if not ca_path and self.environ.get(ENV_CA):
+            ca_path = self.environ[ENV_CA]
+            if not os.path.isfile(ca_path):
+                raise ConfigError("the environment variable %s names %s, which is not a file; give the path of the PEM "
+                                  "CA bundle that signed the Vault server's certificate, or unset it" % (ENV_CA, ca_path))
+        if verify and ca_path:
+            verify = ca_path
         session = requests.Session()
         session.verify = verify  # hvac takes a given session's verify over its own argument
         session.hooks["response"].append(_refuse_redirect)

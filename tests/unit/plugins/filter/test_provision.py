@@ -35,6 +35,8 @@ def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
                   "allowed_cidrs": ["127.0.0.0/8"]}
     assert old["state"] == "absent" and old["verify"] is True
     assert key["platform"] == "orkes" and "expires_days" not in key
+    # What the role reads from the platforms' capabilities instead of testing platform names.
+    assert plan["records_credential_use"] == {"conductorone": True, "orkes": False}
     # Only present credentials are read back from the store.
     assert plan["stored_keys"] == [{"platform": "conductorone", "principal": "Terraform CI", "credential": "ci"},
                                    {"platform": "orkes", "principal": "Terraform CI", "credential": "ci"}]

@@ -78,7 +78,7 @@ def test_rotate_by_age_within_rotate_before_days():
     p = plan(C1, desired(rotate_before_days=30), [credential("c1", age_days=70)], None, NOW, SP)
     assert p.action == "rotate" and p.rotated
     assert p.reason == "expires in 20.0 days, within rotate_before_days 30"
-    assert [c["id"] for c, _ in p.retire] == ["c1"]
+    assert p.revoke_ids == ["c1"] and p.retire[0][0]["id"] == "c1"
 
 
 def test_rotate_an_expired_credential_even_without_rotate_before_days():

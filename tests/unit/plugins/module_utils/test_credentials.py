@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import (
     CredentialRun, credential_info, normalise_cidrs)
 from ansible_collections.conductor.principals.plugins.module_utils.errors import (
@@ -20,10 +21,9 @@ def stamp(moment):
 
 
 class MemoryAdapter(object):
-    platform = "conductorone"
-    credential_features = frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop"))
-    credentials_have_names = True
-    credentials_expire = True
+    capabilities = Capabilities(
+        platform="conductorone", credentials_have_names=True, credentials_expire=True,
+        credential_settings=frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")))
 
     def __init__(self):
         self.credentials = []
@@ -76,7 +76,7 @@ def params(**overrides):
 
 
 def ensure(adapter, check_mode=False, **overrides):
-    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW).ensure()
+    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW).ensure()
 
 
 def test_creates_once_returns_the_secret_then_is_idempotent():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoreError, store_for
@@ -15,10 +16,7 @@ KEY = EntryKey("conductorone", "Terraform CI", "ci")
 
 
 class OrkesMemoryAdapter(MemoryAdapter):
-    platform = "orkes"
-    credential_features = frozenset(("enabled",))
-    credentials_have_names = False
-    credentials_expire = False
+    capabilities = Capabilities(platform="orkes", credentials_can_pause=True, credential_settings=frozenset(("enabled",)))
 
     def create_credential(self, owner, desired):
         self.writes.append(("create", desired["name"]))
@@ -60,7 +58,7 @@ def store(tmp_path):
 
 
 def ensure(adapter, store, key=KEY, check_mode=False, prover=None, **overrides):
-    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW, store=store,
+    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW, store=store,
                          key=key, server_url="https://tenant.example", prover=prover).ensure()
 
 
@@ -170,5 +168,39 @@ def test_orkes_names_are_store_keys_and_keep_apart_keys_of_one_application(store
 
 def test_orkes_name_without_a_store_is_still_refused():
     with pytest.raises(ConfigError) as caught:
-        CredentialRun(OrkesMemoryAdapter(), "sp", params(), now=NOW).ensure()
+        CredentialRun(OrkesMemoryAdapter(), Owner.principal("sp"), params(), now=NOW).ensure()
     assert "name cannot be set on platform orkes" in str(caught.value)
+
+
+def test_the_apply_steps_driven_in_waves_do_what_ensure_does(store):
+    """A bulk caller plans every task, then runs each apply step over the wave: create, keep, prove, retire."""
+    from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Applied, result_of
+    from ansible_collections.conductor.principals.plugins.module_utils.credentials import (
+        create_credential, keep_secret, prove, retire)
+    adapter = MemoryAdapter()
+    old = adapter.add("ci", age_days=80)
+    keys = {name: EntryKey("conductorone", "Terraform CI", name) for name in ("ci", "deploy")}
+    runs = {name: CredentialRun(adapter, Owner.principal("sp"), params(name=name, rotate_before_days=30, verify=True),
+                                now=NOW, store=store, key=keys[name], server_url="https://tenant.example")
+            for name in keys}
+    plans = {name: run.plan() for name, run in runs.items()}
+    assert {name: p.action for name, p in plans.items()} == {"ci": "rotate", "deploy": "create"}
+    assert adapter.writes == []  # planning writes nothing
+    created = {name: create_credential(adapter, p) for name, p in plans.items()}
+    versions = {name: keep_secret(adapter, store, keys[name], plans[name], created[name], "https://tenant.example")
+                for name in plans}
+    proven = []
+    for name in plans:
+        prove(adapter, lambda credential, secret: proven.append(credential["id"]), plans[name], created[name],
+              store, keys[name], versions[name])
+    results = {}
+    for name, p in plans.items():
+        settled, revoked, after = retire(adapter, p, created[name], store, keys[name])
+        results[name] = result_of(p, Applied(after, created[name].secret, tuple(revoked), settled))
+    assert adapter.writes == [("create", "ci"), ("create", "deploy"), ("revoke", old["id"])]
+    assert proven == [created["ci"].credential["id"], created["deploy"].credential["id"]]
+    assert results["ci"]["revoked_ids"] == [old["id"]] and results["ci"]["rotated"] is True
+    for name in keys:
+        assert store.read(keys[name]).content["client_secret"] == results[name]["client_secret"]
+    # a rerun of each task plans nothing to do
+    assert {name: run.plan().action for name, run in runs.items()} == {"ci": "keep", "deploy": "keep"}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -81,16 +82,17 @@ def test_orkes_keys_record_no_use_so_the_option_is_refused_there():
 # ---- through CredentialRun (the in-memory adapter of test_credentials) ----------------------
 
 def run_with(adapter, check_mode=False, **overrides):
+    from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Owner
     from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
     from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import params
     overrides.setdefault("revoke_previous_after_unused_hours", 24)
-    return CredentialRun(adapter, "sp", params(**overrides), check_mode=check_mode, now=NOW).ensure()
+    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW).ensure()
 
 
 def memory():
     from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import MemoryAdapter
     adapter = MemoryAdapter()
-    adapter.records_credential_use = True
+    adapter.capabilities = dataclasses.replace(adapter.capabilities, records_credential_use=True)
     return adapter
 
 

@@ -1,0 +1,28 @@
+# -*- coding: utf-8 -*-
+"""service_principal_info returns what its RETURN documents: every key of an Orkes application, its
+permissions included, and nothing undocumented."""
+
+from __future__ import annotations
+
+import yaml
+
+from conftest import REPO
+from test_orkes_modules import SP, SP_INFO, run
+
+
+def documented_keys(module):
+    source = (REPO / "plugins" / "modules" / (module + ".py")).read_text()
+    text = source.split("RETURN = r'''", 1)[1].split("'''", 1)[0]
+    return yaml.safe_load(text)
+
+
+def test_service_principal_info_returns_the_documented_keys_with_permissions_on_orkes(fresh, playbook):
+    grants = [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["READ", "EXECUTE"]}]
+    app = {"name": "info-app", "roles": ["WORKER"], "tags": {"team": "ci"}, "permissions": grants}
+    found = run(playbook, fresh, [{SP: app}, {SP_INFO: {"name": "info-app"}, "register": "i"}],
+                keep=["i"]).results["i"]["service_principals"]
+    assert len(found) == 1
+    documented = documented_keys("service_principal_info")["service_principals"]["contains"]
+    assert set(found[0]) == set(documented)
+    assert found[0]["permissions"] == [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE", "READ"]}]
+    assert documented["permissions"]["returned"] == "on Orkes" and documented["permissions"]["elements"] == "dict"
