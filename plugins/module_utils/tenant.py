@@ -30,15 +30,14 @@ from .client import ApiClient
 from .common_args import trust_options
 from .config import PLATFORMS, resolve_settings
 from .credential_plan import (Applied, Desired, Owner, Stored, check_params, needs_claims, plan as plan_credential,
-                              result_of, settle, still_live)
-from .credentials import CredentialRun
+                              result_of, still_live)
+from .credentials import create_credential, entry_of, prove, retire, undo_create
 from .errors import ConductorError, ConfigError, redact
 from .federation import build_condition, ensure_trust
 from .platforms import adapter_for
 from .principals import desired_principal, ensure_principal
 from .role_inputs import check_entries
 from .stores import SERVICE_PRINCIPAL, EntryKey, StoredEntry, store_for
-from .stores.base import entry_content
 
 #: Task options that are defaults of every credential entry (the sp_credential meanings).
 CREDENTIAL_DEFAULTS = ("rotate_before_days", "force_rotate", "revoke_previous", "revoke_previous_after_unused_hours",
@@ -249,6 +248,16 @@ def plan_tenant(wanted, listed, stored_keys, prune=False):
 
 
 # ---- 3. apply --------------------------------------------------------------------------------
+class _LaterDeletes(object):
+    """What retire() is given as the store: it notes the entry to delete; the wave deletes them in one batch."""
+
+    def __init__(self):
+        self.keys = []
+
+    def delete(self, key):
+        self.keys.append(key)
+
+
 class _FirstListing(object):
     """An adapter whose first listing of principals is the one the plan read; a later listing (a lost
     create looking for what it made) asks the API again."""
@@ -469,7 +478,7 @@ class TenantRun(object):
             w = outcome.item
             if outcome.error is not None:
                 w["error"] = outcome.error
-            elif w["plan"].store_delete:
+            elif w.get("delete"):
                 deletes.append((w, outcome.value))
             else:
                 rows.append(outcome.value)
@@ -483,27 +492,23 @@ class TenantRun(object):
                     rows.append(row)
         for w in work:
             if "error" in w:
+                if "version" in w:  # prove() put the entry back (or removed it): so does what this task read
+                    stored = w["plan"].stored
+                    self.cache[w["key"]] = (stored.content, None) if stored is not None and stored.present else None
                 self._fail(w["principal"], credential=w["params"]["name"], msg=w["error"].message)
         return rows
 
-    def _helper(self, w):
-        """The credential core's create (a lost create found and revoked) and undo, for one item."""
-        return CredentialRun(self.adapter, w["owner"], w["params"])
-
     def _create(self, w):
-        helper = self._helper(w)
-        credential, secret = helper.create(w["plan"].create_spec, w["plan"].known_ids)
-        w["created"], w["lost"] = (credential, secret), list(helper.revoked)
+        """Step 1 of the credential core's apply: the create (a lost create found and revoked)."""
+        w["created"] = create_credential(self.adapter, w["plan"])
 
     def _store_wave(self, made):
-        """ONE store write for the new secrets of the wave; each entry written or refused on its own."""
+        """Step 2 for the whole wave: ONE store write of its new secrets, each entry written or refused on its own."""
         writes = []
         for w in made:
-            credential, secret = w["created"]
-            content = entry_content(w["key"], credential, credential.get("client_id"), secret,
-                                    self.client.settings.server_url)
             stored = w["plan"].stored
-            writes.append((w["key"], content, stored.version if stored is not None and stored.present else None))
+            writes.append((w["key"], entry_of(w["key"], w["created"], self.client.settings.server_url),
+                           stored.version if stored is not None and stored.present else None))
         try:
             done, errors = self.store.write_many(writes)
         except ConductorError as exc:
@@ -517,51 +522,21 @@ class TenantRun(object):
                 w["write_error"] = errors.get(key) or ConductorError("the store did not write the entry")
 
     def _finish(self, w):
-        """The rest of one item's plan: proof, undo on a failed write or proof, revokes, status; its row."""
-        plan = w["plan"]
-        revoked = list(w.get("lost") or [])
-        if plan.makes_credential:
-            credential, secret = w["created"]
-            kept = still_live(plan.older)
-            if "write_error" in w:
+        """Steps 3 and 4 for one item: the proof (undone on failure), then the revokes and status; its row."""
+        plan, created = w["plan"], w.get("created")
+        if created is not None:
+            if "write_error" in w:  # as keep_secret fails: the new credential revoked, the previous one kept
                 why = "Could not write the secret of new credential %s to the %s store (%s)" % (
-                    credential["id"], self.store.type, redact(w["write_error"].message, [secret]))
-                raise ConductorError(self._helper(w)._undo(credential, why) + kept)
+                    created.credential["id"], self.store.type, redact(w["write_error"].message, [created.secret]))
+                raise ConductorError(undo_create(self.adapter, plan, created.credential, why) + still_live(plan.older))
             if plan.desired.verify:
-                self._prove(w, credential, secret, kept)
-            plan = settle(plan, credential, self.shared.server_now())
-        else:
-            credential, secret = plan.current, None
-        for older, _why in plan.retire:
-            self.adapter.revoke_credential(w["owner"], older)
-            revoked.append(older["id"])
-        if plan.action == "set_status":
-            credential = self.adapter.set_credential_status(w["owner"], plan.current, plan.status)
-        w["plan"] = plan
-        return self._row(w, result_of(plan, Applied(credential, secret, tuple(revoked))))
-
-    def _prove(self, w, credential, secret, kept):
-        """``verify``: the new secret must obtain a token, else the create is undone and the entry put back."""
-        try:
-            self._prover(credential, secret)
-            return
-        except ConductorError as exc:
-            why = "The new credential %s did not obtain an access token (%s)" % (
-                credential["id"], redact(exc.message, [secret]))
-        message = self._helper(w)._undo(credential, why)
-        stored = w["plan"].stored
-        if self.store is not None:
-            try:
-                if stored is None or not stored.present:
-                    self.store.delete(w["key"])
-                    self.cache[w["key"]] = None
-                else:
-                    version = self.store.write(w["key"], stored.content, w.get("version"))
-                    self.cache[w["key"]] = (stored.content, version)
-                message += ", its store entry was put back as it was"
-            except ConductorError as exc:
-                message += ", and putting its store entry back failed (%s)" % exc.message
-        raise ConductorError(message + kept)
+                prove(self.adapter, self._prover, plan, created, self.store, w["key"], w.get("version"))
+        later = _LaterDeletes()
+        settled, revoked, after = retire(self.adapter, plan, created, later, w["key"])
+        w["plan"], w["delete"] = settled, bool(later.keys)
+        lost = created.lost if created is not None else ()
+        return self._row(w, result_of(plan, Applied(after, created.secret if created is not None else None,
+                                                    tuple(lost) + tuple(revoked), settled)))
 
     def _row(self, w, result):
         """One row of ``credentials`` (never a secret) from the item's result; the diff and secrets noted."""
