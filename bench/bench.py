@@ -10,7 +10,9 @@ plus lookups by name in tenants of 10, 1,000 and 10,000 principals (page size 10
 bootstrap row: the provision role's first run over N = 50 new principals with one credential
 each (every secret stored and proven) and its no-change rerun, beside a ping floor of N tasks.
 And the report row: credential_report over 1,000 principals with one credential each, beside
-the ping floor of as many tasks.
+the ping floor of as many tasks. And the bulk row: service_principals over N = 1,000 new principals
+with one credential each into a vault_file store (every secret stored and proven), first run and
+no-change rerun, at parallelism 1, 4, 8 and 16, beside a ping floor measured in the same run.
 Rows: `python bench/bench.py --rows bootstrap` (or `make bench ROWS=bootstrap`; `make bench-report`
 for the report row) runs only those; the other rows already in results.json are kept.
 Writes bench/results/results.json, bench/results/converge.png and bench/results/bootstrap.png.
@@ -36,7 +38,10 @@ PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "
 SIZES = (20, 100)
 TENANTS = (10, 1000, 10000)
 BOOTSTRAP_N = 50
-ROWS = ("converge", "tenant", "bootstrap", "report")
+ROWS = ("converge", "tenant", "bootstrap", "report", "bulk")
+BULK_N = int(os.environ.get("BENCH_BULK_N", "1000"))
+BULK_PARALLELISM = (1, 4, 8, 16)
+BULK_PING_TASKS = 50
 REPORT_PRINCIPALS = 1000
 STORE_PASSWORD = "bench store password"
 
@@ -277,6 +282,51 @@ def report_rows(sandbox, work, results, baseline):
     results["report"] = report_row(sandbox, work)
 
 
+def bulk_play(n, parallelism, store):
+    """One service_principals task over n principals with one credential each (connection from the environment)."""
+    return [{"name": "bench bulk", "hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "the whole tenant", "conductor.principals.service_principals": {
+            "parallelism": parallelism, "verify": True, "store": {"path": str(store)},
+            "principals": [{"name": "bulk-%04d" % i, "credentials": [{"name": "ci"}]} for i in range(n)]},
+        "register": "bulk"}, {
+        "name": "summary", "ansible.builtin.copy": {"content": "{{ bulk.summary | to_json }}",
+                                                    "dest": str(store) + ".summary.json", "mode": "0600"}}]}]
+
+
+def bulk_rows(sandbox, work, results, baseline):
+    """service_principals, N new principals x 1 credential into vault_file: first run and rerun per parallelism."""
+    n = BULK_N
+    ping = run(sandbox, work, "bulk-ping", play(sandbox, ping_tasks(BULK_PING_TASKS), token=False))
+    ping_task = (ping["seconds"] - baseline["seconds"]) / BULK_PING_TASKS
+    ping["per_task_seconds"] = round(ping_task, 4)
+    row = {"n": n, "ping_floor": ping, "runs": {}}
+    for parallelism in BULK_PARALLELISM:
+        sandbox.control("POST", "/reset")
+        store = work / ("bulk-%d.vault" % parallelism)
+        store.unlink(missing_ok=True)
+        sandbox.control("POST", "/in_flight/reset")
+        first = run(sandbox, work, "bulk-first-%d" % parallelism, bulk_play(n, parallelism, store))
+        first["in_flight_max"] = sandbox.control("GET", "/in_flight")["max"]
+        summary = json.loads(Path(str(store) + ".summary.json").read_text())
+        entries = stored_entries(store)
+        content = store.read_bytes()
+        first.update(stored=len(entries), proofs=first["token_requests"] - 1, store_batches=summary["store_batches"],
+                     ping_tasks_per_credential=round((first["seconds"] - baseline["seconds"]) / n / ping_task, 4))
+        assert first["stored"] == n and first["proofs"] == n, "the first run did not store and prove every secret"
+        assert summary["credentials"] == {"created": n}, summary
+        sandbox.control("POST", "/in_flight/reset")
+        rerun = run(sandbox, work, "bulk-rerun-%d" % parallelism, bulk_play(n, parallelism, store))
+        rerun["in_flight_max"] = sandbox.control("GET", "/in_flight")["max"]
+        rerun.update(store_writes=0 if store.read_bytes() == content else 1,
+                     ping_tasks_per_principal=round((rerun["seconds"] - baseline["seconds"]) / n / ping_task, 4),
+                     request_bound=n + n // 100 + 5)
+        assert rerun["writes"] == 0 and rerun["store_writes"] == 0, "the rerun wrote"
+        first["rss_vs_ping"] = round(first["peak_rss_mib"] / ping["peak_rss_mib"], 3)
+        rerun["rss_vs_ping"] = round(rerun["peak_rss_mib"] / ping["peak_rss_mib"], 3)
+        row["runs"][str(parallelism)] = {"first_run": first, "rerun": rerun}
+    results["bulk"] = row
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS),
@@ -310,6 +360,8 @@ def main():
 
 
 def report(results):
+    if results.get("bulk"):
+        bulk_report(results["bulk"])
     if results.get("report"):
         report_report(results["report"])
     if results.get("bootstrap"):
@@ -344,6 +396,20 @@ def report(results):
     for m, row in results["tenant"].items():
         print("%-8s %20d %22d %18d %20d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
             "requests"], row["converge_20_ids"]["requests"], row["converge_20_role"]["requests"]))
+
+
+def bulk_report(row):
+    print("\nservice_principals, N = %d new principals x 1 credential into vault_file (ping task %.3f s, %.1f MiB):"
+          % (row["n"], row["ping_floor"]["per_task_seconds"], row["ping_floor"]["peak_rss_mib"]))
+    print("%-4s %-10s %9s %13s %9s %7s %7s %9s %9s %8s" % ("par", "run", "seconds", "ping/item", "requests", "tokens",
+                                                        "writes", "in flight", "RSS MiB", "RSS/ping"))
+    for parallelism, runs in row["runs"].items():
+        for name, key, ratio in (("first", "first_run", "ping_tasks_per_credential"),
+                                 ("rerun", "rerun", "ping_tasks_per_principal")):
+            f = runs[key]
+            print("%-4s %-10s %9.2f %13.4f %9d %7d %7d %9d %9.1f %8.2f" % (
+                parallelism, name, f["seconds"], f[ratio], f["requests"], f["token_requests"], f["writes"],
+                f["in_flight_max"], f["peak_rss_mib"], f["rss_vs_ping"]))
 
 
 def report_report(row):

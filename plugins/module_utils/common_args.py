@@ -105,3 +105,41 @@ def store_options():
         store=store_argument_spec(),
         verify=dict(type="bool", default=False),
     )
+
+
+def trust_options():
+    """One trust's own options (sp_trust, and each entry of a principal's ``trusts`` in service_principals)."""
+    return dict(
+        name=dict(type="str"),
+        provider=dict(type="str"),
+        condition=dict(type="str"),
+        github=dict(type="dict", options=dict(
+            repository=dict(type="str", required=True),
+            ref=dict(type="str"),
+            environment=dict(type="str"),
+            event_name=dict(type="str"),
+            workflow_ref=dict(type="str"),
+        )),
+        gitlab=dict(type="dict", options=dict(
+            project_path=dict(type="str", required=True),
+            ref=dict(type="str"),
+            ref_protected=dict(type="bool"),
+            environment=dict(type="str"),
+        )),
+        kubernetes=dict(type="dict", options=dict(
+            namespace=dict(type="str", required=True),
+            service_account=dict(type="str", required=True),
+        )),
+        allowed_cidrs=dict(type="list", elements="str"),
+        scoped_roles=dict(type="list", elements="str"),
+        passthrough_claims=dict(type="list", elements="str", no_log=False),
+        description=dict(type="str"),
+        enabled=dict(type="bool"),
+        tests=dict(type="list", elements="dict", options=dict(
+            claims=dict(type="dict", required=True),
+            expect=dict(type="bool", required=True),
+        )),
+        allow_broad_condition=dict(type="bool", default=False),
+        replace_on_change=dict(type="bool", default=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )

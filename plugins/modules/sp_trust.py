@@ -293,46 +293,15 @@ token_test:
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec, trust_options
 
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
         service_principal=dict(type="str"),
         service_principal_id=dict(type="str"),
-        name=dict(type="str"),
         trust_client_id=dict(type="str"),
-        provider=dict(type="str"),
-        condition=dict(type="str"),
-        github=dict(type="dict", options=dict(
-            repository=dict(type="str", required=True),
-            ref=dict(type="str"),
-            environment=dict(type="str"),
-            event_name=dict(type="str"),
-            workflow_ref=dict(type="str"),
-        )),
-        gitlab=dict(type="dict", options=dict(
-            project_path=dict(type="str", required=True),
-            ref=dict(type="str"),
-            ref_protected=dict(type="bool"),
-            environment=dict(type="str"),
-        )),
-        kubernetes=dict(type="dict", options=dict(
-            namespace=dict(type="str", required=True),
-            service_account=dict(type="str", required=True),
-        )),
-        allowed_cidrs=dict(type="list", elements="str"),
-        scoped_roles=dict(type="list", elements="str"),
-        passthrough_claims=dict(type="list", elements="str", no_log=False),
-        description=dict(type="str"),
-        enabled=dict(type="bool"),
-        tests=dict(type="list", elements="dict", options=dict(
-            claims=dict(type="dict", required=True),
-            expect=dict(type="bool", required=True),
-        )),
         test_token=dict(type="str", no_log=True),
-        allow_broad_condition=dict(type="bool", default=False),
-        replace_on_change=dict(type="bool", default=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        **trust_options()
     ),
     required_one_of=[("service_principal", "service_principal_id")],
     mutually_exclusive=[("service_principal", "service_principal_id"),

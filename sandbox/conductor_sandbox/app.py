@@ -4,6 +4,7 @@ import logging
 import re
 import secrets
 import socket
+import time
 
 from flask import Flask, g, jsonify, request
 
@@ -55,7 +56,12 @@ def create_app(store):
         reads = request.method == "GET" or key in app.config["read_only_routes"]  # test-cel, TestToken
         kind = "token_requests" if key in TOKEN_ROUTES else ("reads" if reads else "writes")
         store.count(key, kind)
-        fault = store.take_fault(request.method, key.split(" ", 1)[1])
+        store.in_flight.enter(key)
+        g.in_flight = key
+        latency = float(store.settings.get("latency_seconds") or 0)
+        if latency > 0:
+            time.sleep(latency)  # outside the store lock: concurrent requests overlap as on a real API
+        fault = store.take_fault(request.method, key.split(" ", 1)[1], request.path)
         if fault is None:
             return None
         mode = str(fault["mode"])
@@ -70,6 +76,12 @@ def create_app(store):
         if fault.get("retry_after") is not None:
             response.headers["Retry-After"] = str(fault["retry_after"])
         return response
+
+    @app.teardown_request
+    def leave_in_flight(exc):
+        key = g.pop("in_flight", None)
+        if key is not None:
+            store.in_flight.leave(key)
 
     @app.after_request
     def add_request_id(response):

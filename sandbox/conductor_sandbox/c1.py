@@ -75,7 +75,11 @@ class C1(object):
             raise ApiError(400, 3, "unknown role id %s" % unknown[0])
         secret, public = new_c1_secret()
         suffix = "pcc" if personal else "spc"
-        client_id = "%s-%05d@%s/%s" % (secrets.choice(CUTE), secrets.randbelow(100000), host, suffix)
+        taken = {c["clientId"] for c in self.data["credentials"].values()}
+        while True:  # a real tenant never hands out one client ID twice (600,000 names: they meet at ~1,000)
+            client_id = "%s-%05d@%s/%s" % (secrets.choice(CUTE), secrets.randbelow(100000), host, suffix)
+            if client_id not in taken:
+                break
         cred = {"id": new_id(), "displayName": body.get("displayName") or "", "clientId": client_id,
                 "servicePrincipalId": None if personal else owner, "userId": owner if personal else None,
                 "personal": personal, "createdAt": rfc3339(now), "updatedAt": rfc3339(now),

@@ -29,6 +29,7 @@ def register(app, store):
             store.data = copy.deepcopy(current_app.config["baseline"])
             store.faults = []
             store.counters = {}
+            store.in_flight.reset()
             store.settings = dict(store.initial_settings)
             store.save()
         return jsonify({"reset": True})
@@ -43,6 +44,16 @@ def register(app, store):
             store.counters = {}
         return jsonify({})
 
+    @bp.get("/_sandbox/in_flight")
+    def in_flight():
+        """API requests in flight: ``now``, the peak ``max`` and ``total``, and both per route template."""
+        return jsonify(store.in_flight.report())
+
+    @bp.post("/_sandbox/in_flight/reset")
+    def reset_in_flight():
+        store.in_flight.reset()
+        return jsonify({})
+
     @bp.post("/_sandbox/faults")
     def add_fault():
         fault = body()
@@ -51,6 +62,8 @@ def register(app, store):
                                      "and mode, one of %s" % ", ".join(FAULT_MODES)}), 400
         entry = {"method": fault["method"].upper(), "route": fault["route"], "mode": str(fault["mode"]),
                  "count": int(fault.get("count", 1)), "retry_after": fault.get("retry_after")}
+        if fault.get("path"):  # only the calls of this one path of the route (one principal's credentials)
+            entry["path"] = str(fault["path"])
         with store.lock:
             store.faults.append(entry)
         return jsonify(entry)

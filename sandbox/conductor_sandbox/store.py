@@ -27,6 +27,7 @@ DEFAULT_SETTINGS = {
     "refuse_plain_client_secret": False,
     "client_ip_override": None,
     "dpop_nonce_required": True,
+    "latency_seconds": 0.0,  # each API answer waits this long (outside the lock): lets overlap show
 }
 
 
@@ -41,6 +42,7 @@ class Store(object):
         self.initial_settings = dict(self.settings)
         self.faults = []
         self.counters = {}
+        self.in_flight = InFlight()
         self.issued = []  # every secret and token handed out, for leak checks
         self.seen_jti = {}  # replay protection: jti -> expiry
         self.data = self.empty()
@@ -113,10 +115,52 @@ class Store(object):
             report.update(copy.deepcopy(self.counters))
             return report
 
-    def take_fault(self, method, route):
+    def take_fault(self, method, route, path=None):
+        """The next fault of that route template (and, for a fault given a ``path``, of that path only)."""
         with self.lock:
             for fault in self.faults:
-                if fault["method"] == method and fault["route"] == route and fault["count"] > 0:
+                if fault["method"] == method and fault["route"] == route and fault["count"] > 0 \
+                        and fault.get("path") in (None, path):
                     fault["count"] -= 1
                     return dict(fault)
         return None
+
+
+class InFlight(object):
+    """API requests being answered right now: the peak, the total, and both per route template.
+
+    Its own lock, not the store's: a request waiting for the store lock is still in flight.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        """Zero the peak and totals; requests still in flight stay counted as in flight."""
+        with self.lock:
+            current = getattr(self, "by_route", {})
+            self.by_route = {route: {"now": e["now"], "max": e["now"], "total": 0}
+                             for route, e in current.items() if e["now"]}
+            self.now = sum(e["now"] for e in self.by_route.values())
+            self.max, self.total = self.now, 0
+
+    def enter(self, route):
+        with self.lock:
+            self.now += 1
+            self.total += 1
+            self.max = max(self.max, self.now)
+            entry = self.by_route.setdefault(route, {"now": 0, "max": 0, "total": 0})
+            entry["now"] += 1
+            entry["total"] += 1
+            entry["max"] = max(entry["max"], entry["now"])
+
+    def leave(self, route):
+        with self.lock:
+            self.now -= 1
+            self.by_route[route]["now"] -= 1
+
+    def report(self):
+        with self.lock:
+            return {"now": self.now, "max": self.max, "total": self.total,
+                    "by_route": {route: {"max": e["max"], "total": e["total"]} for route, e in self.by_route.items()}}

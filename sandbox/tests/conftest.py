@@ -64,7 +64,8 @@ def server():
 def sbx(server):
     server.control("POST", "/reset")
     server.control("POST", "/settings", json={"refuse_plain_client_secret": False, "client_ip_override": None,
-                                             "dpop_nonce_required": True, "page_size": 10, "max_page_size": 100, "token_ttl": 3600})
+                                             "dpop_nonce_required": True, "page_size": 10, "max_page_size": 100, "token_ttl": 3600,
+                                             "latency_seconds": 0})
     return server
 
 

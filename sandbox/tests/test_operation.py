@@ -138,3 +138,60 @@ def test_seed_creates_principals_in_bulk(sbx):
         if not token:
             break
     assert len([n for n in names if n.startswith("bulk-")]) == 30
+
+
+def test_in_flight_counts_overlap_peak_and_routes(sbx):
+    headers = admin_headers(sbx)
+    sbx.control("POST", "/settings", json={"latency_seconds": 0.3})
+    sbx.control("POST", "/in_flight/reset")
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            answers = list(pool.map(lambda _: requests.get(sbx.base + "/api/v1/service_principals", headers=headers,
+                                                           timeout=10).status_code, range(5)))
+    finally:
+        sbx.control("POST", "/settings", json={"latency_seconds": 0})
+    assert answers == [200] * 5
+    report = sbx.control("GET", "/in_flight")
+    assert report["now"] == 0 and report["total"] == 5 and 2 <= report["max"] <= 5
+    assert report["by_route"]["GET /api/v1/service_principals"]["total"] == 5
+    sbx.control("POST", "/in_flight/reset")
+    assert sbx.control("GET", "/in_flight") == {"now": 0, "max": 0, "total": 0, "by_route": {}}
+
+
+def test_in_flight_one_at_a_time_peaks_at_one(sbx):
+    headers = admin_headers(sbx)
+    sbx.control("POST", "/in_flight/reset")
+    for _ in range(3):
+        c1_call(sbx, "GET", "/api/v1/service_principals", headers)
+    report = sbx.control("GET", "/in_flight")
+    assert (report["max"], report["total"]) == (1, 3)
+
+
+def test_fault_with_path_hits_only_that_path(sbx):
+    headers = admin_headers(sbx)
+    first = c1_call(sbx, "POST", "/api/v1/service_principals", headers, json={"displayName": "one"})
+    second = c1_call(sbx, "POST", "/api/v1/service_principals", headers, json={"displayName": "two"})
+    ids = [first["servicePrincipal"]["id"], second["servicePrincipal"]["id"]]
+    path = "/api/v1/service_principals/%s/credentials" % ids[0]
+    sbx.control("POST", "/faults", json={"method": "POST", "route": "/api/v1/service_principals/{service_principal_id}"
+                                         "/credentials", "path": path, "mode": "500", "count": 5})
+    body = {"displayName": "c", "expires": "%ds" % (30 * 86400)}
+    hit = requests.post(sbx.base + path, headers=headers, json=body, timeout=10)
+    missed = requests.post(sbx.base + "/api/v1/service_principals/%s/credentials" % ids[1], headers=headers,
+                           json=body, timeout=10)
+    assert (hit.status_code, missed.status_code) == (500, 200)
+
+
+def test_client_ids_are_never_handed_out_twice(sbx, monkeypatch):
+    from conductor_sandbox import c1
+    headers = admin_headers(sbx)
+    owner = c1_call(sbx, "POST", "/api/v1/service_principals", headers, json={"displayName": "ids"})[
+        "servicePrincipal"]["id"]
+    monkeypatch.setattr(c1, "CUTE", ("clever-fox",))
+    draws = [7, 7]  # the second credential draws the first one's name first
+    real = c1.secrets.randbelow
+    monkeypatch.setattr(c1.secrets, "randbelow", lambda n: draws.pop(0) if draws else real(n))
+    made = [c1_call(sbx, "POST", "/api/v1/service_principals/%s/credentials" % owner, headers,
+                    json={"displayName": "c%d" % n, "expires": "%ds" % (30 * 86400)})["credential"]["clientId"]
+            for n in range(2)]
+    assert made[0].startswith("clever-fox-00007@") and made[1] != made[0]

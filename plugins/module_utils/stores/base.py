@@ -119,7 +119,8 @@ class StoreConflictError(StoreError):
 
 
 # The backend calls the base class guards, and what each one does (for the sentence).
-GUARDED = {"read": "read", "read_version": "read", "write": "write", "delete": "delete", "list": "list the entries of"}
+GUARDED = {"read": "read", "read_version": "read", "write": "write", "delete": "delete", "list": "list the entries of",
+           "read_many": "read", "write_many": "write", "delete_many": "delete"}
 
 
 def _foreign(store, action, key, exc):
@@ -269,6 +270,47 @@ class SecretStore(object):
         the return value (vault_file returns whether there was one).
         """
         raise NotImplementedError
+
+    # ---- batches (service_principals: one store round per wave of creates) -------------
+    def read_many(self, keys):
+        """({key: StoredEntry or None}, {key: ConductorError}) for many keys; an error is that key's alone.
+
+        Backends that can read everything at once (vault_file: one decryption) override this;
+        the others read key by key.
+        """
+        found, errors = {}, {}
+        for key in keys:
+            try:
+                found[key] = self.read(key)
+            except ConductorError as exc:
+                errors[key] = exc
+        return found, errors
+
+    def write_many(self, writes):
+        """Write many entries: ``writes`` is a list of (key, content, version) as ``write`` takes them.
+
+        Returns ({key: new version}, {key: ConductorError}): each entry is written or refused on
+        its own (check-and-set per entry). vault_file writes its file once for the whole batch;
+        the server backends write entry by entry.
+        """
+        done, errors = {}, {}
+        for key, content, version in writes:
+            try:
+                done[key] = self.write(key, content, version)
+            except ConductorError as exc:
+                errors[key] = exc
+        return done, errors
+
+    def delete_many(self, keys):
+        """Delete many entries; ({key: True}, {key: ConductorError})."""
+        done, errors = {}, {}
+        for key in keys:
+            try:
+                self.delete(key)
+                done[key] = True
+            except ConductorError as exc:
+                errors[key] = exc
+        return done, errors
 
     def list(self, platform=None, principal=None):
         """EntryKeys of every entry under the prefix (optionally of one platform, and of one principal there).

@@ -36,7 +36,7 @@ import stat
 import tempfile
 import time
 
-from ..errors import ConfigError
+from ..errors import ConductorError, ConfigError
 from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
 
 FORMAT = 2
@@ -228,6 +228,70 @@ class Store(SecretStore):
             del entries[path]
             self._save(entries)
         return True
+
+    # ---- batches: one decryption to read, one lock and one file write per batch ----------
+    def read_many(self, keys):
+        for key in keys:
+            self._resolve(key)
+        entries = self._load()
+        found, errors = {}, {}
+        for key in keys:
+            entry = entries.get(self.path(key))
+            try:
+                found[key] = None if entry is None else _stored(entry)
+                if entry is not None:
+                    check_names(self, key, found[key])
+            except ConductorError as exc:
+                found.pop(key, None)
+                errors[key] = exc
+        return found, errors
+
+    def write_many(self, writes):
+        done, errors = {}, {}
+        if not writes:
+            return done, errors
+        for key, _content, _version in writes:
+            self._resolve(key)
+        with self._locked():
+            entries = self._load()
+            for key, content, version in writes:
+                path = self.path(key)
+                current = entries.get(path)
+                try:
+                    if current is not None:
+                        check_names(self, key, _stored(current))
+                    if version_of(current) != version:
+                        raise StoreConflictError(
+                            "The vault_file store entry %s changed while this task ran (another run wrote it); "
+                            "nothing was written there, run the task again" % self.location(key))
+                except ConductorError as exc:
+                    errors[key] = exc
+                    continue
+                entries[path] = content
+                done[key] = version_of(content)
+            if done:
+                self._save(entries)  # one file write for the batch; a failure here fails every entry of it
+        return done, errors
+
+    def delete_many(self, keys):
+        done, errors = {}, {}
+        for key in keys:
+            self._resolve(key)
+        with self._locked():
+            entries = self._load()
+            for key in keys:
+                path = self.path(key)
+                if path in entries:
+                    try:
+                        check_names(self, key, _stored(entries[path]))
+                    except ConductorError as exc:
+                        errors[key] = exc
+                        continue
+                    del entries[path]
+                done[key] = True
+            if done:
+                self._save(entries)
+        return done, errors
 
     def list(self, platform=None, principal=None):
         keys = []

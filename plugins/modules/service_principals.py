@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: conductor.principals contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: service_principals
+short_description: Ensure many service principals (Orkes applications), their credentials and trusts in one task
+version_added: 0.2.0
+description:
+  - Plans a whole list of principals at once (which to create, update, keep or remove, and for each credential
+    whether to create, rotate, replace, revoke or keep it), then applies the plan with at most O(parallelism) API
+    requests in flight.
+  - Each credential gets every guarantee of M(conductor.principals.sp_credential) - a new secret is in O(store)
+    before what it replaces is revoked and before the module returns, O(verify) proves it, and a create whose
+    answer was lost is found and revoked before trying again.
+  - Credentials are created in waves of 4 x O(parallelism); the new secrets of a wave are written to the store
+    in one batch (a V(vault_file) store writes its file once per wave) before any of them is proven or anything
+    it replaces is revoked, so no new secret waits in memory longer than one wave.
+  - One item's failure does not stop the others. A failed credential is undone (the new credential revoked, the
+    previous one kept), and the task fails at the end naming each failed item in RV(failed_items) and in its message.
+  - A rerun with nothing to change writes nothing to the API or the store; it costs one listing of the
+    principals (one request per page of 100), one listing of credentials per principal, and one token.
+  - A rate limit (HTTP 429) seen by one worker slows every worker down (its C(Retry-After) is honoured by all).
+  - The new secrets are returned only with O(return_secrets=true), in RV(secrets); the result is then hidden from
+    output (use C(register) to keep it).
+author:
+  - conductor.principals developers (@conductor-principals)
+extends_documentation_fragment:
+  - conductor.principals.connection
+  - conductor.principals.store
+  - conductor.principals.attributes
+options:
+  principals:
+    description:
+      - The principals to manage, in the shape of the P(conductor.principals.provision#role) role's
+        C(provision_principals) - each entry is a dict with C(name) (required), C(platform) (default the task's
+        O(platform); one task talks to one platform), C(state) (V(present), or V(absent) to remove the principal,
+        its credentials and trusts, and its store entries), C(roles), C(tags) and C(permissions) (Orkes
+        applications only), C(credentials) and C(trusts) (ConductorOne only).
+      - Each entry of C(credentials) is a dict with C(name) (required, the store entry's name), C(state), and the
+        M(conductor.principals.sp_credential) options C(expires_days), C(allowed_cidrs), C(scoped_roles),
+        C(require_dpop), C(enabled), C(replace_on_change), C(rotate_before_days), C(force_rotate),
+        C(revoke_previous), C(revoke_previous_after_unused_hours), C(max_overlap_days) and C(verify); an option
+        left out takes the task's option of that name.
+      - Each entry of C(trusts) is a dict with the M(conductor.principals.sp_trust) options of the trust
+        (C(name) required, C(provider), C(condition) or C(github), C(gitlab), C(kubernetes), C(allowed_cidrs),
+        C(scoped_roles), C(passthrough_claims), C(description), C(enabled), C(tests), C(allow_broad_condition),
+        C(replace_on_change), C(state)).
+      - The whole list is checked before any request; a mistake fails the task with one sentence naming the
+        principal (and credential or trust) to fix, and nothing is written.
+    type: list
+    elements: dict
+    required: true
+  verify:
+    description:
+      - Default of each credential's C(verify) - prove that each newly created secret obtains an access token
+        before any previous credential is revoked. When the proof fails, the new credential is revoked, its store
+        entry is put back as it was, the previous credential stays live, and that item fails.
+    type: bool
+    default: false
+  rotate_before_days:
+    description: Default of each credential's C(rotate_before_days) (see M(conductor.principals.sp_credential)).
+    type: int
+    default: 0
+  force_rotate:
+    description: Default of each credential's C(force_rotate) - rotate every listed credential now.
+    type: bool
+    default: false
+  revoke_previous:
+    description: Default of each credential's C(revoke_previous).
+    type: bool
+    default: true
+  revoke_previous_after_unused_hours:
+    description: Default of each credential's C(revoke_previous_after_unused_hours). ConductorOne only.
+    type: int
+  max_overlap_days:
+    description: Default of each credential's C(max_overlap_days).
+    type: int
+    default: 7
+  replace_on_change:
+    description: Default of each credential's C(replace_on_change).
+    type: bool
+    default: false
+  parallelism:
+    description:
+      - At most this many API requests in flight at once (from 1 to 64), on as many worker threads, each with its
+        own HTTP session. A wave of credential creates is 4 times this many.
+    type: int
+    default: 8
+  prune:
+    description:
+      - Also remove what the store records as managed and the list no longer names - the principals that have
+        entries in O(store) but are not listed are removed with their entries, and the credentials of a listed
+        principal that have an entry but are not listed are revoked and their entries removed.
+      - Nothing else in the tenant is touched - the store is the record of what this collection manages.
+      - Needs O(store).
+    type: bool
+    default: false
+  return_secrets:
+    description:
+      - Return the secret of each present credential in RV(secrets) - a new one from its create, any other from
+        its store entry. The result is then hidden from output, and from C(-v) and C(--diff).
+      - Credentials need O(store) or O(return_secrets=true). Without a store the new secrets are only in the result,
+        which holds them until the task ends; keep them at once (as with M(conductor.principals.sp_credential)
+        without a store).
+    type: bool
+    default: false
+notes:
+  - "In check mode nothing is written: RV(principals), RV(credentials) and RV(trusts) say what would be done, and
+    C(--diff) shows the plan (each principal, credential, trust and store entry before and after)."
+  - Use one task per platform; a principal entry whose C(platform) is another than the task's is refused.
+seealso:
+  - module: conductor.principals.sp_credential
+  - module: conductor.principals.service_principal
+  - module: conductor.principals.sp_trust
+'''
+
+EXAMPLES = r'''
+- name: A whole tenant's machine identities, every secret straight into an encrypted store file
+  conductor.principals.service_principals:
+    parallelism: 8
+    rotate_before_days: 14
+    verify: true
+    store:
+      path: /home/ci/.config/conductor-principals/store.vault
+      password: "{{ store_password }}"
+    principals:
+      - name: Terraform CI
+        credentials:
+          - name: prod-terraform
+            expires_days: 90
+            scoped_roles: [Read-Only Admin]
+          - name: staging-terraform
+      - name: Backup Job
+        credentials:
+          - name: nightly
+  register: tenant
+
+- name: Show what was done
+  ansible.builtin.debug:
+    var: tenant.summary
+
+- name: Remove what the list dropped (only what the store records as managed)
+  conductor.principals.service_principals:
+    prune: true
+    store:
+      path: /home/ci/.config/conductor-principals/store.vault
+      password: "{{ store_password }}"
+    principals: "{{ machine_identities }}"
+
+- name: Orkes applications with roles and one access key each; the secrets are needed right away
+  conductor.principals.service_principals:
+    platform: orkes
+    return_secrets: true
+    store:
+      type: hashi_vault
+      url: https://vault.example.com:8200
+    principals:
+      - name: billing-worker
+        roles: [WORKER]
+        credentials:
+          - name: default
+  register: orkes_tenant
+  no_log: true
+'''
+
+RETURN = r'''
+principals:
+  description: Each principal of the plan, with what was done (would be done, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    platform: {description: The platform., type: str, sample: conductorone}
+    name: {description: Display name., type: str, sample: Terraform CI}
+    id: {description: "ID (null in check mode before it is made, and for a failed duplicate).", type: str}
+    action:
+      description: "V(created), V(updated) (roles, tags or permissions), V(unchanged), V(removed) or V(failed)."
+      type: str
+      sample: created
+credentials:
+  description: Each credential item that was done (a failed one is in RV(failed_items) instead). Never a secret.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    platform: {description: The platform., type: str}
+    principal: {description: The owning principal's name., type: str}
+    name: {description: The credential's (store entry's) name., type: str}
+    id: {description: The current credential's ID (null in check mode before creation and after a revoke)., type: str}
+    client_id: {description: Its client ID., type: str}
+    expires_at: {description: Its expiry (RFC 3339)., type: str}
+    action:
+      description:
+        - V(created) (there was none), V(rotated) (for its age, O(force_rotate), or its secret was not in the store),
+          V(replaced) (changed settings, with C(replace_on_change)), V(revoked) (C(state=absent) or O(prune)),
+          V(updated) (an Orkes key paused or resumed) or V(unchanged).
+      type: str
+      sample: rotated
+    reason: {description: Why a new credential was made., type: str, returned: when one was made}
+    revoked_ids: {description: IDs this item revoked (older ones of that name included)., type: list, elements: str}
+    stored: {description: "The store entry's location (null for a revoked credential).", type: str}
+trusts:
+  description: Each trust item that was done.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    platform: {description: The platform., type: str}
+    principal: {description: The owning principal's name., type: str}
+    name: {description: The trust's name., type: str}
+    client_id: {description: The trust's client ID (what a workload exchanges its token for)., type: str}
+    action: {description: "V(created), V(updated), V(removed) or V(unchanged).", type: str}
+summary:
+  description: Counts per action of principals, credentials and trusts, and of store entries removed and failed items.
+  returned: always
+  type: dict
+  sample: {"principals": {"created": 30}, "credentials": {"created": 40}, "trusts": {}, "entries_removed": 0,
+           "failed": 0, "store_batches": 5}
+failed_items:
+  description:
+    - Each failed item - C(platform), C(principal), C(credential) or C(trust) when the item is one, and C(msg) (what
+      went wrong and what was undone). Empty when every item was done; the task fails when it is not.
+    - (Named so because C(failed) is the task's own true or false.)
+  returned: always
+  type: list
+  elements: dict
+secrets:
+  description:
+    - "The secret of each present credential, as C({platform: {principal: {credential: {client_id, client_secret,
+      server_url}}}}). Hidden from output."
+  returned: when O(return_secrets=true)
+  type: dict
+server_url:
+  description: The API base URL.
+  returned: always
+  type: str
+'''
+
+from ansible_collections.conductor.principals.plugins.module_utils import tenant
+from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec, store_options
+
+MODULE_SPEC = dict(
+    argument_spec=argument_spec(
+        principals=dict(type="list", elements="dict", required=True),
+        rotate_before_days=dict(type="int", default=0),
+        force_rotate=dict(type="bool", default=False),
+        revoke_previous=dict(type="bool", default=True),
+        revoke_previous_after_unused_hours=dict(type="int"),
+        max_overlap_days=dict(type="int", default=7),
+        replace_on_change=dict(type="bool", default=False),
+        parallelism=dict(type="int", default=8),
+        prune=dict(type="bool", default=False),
+        return_secrets=dict(type="bool", default=False),
+        **store_options()
+    ),
+)
+
+
+def main():
+    tenant.register()
+    run_module("service_principals", MODULE_SPEC)
+
+
+if __name__ == "__main__":
+    main()

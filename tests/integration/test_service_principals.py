@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+"""service_principals: a whole tenant in one task, through real ansible-playbook runs.
+
+Counts come from the sandbox (/_sandbox/counters, /_sandbox/in_flight); the store file is read
+back with ansible-core's own VaultLib, and every stored secret is proven to obtain a token
+straight at the sandbox's token endpoint, independently of the collection.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from ansible.parsing.vault import VaultLib, VaultSecret
+
+from test_remote import sshd  # noqa: F401 pylint: disable=unused-import  # the remote tests' module-scoped sshd
+
+PASSWORD = "store password 4 service_principals"
+MODULE = "conductor.principals.service_principals"
+CRED_ROUTE = "/api/v1/service_principals/{service_principal_id}/credentials"
+
+
+@pytest.fixture
+def store(tmp_path):
+    directory = tmp_path / "store"
+    directory.mkdir(mode=0o700)
+    return directory / "tenant.vault"
+
+
+@pytest.fixture
+def run(fresh, playbook):
+    def go(tasks, **kwargs):
+        done = playbook(tasks, extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}, **kwargs)
+        assert PASSWORD not in done.output, "the store password leaked into the output"
+        return done
+    return go
+
+
+def entries(path):
+    if not path.exists():
+        return {}
+    data = json.loads(VaultLib([("default", VaultSecret(PASSWORD.encode()))]).decrypt(path.read_bytes()))
+    return data["entries"]
+
+
+def tenant_list(count=30, extra_every=3):
+    """``count`` principals, every ``extra_every``-th with a second credential (30 -> 40 credentials)."""
+    principals = []
+    for n in range(count):
+        second = extra_every and n % extra_every == 0
+        credentials = [{"name": "ci"}] + ([{"name": "deploy", "expires_days": 30}] if second else [])
+        principals.append({"name": "app-%02d" % n, "credentials": credentials})
+    return principals
+
+
+def task(store, principals, register="tenant", **options):
+    return {MODULE: dict({"principals": principals, "store": {"path": str(store)}}, **options), "register": register}
+
+
+def token_works(sandbox, client_id, secret):
+    response = requests.post(sandbox.c1["server_url"] + "/auth/v1/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+    return response.status_code == 200 and bool(response.json().get("access_token"))
+
+
+def principals_by_name(sandbox):
+    token = sandbox.c1_token()
+    found, page = {}, ""
+    while True:
+        body = sandbox.c1_api("GET", "/api/v1/service_principals", token=token,
+                              params={"page_size": 100, "page_token": page})
+        for principal in body.get("list") or []:
+            found.setdefault(principal["displayName"], []).append(principal["id"])
+        page = body.get("nextPageToken")
+        if not page:
+            return found
+
+
+def live(sandbox, sp_id):
+    path = "/api/v1/service_principals/%s/credentials" % sp_id
+    return list(sandbox.c1_api("GET", path, params={"page_size": 100}).get("list") or [])
+
+
+def check_everything_held(sandbox, store, reliability, expect):
+    """Every credential alive in the sandbox for the listed principals is the one its entry holds, and works."""
+    held = {(e["names"]["principal"], e["names"]["credential"]): e for e in entries(store).values()}
+    assert set(held) == set(expect)
+    by_name = principals_by_name(sandbox)
+    for principal in {p for p, _c in expect}:
+        assert len(by_name[principal]) == 1, "principal %s made more than once" % principal
+        credentials = live(sandbox, by_name[principal][0])
+        names = sorted(c["displayName"] for c in credentials)
+        assert names == sorted(c for p, c in expect if p == principal), "unheld or missing credentials"
+        for credential in credentials:
+            entry = held[(principal, credential["displayName"])]
+            assert entry["credential_id"] == credential["id"]
+            assert token_works(sandbox, entry["client_id"], entry["client_secret"])
+        reliability.received(c["id"] for c in credentials)
+
+
+def test_thirty_principals_forty_credentials_then_a_rerun_that_writes_nothing(run, fresh, store, reliability):
+    principals = tenant_list()
+    expect = {(p["name"], c["name"]) for p in principals for c in p["credentials"]}
+    assert (len(principals), len(expect)) == (30, 40)
+    first = run([task(store, principals, verify=True)], keep=["tenant"]).results["tenant"]
+    assert first["changed"] is True and first["failed_items"] == []
+    assert first["summary"]["principals"] == {"created": 30}
+    assert first["summary"]["credentials"] == {"created": 40}
+    assert "secrets" not in first and "client_secret" not in json.dumps(first)
+    assert all(r["stored"].endswith("#conductor-principals/conductorone/%s/%s" % (r["principal"], r["name"]))
+               for r in first["credentials"])
+    check_everything_held(fresh, store, reliability, expect)
+    # One batched store write per wave of creates (4 x parallelism 8 = 32 items a wave): 2 waves for 40.
+    assert first["summary"]["store_batches"] == 2
+
+    before = store.read_bytes()
+    fresh.control("POST", "/counters/reset")
+    again = run([task(store, principals, verify=True)], keep=["tenant"]).results["tenant"]
+    counters = fresh.counters()
+    assert again["changed"] is False and again["failed_items"] == []
+    assert again["summary"]["credentials"] == {"unchanged": 40}
+    assert counters["writes"] == 0 and store.read_bytes() == before
+    # One page of principals (31 with the sandbox's own), one listing of credentials per principal, one token.
+    assert counters["token_requests"] == 1
+    assert counters["reads"] == 1 + 30
+
+
+def test_a_principal_whose_creates_keep_failing_fails_alone(run, fresh, store, reliability):
+    principals = tenant_list(6)
+    # The principals exist; the credential creates of one of them answer 500 every time.
+    run([task(store, [{"name": p["name"]} for p in principals])])
+    victim = principals_by_name(fresh)["app-03"][0]
+    fresh.control("POST", "/faults", json={"method": "POST", "route": CRED_ROUTE, "mode": "500", "count": 50,
+                                           "path": "/api/v1/service_principals/%s/credentials" % victim})
+    done = run([dict(task(store, principals, verify=True), ignore_errors=True)], keep=["tenant"])
+    fresh.control("DELETE", "/faults")
+    result = done.results["tenant"]
+    assert result["failed"] is True
+    assert sorted((f["principal"], f.get("credential")) for f in result["failed_items"]) == [
+        ("app-03", "ci"), ("app-03", "deploy")]
+    assert result["msg"].startswith("2 of ") and "principal 'app-03' credential 'deploy'" in result["msg"]
+    assert "\n" not in result["msg"]
+    assert result["summary"]["credentials"] == {"created": 6}
+    assert live(fresh, victim) == []  # nothing made, so nothing unheld
+    expect = {(p["name"], c["name"]) for p in principals for c in p["credentials"] if p["name"] != "app-03"}
+    check_everything_held(fresh, store, reliability, expect)
+
+
+def test_prune_removes_only_what_the_store_manages_and_the_list_dropped(run, fresh, store, reliability):
+    first = [{"name": "keep-me", "credentials": [{"name": "ci"}, {"name": "old"}]},
+             {"name": "drop-me", "credentials": [{"name": "ci"}]}]
+    run([task(store, first)])
+    outsider = fresh.c1_api("POST", "/api/v1/service_principals", json={"displayName": "not-ours"})[
+        "servicePrincipal"]["id"]
+    fresh.c1_api("POST", "/api/v1/service_principals/%s/credentials" % outsider,
+                 json={"displayName": "theirs", "expires": "%ds" % (30 * 86400)})
+    # Without prune, a shorter list removes nothing.
+    fresh.control("POST", "/counters/reset")
+    run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}])])
+    assert fresh.counters()["writes"] == 0
+    kept_id = {e["names"]["credential"]: e["credential_id"] for e in entries(store).values()
+               if e["names"]["principal"] == "keep-me"}["ci"]
+
+    result = run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}], prune=True)],
+                 keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == [] and result["changed"] is True
+    assert {(p["name"], p["action"]) for p in result["principals"]} == {("keep-me", "unchanged"),
+                                                                        ("drop-me", "removed")}
+    assert {(c["name"], c["action"]) for c in result["credentials"]} == {("ci", "unchanged"), ("old", "revoked")}
+    by_name = principals_by_name(fresh)
+    assert "drop-me" not in by_name and by_name["not-ours"] == [outsider]
+    assert [c["displayName"] for c in live(fresh, outsider)] == ["theirs"]
+    assert [c["id"] for c in live(fresh, by_name["keep-me"][0])] == [kept_id]
+    assert {(e["names"]["principal"], e["names"]["credential"]) for e in entries(store).values()} == {
+        ("keep-me", "ci")}
+    check_everything_held(fresh, store, reliability, {("keep-me", "ci")})
+
+
+def test_parallelism_four_overlaps_and_never_exceeds_four(run, fresh, store, reliability):
+    principals = tenant_list(12, extra_every=None)
+    fresh.settings(latency_seconds=0.15)
+    fresh.control("POST", "/in_flight/reset")
+    try:
+        result = run([task(store, principals, parallelism=4)], keep=["tenant"]).results["tenant"]
+    finally:
+        fresh.settings(latency_seconds=0)
+    report = fresh.control("GET", "/in_flight")
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 12}
+    assert report["now"] == 0 and 2 <= report["max"] <= 4, report
+    creates = report["by_route"]["POST " + CRED_ROUTE]
+    assert creates["total"] == 12 and creates["max"] >= 2
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def test_a_429_storm_on_creates_duplicates_nothing(run, fresh, store, reliability):
+    principals = tenant_list(6, extra_every=None)
+    run([task(store, [{"name": p["name"]} for p in principals])])
+    fresh.control("POST", "/faults", json={"method": "POST", "route": CRED_ROUTE, "mode": "429", "count": 6,
+                                           "retry_after": 1})
+    fresh.control("POST", "/counters/reset")
+    result = run([task(store, principals, parallelism=4)], keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 6}
+    assert fresh.counters()["by_route"]["POST " + CRED_ROUTE] == 12  # 6 refused, then 6 made
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def test_check_mode_plans_and_writes_nothing(run, fresh, store):
+    principals = tenant_list(4)
+    done = run([task(store, principals)], keep=["tenant"], check=True, diff=True)
+    result = done.results["tenant"]
+    assert fresh.counters()["writes"] == 0 and not store.exists()
+    assert result["changed"] is True and result["summary"]["principals"] == {"created": 4}
+    assert result["summary"]["credentials"] == {"created": 6}
+    assert "app-00/deploy" in done.stdout  # the plan, in the diff
+
+    run([task(store, principals)])
+    before = store.read_bytes()
+    fresh.control("POST", "/counters/reset")
+    result = run([task(store, principals, force_rotate=True)], keep=["tenant"], check=True).results["tenant"]
+    assert fresh.counters()["writes"] == 0 and store.read_bytes() == before
+    assert result["summary"]["credentials"] == {"rotated": 6}
+
+
+BAD_ROWS = [
+    ("duplicate principal", {"principals": [{"name": "a"}, {"name": "a"}]},
+     "principals names principal 'a' more than once"),
+    ("typo in a credential", {"principals": [{"name": "a", "credentials": [{"name": "ci", "expire_days": 30}]}]},
+     "principals: principal 'a', credential 'ci': no option expire_days (did you mean expires_days?)"),
+    ("bad expiry", {"principals": [{"name": "a", "credentials": [{"name": "ci", "expires_days": 7}]}]},
+     "credential 'ci'"),
+    ("orkes option on conductorone", {"principals": [{"name": "a", "roles": ["WORKER"]}]},
+     "principals: principal 'a' sets roles"),
+    ("other platform", {"principals": [{"name": "a", "platform": "orkes"}]},
+     "is on platform orkes, but this task connects to conductorone"),
+    ("credentials without a store", {"principals": [{"name": "a", "credentials": [{"name": "ci"}]}], "store": None},
+     "lists credentials, so give store (each new secret is kept there before anything else happens) or "
+     "return_secrets: true"),
+    ("prune without a store", {"principals": [], "prune": True, "store": None}, "give store with prune"),
+    ("parallelism zero", {"principals": [{"name": "a"}], "parallelism": 0}, "parallelism must be a whole number"),
+    ("duplicate credential", {"principals": [{"name": "a", "credentials": [{"name": "ci"}, {"name": "ci"}]}]},
+     "lists credential 'ci' more than once"),
+    ("trust without a condition", {"principals": [{"name": "a", "trusts": [{"name": "t", "github": {}}]}]},
+     "principals: principal 'a', trusts: trust 't'"),
+]
+
+
+def test_bad_input_is_one_sentence_per_row_and_writes_nothing(run, fresh, store):
+    from test_bad_input import _one_sentence
+    tasks = []
+    for index, (_label, options, _expect) in enumerate(BAD_ROWS):
+        args = dict({"store": {"path": str(store)}}, **options)
+        tasks.append({MODULE: {k: v for k, v in args.items() if v is not None}, "register": "r%d" % index,
+                      "ignore_errors": True})
+    fresh.control("POST", "/counters/reset")
+    results = run(tasks, keep=["r%d" % i for i in range(len(BAD_ROWS))]).results
+    assert fresh.counters()["writes"] == 0 and not store.exists()
+    for index, (label, _options, expect) in enumerate(BAD_ROWS):
+        result = results["r%d" % index]
+        assert result.get("failed") is True, label
+        assert _one_sentence(result["msg"]) is None, (label, result["msg"])
+        assert expect in result["msg"], (label, result["msg"])
+
+
+def test_over_ssh_the_secrets_travel_sealed_and_the_result_is_the_same(fresh, playbook, sshd, tmp_path, reliability):
+    from test_remote import SEALED
+    inventory = sshd.inventory(tmp_path / "inventory.yml", pipelining=True)
+    principals = tenant_list(3)
+    # A vault_file store needs ansible-core where the task runs: on a remote host, the result holds the secrets.
+    first = playbook([{MODULE: {"principals": principals, "return_secrets": True}, "register": "tenant"}],
+                     keep=["tenant"], inventory=inventory)
+    result = first.results["tenant"]
+    assert SEALED in first.stdout and SEALED not in repr(first.results) and "censored" in first.stdout
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 4}
+    secrets = result["secrets"]["conductorone"]
+    assert sorted(secrets) == ["app-00", "app-01", "app-02"] and sorted(secrets["app-00"]) == ["ci", "deploy"]
+    for credentials in secrets.values():
+        for value in credentials.values():
+            assert token_works(fresh, value["client_id"], value["client_secret"])
+    by_name = principals_by_name(fresh)
+    reliability.received(c["id"] for p in principals for c in live(fresh, by_name[p["name"]][0]))
+    fresh.control("POST", "/counters/reset")
+    again = playbook([{MODULE: {"principals": principals, "return_secrets": True}, "register": "tenant"}],
+                     keep=["tenant"], inventory=inventory).results["tenant"]
+    assert again["changed"] is False and fresh.counters()["writes"] == 0
+    assert again["secrets"] == {}  # no store: nothing to read an existing secret from
+    bad = playbook([{MODULE: {"principals": [{"name": "x", "credentials": [{"name": "ci", "expire_days": 3}]}]},
+                     "register": "tenant", "ignore_errors": True}], keep=["tenant"], inventory=inventory)
+    assert "credential 'ci': no option expire_days (did you mean expires_days?)" in bad.results["tenant"]["msg"]
+
+
+def test_orkes_applications_with_roles_and_one_key_each(fresh, playbook, store, reliability):
+    from test_orkes_modules import orkes
+
+    def go(tasks, **kwargs):
+        return playbook(tasks, connection_vars=False, module_defaults=orkes(fresh),
+                        extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}, **kwargs)
+
+    apps = [{"name": "worker-%d" % n, "roles": ["WORKER"], "tags": {"team": "billing"},
+             "credentials": [{"name": "default"}]} for n in range(3)]
+    first = go([task(store, apps, verify=True)], keep=["tenant"]).results["tenant"]
+    assert first["failed_items"] == [] and first["summary"]["principals"] == {"created": 3}
+    assert first["summary"]["credentials"] == {"created": 3}
+    held = {e["names"]["principal"]: e for e in entries(store).values()}
+    assert sorted(held) == ["worker-0", "worker-1", "worker-2"]
+    for name, entry in held.items():
+        answer = requests.post(fresh.orkes["server_url"] + "/token", timeout=10,
+                               json={"keyId": entry["client_id"], "keySecret": entry["client_secret"]})
+        assert answer.status_code == 200, name
+    listed = {a["name"]: a for a in fresh.orkes_api("GET", "/applications")}
+    for name in held:
+        keys = fresh.orkes_api("GET", "/applications/%s/accessKeys" % listed[name]["id"])
+        assert [k["id"] for k in keys] == [held[name]["credential_id"]]
+        reliability.received([held[name]["credential_id"]])
+    fresh.control("POST", "/counters/reset")
+    again = go([task(store, apps)], keep=["tenant"]).results["tenant"]
+    assert again["changed"] is False and fresh.counters()["writes"] == 0
+    assert again["summary"]["principals"] == {"unchanged": 3}
+    # A role changed on one application: only that one is updated.
+    apps[1]["roles"] = ["WORKER", "METADATA_MANAGER"]
+    changed = go([task(store, apps)], keep=["tenant"]).results["tenant"]
+    assert {(p["name"], p["action"]) for p in changed["principals"]} == {
+        ("worker-0", "unchanged"), ("worker-1", "updated"), ("worker-2", "unchanged")}
+
+
+def test_a_failed_store_write_revokes_each_new_credential_and_keeps_the_old(run, fresh, store, reliability):
+    from test_store import unwritable
+    principals = tenant_list(3, extra_every=None)
+    run([task(store, principals)])
+    before = store.read_bytes()
+    held = {e["names"]["principal"]: e["credential_id"] for e in entries(store).values()}
+    with unwritable(store.parent):
+        done = run([dict(task(store, principals, force_rotate=True, verify=True), ignore_errors=True)],
+                   keep=["tenant"])
+    result = done.results["tenant"]
+    assert result["failed"] is True and sorted(f["principal"] for f in result["failed_items"]) == [
+        "app-00", "app-01", "app-02"]
+    for failure in result["failed_items"]:
+        assert "Could not write the secret of new credential" in failure["msg"]
+        assert "was revoked and the previous credential %s stays live" % held[failure["principal"]] in failure["msg"]
+    assert store.read_bytes() == before
+    by_name = principals_by_name(fresh)
+    for principal in held:
+        assert [c["id"] for c in live(fresh, by_name[principal][0])] == [held[principal]]
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def test_return_secrets_new_ones_from_the_create_others_from_the_store_never_shown(run, fresh, store):
+    principals = tenant_list(2, extra_every=None)
+    first = run([task(store, principals, return_secrets=True)], keep=["tenant"], diff=True)
+    made = first.results["tenant"]["secrets"]["conductorone"]
+    assert sorted(made) == ["app-00", "app-01"] and "censored" in first.stdout
+    for principal, credentials in made.items():
+        assert token_works(fresh, credentials["ci"]["client_id"], credentials["ci"]["client_secret"]), principal
+    principals.append({"name": "app-02", "credentials": [{"name": "ci"}]})
+    again = run([task(store, principals, return_secrets=True)], keep=["tenant"]).results["tenant"]
+    secrets = again["secrets"]["conductorone"]
+    assert {p: secrets[p]["ci"] for p in made} == {p: made[p]["ci"] for p in made}  # read back from the store
+    assert token_works(fresh, secrets["app-02"]["ci"]["client_id"], secrets["app-02"]["ci"]["client_secret"])
+    assert again["summary"]["credentials"] == {"unchanged": 2, "created": 1}
