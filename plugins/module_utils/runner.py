@@ -23,6 +23,7 @@ from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
 from .report import credential_report
 from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey, store_for, store_warnings
+from .tenant import run_service_principals
 from .timestamps import from_epoch
 
 # The principal segment of a personal API key's store entry (documented in doc_fragments/store.py).
@@ -184,6 +185,7 @@ RUNNERS = {
     "federation_provider_info": run_federation_provider_info,
     "sp_trust": run_sp_trust,
     "sp_trust_info": run_sp_trust_info,
+    "service_principals": run_service_principals,
 }
 
 

@@ -648,12 +648,3 @@ class TenantRun(object):
 
 def run_service_principals(client, params, check_mode, environ):
     return TenantRun(client, params, check_mode, environ).run()
-
-
-def register():
-    """Make the module known to the one entry point (runner.run), for both connection paths."""
-    from . import runner
-    runner.RUNNERS.setdefault("service_principals", run_service_principals)
-
-
-register()

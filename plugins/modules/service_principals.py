@@ -240,7 +240,6 @@ server_url:
   type: str
 '''
 
-from ansible_collections.conductor.principals.plugins.module_utils import tenant
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec, store_options
 
@@ -262,7 +261,6 @@ MODULE_SPEC = dict(
 
 
 def main():
-    tenant.register()
     run_module("service_principals", MODULE_SPEC)
 
 
