@@ -130,7 +130,9 @@ def prove(adapter, prover, plan_, created, store=None, key=None, version=None):
                 store.write(key, stored.content, version)
             message += ", its store entry was put back as it was"
         except ConductorError as exc:
-            message += ", and putting its store entry back failed (%s)" % exc.message
+            # A store's error may quote what it was given: neither secret may reach the message.
+            held = [created.secret, ((stored.content or {}).get("client_secret") if stored else None)]
+            message += ", and putting its store entry back failed (%s)" % redact(exc.message, held)
     raise ConductorError(message + still_live(plan_.older))
 
 

@@ -247,9 +247,6 @@ class SecretStore(object):
         """Where the entry lives, for humans and the ``stored`` return value; never a secret."""
         return self.path(key)
 
-    def described(self, key):
-        return {"type": self.type, "location": self.location(key)}
-
     # ---- the four calls ---------------------------------------------------------------
     def read(self, key):
         """The entry at ``key`` as a StoredEntry, or None when there is none."""

@@ -119,6 +119,31 @@ def test_verify_failure_revokes_the_new_one_and_puts_the_entry_back(store):
     assert store.read(KEY).content == before.content
 
 
+def test_a_failed_put_back_names_the_failure_without_either_secret(store):
+    adapter = OrkesMemoryAdapter()  # its secrets have no shape redact() knows: only the explicit list hides them
+    key = EntryKey("orkes", "Order Worker", "worker-key")
+    old_secret = ensure(adapter, store, key=key)["client_secret"]
+    echoed = []
+
+    def echoing_write(key, content, version=None):
+        # The put-back after a failed proof fails with an error quoting what it was given.
+        if echoed:
+            raise StoreError("write refused: %s / %s" % (echoed[0], content["client_secret"]))
+        echoed.append(content["client_secret"])
+        return store.inner.write(key, content, version)
+
+    store.write = echoing_write
+
+    def refuse(credential, secret):
+        raise ConductorError("invalid_client")
+
+    with pytest.raises(ConductorError) as caught:
+        ensure(adapter, store, key=key, force_rotate=True, verify=True, prover=refuse)
+    message = str(caught.value)
+    assert "putting its store entry back failed (write refused:" in message
+    assert echoed and echoed[0] not in message and old_secret not in message
+
+
 def test_verify_success_revokes_the_previous_only_after_the_proof(store):
     adapter = MemoryAdapter()
     old = adapter.add("ci")

@@ -59,7 +59,7 @@ def test_write_creates_one_secret_with_json_content_and_tags(moto):
     assert tags == {"managed-by": "conductor.principals", "conductor-principals:platform": "conductorone",
                     "conductor-principals:principal": "A46-sp", "conductor-principals:credential": "ci"}
     assert backend.read(KEY) == (content(KEY), version)
-    assert backend.described(KEY) == {"type": "aws_secretsmanager", "location": NAME}
+    assert backend.location(KEY) == NAME
 
 
 def test_rotation_keeps_the_old_secret_as_awsprevious(moto):

@@ -57,8 +57,6 @@ def test_write_lands_at_the_documented_path_with_custom_metadata(bao):
         "managed_by": "conductor.principals", "platform": "conductorone", "principal": "A46-sp", "credential": "ci",
         "credential_id": "cred-1", "expires_at": "2027-02-01T00:00:00Z"}
     assert backend.read(KEY) == (content(KEY), 1)
-    assert backend.described(KEY) == {"type": "hashi_vault",
-                                      "location": "secret/conductor-principals/conductorone/A46-sp/ci"}
 
 
 def test_a_second_create_is_a_conflict_and_writes_nothing(bao):
