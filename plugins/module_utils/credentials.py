@@ -42,7 +42,7 @@ from .stores.base import entry_content
 CREATE_ATTEMPTS = 2
 
 __all__ = ["CredentialRun", "Created", "apply", "create_credential", "credential_info", "entry_of", "keep_secret",
-           "prove", "retire", "undo_create",
+           "prove", "retire", "store_write_failed", "undo_create",
            # the planner's helpers that report.py and federation.py read from here
            "expires_in_days", "normalise_cidrs"]
 
@@ -106,10 +106,14 @@ def keep_secret(adapter, store, key, plan_, created, server_url):
     try:
         return store.write(key, entry_of(key, created, server_url), version)
     except ConductorError as exc:
-        why = "Could not write the secret of new credential %s to the %s store (%s)" % (
-            created.credential["id"], store.type, redact(exc.message, [created.secret]))
-        raise ConductorError(undo_create(adapter, plan_, created.credential, why)
-                             + still_live(plan_.older))
+        raise store_write_failed(adapter, plan_, created, store.type, exc)
+
+
+def store_write_failed(adapter, plan_, created, store_type, error):
+    """The error for a new secret the store refused, after revoking its credential (the older ones stay)."""
+    why = "Could not write the secret of new credential %s to the %s store (%s)" % (
+        created.credential["id"], store_type, redact(error.message, [created.secret]))
+    return ConductorError(undo_create(adapter, plan_, created.credential, why) + still_live(plan_.older))
 
 
 def prove(adapter, prover, plan_, created, store=None, key=None, version=None):

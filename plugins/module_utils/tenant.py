@@ -30,9 +30,9 @@ from .client import ApiClient
 from .common_args import trust_options
 from .config import PLATFORMS, resolve_settings
 from .credential_plan import (Applied, Desired, Owner, Stored, check_params, needs_claims, plan as plan_credential,
-                              result_of, still_live)
-from .credentials import create_credential, entry_of, prove, retire, undo_create
-from .errors import ConductorError, ConfigError, redact
+                              result_of)
+from .credentials import create_credential, entry_of, prove, retire, store_write_failed
+from .errors import ConductorError, ConfigError
 from .federation import build_condition, ensure_trust
 from .platforms import adapter_for
 from .principals import desired_principal, ensure_principal
@@ -526,9 +526,7 @@ class TenantRun(object):
         plan, created = w["plan"], w.get("created")
         if created is not None:
             if "write_error" in w:  # as keep_secret fails: the new credential revoked, the previous one kept
-                why = "Could not write the secret of new credential %s to the %s store (%s)" % (
-                    created.credential["id"], self.store.type, redact(w["write_error"].message, [created.secret]))
-                raise ConductorError(undo_create(self.adapter, plan, created.credential, why) + still_live(plan.older))
+                raise store_write_failed(self.adapter, plan, created, self.store.type, w["write_error"])
             if plan.desired.verify:
                 prove(self.adapter, self._prover, plan, created, self.store, w["key"], w.get("version"))
         later = _LaterDeletes()
