@@ -3,11 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The logic of the provision and rotate roles, as filters the roles' tasks call.
 
-The roles compose the modules (each new secret is stored, proven and cut over inside
-``sp_credential``); what is left is bookkeeping: check the list and flatten it into the
-loops the tasks run, index IDs and tokens by platform, and turn the modules' results into
-the facts the roles set. Everything is keyed by platform first, so one principal name on
-ConductorOne and on Orkes never collides.
+The roles run one ``service_principals`` task per platform (each new secret is stored,
+proven and cut over inside it); what is left is bookkeeping: check the list and split it
+into one run per platform with every default resolved, index tokens by platform, and turn
+the runs' results into the facts the roles set. Everything is keyed by platform first, so
+one principal name on ConductorOne and on Orkes never collides.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from ansible_collections.conductor.principals.plugins.module_utils.permissions i
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import (
     CAPABILITIES, expiry_choices, permission_choices, platforms_where)
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
-from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
-    federation_plan, trusts_outcome)
+from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
 
 PLATFORMS = tuple(CAPABILITIES)
 # The settings of a credential and of a principal that a platform may or may not have: each
@@ -95,13 +94,17 @@ def _check_platform_options(principal, platform, credential=None):
                " or ".join(c.label for c in owners) or "no", "it" if len(wrong) == 1 else "them"))
 
 
-def provision_plan(principals, platform="conductorone", rotate_before_days=14, force_rotate=False, verify=True):
-    """Check ``provision_principals`` and flatten it into what the role's loops run.
+def provision_plan(principals, platform="conductorone", rotate_before_days=14, force_rotate=False, verify=True,
+                   revoke_previous=True, revoke_previous_after_unused_hours=0):
+    """Check ``provision_principals`` and split it into one ``service_principals`` run per platform.
 
     Returns ``platforms`` (each once, in order), ``present`` and ``absent`` principals (each with
     its platform), ``credentials`` (one dict per credential of a present principal, with every
-    default resolved) and ``stored_keys`` (the store entries of the present credentials). Raises
-    one sentence naming the principal and credential when the list cannot be provisioned.
+    default resolved), ``stored_keys`` (the store entries of the present credentials) and ``runs``:
+    per platform, the ``principals`` of its service_principals task, whether it needs the store
+    (``needs_store``: it has credentials, or principals to remove with their entries) and, where
+    its credentials record their last use, ``revoke_previous_after_unused_hours``. Raises one
+    sentence naming the principal and credential when the list cannot be provisioned.
     """
     if not isinstance(principals, list):
         raise AnsibleFilterError("provision_principals must be a list of principals, not %s."
@@ -111,6 +114,7 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     except ConfigError as exc:
         raise AnsibleFilterError(str(exc))
     plan = {"platforms": [], "present": [], "absent": [], "credentials": [], "stored_keys": []}
+    runs = {}
     seen = set()
     for principal in principals:
         name = principal["name"]
@@ -122,19 +126,36 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
         seen.add((where, name))
         if where not in plan["platforms"]:
             plan["platforms"].append(where)
+            runs[where] = _run(where, revoke_previous, revoke_previous_after_unused_hours)
         if (principal.get("state") or "present") == "absent":
             plan["absent"].append({"name": name, "platform": where})
+            runs[where]["principals"].append({"name": name, "platform": where, "state": "absent"})
+            runs[where]["needs_store"] = True
             continue
         _check_platform_options(principal, where)
         ensured = {"name": name, "platform": where}
         ensured.update((k, principal[k]) for k in PRINCIPAL_SETTINGS if _given(principal, k))
         plan["present"].append(ensured)
-        plan["credentials"].extend(_credentials(principal, where, rotate_before_days, force_rotate, verify))
+        credentials = _credentials(principal, where, rotate_before_days, force_rotate, verify)
+        plan["credentials"].extend(credentials)
+        runs[where]["principals"].append(dict(
+            ensured, credentials=[{k: v for k, v in c.items() if k not in ("principal", "platform")} for c in credentials],
+            trusts=[{k: v for k, v in t.items() if v is not None} for t in principal.get("trusts") or []]))
+        runs[where]["needs_store"] = runs[where]["needs_store"] or bool(credentials)
     plan["stored_keys"] = [{"platform": c["platform"], "principal": c["principal"], "credential": c["name"]}
                            for c in plan["credentials"] if c["state"] == "present"]
-    # Retiring the previous credential by its last use needs a platform that records it.
-    plan["records_credential_use"] = {p: CAPABILITIES[p].records_credential_use for p in plan["platforms"]}
+    plan["runs"] = [runs[p] for p in plan["platforms"]]
     return plan
+
+
+def _run(platform, revoke_previous, unused_hours):
+    """One platform's service_principals task, before its principals are added."""
+    run = {"platform": platform, "principals": [], "needs_store": False}
+    # Retiring the previous credential by its last use needs a platform that records it; elsewhere
+    # revoke_previous alone decides.
+    if revoke_previous and unused_hours and int(unused_hours) > 0 and CAPABILITIES[platform].records_credential_use:
+        run["revoke_previous_after_unused_hours"] = int(unused_hours)
+    return run
 
 
 def _credentials(principal, platform, rotate_before_days, force_rotate, verify):
@@ -194,89 +215,65 @@ def bearer_tokens(results):
             if r.get("token_type") == "Bearer" and r.get("access_token")}
 
 
-def listed_principal_ids(results):
-    """{platform: {name: [IDs]}} from service_principal_info looped over platforms."""
-    index = {}
-    for result in _results(results):
-        by_name = index.setdefault(result["item"], {})
-        for principal in result.get("service_principals") or []:
-            by_name.setdefault(principal["name"], []).append(principal["id"])
-    return index
+# The summary's words for what happened to a present credential (service_principals' row actions).
+SUMMARY_ACTIONS = {"created": "created", "rotated": "rotated", "replaced": "rotated", "updated": "changed"}
 
 
-def principals_to_ensure(present, listed_ids):
-    """The plan's present principals that need the service_principal module.
-
-    A principal listed exactly once with nothing else to set (ConductorOne; Orkes without
-    roles, tags or permissions, which the listing does not show) is as wanted already: the module would
-    only read it again. The others are created, renamed, given their roles and tags, or
-    found to be duplicates (the module fails listing their IDs).
-    """
-    return [p for p in present or []
-            if len((listed_ids.get(p["platform"]) or {}).get(p["name"]) or []) != 1
-            or any(k in p for k in PRINCIPAL_SETTINGS)]
-
-
-def ensured_principal_ids(results, listed_ids=None):
-    """{platform: {name: ID}}: the principals listed exactly once, updated by the ensure loop's results.
-
-    A principal that check mode only predicts has no ID yet, and is left out (its
-    credentials are then addressed by name).
-    """
-    index = {}
-    for platform, by_name in (listed_ids or {}).items():
-        index[platform] = {name: ids[0] for name, ids in by_name.items() if len(ids) == 1}
-    for result in _results(results):
-        principal = result.get("service_principal") or {}
-        if principal.get("id"):
-            index.setdefault(result["item"]["platform"], {})[result["item"]["name"]] = principal["id"]
-    return index
-
-
-def provision_outcome(results, stored=None):
-    """The facts of a run from the looped sp_credential results and the entries read before it.
+def provision_outcome(runs, plan):
+    """The facts of a run from the looped service_principals results (one per platform) and the plan.
 
     Returns ``by_platform`` ({platform: {principal: {credential: {client_id, client_secret,
     server_url}}}}), ``by_name`` (the same without the platform level; on a name used on both
-    platforms the later entry of provision_principals wins) and ``summary`` (one row per present
-    credential, never a secret). A new secret comes from the result that created it, any other
-    from the store.
+    platforms the later entry of provision_principals wins), ``summary`` (one row per present
+    credential, never a secret), ``removed`` (one row per credential marked absent and per
+    principal removed) and ``trusts`` ({principal: {trust: {client_id, server_url}}}, present
+    trusts). The secrets are the runs' ``secrets``: each new one from its create, any other from
+    the store, and only where the entry is of that credential.
     """
-    stored = stored or {}
-    by_platform, by_name, summary = {}, {}, []
-    for result in _results(results):
-        item = result["item"]
-        if item["state"] != "present":
-            continue
+    results = {r["item"]["platform"]: r for r in _results(runs)}
+    credentials, principals, trusts = {}, {}, {}
+    for platform, result in results.items():
+        credentials.update(((platform, row["principal"], row["name"]), row) for row in result.get("credentials") or [])
+        principals.update(((platform, row["name"]), row) for row in result.get("principals") or [])
+        trusts.update(((platform, row["principal"], row["name"]), dict(row, server_url=result.get("server_url")))
+                      for row in result.get("trusts") or [])
+    outcome = {"by_platform": {}, "by_name": {}, "summary": [], "removed": [], "trusts": {}}
+    for item in plan.get("credentials") or []:
         platform, principal, name = item["platform"], item["principal"], item["name"]
-        by_platform.setdefault(platform, {}).setdefault(principal, {})
-        by_name.setdefault(principal, {})
-        if result.get("client_secret"):
-            secret = {"client_id": result.get("client_id"), "client_secret": result["client_secret"],
-                      "server_url": result.get("server_url")}
-        else:
-            secret = (stored.get(platform) or {}).get(principal, {}).get(name)
-            if secret and (result.get("credential") or {}).get("id") not in (None, secret.get("credential_id")):
-                secret = None  # the entry is of another credential (check mode predicts its rotation)
+        row = credentials.get((platform, principal, name))
+        if row is None:  # not reached (its principal failed)
+            continue
+        revoked = len(row.get("revoked_ids") or [])
+        if item["state"] != "present":
+            revoked = revoked or (1 if row["action"] == "revoked" else 0)
+            outcome["removed"].append({"platform": platform, "principal": principal, "credential": name,
+                                       "action": "revoked" if revoked else "absent", "revoked": revoked})
+            continue
+        outcome["by_platform"].setdefault(platform, {}).setdefault(principal, {})
+        outcome["by_name"].setdefault(principal, {})
+        secret = (((results[platform].get("secrets") or {}).get(platform) or {}).get(principal) or {}).get(name)
         if secret and secret.get("client_secret"):
             fact = {field: secret.get(field) for field in FACT_FIELDS}
-            by_platform[platform][principal][name] = fact
-            by_name[principal][name] = fact
-        credential = result.get("credential") or {}
-        summary.append({
-            "principal": principal, "credential": name, "platform": platform,
-            "client_id": result.get("client_id") or credential.get("client_id"),
-            "credential_id": credential.get("id"), "expires_at": credential.get("expires_at"),
-            "action": _action(result), "stored": (result.get("stored") or {}).get("location"),
-            "revoked": len(result.get("revoked_ids") or []),
+            outcome["by_platform"][platform][principal][name] = fact
+            outcome["by_name"][principal][name] = fact
+        outcome["summary"].append({
+            "principal": principal, "credential": name, "platform": platform, "client_id": row.get("client_id"),
+            "credential_id": row.get("id"), "expires_at": row.get("expires_at"),
+            "action": SUMMARY_ACTIONS.get(row["action"], "changed" if revoked else "unchanged"),
+            "stored": row.get("stored"), "revoked": revoked,
         })
-    return {"by_platform": by_platform, "by_name": by_name, "summary": summary}
-
-
-def _action(result):
-    if "rotated" in result:  # a new credential was made (or, in check mode, would be)
-        return "rotated" if result["rotated"] else "created"
-    return "changed" if result.get("changed") else "unchanged"
+    for item in plan.get("absent") or []:
+        row = principals.get((item["platform"], item["name"])) or {}
+        outcome["removed"].append({"platform": item["platform"], "principal": item["name"], "credential": "",
+                                   "action": "removed" if row.get("action") == "removed" else "absent", "revoked": 0})
+    for run in plan.get("runs") or []:
+        for principal in run["principals"]:
+            for trust in principal.get("trusts") or []:
+                row = trusts.get((run["platform"], principal["name"], trust["name"]))
+                if row is not None and (trust.get("state") or "present") == "present":
+                    outcome["trusts"].setdefault(principal["name"], {})[trust["name"]] = {
+                        "client_id": row.get("client_id"), "server_url": row.get("server_url")}
+    return outcome
 
 
 def credential_pairs(by_platform):
@@ -319,13 +316,9 @@ class FilterModule(object):
     def filters(self):
         return {
             "federation_plan": federation_plan,
-            "trusts_outcome": trusts_outcome,
             "provision_plan": provision_plan,
             "absent_principals": absent_principals,
             "bearer_tokens": bearer_tokens,
-            "listed_principal_ids": listed_principal_ids,
-            "principals_to_ensure": principals_to_ensure,
-            "ensured_principal_ids": ensured_principal_ids,
             "provision_outcome": provision_outcome,
             "credential_pairs": credential_pairs,
             "tokens_by_name": tokens_by_name,

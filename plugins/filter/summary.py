@@ -17,37 +17,6 @@ COLUMNS = ("platform", "principal", "credential", "action", "client_id", "expire
 COUNTED = ("created", "rotated", "revoked", "removed")
 
 
-def _results(registered):
-    if isinstance(registered, dict):
-        registered = registered.get("results") or []
-    return [r for r in registered or [] if isinstance(r, dict) and not r.get("skipped")]
-
-
-def removed_rows(credential_results, principal_results=None):
-    """Rows for what a run took away: credentials marked absent (revoked) and principals removed.
-
-    ``credential_results`` is the looped ``sp_credential`` register of the provision role,
-    ``principal_results`` the looped ``service_principal`` (``state: absent``) register. Each row
-    has ``platform``, ``principal``, ``credential`` (empty for a principal), ``action``
-    (``revoked``, ``removed`` or ``absent`` when there was nothing to take away) and ``revoked``
-    (how many credentials went).
-    """
-    rows = []
-    for result in _results(credential_results):
-        item = result.get("item") or {}
-        if item.get("state") != "absent":
-            continue
-        revoked = len(result.get("revoked_ids") or []) or (1 if result.get("changed") else 0)
-        rows.append({"platform": item.get("platform"), "principal": item.get("principal"),
-                     "credential": item.get("name"), "action": "revoked" if revoked else "absent",
-                     "revoked": revoked})
-    for result in _results(principal_results):
-        item = result.get("item") or {}
-        rows.append({"platform": item.get("platform"), "principal": item.get("name"), "credential": "",
-                     "action": "removed" if result.get("changed") else "absent", "revoked": 0})
-    return rows
-
-
 def _cell(row, column):
     value = row.get(column)
     if column == "expires_at" and not value and row.get("action") not in ("revoked", "removed", "absent"):
@@ -95,4 +64,4 @@ def summary_table(summary, removed=None):
 
 class FilterModule(object):
     def filters(self):
-        return {"removed_rows": removed_rows, "summary_table": summary_table}
+        return {"summary_table": summary_table}

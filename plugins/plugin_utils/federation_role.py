@@ -2,7 +2,8 @@
 # Copyright: conductor.principals contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The provision role's workload federation: ``provision_federation_providers`` and each principal's
-``trusts``, checked and flattened for the role's loops, and the fact ``conductor_principals_trusts``.
+``trusts``, checked before anything is sent (the providers flattened for the role's loop; the trusts
+go with their principal to service_principals).
 
 Exported as filters by plugins/filter/provision.py (one FilterModule for the role).
 """
@@ -37,11 +38,10 @@ def _check(entries, spec, option, kind):
 
 
 def federation_plan(principals, providers=None, platform="conductorone"):
-    """``providers`` (each checked, set options only) and ``trusts`` (one dict per trust of a present
-    principal, with ``principal`` and ``platform``) for the role's loops.
+    """``providers`` (each checked, set options only) for the role's loop, and ``platform``, the one
+    they go to; every principal's ``trusts`` checked (service_principals ensures them).
 
-    Trusts are ConductorOne's; a principal on another platform with trusts is one sentence. A removed
-    principal's trusts go with it (the API's rule), so they are not in the list.
+    Trusts are ConductorOne's; a principal on another platform with trusts is one sentence.
     """
     _check(providers or [], PROVIDER_OPTIONS, "provision_federation_providers", "provider")
     issuers = {}
@@ -54,7 +54,7 @@ def federation_plan(principals, providers=None, platform="conductorone"):
     federated = platforms_where(lambda c: c.has_workload_federation)
     # The providers go to the platform that has federation (the role passes its token to them).
     plan = {"providers": [{k: v for k, v in entry.items() if v is not None} for entry in providers or []],
-            "trusts": [], "platform": federated[0]}
+            "platform": federated[0]}
     for principal in principals or []:
         trusts = principal.get("trusts") or []
         if not trusts:
@@ -76,26 +76,4 @@ def federation_plan(principals, providers=None, platform="conductorone"):
             if len(given) > 1:
                 raise AnsibleFilterError("%s, trust %r: give one condition form, not %s."
                                          % (label, trust["name"], " and ".join(given)))
-        if (principal.get("state") or "present") == "absent":
-            continue
-        for trust in trusts:
-            flat = {k: v for k, v in trust.items() if v is not None}
-            flat.update(principal=principal["name"], platform=where)
-            plan["trusts"].append(flat)
     return plan
-
-
-def trusts_outcome(results):
-    """``conductor_principals_trusts``: {principal: {trust: {client_id, server_url}}} from the sp_trust loop
-    (present trusts; nothing secret in it)."""
-    out = {}
-    registered = results.get("results") if isinstance(results, dict) else results
-    for result in registered or []:
-        if not isinstance(result, dict) or result.get("skipped"):
-            continue
-        item = result["item"]
-        if (item.get("state") or "present") != "present":
-            continue
-        out.setdefault(item["principal"], {})[item["name"]] = {
-            "client_id": result.get("client_id"), "server_url": result.get("server_url")}
-    return out

@@ -7,8 +7,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.filter.provision import (
-    FilterModule, absent_principals, bearer_tokens, credential_pairs, ensured_principal_ids, listed_principal_ids,
-    principals_to_ensure, provision_outcome, provision_plan, summary_lines, tokens_by_name)
+    FilterModule, absent_principals, bearer_tokens, credential_pairs, provision_outcome, provision_plan, summary_lines,
+    tokens_by_name)
 
 CI = {"name": "Terraform CI", "credentials": [
     {"name": "ci", "expires_days": 90, "allowed_cidrs": ["127.0.0.0/8"], "verify": False},
@@ -18,9 +18,7 @@ WORKER = {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"], "cre
 
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
-        "federation_plan", "trusts_outcome", "provision_plan", "absent_principals", "bearer_tokens", "listed_principal_ids", "principals_to_ensure",
-        "ensured_principal_ids",
-        "provision_outcome", "credential_pairs", "tokens_by_name", "summary_lines"}
+        "federation_plan", "provision_plan", "absent_principals", "bearer_tokens", "provision_outcome", "credential_pairs", "tokens_by_name", "summary_lines"}
 
 
 def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
@@ -35,8 +33,15 @@ def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
                   "allowed_cidrs": ["127.0.0.0/8"]}
     assert old["state"] == "absent" and old["verify"] is True
     assert key["platform"] == "orkes" and "expires_days" not in key
-    # What the role reads from the platforms' capabilities instead of testing platform names.
-    assert plan["records_credential_use"] == {"conductorone": True, "orkes": False}
+    # One service_principals task per platform: its principals, whether it needs the store.
+    c1_run, orkes_run = plan["runs"]
+    assert c1_run["platform"] == "conductorone" and c1_run["needs_store"]
+    assert [p["name"] for p in c1_run["principals"]] == ["Terraform CI", "Gone"]
+    assert c1_run["principals"][1] == {"name": "Gone", "platform": "conductorone", "state": "absent"}
+    assert c1_run["principals"][0]["credentials"][0] == {k: v for k, v in ci.items() if k not in ("principal", "platform")}
+    assert orkes_run["principals"][0]["roles"] == ["WORKER"] and orkes_run["principals"][0]["trusts"] == []
+    # No revoke_previous_after_unused_hours asked for: none is passed on.
+    assert "revoke_previous_after_unused_hours" not in c1_run
     # Only present credentials are read back from the store.
     assert plan["stored_keys"] == [{"platform": "conductorone", "principal": "Terraform CI", "credential": "ci"},
                                    {"platform": "orkes", "principal": "Terraform CI", "credential": "ci"}]
@@ -102,66 +107,99 @@ def test_bearer_tokens_leave_dpop_out():
     assert bearer_tokens(results) == {"conductorone": "t1"}
 
 
-def test_principal_ids_are_indexed_by_platform_then_name():
-    listed = {"results": [
-        {"item": "conductorone", "service_principals": [{"name": "a", "id": "1"}, {"name": "a", "id": "2"}]},
-        {"item": "orkes", "service_principals": [{"name": "a", "id": "o1"}]}]}
-    assert listed_principal_ids(listed) == {"conductorone": {"a": ["1", "2"]}, "orkes": {"a": ["o1"]}}
-    ensured = {"results": [
-        {"item": {"name": "a", "platform": "conductorone"}, "service_principal": {"id": "1"}},
-        {"item": {"name": "a", "platform": "orkes"}, "service_principal": {"id": "o1"}},
-        {"item": {"name": "b", "platform": "orkes"}, "service_principal": {"id": None}},  # check mode, to create
-        {"item": {"name": "c", "platform": "orkes"}, "skipped": True}]}
-    assert ensured_principal_ids(ensured) == {"conductorone": {"a": "1"}, "orkes": {"a": "o1"}}
-    # Listed once and not ensured again: the listing gives the ID; a duplicate name gives none.
-    listed_ids = {"conductorone": {"x": ["9"], "dup": ["1", "2"]}}
-    assert ensured_principal_ids(ensured, listed_ids) == {"conductorone": {"a": "1", "x": "9"}, "orkes": {"a": "o1"}}
+def test_retiring_by_last_use_goes_only_to_the_platforms_that_record_it():
+    both = [{"name": "a", "credentials": [{"name": "k"}]}, {"name": "a", "platform": "orkes", "credentials": [{"name": "k"}]}]
+    c1_run, orkes_run = provision_plan(both, revoke_previous_after_unused_hours=24)["runs"]
+    assert c1_run["revoke_previous_after_unused_hours"] == 24 and "revoke_previous_after_unused_hours" not in orkes_run
+    # Without revoke_previous nothing is retired, so the hours mean nothing.
+    assert "revoke_previous_after_unused_hours" not in provision_plan(
+        both, revoke_previous=False, revoke_previous_after_unused_hours=24)["runs"][0]
 
 
-def test_only_principals_with_something_to_do_are_ensured():
-    present = [{"name": "known", "platform": "conductorone"}, {"name": "new", "platform": "conductorone"},
-               {"name": "dup", "platform": "conductorone"}, {"name": "app", "platform": "orkes", "roles": ["WORKER"]},
-               {"name": "plain", "platform": "orkes"}]
-    listed_ids = {"conductorone": {"known": ["1"], "dup": ["2", "3"]}, "orkes": {"app": ["o1"], "plain": ["o2"]}}
-    assert [p["name"] for p in principals_to_ensure(present, listed_ids)] == ["new", "dup", "app"]
+def test_a_platform_with_only_trusts_needs_no_store():
+    plan = provision_plan([{"name": "ci", "trusts": [{"name": "gh", "github": {"repository": "o/r"}, "enabled": None}]}])
+    [run] = plan["runs"]
+    assert not run["needs_store"] and run["principals"][0]["trusts"] == [{"name": "gh", "github": {"repository": "o/r"}}]
 
 
-def _result(platform, principal, name, state="present", **values):
-    item = {"platform": platform, "principal": principal, "name": name, "state": state}
-    return dict({"item": item, "changed": False}, **values)
+def _run(platform, credentials=(), principals=(), trusts=(), secrets=None, server_url="https://api"):
+    """One item of the looped service_principals register."""
+    result = {"item": {"platform": platform}, "changed": False, "credentials": list(credentials),
+              "principals": list(principals), "trusts": list(trusts), "server_url": server_url}
+    if secrets is not None:
+        result["secrets"] = {platform: secrets}
+    return result
 
 
-def test_outcome_takes_new_secrets_from_results_and_the_rest_from_the_store():
-    stored = {"conductorone": {"Terraform CI": {"ci": {
-        "client_id": "c1-id", "client_secret": "c1-secret", "server_url": "https://c1", "credential_id": "cred-1"}}}}
-    results = {"results": [
-        _result("conductorone", "Terraform CI", "ci", client_id="c1-id",
-                credential={"id": "cred-1", "expires_at": "2027-01-01T00:00:00Z"},
-                stored={"type": "vault_file", "location": "/s#p/conductorone/Terraform CI/ci"}),
-        _result("orkes", "Terraform CI", "ci", changed=True, rotated=False, client_id="key",
-                client_secret="orkes-secret", server_url="https://orkes", credential={"id": "key"}),
-        _result("conductorone", "Terraform CI", "old", state="absent", changed=True, credential=None)]}
-    outcome = provision_outcome(results, stored)
+def _row(principal, name, action, platform="conductorone", **values):
+    return dict({"platform": platform, "principal": principal, "name": name, "id": "id-" + name,
+                 "client_id": "cid-" + name, "expires_at": None, "action": action, "revoked_ids": [], "stored": None},
+                **values)
+
+
+def test_outcome_takes_the_secrets_of_the_runs_and_summarises_without_them():
+    plan = provision_plan([CI, WORKER])
     c1 = {"client_id": "c1-id", "client_secret": "c1-secret", "server_url": "https://c1"}
     orkes = {"client_id": "key", "client_secret": "orkes-secret", "server_url": "https://orkes"}
+    runs = {"results": [
+        _run("conductorone", [_row("Terraform CI", "ci", "unchanged", expires_at="2027-01-01T00:00:00Z",
+                                   stored="/s#p/conductorone/Terraform CI/ci"),
+                              _row("Terraform CI", "old", "revoked", revoked_ids=["o1", "o2"])],
+             secrets={"Terraform CI": {"ci": dict(c1, credential_id="ignored")}}),
+        _run("orkes", [_row("Terraform CI", "ci", "rotated", platform="orkes", revoked_ids=["k0"])],
+             secrets={"Terraform CI": {"ci": orkes}})]}
+    outcome = provision_outcome(runs, plan)
     assert outcome["by_platform"] == {"conductorone": {"Terraform CI": {"ci": c1}},
                                       "orkes": {"Terraform CI": {"ci": orkes}}}
     # By name, the later entry of the list wins on a name used on both platforms.
     assert outcome["by_name"] == {"Terraform CI": {"ci": orkes}}
-    assert [(r["platform"], r["action"]) for r in outcome["summary"]] == [("conductorone", "unchanged"),
-                                                                          ("orkes", "created")]
+    assert [(r["platform"], r["action"], r["revoked"]) for r in outcome["summary"]] == [
+        ("conductorone", "unchanged", 0), ("orkes", "rotated", 1)]
     assert outcome["summary"][0]["stored"] == "/s#p/conductorone/Terraform CI/ci"
     assert outcome["summary"][0]["expires_at"] == "2027-01-01T00:00:00Z"
-    assert "secret" not in repr(outcome["summary"])
+    assert outcome["removed"] == [{"platform": "conductorone", "principal": "Terraform CI", "credential": "old",
+                                   "action": "revoked", "revoked": 2}]
+    assert "secret" not in repr(outcome["summary"]) + repr(outcome["removed"])
 
 
-def test_outcome_leaves_out_a_stored_secret_of_another_credential_and_what_check_mode_predicts():
-    stored = {"conductorone": {"a": {"k": {"client_id": "x", "client_secret": "s", "credential_id": "older"}}}}
-    results = [_result("conductorone", "a", "k", changed=True, rotated=True, credential={"id": "predicted"}),
-               _result("conductorone", "b", "k", changed=True, rotated=False, credential={"id": None})]
-    outcome = provision_outcome(results, stored)
-    assert outcome["by_platform"] == {"conductorone": {"a": {}, "b": {}}}
-    assert [r["action"] for r in outcome["summary"]] == ["rotated", "created"]
+@pytest.mark.parametrize("action, revoked_ids, word", [
+    ("created", [], "created"), ("replaced", ["x"], "rotated"), ("updated", [], "changed"),
+    ("unchanged", ["older"], "changed"),  # the previous credential retired on a later run
+    ("unchanged", [], "unchanged")])
+def test_the_summary_says_what_happened_in_the_words_of_the_role(action, revoked_ids, word):
+    plan = provision_plan([{"name": "a", "credentials": [{"name": "k"}]}])
+    runs = [_run("conductorone", [_row("a", "k", action, revoked_ids=revoked_ids)])]
+    assert provision_outcome(runs, plan)["summary"][0]["action"] == word
+
+
+def test_outcome_of_removals_a_failed_principal_and_trusts():
+    plan = provision_plan([
+        {"name": "W", "state": "absent"}, {"name": "X", "state": "absent"},
+        {"name": "CI", "credentials": [{"name": "gone", "state": "absent"}, {"name": "k"}],
+         "trusts": [{"name": "gh", "github": {"repository": "o/r"}}, {"name": "old", "state": "absent"}]},
+        {"name": "Broken", "credentials": [{"name": "k"}]}])
+    runs = [_run("conductorone", [_row("CI", "gone", "unchanged"), _row("CI", "k", "created")],
+                 principals=[{"platform": "conductorone", "name": "W", "id": "1", "action": "removed"}],
+                 trusts=[{"platform": "conductorone", "principal": "CI", "name": "gh", "client_id": "t-1",
+                          "action": "created"},
+                         {"platform": "conductorone", "principal": "CI", "name": "old", "client_id": None,
+                          "action": "removed"}],
+                 secrets={"CI": {"k": {"client_id": "cid-k", "client_secret": "s", "server_url": "https://api"}}})]
+    outcome = provision_outcome(runs, plan)
+    assert outcome["removed"] == [
+        {"platform": "conductorone", "principal": "CI", "credential": "gone", "action": "absent", "revoked": 0},
+        {"platform": "conductorone", "principal": "W", "credential": "", "action": "removed", "revoked": 0},
+        {"platform": "conductorone", "principal": "X", "credential": "", "action": "absent", "revoked": 0}]
+    # Broken's credential has no row (its principal failed): it is in neither the facts nor the summary.
+    assert [r["principal"] for r in outcome["summary"]] == ["CI"] and "Broken" not in outcome["by_name"]
+    assert outcome["trusts"] == {"CI": {"gh": {"client_id": "t-1", "server_url": "https://api"}}}
+
+
+def test_check_mode_predicts_without_secrets():
+    plan = provision_plan([{"name": "a", "credentials": [{"name": "k"}]}])
+    runs = [_run("conductorone", [_row("a", "k", "created", id=None, client_id=None)], secrets={})]
+    outcome = provision_outcome(runs, plan)
+    assert outcome["by_platform"] == {"conductorone": {"a": {}}} and outcome["summary"][0]["action"] == "created"
 
 
 def test_credential_pairs_and_tokens_by_name():
@@ -209,8 +247,8 @@ def test_orkes_permissions_pass_through_and_are_refused_elsewhere_or_when_unknow
     plan = provision_plan([{"name": "w", "platform": "orkes", "permissions": grants},
                            {"name": "none", "platform": "orkes", "permissions": []}])
     assert [p.get("permissions") for p in plan["present"]] == [grants, []]
-    assert [p["name"] for p in principals_to_ensure(plan["present"], {"orkes": {"w": ["1"], "none": ["2"]}})] == \
-        ["w", "none"]
+    # An empty list is given, not left out: it removes every grant.
+    assert [p.get("permissions") for p in plan["runs"][0]["principals"]] == [grants, []]
     with pytest.raises(AnsibleFilterError, match="Principal 'x' sets 'permissions', which only Orkes applications"):
         provision_plan([{"name": "x", "permissions": grants}])
     with pytest.raises(AnsibleFilterError, match="x.*RUN"):

@@ -11,13 +11,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.conductor.principals.plugins.filter.handoff import FilterModule as HandoffFilters
 from ansible_collections.conductor.principals.plugins.filter.handoff import tool_environment
 from ansible_collections.conductor.principals.plugins.filter.summary import FilterModule as SummaryFilters
-from ansible_collections.conductor.principals.plugins.filter.summary import removed_rows, summary_table
+from ansible_collections.conductor.principals.plugins.filter.summary import summary_table
 
 SECRET = "secret-token:do-not-show:v1:abc"
 
 
 def test_filters_are_exported():
-    assert set(SummaryFilters().filters()) == {"removed_rows", "summary_table"}
+    assert set(SummaryFilters().filters()) == {"summary_table"}
     assert set(HandoffFilters().filters()) == {"tool_environment"}
 
 
@@ -46,25 +46,6 @@ def test_an_empty_run_says_so_and_bad_input_is_one_sentence():
     assert summary_table([], None)[-1] == "(nothing listed)"
     with pytest.raises(AnsibleFilterError, match="takes provision_summary, a list of rows, not dict"):
         summary_table({"a": 1})
-
-
-def test_removed_rows_from_the_role_results():
-    credentials = {"results": [
-        {"item": {"platform": "conductorone", "principal": "CI", "name": "old", "state": "absent"},
-         "changed": True, "revoked_ids": ["c1", "c2"]},
-        {"item": {"platform": "conductorone", "principal": "CI", "name": "gone", "state": "absent"}, "changed": False},
-        {"item": {"platform": "conductorone", "principal": "CI", "name": "kept", "state": "present"}, "changed": True},
-        {"skipped": True},
-    ]}
-    principals = {"results": [{"item": {"platform": "orkes", "name": "W"}, "changed": True},
-                              {"item": {"platform": "orkes", "name": "X"}, "changed": False}]}
-    assert removed_rows(credentials, principals) == [
-        {"platform": "conductorone", "principal": "CI", "credential": "old", "action": "revoked", "revoked": 2},
-        {"platform": "conductorone", "principal": "CI", "credential": "gone", "action": "absent", "revoked": 0},
-        {"platform": "orkes", "principal": "W", "credential": "", "action": "removed", "revoked": 0},
-        {"platform": "orkes", "principal": "X", "credential": "", "action": "absent", "revoked": 0},
-    ]
-    assert removed_rows(None, {"results": []}) == []
 
 
 def test_tool_environment_for_conductorone_and_orkes():

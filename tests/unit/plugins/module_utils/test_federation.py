@@ -325,17 +325,15 @@ def test_report_rows_of_trusts_flag_broad_and_disabled():
 
 
 # ---- the role's planning ---------------------------------------------------------------------------
-def test_federation_plan_flattens_trusts_of_present_principals():
+def test_federation_plan_checks_every_trust_and_flattens_the_providers():
     from ansible.errors import AnsibleFilterError
-    from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import (
-        federation_plan, trusts_outcome)
+    from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
     principals = [{"name": "deploy", "trusts": [{"name": "main", "provider": GH, "github": {"repository": "a/b"}}]},
                   {"name": "gone", "state": "absent", "trusts": [{"name": "x", "condition": "true"}]},
                   {"name": "plain", "credentials": [{"name": "ci"}]}]
     plan = federation_plan(principals, [{"issuer_url": GH, "type": "github_actions"}])
     assert plan["providers"] == [{"issuer_url": GH, "type": "github_actions"}]
-    assert plan["trusts"] == [{"name": "main", "provider": GH, "github": {"repository": "a/b"}, "principal": "deploy",
-                               "platform": "conductorone"}]
+    assert plan["platform"] == "conductorone"
     with pytest.raises(AnsibleFilterError, match="principal 'deploy', trusts: trust 'main': no option "
                                                  "conditon .did you mean condition.."):
         federation_plan([{"name": "deploy", "trusts": [{"name": "main", "conditon": "true"}]}])
@@ -343,6 +341,3 @@ def test_federation_plan_flattens_trusts_of_present_principals():
         federation_plan([{"name": "app", "platform": "orkes", "trusts": [{"name": "t", "condition": "true"}]}])
     with pytest.raises(AnsibleFilterError, match="names the issuer .* more than once"):
         federation_plan([], [{"issuer_url": GH}, {"issuer_url": GH + "/"}])
-    fact = trusts_outcome({"results": [{"item": plan["trusts"][0], "client_id": "fox@h/wfe", "server_url": "https://h"},
-                                       {"skipped": True}]})
-    assert fact == {"deploy": {"main": {"client_id": "fox@h/wfe", "server_url": "https://h"}}}
