@@ -423,6 +423,23 @@ def test_one_name_on_c1_and_orkes_is_two_principals_with_two_stored_secrets(fres
     assert key_works(fresh, orkes["client_id"], orkes["client_secret"])
 
 
+def test_the_role_sends_up_to_provision_parallelism_requests_at_once_and_loses_nothing(fresh, roles, store):
+    many = [{"name": "Many %02d" % i, "credentials": [{"name": "ci"}]} for i in range(8)]
+    fresh.settings(latency_seconds=0.1)  # each answer waits, so that requests in flight overlap
+    fresh.control("POST", "/in_flight/reset")
+    try:
+        run = roles("provision", {"provision_principals": many, "provision_parallelism": 3},
+                    keep=["provision_summary"])
+    finally:
+        fresh.settings(latency_seconds=0)
+    report = fresh.control("GET", "/in_flight")
+    assert 2 <= report["max"] <= 3, report
+    assert [row["action"] for row in run.results["provision_summary"]] == ["created"] * 8
+    for principal in many:
+        [live] = live_credentials(fresh, c1_principal(fresh, principal["name"])["id"])
+        assert stored(store, principal["name"], "ci")["credential_id"] == live["id"]
+
+
 def test_roles_and_playbooks_hold_no_jinja_programs():
     """The roles' logic lives in plugins/filter/provision.py (tests/unit/plugins/filter)."""
     found = [str(path.relative_to(REPO)) for pattern in ("roles/*/tasks/*.yml", "roles/*/defaults/*.yml",
