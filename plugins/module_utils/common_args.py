@@ -107,6 +107,25 @@ def store_options():
     )
 
 
+#: The kinds of workload federation provider ConductorOne knows (its ``type``).
+PROVIDER_TYPES = ("github_actions", "gitlab_ci", "hcp_terraform", "aws_iam_outbound", "spiffe", "custom")
+
+
+def provider_options():
+    """One federation provider's own options (federation_provider, and each entry of the role's
+    ``provision_federation_providers``); its ``id`` is the module's."""
+    return dict(
+        issuer_url=dict(type="str"),
+        name=dict(type="str"),
+        description=dict(type="str"),
+        type=dict(type="str", choices=list(PROVIDER_TYPES), default="custom"),
+        enabled=dict(type="bool"),
+        spiffe_bundle_endpoint_url=dict(type="str"),
+        replace_on_change=dict(type="bool", default=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+
+
 def trust_options():
     """One trust's own options (sp_trust, and each entry of a principal's ``trusts`` in service_principals)."""
     return dict(

@@ -23,8 +23,7 @@ from .compare import describe, differences
 from .credentials import normalise_cidrs
 from .errors import ConductorError, ConfigError, redact
 from .principals import find_by_name
-
-PROVIDER_TYPES = ("github_actions", "gitlab_ci", "hcp_terraform", "aws_iam_outbound", "spiffe", "custom")
+from .common_args import PROVIDER_TYPES
 MAX_CONDITION_BYTES = 1024
 CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")
 

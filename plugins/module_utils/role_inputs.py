@@ -19,6 +19,17 @@ from .errors import ConfigError
 from .public_view import closest
 
 
+def plain(value):
+    """``value`` as plain dicts and lists. A role's input reaches a filter as ansible-core's lazy
+    containers, which ArgumentSpecValidator copies about a thousand times slower than plain ones
+    (3 s for 50 principals in ansible-core 2.19)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
 def _label(kind, index, entry):
     name = entry.get("name") if isinstance(entry, dict) else None
     return "%s %r" % (kind, name) if name else "%s #%d" % (kind, index + 1)
@@ -52,6 +63,7 @@ def check_entries(entries, spec, option, nested="credentials", nested_kind="cred
         return
     if not isinstance(entries, list):
         raise ConfigError("%s must be a list of %ss, not %s" % (option, kind, type(entries).__name__))
+    entries = plain(entries)
     # The nested list is checked entry by entry below, so that its messages can name the entry.
     outer = {name: ({k: v for k, v in value.items() if k not in ("options", "elements")} if name == nested
                     else value) for name, value in spec.items()}

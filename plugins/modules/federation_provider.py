@@ -124,21 +124,10 @@ provider:
 '''
 
 from ansible_collections.conductor.principals.plugins.module_utils.ansible_module import run_module
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec
-from ansible_collections.conductor.principals.plugins.module_utils.federation import PROVIDER_TYPES
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import argument_spec, provider_options
 
 MODULE_SPEC = dict(
-    argument_spec=argument_spec(
-        issuer_url=dict(type="str"),
-        id=dict(type="str"),
-        name=dict(type="str"),
-        description=dict(type="str"),
-        type=dict(type="str", choices=list(PROVIDER_TYPES), default="custom"),
-        enabled=dict(type="bool"),
-        spiffe_bundle_endpoint_url=dict(type="str"),
-        replace_on_change=dict(type="bool", default=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    ),
+    argument_spec=argument_spec(id=dict(type="str"), **provider_options()),
     required_one_of=[("issuer_url", "id", "name")],
 )
 

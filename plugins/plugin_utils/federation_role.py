@@ -12,19 +12,15 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import CONNECTION_OPTIONS
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import provider_options, trust_options
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES, platforms_where
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
-from ansible_collections.conductor.principals.plugins.modules.federation_provider import MODULE_SPEC as PROVIDER_SPEC
-from ansible_collections.conductor.principals.plugins.modules.sp_trust import MODULE_SPEC as TRUST_SPEC
-
-# The options of one entry: those of the module, less the connection and what the role sets itself.
-PROVIDER_OPTIONS = {k: dict(v) for k, v in PROVIDER_SPEC["argument_spec"].items() if k not in CONNECTION_OPTIONS
-                    and k != "id"}
+# The options of one entry: the provider's and the trust's own (common_args, as the modules have them),
+# read from module_utils rather than the modules, so a role's filter does not import the HTTP stack.
+PROVIDER_OPTIONS = provider_options()
 PROVIDER_OPTIONS["issuer_url"] = dict(PROVIDER_OPTIONS["issuer_url"], required=True)
-TRUST_OPTIONS = {k: dict(v) for k, v in TRUST_SPEC["argument_spec"].items() if k not in CONNECTION_OPTIONS
-                 and k not in ("service_principal", "service_principal_id", "trust_client_id", "test_token")}
+TRUST_OPTIONS = trust_options()
 TRUST_OPTIONS["name"] = dict(TRUST_OPTIONS["name"], required=True)
 # The keys of a flattened entry: every option of the entry that is set.
 CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")

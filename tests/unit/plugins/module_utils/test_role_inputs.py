@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
-from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries, plain
 
 # The shape of provision_principals' options in roles/provision/meta/argument_specs.yml (descriptions kept,
 # as Ansible's own check gets them).
@@ -67,3 +67,21 @@ def test_wrong_shapes():
     assert message({"name": "a"}) == "provision_principals must be a list of principals, not dict."
     assert "unknown" not in message([{"name": "a", "colour": 1}])
     assert message([{"name": "a", "colour": 1}]).endswith("valid options are credentials, name, platform, state.")
+
+
+class _Lazy(list):
+    """Stands for ansible-core's lazy containers: subclasses of list and dict."""
+
+
+class _LazyDict(dict):
+    pass
+
+
+def test_inputs_are_checked_as_plain_dicts_and_lists():
+    given = _Lazy([_LazyDict(name="a", credentials=_Lazy([_LazyDict(name="ci", allowed_cidrs=("10.0.0.0/8",))]))])
+    copied = plain(given)
+    assert copied == [{"name": "a", "credentials": [{"name": "ci", "allowed_cidrs": ["10.0.0.0/8"]}]}]
+    kinds = {type(copied), type(copied[0]), type(copied[0]["credentials"]), type(copied[0]["credentials"][0]),
+             type(copied[0]["credentials"][0]["allowed_cidrs"])}
+    assert kinds == {list, dict}
+    assert copied[0] is not given[0]
