@@ -189,12 +189,19 @@ RUNNERS = {
 }
 
 
+#: Runners told whether a diff is wanted, so they build none otherwise (service_principals: one per item).
+DIFF_ON_REQUEST = ("service_principals",)
+
+
 def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
     """Run module ``kind``; return its result, or {"failed": True, "msg": ...} for a ConductorError."""
     try:
         environ = os.environ if environ is None else environ
         client = client or ApiClient(resolve_settings(connection_options(params), environ))
-        result = RUNNERS[kind](client, params, check_mode, environ)
+        if kind in DIFF_ON_REQUEST:
+            result = RUNNERS[kind](client, params, check_mode, environ, diff=diff)
+        else:
+            result = RUNNERS[kind](client, params, check_mode, environ)
     except ConductorError as exc:
         failure = {"failed": True, "msg": str(exc)}
         failure.update({k: v for k, v in exc.to_dict().items() if v is not None})

@@ -302,7 +302,7 @@ def failure_message(failed, total):
 class TenantRun(object):
     """One service_principals task: check, plan, apply (or, in check mode, only plan)."""
 
-    def __init__(self, client, params, check_mode=False, environ=None):
+    def __init__(self, client, params, check_mode=False, environ=None, diff=True):
         self.client = client
         self.params = params
         self.check_mode = check_mode
@@ -310,7 +310,8 @@ class TenantRun(object):
         self.platform = client.settings.platform
         self.failed = []
         self.secrets = {}
-        self.diff = {"before": {}, "after": {}}
+        # Only when asked (--diff): for a list of 1,000 items it is the largest part of the result.
+        self.diff = {"before": {}, "after": {}} if diff else None
         self.wave_batches = 0
         self.forgotten = 0
         self.items = 0
@@ -386,11 +387,11 @@ class TenantRun(object):
     def _principal(self, step, listed):
         name = step["name"]
         before = next((p for p in listed if p.get("id") == step["id"]), None) if step["id"] else None
-        self.diff["before"].setdefault("principals", {})[name] = before or {}
+        self._noted("before", "principals", name, before or {})
         if step["action"] == "remove":
             if not self.check_mode:
                 self.adapter.delete_principal(before)
-            self.diff["after"].setdefault("principals", {})[name] = {}
+            self._noted("after", "principals", name, {})
             return {"id": step["id"], "action": "removed", "ok": True}
         principal = dict(step["settings"], name=name, state="present")
         if step["id"]:
@@ -398,7 +399,7 @@ class TenantRun(object):
         adapter = _FirstListing(self.adapter, listed)
         result = ensure_principal(adapter, principal, self.check_mode)
         after = result.get("service_principal") or {}
-        self.diff["after"].setdefault("principals", {})[name] = after
+        self._noted("after", "principals", name, after)
         action = "created" if step["action"] == "create" else ("updated" if result.get("changed") else "unchanged")
         return {"id": after.get("id"), "action": action, "ok": True}
 
@@ -550,8 +551,8 @@ class TenantRun(object):
             row["reason"] = result["reason"]
         label = "%s/%s" % (principal, params["name"])
         diff = result.get("diff") or {}
-        self.diff["before"].setdefault("credentials", {})[label] = diff.get("before") or {}
-        self.diff["after"].setdefault("credentials", {})[label] = diff.get("after") or {}
+        self._noted("before", "credentials", label, diff.get("before") or {})
+        self._noted("after", "credentials", label, diff.get("after") or {})
         if self.params.get("return_secrets") and params.get("state") != "absent":
             self._keep_secret(principal, params["name"], credential, secret, key)
         return row
@@ -592,8 +593,8 @@ class TenantRun(object):
         action = ("unchanged" if not result.get("changed") else "created" if not diff.get("before")
                   else "removed" if not diff.get("after") else "updated")
         label = "%s/%s" % (principal, params["name"])
-        self.diff["before"].setdefault("trusts", {})[label] = diff.get("before") or {}
-        self.diff["after"].setdefault("trusts", {})[label] = diff.get("after") or {}
+        self._noted("before", "trusts", label, diff.get("before") or {})
+        self._noted("after", "trusts", label, diff.get("after") or {})
         return {"platform": self.platform, "principal": principal, "name": params["name"],
                 "client_id": (result.get("trust") or {}).get("client_id"), "action": action}
 
@@ -602,8 +603,8 @@ class TenantRun(object):
         keys = [k for k in plan["forget"] if (principals.get(k.principal) or {"ok": True}).get("ok")]
         for key in keys:
             label = "%s/%s" % (key.principal, key.credential)
-            self.diff["before"].setdefault("entries", {})[label] = {"location": self.store.location(key)}
-            self.diff["after"].setdefault("entries", {})[label] = {}
+            self._noted("before", "entries", label, {"location": self.store.location(key)})
+            self._noted("after", "entries", label, {})
         self.forgotten = len(keys)
         if self.check_mode or not keys:
             return
@@ -612,6 +613,11 @@ class TenantRun(object):
             self._fail(key.principal, credential=key.credential, msg=error.message)
 
     # ---- the result --------------------------------------------------------------------------
+    def _noted(self, side, section, label, value):
+        """One item's side of the diff, when the diff is kept."""
+        if self.diff is not None:
+            self.diff[side].setdefault(section, {})[label] = value
+
     def _fail(self, principal, msg, credential=None, trust=None):
         item = {"platform": self.platform, "principal": principal, "msg": msg}
         if credential:
@@ -635,8 +641,9 @@ class TenantRun(object):
                         "store_batches": self.wave_batches},
             "failed_items": self.failed,  # ``failed`` is Ansible's own key (a boolean): the list is under this name
             "server_url": self.client.settings.server_url,
-            "diff": self.diff,
         }
+        if self.diff is not None:
+            result["diff"] = self.diff
         if self.params.get("return_secrets"):
             result["secrets"] = self.secrets
         if self.failed:
@@ -644,5 +651,5 @@ class TenantRun(object):
         return result
 
 
-def run_service_principals(client, params, check_mode, environ):
-    return TenantRun(client, params, check_mode, environ).run()
+def run_service_principals(client, params, check_mode, environ, diff=True):
+    return TenantRun(client, params, check_mode, environ, diff).run()
