@@ -25,6 +25,8 @@ revoked, the old one kept) and named in ``failed_items``; the task fails at the 
 
 from __future__ import annotations
 
+import collections
+
 from . import parallel
 from .client import ApiClient
 from .common_args import trust_options
@@ -342,6 +344,7 @@ class TenantRun(object):
             if store is not None:
                 self._read_entries(store, plan, keys)
             principals = self._principals(plan, listed)
+            del listed  # the tenant's whole listing: not needed once the principals are done
             credentials = self._credentials(plan, principals, keys)
             trusts = self._trusts(plan, principals)
             self._forget(plan, principals)
@@ -429,10 +432,13 @@ class TenantRun(object):
                            msg=outcome.error.message)
             else:
                 work.append(outcome.value)
+        del listings  # each plan keeps what it needs of its listing
         rows = []
         size = self.pool.parallelism * WAVE_FACTOR
-        for start in range(0, len(work), size):
-            rows.extend(self._apply_wave(work[start:start + size]))
+        waves = collections.deque(work[start:start + size] for start in range(0, len(work), size))
+        del work
+        while waves:  # a wave done is let go (its plans, listings and new secrets): only its rows are kept
+            rows.extend(self._apply_wave(waves.popleft()))
         return rows
 
     def _plan_credential(self, item, principals, listings):
