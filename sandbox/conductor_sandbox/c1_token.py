@@ -52,6 +52,8 @@ class TokenEndpoint(object):
             if grant == "client_credentials":
                 cred = self.authenticate_client(form)
                 principal_id = cred["servicePrincipalId"] or cred["userId"]
+                if self.store.take_fault("POST", "/auth/v1/token", request.path, principal_id=principal_id):
+                    raise Refused("invalid_client", "injected fault: this principal's credentials are refused", 401)
                 scopes = cred["scopedRoleIds"]
             elif grant == TOKEN_EXCHANGE:
                 cred, principal_id, scopes = self.exchange(form)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from .keys import workload_claims
 
-FAULT_MODES = ("429", "500", "502", "503", "504", "drop_after_commit", "drop_before")
+FAULT_MODES = ("429", "500", "502", "503", "504", "drop_after_commit", "drop_before", "invalid_client")
 
 
 def register(app, store):
@@ -64,6 +64,14 @@ def register(app, store):
                  "count": int(fault.get("count", 1)), "retry_after": fault.get("retry_after")}
         if fault.get("path"):  # only the calls of this one path of the route (one principal's credentials)
             entry["path"] = str(fault["path"])
+        if fault.get("principal_id"):
+            # Only the token requests of that C1 principal's credentials: they are refused as a bad credential is.
+            if (entry["method"], entry["route"], entry["mode"]) != ("POST", "/auth/v1/token", "invalid_client"):
+                return jsonify({"error": "principal_id is for method POST, route /auth/v1/token and mode "
+                                         "invalid_client"}), 400
+            entry["principal_id"] = str(fault["principal_id"])
+        elif entry["mode"] == "invalid_client":
+            return jsonify({"error": "mode invalid_client needs principal_id"}), 400
         with store.lock:
             store.faults.append(entry)
         return jsonify(entry)

@@ -115,12 +115,15 @@ class Store(object):
             report.update(copy.deepcopy(self.counters))
             return report
 
-    def take_fault(self, method, route, path=None):
-        """The next fault of that route template (and, for a fault given a ``path``, of that path only)."""
+    def take_fault(self, method, route, path=None, principal_id=None):
+        """The next fault of that route template (and, for a fault given a ``path``, of that path only).
+
+        A fault given a ``principal_id`` is taken only by the token endpoint, for a credential of that principal.
+        """
         with self.lock:
             for fault in self.faults:
                 if fault["method"] == method and fault["route"] == route and fault["count"] > 0 \
-                        and fault.get("path") in (None, path):
+                        and fault.get("path") in (None, path) and fault.get("principal_id") == principal_id:
                     fault["count"] -= 1
                     return dict(fault)
         return None

@@ -195,3 +195,24 @@ def test_client_ids_are_never_handed_out_twice(sbx, monkeypatch):
                     json={"displayName": "c%d" % n, "expires": "%ds" % (30 * 86400)})["credential"]["clientId"]
             for n in range(2)]
     assert made[0].startswith("clever-fox-00007@") and made[1] != made[0]
+
+
+def test_fault_with_principal_id_refuses_only_that_principals_token_requests(sbx):
+    from conftest import token_for
+    headers = admin_headers(sbx)
+    creds = []
+    for name in ("one", "two"):
+        owner = c1_call(sbx, "POST", "/api/v1/service_principals", headers, json={"displayName": name})[
+            "servicePrincipal"]["id"]
+        answer = c1_call(sbx, "POST", "/api/v1/service_principals/%s/credentials" % owner, headers,
+                         json={"displayName": "c", "expires": "%ds" % (30 * 86400)})
+        creds.append((owner, answer["credential"]["clientId"], answer["clientSecret"]))
+    refused = {"method": "POST", "route": "/auth/v1/token", "mode": "invalid_client"}
+    assert requests.post(sbx.base + "/_sandbox/faults", json=refused, timeout=10).status_code == 400
+    assert requests.post(sbx.base + "/_sandbox/faults", json=dict(refused, mode="500", principal_id=creds[0][0]),
+                         timeout=10).status_code == 400
+    sbx.control("POST", "/faults", json=dict(refused, principal_id=creds[0][0], count=1))
+    token_for(sbx, creds[1][1], creds[1][2])  # another principal's credential, and the admin's, are untouched
+    admin_headers(sbx)
+    assert token_for(sbx, creds[0][1], creds[0][2], expect=401)["error"] == "invalid_client"
+    token_for(sbx, creds[0][1], creds[0][2])  # count 1: the next one passes
