@@ -358,3 +358,42 @@ def test_return_secrets_new_ones_from_the_create_others_from_the_store_never_sho
     assert {p: secrets[p]["ci"] for p in made} == {p: made[p]["ci"] for p in made}  # read back from the store
     assert token_works(fresh, secrets["app-02"]["ci"]["client_id"], secrets["app-02"]["ci"]["client_secret"])
     assert again["summary"]["credentials"] == {"unchanged": 2, "created": 1}
+
+
+def test_one_new_credential_that_fails_its_proof_is_undone_alone(run, fresh, store, reliability):
+    """A rotation of four principals where app-02's new credential cannot obtain a token (the sandbox refuses
+    the token requests of that principal's credentials once): only that item fails and is undone."""
+    import re
+    principals = tenant_list(4, extra_every=None)
+    run([task(store, principals)])
+    held = {e["names"]["principal"]: e for e in entries(store).values()}
+    victim = principals_by_name(fresh)["app-02"][0]
+    fresh.control("POST", "/faults", json={"method": "POST", "route": "/auth/v1/token", "mode": "invalid_client",
+                                           "principal_id": victim, "count": 1})
+    done = run([dict(task(store, principals, force_rotate=True, verify=True), ignore_errors=True)],
+               keep=["tenant"])
+    fresh.control("DELETE", "/faults")
+    result = done.results["tenant"]
+    assert result["failed"] is True
+    assert [(f["principal"], f.get("credential")) for f in result["failed_items"]] == [("app-02", "ci")]
+    assert result["msg"].startswith("1 of ") and "principal 'app-02' credential 'ci'" in result["msg"]
+    failure = result["failed_items"][0]["msg"]
+    new_id = re.match(r"The new credential (\S+) did not obtain an access token", failure).group(1)
+    assert "the new credential %s was revoked" % new_id in failure
+    assert "its store entry was put back as it was" in failure
+    assert "the previous credential %s stays live" % held["app-02"]["credential_id"] in failure
+    assert held["app-02"]["client_secret"] not in done.output
+    # Every other item is done: rotated, its old credential revoked, the new one stored.
+    assert result["summary"]["credentials"] == {"rotated": 3}
+    rows = {r["principal"]: r for r in result["credentials"]}
+    assert sorted(rows) == ["app-00", "app-01", "app-03"]
+    after = {e["names"]["principal"]: e for e in entries(store).values()}
+    for principal, row in rows.items():
+        assert row["action"] == "rotated" and row["revoked_ids"] == [held[principal]["credential_id"]]
+        assert after[principal]["credential_id"] == row["id"] != held[principal]["credential_id"]
+    # The failed one: the new credential is gone, the previous one live, its entry the previous secret.
+    assert [c["id"] for c in live(fresh, victim)] == [held["app-02"]["credential_id"]] != [new_id]
+    assert after["app-02"] == held["app-02"]
+    assert token_works(fresh, after["app-02"]["client_id"], after["app-02"]["client_secret"])
+    # Nothing unheld: every live credential of the four is the one its entry holds, and obtains a token.
+    check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
