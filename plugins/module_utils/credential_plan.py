@@ -19,10 +19,11 @@ API (every value is a frozen dataclass):
   role_ids=None, personal=False, with_store=None)`` checks and builds; give ``role_ids`` (the
   scoped_roles resolved to IDs) or call ``desired.with_role_ids(ids)`` later (plan refuses
   unresolved roles). ``desired.needs_roles`` says whether roles must be resolved.
-- ``Stored(present, credential_id, version, store_type, location, claimed, content)``: what
-  the store holds at this task's entry (None: no store at all). ``claimed``: IDs held by the
-  principal's other entries (nameless credentials only, else None). ``content`` is the old
-  entry (it holds a secret: never shown in repr, never in a result).
+- ``Stored.of_entry(entry, store_type, location, claimed)`` (``Stored(present, credential_id,
+  version, store_type, location, claimed)``): what the store holds at this task's entry (None:
+  no store at all). ``claimed``: IDs held by the principal's other entries (nameless
+  credentials only, else None). ``stored.content`` is the old entry: it holds a secret, so it
+  is no field (never in repr, asdict, equality or a result).
 - ``plan(capabilities, desired, listed, stored, now, owner=None) -> Plan``. ``listed``: the
   credential dicts the adapter's list_credentials returns. Drift in a setting the API cannot
   change, without replace_on_change, raises ConductorError (one sentence).
@@ -254,16 +255,22 @@ class Stored(object):
     location: str = None
     #: IDs the principal's other entries hold (nameless credentials without an id), else None.
     claimed: frozenset = None
-    #: The entry as it was (holds a secret): for putting it back; never shown.
-    content: dict = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of_entry(cls, entry, store_type, location, claimed=None):
         """From a store's read(): a StoredEntry(content, version) or None."""
+        claimed = None if claimed is None else frozenset(claimed)
         if entry is None:
-            return cls(False, None, None, store_type, location, None if claimed is None else frozenset(claimed))
-        return cls(True, entry.content.get("credential_id"), entry.version, store_type, location,
-                   None if claimed is None else frozenset(claimed), dict(entry.content))
+            return cls(False, None, None, store_type, location, claimed)
+        stored = cls(True, entry.content.get("credential_id"), entry.version, store_type, location, claimed)
+        # Not a field: asdict (of a Plan too), repr, == and replace never reach the secret it holds.
+        object.__setattr__(stored, "_content", dict(entry.content))
+        return stored
+
+    @property
+    def content(self):
+        """The entry as it was (holds a secret), for putting it back; None without an entry."""
+        return self.__dict__.get("_content")
 
     def view(self, credential_id):
         """The ``stored`` part of the diff (never a secret)."""
