@@ -9,6 +9,7 @@ import platform
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import PASS_VARS
 
 from .arguments import CHECKS, check_arguments
 from .deps import IMPORT_ERRORS
@@ -19,33 +20,46 @@ from .sealing import SEAL_KEY_ARG, SealError, check_key, seal_result
 class ConductorModule(AnsibleModule):
     """AnsibleModule that takes the action plugin's one-time sealing key (see sealing.py) out of
     the arguments before they are validated (it is the action plugin's, not a user option), and
-    checks them with arguments.check_arguments, as the action plugin does in-process, before
-    AnsibleModule's own validation."""
+    refuses bad arguments with arguments.check_arguments' one sentence, as the action plugin does
+    in-process.
+
+    Built on AnsibleModule's public behaviour only (fail_json, params, no_log_values) plus the
+    _load_params method custom modules are told to use to see the raw arguments: AnsibleModule
+    refusing the arguments ends in fail_json, where the check runs first; arguments it accepts are
+    checked as soon as __init__ returns (a list given for a string, which it would make text; its
+    syslog line of the invocation is written by then, masked as always)."""
 
     seal_key = None
+    _given = None  # the task's own arguments, as given, until they are checked
 
     def __init__(self, kind, **module_spec):
         self.kind = kind
-        self._arguments_checked = False
         super().__init__(**module_spec)
+        self._refuse_bad_arguments()
 
     def _load_params(self):
         super()._load_params()
         self.seal_key = self.params.pop(SEAL_KEY_ARG, None)
+        # AnsibleModule's internal arguments (_ansible_check_mode, ...) are not the task's.
+        internal = {"_ansible_%s" % name for name in PASS_VARS}
+        self._given = {k: v for k, v in self.params.items() if k not in internal}
 
-    def _set_internal_properties(self, argument_spec=None, module_parameters=None):
-        super()._set_internal_properties(argument_spec, module_parameters)
-        if self._arguments_checked or argument_spec is not None or module_parameters is not None:
+    def fail_json(self, msg, **kwargs):
+        self._refuse_bad_arguments()  # AnsibleModule's own refusal, in __init__: ours is the sentence
+        super().fail_json(msg=msg, **kwargs)
+
+    def _refuse_bad_arguments(self):
+        given, self._given = self._given, None  # once
+        if given is None:
             return
-        self._arguments_checked = True  # once, on the task's own arguments (the _ansible_ ones are gone now)
         spec = dict(argument_spec=self.argument_spec)
         spec.update((name, getattr(self, name)) for name in CHECKS)
-        checked = check_arguments(self.kind, spec, self.params)
+        checked = check_arguments(self.kind, spec, given)
         if checked.error:
             # As AnsibleModule does before failing on its own: the invocation shows validated, masked values.
             self.params.update(checked.params)
             self.no_log_values.update(checked.no_log_values)
-            self.fail_json(msg=checked.error)
+            super().fail_json(msg=checked.error)
 
 
 def missing_libraries_message(missing, host, python):

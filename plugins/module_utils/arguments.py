@@ -9,7 +9,8 @@ AnsibleModule's own validation. Both call ``check_arguments``, so both accept an
 same arguments with the same one sentence:
 
 - a string (or path) option, at any depth (``store.path``), given a list or a dict is refused,
-  where Ansible would turn it into its repr (``"['a', 'b']"``) and carry on;
+  where Ansible would turn it into its repr (``"['a', 'b']"``) and carry on; so is a list or
+  dict among the items of a list of strings (``allowed_cidrs[0]``);
 - an unknown option, at any depth, is named with its path and the option it most likely means
   (``store.typ`` -> "did you mean type?"), before any other problem (a typo also makes the
   option it meant look missing);
@@ -44,6 +45,10 @@ class Checked(object):
         self.no_log_values = no_log_values
 
 
+def _kind(value):
+    return "dict" if isinstance(value, Mapping) else "list"
+
+
 def _not_text(spec, args, path=()):
     """The first text option at any depth given a list or dict, as a sentence, or None."""
     if not isinstance(args, Mapping):
@@ -55,7 +60,11 @@ def _not_text(spec, args, path=()):
             value = args[key]
             where = ".".join(path + (key,))
             if option.get("type", "str") in TEXT_TYPES and isinstance(value, (Mapping, list)):
-                return "%s must be a string, not a %s" % (where, "dict" if isinstance(value, Mapping) else "list")
+                return "%s must be a string, not a %s" % (where, _kind(value))
+            if option.get("type") == "list" and option.get("elements") in TEXT_TYPES and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, (Mapping, list)):
+                        return "%s[%d] must be a string, not a %s" % (where, index, _kind(item))
             suboptions = option.get("options")
             if suboptions:
                 entries = value if isinstance(value, list) else [value]

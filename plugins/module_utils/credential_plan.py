@@ -19,10 +19,11 @@ API (every value is a frozen dataclass):
   role_ids=None, personal=False, with_store=None)`` checks and builds; give ``role_ids`` (the
   scoped_roles resolved to IDs) or call ``desired.with_role_ids(ids)`` later (plan refuses
   unresolved roles). ``desired.needs_roles`` says whether roles must be resolved.
-- ``Stored(present, credential_id, version, store_type, location, claimed, content)``: what
-  the store holds at this task's entry (None: no store at all). ``claimed``: IDs held by the
-  principal's other entries (nameless credentials only, else None). ``content`` is the old
-  entry (it holds a secret: never shown in repr, never in a result).
+- ``Stored.of_entry(entry, store_type, location, claimed)`` (``Stored(present, credential_id,
+  version, store_type, location, claimed)``): what the store holds at this task's entry (None:
+  no store at all). ``claimed``: IDs held by the principal's other entries (nameless
+  credentials only, else None). ``stored.content`` is the old entry: it holds a secret, so it
+  is no field (never in repr, asdict, equality or a result).
 - ``plan(capabilities, desired, listed, stored, now, owner=None) -> Plan``. ``listed``: the
   credential dicts the adapter's list_credentials returns. Drift in a setting the API cannot
   change, without replace_on_change, raises ConductorError (one sentence).
@@ -42,15 +43,15 @@ API (every value is a frozen dataclass):
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass, field, replace as _replace
 from datetime import datetime, timedelta, timezone
 
+from .cidrs import normalise_cidrs
 from .compare import describe, differences
 from .errors import ConductorError, ConfigError
 from .retire import retire as _retire_due, validate_retire_params
-from .timestamps import format_time, parse_time
+from .timestamps import days_between, days_until, format_time, parse_time
 
 EXPIRY_CHOICES = (30, 60, 90, 180)
 DEFAULT_EXPIRES_DAYS = 90
@@ -254,16 +255,22 @@ class Stored(object):
     location: str = None
     #: IDs the principal's other entries hold (nameless credentials without an id), else None.
     claimed: frozenset = None
-    #: The entry as it was (holds a secret): for putting it back; never shown.
-    content: dict = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of_entry(cls, entry, store_type, location, claimed=None):
         """From a store's read(): a StoredEntry(content, version) or None."""
+        claimed = None if claimed is None else frozenset(claimed)
         if entry is None:
-            return cls(False, None, None, store_type, location, None if claimed is None else frozenset(claimed))
-        return cls(True, entry.content.get("credential_id"), entry.version, store_type, location,
-                   None if claimed is None else frozenset(claimed), dict(entry.content))
+            return cls(False, None, None, store_type, location, claimed)
+        stored = cls(True, entry.content.get("credential_id"), entry.version, store_type, location, claimed)
+        # Not a field: asdict (of a Plan too), repr, == and replace never reach the secret it holds.
+        object.__setattr__(stored, "_content", dict(entry.content))
+        return stored
+
+    @property
+    def content(self):
+        """The entry as it was (holds a secret), for putting it back; None without an entry."""
+        return self.__dict__.get("_content")
 
     def view(self, credential_id):
         """The ``stored`` part of the diff (never a secret)."""
@@ -328,35 +335,16 @@ class Applied(object):
 
 
 # ---- helpers -----------------------------------------------------------------------------
-def normalise_cidrs(cidrs):
-    """Validated, canonical, sorted CIDRs: ``10.0.0.5/24`` -> ``10.0.0.0/24``, ``2001:DB8::/32`` lowered."""
-    networks = []
-    for cidr in cidrs:
-        try:
-            networks.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
-        except ValueError:
-            raise ConfigError("allowed_cidrs: %r is not an IPv4 or IPv6 CIDR such as 192.168.1.0/24 or "
-                              "2001:db8::/32" % (cidr,))
-    return sorted({str(n) for n in networks})
-
-
 def lifetime_days(credential):
     created, expires = parse_time(credential.get("created_at")), parse_time(credential.get("expires_at"))
     if not created or not expires:
         return None
-    return int(round((expires - created).total_seconds() / 86400.0))
-
-
-def expires_in_days(credential, now):
-    expires = parse_time(credential.get("expires_at"))
-    if expires is None:
-        return None
-    return (expires - now).total_seconds() / 86400.0
+    return int(round(days_between(created, expires)))
 
 
 def with_expiry(credential, now):
     """The credential plus ``expires_in_days`` and ``expired`` (for the info module)."""
-    left = expires_in_days(credential, now)
+    left = days_until(credential.get("expires_at"), now)
     return dict(credential, expires_in_days=None if left is None else int(math.floor(left)),
                 expired=bool(left is not None and left <= 0))
 
@@ -463,7 +451,7 @@ def replacement_reason(capabilities, desired, current, now):
         return "changed settings: " + describe(drift)
     if desired.force_rotate:
         return "force_rotate"
-    left = expires_in_days(current, now)
+    left = days_until(current.get("expires_at"), now)
     if left is not None and left <= 0:
         return "expired"
     before = desired.rotate_before_days or 0

@@ -34,17 +34,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .credential_plan import (
-    Applied, Desired, Stored, expires_in_days, needs_claims, normalise_cidrs, plan, result_of, settle, still_live,
-    with_expiry)
+    Applied, Desired, Stored, needs_claims, plan, result_of, settle, still_live, with_expiry)
 from .errors import ConductorError, OutcomeUnknownError, redact
 from .stores.base import entry_content
 
 CREATE_ATTEMPTS = 2
 
 __all__ = ["CredentialRun", "Created", "apply", "create_credential", "credential_info", "entry_of", "keep_secret",
-           "prove", "retire", "store_write_failed", "undo_create",
-           # the planner's helpers that report.py and federation.py read from here
-           "expires_in_days", "normalise_cidrs"]
+           "prove", "retire", "store_write_failed", "undo_create"]
 
 
 @dataclass(frozen=True)

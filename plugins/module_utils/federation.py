@@ -18,9 +18,9 @@ import json
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from .cidrs import normalise_cidrs
 from .client import create_once
 from .compare import describe, differences
-from .credentials import normalise_cidrs
 from .errors import ConductorError, ConfigError, redact
 from .principals import find_by_name
 from .common_args import PROVIDER_TYPES

@@ -19,12 +19,11 @@ import re
 import tempfile
 from html import escape as _html_escape
 
-from .credentials import expires_in_days
 from .errors import ConductorError, ConfigError
 from .federation import trust_rows
 from .permissions import grant_set
 from .platforms import platforms_where
-from .timestamps import format_time, parse_time
+from .timestamps import days_between, days_until, format_time, parse_time
 
 FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping", "broad", "disabled")
 ROW_FIELDS = ("service_principal", "service_principal_id", "name", "id", "client_id", "created_at", "expires_at",
@@ -44,7 +43,6 @@ FLAG_MEANING = {
 # Rows of the pages, most urgent first: a row ranks by its most urgent flag, then by days left.
 URGENCY = ("expired", "expiring", "unheld", "unused", "never_used", "overlapping")
 DEFAULT_MODE = 0o600
-DAY = 86400.0
 # The principal part of the store key of a personal API key (runner.PERSONAL_PRINCIPAL of sp_credential).
 PERSONAL_OWNER = "@personal"
 
@@ -127,7 +125,7 @@ def gather(adapter, include_personal=False):
 
 
 def _days_since(moment, now):
-    return None if moment is None else int(math.floor((now - moment).total_seconds() / DAY))
+    return None if moment is None else int(math.floor(days_between(moment, now)))
 
 
 def _overlap_key(principal, credential):
@@ -145,14 +143,14 @@ def judge(groups, now, expiring_within_days=14, unused_days=30, records_use=True
     live_by_key = {}
     for principal, credentials in groups:
         for credential in credentials:
-            left = expires_in_days(credential, now)
+            left = days_until(credential.get("expires_at"), now)
             if left is None or left > 0:
                 key = _overlap_key(principal, credential)
                 live_by_key[key] = live_by_key.get(key, 0) + 1
     rows = []
     for principal, credentials in groups:
         for credential in credentials:
-            left = expires_in_days(credential, now)
+            left = days_until(credential.get("expires_at"), now)
             expired = left is not None and left <= 0
             last_used = parse_time(credential.get("last_used_at"))
             since = last_used or parse_time(credential.get("created_at"))

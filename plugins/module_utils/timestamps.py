@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: conductor.principals contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place where timestamps are read and written: RFC 3339, UTC, whole seconds."""
+"""The one place where timestamps are read and written (RFC 3339, UTC, whole seconds), and days counted."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 
+_DAY = 86400.0
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _FRACTION = re.compile(r"\.(\d+)")
 
@@ -41,3 +42,14 @@ def parse_time(value):
     text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)  # Python < 3.11 wants 6 digits
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def days_between(start, end):
+    """Days (a float; negative when ``end`` is earlier) from one aware datetime to another."""
+    return (end - start).total_seconds() / _DAY
+
+
+def days_until(value, now):
+    """Days (a float; negative once past) from ``now`` to the RFC 3339 timestamp ``value``; None without one."""
+    moment = parse_time(value)
+    return None if moment is None else days_between(now, moment)

@@ -300,6 +300,46 @@ def fresh(sandbox):
     return sandbox
 
 
+# ---- a vault_file store, and the ready playbooks as AWX runs them ---------------------------------------
+STORE_PASSWORD = "store password 4 integration"
+
+
+@pytest.fixture
+def store(tmp_path):
+    """The path of a vault_file store in a directory only its owner can read."""
+    directory = tmp_path / "store"
+    directory.mkdir(mode=0o700)
+    return directory / "principals.vault"
+
+
+@pytest.fixture
+def run(fresh, playbook):
+    """A playbook with the store password in the environment, checked not to leak."""
+    def go(tasks, **kwargs):
+        done = playbook(tasks, extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": STORE_PASSWORD}, **kwargs)
+        assert STORE_PASSWORD not in done.output, "the store password leaked into the output"
+        return done
+    return go
+
+
+def ready_playbook(sandbox, env, name, extra_vars, directory, tmp_path_factory, expect_rc=0):
+    """playbooks/<name>.yml as an AWX job template runs it (``env`` plus an extra-vars file); its stdout.
+
+    Checked like every run: no secret the sandbox issued, nor the store password, in the -vvv output."""
+    vars_file = directory / ("%s-vars.json" % name)
+    vars_file.write_text(json.dumps(extra_vars))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", **env)
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
+                           "-e", "@" + str(vars_file), str(REPO / "playbooks" / (name + ".yml"))],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    output = done.stdout + done.stderr
+    assert not [v[:12] for v in sandbox.issued() if v in output], "a secret leaked"
+    assert STORE_PASSWORD not in output, "the store password leaked into the output"
+    assert done.returncode == expect_rc, done.stdout[-3000:]
+    return done.stdout
+
+
 class PlaybookRun(object):
     def __init__(self, completed, results, log_text):
         self.rc = completed.returncode

@@ -5,17 +5,11 @@ playbook refuses such a variable with one sentence before it changes anything.""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import REPO, _collections_path
+from conftest import ready_playbook
 from test_c1_modules import live_credentials, principals_named
 from test_roles import CI, _environment, held
-from test_store import PASSWORD
 
 OTHER = {"name": "Not To Be Made", "credentials": [{"name": "x"}]}
 
@@ -26,19 +20,8 @@ def run_playbook(fresh, tmp_path, tmp_path_factory):
     store.parent.mkdir()
 
     def run(name, extra_vars, expect_rc=0):
-        vars_file = tmp_path / ("%s-vars.json" % name)
-        vars_file.write_text(json.dumps(extra_vars))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-                   **_environment(fresh, store))
-        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
-                               "-e", "@" + str(vars_file), str(REPO / "playbooks" / (name + ".yml"))],
-                              env=env, capture_output=True, text=True, timeout=600, check=False)
-        output = done.stdout + done.stderr
-        assert not [v[:12] for v in fresh.issued() if v in output], "a secret leaked"
-        assert PASSWORD not in output
-        assert done.returncode == expect_rc, done.stdout[-3000:]
-        return done.stdout
+        return ready_playbook(fresh, _environment(fresh, store), name, extra_vars, tmp_path, tmp_path_factory,
+                              expect_rc)
 
     run.store = store
     return run

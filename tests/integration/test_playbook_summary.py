@@ -12,9 +12,8 @@ import sys
 
 import pytest
 
-from conftest import REPO, _collections_path
+from conftest import REPO, STORE_PASSWORD, _collections_path
 from test_roles import CI, WORKER, _environment
-from test_store import PASSWORD
 
 
 def _table(stdout):
@@ -44,7 +43,7 @@ def run_playbook(fresh, store, tmp_path, tmp_path_factory):
                               env=env, capture_output=True, text=True, timeout=600, check=False)
         output = done.stdout + done.stderr
         assert not [v[:12] for v in fresh.issued() if v in output], "a secret leaked"
-        assert PASSWORD not in output
+        assert STORE_PASSWORD not in output
         assert done.returncode == 0, done.stdout[-3000:]
         assert "[WARNING]" not in output.replace("[WARNING]: Collection", ""), "a newcomer sees warnings"
         return _table(done.stdout)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, _collections_path
+from conftest import REPO, STORE_PASSWORD, _collections_path, ready_playbook
 from test_c1_modules import live_credentials, principals_named
-from test_store import PASSWORD, entries, rewrite
+from test_store import entries, rewrite
 
 TOKEN = "conductor.principals.access_token"
 
@@ -35,7 +35,7 @@ def _environment(sandbox, store):
             "CONDUCTORONE_CLIENT_SECRET": sandbox.c1["client_secret"],
             "CONDUCTOR_SERVER_URL": sandbox.orkes["server_url"], "CONDUCTOR_AUTH_KEY": sandbox.orkes["key_id"],
             "CONDUCTOR_AUTH_SECRET": sandbox.orkes["key_secret"],
-            "CONDUCTOR_PRINCIPALS_STORE_PATH": str(store), "CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}
+            "CONDUCTOR_PRINCIPALS_STORE_PATH": str(store), "CONDUCTOR_PRINCIPALS_STORE_PASSWORD": STORE_PASSWORD}
 
 
 def _role_runner(playbook, env):
@@ -44,7 +44,7 @@ def _role_runner(playbook, env):
         done = playbook([task] + list(tasks_after), keep=keep, connection_vars=False,
                         extra_env=dict(env, **(extra_env or {})), **kwargs)
         # The conftest checks every issued secret; the store's vault password is ours to check.
-        assert PASSWORD not in done.output, "the store password leaked into the output"
+        assert STORE_PASSWORD not in done.output, "the store password leaked into the output"
         return done
 
     run.env = env
@@ -340,17 +340,7 @@ def test_the_ready_playbooks_provision_rotate_and_decommission(fresh, roles, sto
     """playbooks/*.yml as an AWX job template runs them: environment plus extra vars."""
 
     def run_playbook(name, extra_vars):
-        vars_file = tmp_path / ("%s-vars.json" % name)
-        vars_file.write_text(json.dumps(extra_vars))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-                   **roles.env)
-        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
-                               "-e", "@" + str(vars_file), str(REPO / "playbooks" / (name + ".yml"))],
-                              env=env, capture_output=True, text=True, timeout=600, check=False)
-        assert not [v for v in fresh.issued() if v in done.stdout + done.stderr], "a secret leaked"
-        assert done.returncode == 0, done.stdout[-3000:]
-        return done.stdout
+        return ready_playbook(fresh, roles.env, name, extra_vars, tmp_path, tmp_path_factory)
 
     identities = [CI, WORKER]
     run_playbook("provision", {"provision_principals": identities})

@@ -10,37 +10,20 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from ansible.parsing.vault import VaultLib, VaultSecret
 
+from conftest import STORE_PASSWORD
 from test_remote import sshd  # noqa: F401 pylint: disable=unused-import  # the remote tests' module-scoped sshd
 
-PASSWORD = "store password 4 service_principals"
 MODULE = "conductor.principals.service_principals"
 CRED_ROUTE = "/api/v1/service_principals/{service_principal_id}/credentials"
-
-
-@pytest.fixture
-def store(tmp_path):
-    directory = tmp_path / "store"
-    directory.mkdir(mode=0o700)
-    return directory / "tenant.vault"
-
-
-@pytest.fixture
-def run(fresh, playbook):
-    def go(tasks, **kwargs):
-        done = playbook(tasks, extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}, **kwargs)
-        assert PASSWORD not in done.output, "the store password leaked into the output"
-        return done
-    return go
 
 
 def entries(path):
     if not path.exists():
         return {}
-    data = json.loads(VaultLib([("default", VaultSecret(PASSWORD.encode()))]).decrypt(path.read_bytes()))
+    data = json.loads(VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))]).decrypt(path.read_bytes()))
     return data["entries"]
 
 
@@ -294,7 +277,7 @@ def test_orkes_applications_with_roles_and_one_key_each(fresh, playbook, store, 
 
     def go(tasks, **kwargs):
         return playbook(tasks, connection_vars=False, module_defaults=orkes(fresh),
-                        extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}, **kwargs)
+                        extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": STORE_PASSWORD}, **kwargs)
 
     apps = [{"name": "worker-%d" % n, "roles": ["WORKER"], "tags": {"team": "billing"},
              "credentials": [{"name": "default"}]} for n in range(3)]

@@ -17,40 +17,23 @@ import subprocess
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
 
+from conftest import STORE_PASSWORD
 from test_c1_modules import live_credentials
 from test_orkes_modules import orkes
 
-PASSWORD = "store password 4 integration"
 SP = "conductor.principals.service_principal"
 CRED = "conductor.principals.sp_credential"
 PERSONAL = "conductor.principals.personal_client"
 
 
-@pytest.fixture
-def store(tmp_path):
-    directory = tmp_path / "store"
-    directory.mkdir(mode=0o700)
-    return directory / "principals.vault"
-
-
-@pytest.fixture
-def run(fresh, playbook):
-    """A playbook with the store password in the environment, checked not to leak."""
-    def go(tasks, **kwargs):
-        done = playbook(tasks, extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD}, **kwargs)
-        assert PASSWORD not in done.output, "the store password leaked into the output"
-        return done
-    return go
-
-
 def entries(path):
-    data = json.loads(VaultLib([("default", VaultSecret(PASSWORD.encode()))]).decrypt(path.read_bytes()))
+    data = json.loads(VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))]).decrypt(path.read_bytes()))
     assert data["format"] == 2
     return data["entries"]
 
 
 def rewrite(path, new_entries):
-    vault = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
+    vault = VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))])
     path.write_bytes(vault.encrypt(json.dumps({"format": 2, "entries": new_entries})))
     os.chmod(path, 0o600)
 

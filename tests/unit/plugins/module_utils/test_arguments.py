@@ -37,6 +37,25 @@ def test_a_typo_inside_a_list_of_dicts_is_named_with_its_path():
                                     "permissions) module: acess (did you mean access?)")
 
 
+@pytest.mark.parametrize("args, message", [
+    ({"name": "ci", "allowed_cidrs": [{"a": 1}]}, "allowed_cidrs[0] must be a string, not a dict"),
+    ({"name": "ci", "scoped_roles": ["admin", ["x"]]}, "scoped_roles[1] must be a string, not a list"),
+])
+def test_a_list_of_strings_given_a_dict_or_list_item_is_refused_by_its_path(args, message):
+    assert check(args).error == message
+
+
+def test_a_nested_list_of_strings_given_a_dict_item_is_refused_by_its_path():
+    checked = check_arguments("service_principal", SP_SPEC, {
+        "name": "app", "permissions": [{"type": "WORKFLOW_DEF", "id": "w", "access": ["READ", {"a": 1}]}]})
+    assert checked.error == "permissions.access[1] must be a string, not a dict"
+
+
+def test_a_list_of_strings_is_accepted():
+    checked = check({"name": "ci", "allowed_cidrs": ["10.0.0.0/8"], "scoped_roles": ["admin"]})
+    assert checked.error is None and checked.params["allowed_cidrs"] == ["10.0.0.0/8"]
+
+
 def test_no_log_values_are_masked_in_messages():
     checked = check({"name": "ci", "store": {"type": "vault_file", "password": "pw-very-secret", "lock_timeout": "x"}})
     assert "lock_timeout" in checked.error and "pw-very-secret" not in checked.error

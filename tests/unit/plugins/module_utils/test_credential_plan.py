@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, astuple, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import (
     ACTIONS, Applied, Capabilities, Desired, Owner, Stored, check_params, plan, result_of, settle)
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.stores.base import StoredEntry
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 C1 = Capabilities(platform="conductorone", credentials_have_names=True, credentials_expire=True,
@@ -47,8 +49,21 @@ def desired(caps=C1, role_ids=None, **params):
 
 
 def stored(cid, present=True, claimed=None):
-    return Stored(present, cid if present else None, "v1" if present else None, "vault_file", "vault.yml#sp/ci",
-                  None if claimed is None else frozenset(claimed), {"client_secret": "s3cret", "credential_id": cid})
+    entry = StoredEntry({"client_secret": "s3cret", "credential_id": cid}, "v1") if present else None
+    return Stored.of_entry(entry, "vault_file", "vault.yml#sp/ci", claimed)
+
+
+# ---- the old entry's secret -------------------------------------------------------------------
+def test_the_old_entry_is_kept_for_apply_but_no_view_of_a_plan_reaches_its_secret():
+    held = stored("c1")
+    p = plan(C1, desired(store={"type": "vault_file"}), [credential("c1")], held, NOW, SP)
+    assert p.stored is held and held.content == {"client_secret": "s3cret", "credential_id": "c1"}
+    for view in (asdict(p), asdict(held), repr(p), repr(held), astuple(held), vars(replace(held))):
+        assert "s3cret" not in repr(view)
+    # Equality is by what the store says, not by the secret it holds.
+    assert held == Stored.of_entry(StoredEntry({"client_secret": "other", "credential_id": "c1"}, "v1"),
+                                   "vault_file", "vault.yml#sp/ci")
+    assert stored("c1", present=False).content is None
 
 
 # ---- create, keep, rotate ---------------------------------------------------------------------

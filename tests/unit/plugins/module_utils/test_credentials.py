@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
-from ansible_collections.conductor.principals.plugins.module_utils.credentials import (
-    CredentialRun, credential_info, normalise_cidrs)
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun, credential_info
 from ansible_collections.conductor.principals.plugins.module_utils.errors import (
     ConductorError, ConfigError, OutcomeUnknownError)
 
@@ -177,11 +176,6 @@ def test_absent_revokes_every_credential_of_the_name():
     result = ensure(adapter, state="absent")
     assert result["changed"] and sorted(result["revoked_ids"]) == sorted(ids)
     assert not ensure(adapter, state="absent")["changed"]
-
-
-def test_normalise_cidrs():
-    assert normalise_cidrs(["2001:DB8::/32", "10.0.0.5/24", "10.0.0.0/24", "192.0.2.1"]) == \
-        ["10.0.0.0/24", "192.0.2.1/32", "2001:db8::/32"]
 
 
 def test_info_reports_days_left_and_expired():

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.timestamps import (
-    format_time, from_epoch, from_epoch_millis, parse_time)
+    days_between, days_until, format_time, from_epoch, from_epoch_millis, parse_time)
 
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -38,3 +38,10 @@ def test_parse_time_reads_rfc3339_variants(text):
 def test_parse_and_format_round_trip():
     assert parse_time(format_time(NOON)) == NOON
     assert parse_time("") is None and parse_time(None) is None
+
+
+def test_days_are_counted_in_fractions_and_go_negative_once_past():
+    assert days_between(NOON, NOON + timedelta(days=2, hours=12)) == 2.5
+    assert days_until("2026-11-21T00:00:00Z", NOON) == -1.5
+    assert days_until("2026-11-23T12:00:00+00:00", NOON) == 1.0
+    assert days_until(None, NOON) is None and days_until("", NOON) is None
