@@ -323,15 +323,23 @@ class Plan(object):
         return [credential["id"] for credential, _why in self.retire]
 
 
-@dataclass(frozen=True)
 class Applied(object):
     """What apply did: the credential after it, the new secret (or None), every ID it revoked
-    (lost creates first), and the plan as it was settled after the create (see settle)."""
+    (lost creates first), and the plan as it was settled after the create (see settle).
 
-    credential: dict = None
-    secret: str = field(default=None, repr=False)
-    revoked: tuple = ()
-    plan: Plan = field(default=None, repr=False)
+    Not a dataclass, unlike the others: it holds a new secret, which asdict, astuple and
+    replace would copy out; its repr leaves the secret out."""
+
+    __slots__ = ("credential", "secret", "revoked", "plan")
+
+    def __init__(self, credential=None, secret=None, revoked=(), plan=None):
+        self.credential = credential
+        self.secret = secret
+        self.revoked = tuple(revoked)
+        self.plan = plan
+
+    def __repr__(self):
+        return "Applied(credential=%r, revoked=%r)" % (self.credential, self.revoked)
 
 
 # ---- helpers -----------------------------------------------------------------------------

@@ -66,6 +66,14 @@ def test_the_old_entry_is_kept_for_apply_but_no_view_of_a_plan_reaches_its_secre
     assert stored("c1", present=False).content is None
 
 
+def test_what_apply_did_gives_its_new_secret_only_by_name():
+    done = Applied(credential=credential("c2"), secret="s-new", revoked=["c1"])
+    assert done.secret == "s-new" and done.revoked == ("c1",)
+    assert "s-new" not in repr(done)
+    with pytest.raises(TypeError):
+        asdict(done)  # not a dataclass: nothing copies the secret out
+
+
 # ---- create, keep, rotate ---------------------------------------------------------------------
 def test_create_when_none_is_listed():
     p = plan(C1, desired(), [], None, NOW, SP)
