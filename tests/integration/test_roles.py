@@ -430,6 +430,25 @@ def test_the_role_sends_up_to_provision_parallelism_requests_at_once_and_loses_n
         assert stored(store, principal["name"], "ci")["credential_id"] == live["id"]
 
 
+def test_a_credential_that_cannot_be_made_fails_the_role_naming_it_and_every_other_item_is_done(fresh, roles, store):
+    three = [{"name": "Team %d" % i, "credentials": [{"name": "ci"}]} for i in range(3)]
+    roles("provision", {"provision_principals": [{"name": p["name"]} for p in three]})
+    victim = c1_principal(fresh, "Team 1")["id"]
+    route = "/api/v1/service_principals/{service_principal_id}/credentials"
+    fresh.control("POST", "/faults", json={"method": "POST", "route": route, "mode": "500", "count": 50,
+                                           "path": "/api/v1/service_principals/%s/credentials" % victim})
+    try:
+        failed = roles("provision", {"provision_principals": three}, expect_rc=2)
+    finally:
+        fresh.control("DELETE", "/faults")
+    assert "1 of " in failed.stdout and "principal 'Team 1' credential 'ci'" in failed.stdout
+    assert live_credentials(fresh, victim) == []  # nothing made, so nothing unheld
+    for name in ("Team 0", "Team 2"):
+        [credential] = live_credentials(fresh, c1_principal(fresh, name)["id"])
+        assert stored(store, name, "ci")["credential_id"] == credential["id"]
+    assert stored(store, "Team 1", "ci") is None
+
+
 def test_roles_and_playbooks_hold_no_jinja_programs():
     """The roles' logic lives in plugins/filter/provision.py (tests/unit/plugins/filter)."""
     found = [str(path.relative_to(REPO)) for pattern in ("roles/*/tasks/*.yml", "roles/*/defaults/*.yml",
