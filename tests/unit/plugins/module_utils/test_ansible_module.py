@@ -67,7 +67,7 @@ def refusal(capsys, kind, spec, args, module_args):
      "argument 'rotate_before_days' is of type "),  # the rest is ansible-core's own wording, by line
 ])
 def test_bad_arguments_are_refused_with_the_one_sentence(capsys, module_args, kind, spec, args, message):
-    result, _ = refusal(capsys, kind, spec, args, module_args)
+    result = refusal(capsys, kind, spec, args, module_args)[0]
     assert result["failed"] and result["msg"].startswith(message), result["msg"]
     assert not any(k.startswith("_ansible_") for k in result["invocation"]["module_args"])
 
