@@ -272,6 +272,43 @@ def test_results_over_ssh_equal_results_on_the_controller(fresh, playbook, basti
     assert c1_secret_works(fresh, made_there["cred"]["client_id"], made_there["cred"]["client_secret"])
 
 
+def test_service_principals_over_ssh_stores_on_the_host_and_returns_its_secrets_sealed(fresh, playbook, bastion,
+                                                                                        tmp_path):
+    from conftest import STORE_PASSWORD
+    from test_store import entries
+    directory = tmp_path / "host-store"
+    directory.mkdir(mode=0o700)
+    store = directory / "principals.vault"  # the task's host is this machine: its file is here
+    principals = [{"name": "Remote %d" % i, "credentials": [{"name": "ci"}]} for i in range(3)]
+    task = {"conductor.principals.service_principals": {
+        "principals": principals, "store": {"path": str(store), "password": STORE_PASSWORD},
+        "return_secrets": True, "verify": True, "parallelism": 2}, "register": "tenant"}
+    made = playbook([task], keep=["tenant"], inventory=bastion)
+    assert_travelled_sealed(made)
+    assert STORE_PASSWORD not in made.output
+    result = made.results["tenant"]
+    assert result["failed_items"] == [] and result["summary"]["credentials"] == {"created": 3}
+    # Written on the host by ansible-core's own VaultLib (a child of the host's Python), read here by it too.
+    held = {e["names"]["principal"]: e for e in entries(store).values()}
+    for principal in principals:
+        secret = result["secrets"]["conductorone"][principal["name"]]["ci"]
+        assert c1_secret_works(fresh, secret["client_id"], secret["client_secret"])
+        assert held[principal["name"]]["client_secret"] == secret["client_secret"]
+
+    before = writes(fresh)
+    again = playbook([task], keep=["tenant"], inventory=bastion)
+    assert_travelled_sealed(again)  # the stored secrets come back sealed too
+    rerun = again.results["tenant"]
+    assert rerun["changed"] is False and writes(fresh) == before
+    assert rerun["secrets"] == result["secrets"]
+
+    wrong = playbook([dict(task, **{"conductor.principals.service_principals": dict(
+        task["conductor.principals.service_principals"], store={"path": str(store), "password": "not it"})})],
+        inventory=bastion, expect_rc=2)
+    assert "Could not decrypt the vault_file store %s: the password is wrong" % store in wrong.stdout
+    assert writes(fresh) == before
+
+
 def test_host_without_requests_fails_with_one_clear_sentence(fresh, playbook, sshd, tmp_path):
     bare = tmp_path / "bare-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)

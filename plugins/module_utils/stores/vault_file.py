@@ -22,6 +22,12 @@ old or the new store. The lock file is opened without following a link (``O_NOFO
 must be a regular file owned by the user running the task; a lock held longer than
 ``lock_timeout`` seconds fails the task with one sentence. An entry's version (for
 check-and-set) is the SHA-256 of its JSON.
+
+Where it runs: on the controller (the in-process path) ansible-core's ``VaultLib`` is imported
+here. On a task's host (an AnsiballZ module) it cannot be: the payload's own ``ansible.module_utils``
+shadows the host's, so the host's ansible-core would import half of itself from the payload and
+fail. There a child interpreter of the host's Python runs ``VaultLib`` (``_ChildVault``), the
+password and the data on its pipes, never in its arguments or environment.
 """
 
 from __future__ import annotations
@@ -31,8 +37,11 @@ import fcntl
 import hashlib
 import importlib
 import json
+import base64
 import os
 import stat
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -45,6 +54,78 @@ DEFAULT_PLATFORM = "conductorone"  # legacy entries written before the platform 
 DEFAULT_LOCK_TIMEOUT = 60  # seconds a write waits for another run's lock
 
 
+NEEDS_ANSIBLE = ("store type vault_file needs ansible-core on the host that runs the task; run the task on the "
+                 "controller (delegate_to: localhost) or choose another store type")
+
+# What _ChildVault runs: one encrypt or decrypt with the host's own ansible-core, request and answer as JSON.
+CHILD_PROGRAM = r"""
+import base64, json, sys
+request = json.loads(sys.stdin.read())
+try:
+    from ansible.parsing.vault import AnsibleVaultError, VaultLib, VaultSecret
+except ImportError:
+    sys.stdout.write(json.dumps({"error": "import"}))
+    sys.exit(0)
+secret = VaultSecret(request["password"].encode("utf-8"))
+vault = VaultLib([(request["vault_id"] or "default", secret)])
+data = base64.b64decode(request["data"])
+try:
+    if request["op"] == "encrypt":
+        out = vault.encrypt(data, secret=secret, vault_id=request["vault_id"])
+    else:
+        out = vault.decrypt(data)
+except AnsibleVaultError:
+    sys.stdout.write(json.dumps({"error": "vault"}))
+    sys.exit(0)
+sys.stdout.write(json.dumps({"data": base64.b64encode(out).decode("ascii")}))
+"""
+
+
+class ChildVaultError(Exception):
+    """The child's VaultLib refused the data (a wrong password or vault_id, or no vault file)."""
+
+
+def runs_from_a_payload():
+    """True where this code runs as a module on a task's host: its ansible.module_utils came in the
+    AnsiballZ payload, which holds no ansible.parsing beside it."""
+    import ansible.module_utils  # pylint: disable=import-outside-toplevel
+    package = os.path.dirname(os.path.dirname(os.path.abspath(ansible.module_utils.__file__)))
+    return not os.path.isdir(os.path.join(package, "parsing"))
+
+
+class _ChildVault(object):
+    """VaultLib's encrypt and decrypt, run by a child of the host's Python (see the module docstring)."""
+
+    def __init__(self, password, vault_id):
+        self._password = password
+        self._vault_id = vault_id
+
+    def _call(self, op, data):
+        request = json.dumps({"op": op, "password": self._password, "vault_id": self._vault_id,
+                              "data": base64.b64encode(data).decode("ascii")}).encode("utf-8")
+        # -E: no PYTHON* variables (the payload's path must not reach it); cwd /: no module of the task's directory.
+        done = subprocess.run([sys.executable, "-E", "-c", CHILD_PROGRAM], input=request, capture_output=True,
+                              cwd="/", check=False)
+        try:
+            answer = json.loads(done.stdout.decode("utf-8"))
+        except ValueError:
+            answer = {}
+        if answer.get("error") == "import":
+            raise ConfigError(NEEDS_ANSIBLE)
+        if answer.get("error") == "vault":
+            raise ChildVaultError()
+        if done.returncode != 0 or "data" not in answer:
+            last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+            raise StoreError("Could not run Ansible Vault on this host with %s: %s" % (sys.executable, last))
+        return base64.b64decode(answer["data"])
+
+    def encrypt(self, plaintext, secret=None, vault_id=None):
+        return self._call("encrypt", plaintext)
+
+    def decrypt(self, vaulttext):
+        return self._call("decrypt", vaulttext)
+
+
 def _vault():
     """ansible.parsing.vault, which exists only where ansible-core is installed (the controller).
 
@@ -54,8 +135,7 @@ def _vault():
     try:
         vault = importlib.import_module("ansible.parsing.vault")
     except ImportError:
-        raise ConfigError("store type vault_file needs ansible-core on the host that runs the task; run the task "
-                          "on the controller (delegate_to: localhost) or choose another store type")
+        raise ConfigError(NEEDS_ANSIBLE)
     return vault.AnsibleVaultError, vault.VaultLib, vault.VaultSecret
 
 
@@ -86,10 +166,14 @@ class Store(SecretStore):
             raise ConfigError("store.password is required for store type vault_file; set it or the environment "
                               "variable %s" % PASSWORD_ENV)
         self.vault_id = options.get("vault_id") or None
-        vault_error, vault_lib, vault_secret = _vault()
-        self._vault_error = vault_error
-        self._secret = vault_secret(password.encode("utf-8"))
-        self._lib = vault_lib([(self.vault_id or "default", self._secret)])
+        if runs_from_a_payload():
+            self._vault_error, self._secret = ChildVaultError, None
+            self._lib = _ChildVault(password, self.vault_id)
+        else:
+            vault_error, vault_lib, vault_secret = _vault()
+            self._vault_error = vault_error
+            self._secret = vault_secret(password.encode("utf-8"))
+            self._lib = vault_lib([(self.vault_id or "default", self._secret)])
 
     def location(self, key):
         return "%s#%s" % (self.file, self.path(key))

@@ -262,3 +262,35 @@ def test_a_newer_format_is_refused_not_overwritten(tmp_path):
     with pytest.raises(StoreError) as caught:
         opened(path).write(KEY, content(KEY))
     assert "upgrade the collection" in str(caught.value)
+
+
+# ---- on a task's host: VaultLib in a child of the host's Python ------------------------------------
+def test_on_the_controller_vault_lib_runs_in_process():
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
+    assert vault_file.runs_from_a_payload() is False
+    assert isinstance(opened("/tmp/never-written.vault")._lib, VaultLib)
+
+
+def test_from_a_payload_the_store_is_written_and_read_by_a_child_vault_lib(tmp_path, monkeypatch):
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
+    monkeypatch.setattr(vault_file, "runs_from_a_payload", lambda: True)
+    path = tmp_path / "store.vault"
+    store = opened(path)
+    assert isinstance(store._lib, vault_file._ChildVault)
+    store.write(KEY, content(KEY))
+    # The file is ansible-core's own Ansible Vault, read back here by VaultLib and by the child.
+    assert decrypted(path)["entries"][store.path(KEY)]["client_secret"] == SECRET
+    assert opened(path).read(KEY).content["client_secret"] == SECRET
+    with pytest.raises(StoreError, match="the password is wrong"):
+        opened(path, password="not it").read(KEY)
+
+
+def test_from_a_payload_a_host_python_without_ansible_core_is_one_sentence(tmp_path, monkeypatch):
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
+    monkeypatch.setattr(vault_file, "runs_from_a_payload", lambda: True)
+    bare = tmp_path / "bare"
+    import venv
+    venv.create(str(bare), with_pip=False)
+    monkeypatch.setattr(vault_file.sys, "executable", str(bare / "bin" / "python"))
+    with pytest.raises(ConfigError, match="store type vault_file needs ansible-core on the host that runs the task"):
+        opened(tmp_path / "store.vault").write(KEY, content(KEY))
