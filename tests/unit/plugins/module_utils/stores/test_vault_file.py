@@ -265,10 +265,10 @@ def test_a_newer_format_is_refused_not_overwritten(tmp_path):
 
 
 # ---- on a task's host: VaultLib in a child of the host's Python ------------------------------------
-def test_on_the_controller_vault_lib_runs_in_process():
+def test_on_the_controller_ansible_vault_runs_in_process():
     from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
     assert vault_file.runs_from_a_payload() is False
-    assert isinstance(opened("/tmp/never-written.vault")._lib, VaultLib)
+    assert isinstance(opened("/tmp/never-written.vault")._lib, vault_file._VaultPieces)
 
 
 def test_from_a_payload_the_store_is_written_and_read_by_a_child_vault_lib(tmp_path, monkeypatch):
@@ -294,3 +294,98 @@ def test_from_a_payload_a_host_python_without_ansible_core_is_one_sentence(tmp_p
     monkeypatch.setattr(vault_file.sys, "executable", str(bare / "bin" / "python"))
     with pytest.raises(ConfigError, match="store type vault_file needs ansible-core on the host that runs the task"):
         opened(tmp_path / "store.vault").write(KEY, content(KEY))
+
+
+# ---- the file is VaultLib's, byte for byte, without VaultLib's copies ----------------------------
+
+def _many(count):
+    """A store of ``count`` entries, large enough for the file to take several of the store's writes."""
+    keys = [EntryKey("conductorone", "app-%04d" % index, "ci") for index in range(count)]
+    return keys, {key: content(key, "cred-%d" % index) for index, key in enumerate(keys)}
+
+
+def _vaultlib_would_write(path, password=PASSWORD, vault_id=None):
+    """What VaultLib.encrypt makes of the file's own plaintext with the file's own salt (so the same key)."""
+    secret = VaultSecret(password.encode())
+    lib = VaultLib([(vault_id or "default", secret)])
+    raw = path.read_bytes()
+    plaintext = lib.decrypt(raw)
+    salt = bytes.fromhex(bytes.fromhex("".join(raw.decode().splitlines()[1:])).split(b"\n")[0].decode())
+    return plaintext, lib.encrypt(plaintext, secret=secret, vault_id=vault_id, salt=salt)
+
+
+@pytest.mark.parametrize("count, vault_id", [(1, None), (3, "principals"), (400, None), (400, "principals")])
+def test_the_file_is_byte_for_byte_what_vaultlib_writes(tmp_path, count, vault_id):
+    path = tmp_path / "store.vault"
+    store = opened(path, vault_id=vault_id)
+    keys, contents = _many(count)
+    store.write_many([(key, contents[key], None) for key in keys])
+    plaintext, expected = _vaultlib_would_write(path, vault_id=vault_id)
+    assert path.read_bytes() == expected  # header, 80-column lines, the last newline: all as VaultLib's
+    assert len(expected.splitlines()) > 2 * 1024 or count < 400  # 400 entries span several write blocks
+    assert json.loads(plaintext)["entries"] == {store.path(key): contents[key] for key in keys}
+    assert b", " not in plaintext and b": " not in plaintext  # compact JSON: every copy of it is smaller
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("vault_id", [None, "principals"])
+def test_a_file_vaultlib_wrote_is_read_as_vaultlib_reads_it(tmp_path, newline, vault_id):
+    """Written by VaultLib (ansible-vault, or the first secret_store role), with any line ending it accepts."""
+    path = tmp_path / "store.vault"
+    keys, contents = _many(40)
+    data = {"format": 2, "entries": {opened(path).path(key): contents[key] for key in keys}}
+    secret = VaultSecret(PASSWORD.encode())
+    raw = VaultLib([(vault_id or "default", secret)]).encrypt(json.dumps(data, indent=2), secret=secret,
+                                                              vault_id=vault_id)
+    path.write_bytes(raw.replace(b"\n", newline))
+    os.chmod(path, 0o600)
+    assert VaultLib([("default", secret)]).decrypt(path.read_bytes()) == json.dumps(data, indent=2).encode()
+    store = opened(path, vault_id=vault_id)
+    assert store.read_many(keys)[0] == {key: store.read(key) for key in keys}
+    assert {key: store.read(key).content for key in keys} == contents
+
+
+@pytest.mark.parametrize("damage", ["not vault", "bad hex", "short", "flipped", "no body"])
+def test_a_damaged_file_is_one_sentence_and_never_overwritten(tmp_path, damage):
+    path = tmp_path / "store.vault"
+    opened(path).write(KEY, content(KEY))
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    damaged = {"not vault": b"entries: {}\n", "bad hex": raw.replace(lines[1], b"zz" + lines[1][2:]),
+               "short": b"\n".join(lines[:3]) + b"\n",
+               "flipped": raw.replace(lines[2], lines[2][:-1] + (b"0" if lines[2][-1:] != b"0" else b"1")),
+               "no body": lines[0] + b"\n"}[damage]
+    path.write_bytes(damaged)
+    for call in (lambda: opened(path).read(KEY), lambda: opened(path).write(KEY, content(KEY, "cred-2"))):
+        with pytest.raises(StoreError) as caught:
+            call()
+        assert "the password is wrong, or the file is not an Ansible Vault file" in str(caught.value)
+    assert path.read_bytes() == damaged
+
+
+def test_the_store_calls_ansible_vaults_pieces_not_vaultlib(tmp_path, monkeypatch):
+    """VaultLib.encrypt and decrypt hold the vaulttext as a list of 80-byte lines and join it (about 15
+    times the plaintext at once): the store must not route through them, nor give the envelope
+    functions more than a header."""
+    from ansible.parsing import vault
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the store called VaultLib")
+
+    monkeypatch.setattr(vault.VaultLib, "encrypt", refused)
+    monkeypatch.setattr(vault.VaultLib, "decrypt", refused)
+    monkeypatch.setattr(vault.VaultLib, "decrypt_and_get_vault_id", refused)
+    envelopes = []
+    for name in ("format_vaulttext_envelope", "parse_vaulttext_envelope"):
+        def spy(data, *args, _real=getattr(vault, name), **kwargs):
+            envelopes.append(data)
+            return _real(data, *args, **kwargs)
+        monkeypatch.setattr(vault, name, spy)
+    path = tmp_path / "store.vault"
+    keys, contents = _many(50)
+    store = opened(path)
+    store.write_many([(key, contents[key], None) for key in keys])
+    assert store.read(keys[7]).content == contents[keys[7]]
+    assert envelopes and all(len(data) < 100 for data in envelopes)  # a header, never the vaulttext
+    monkeypatch.undo()
+    assert json.loads(VaultLib([("default", VaultSecret(PASSWORD.encode()))]).decrypt(path.read_bytes()))
