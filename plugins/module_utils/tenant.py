@@ -521,10 +521,12 @@ class TenantRun(object):
         except ConductorError as exc:
             done, errors = {}, {key: exc for key, _content, _version in writes}
         self.wave_batches += 1
-        for (key, content, _version), w in zip(writes, made):
+        for (key, _content, _version), w in zip(writes, made):
             if key in done:
                 w["version"] = done[key]
-                self.cache[key] = (content, done[key])
+                # What this task read of the entry is stale now, and the new secret is let go with its wave
+                # (its row and, with return_secrets, the result keep what is needed): nothing reads it later.
+                self.cache.pop(key, None)
             else:
                 w["write_error"] = errors.get(key) or ConductorError("the store did not write the entry")
 

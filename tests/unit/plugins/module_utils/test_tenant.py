@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
 from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import CAPABILITIES as C1_CAPABILITIES
 from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
     CAPABILITIES as ORKES_CAPABILITIES)
-from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
+from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
     TenantRun, check_principals, credential_action, failure_message, plan_tenant)
 
@@ -181,3 +184,21 @@ def test_the_diff_is_built_only_when_asked(diff):
                                   "after": {"credentials": {"app-00/ci": {"id": "cred-1"}}}}
     else:
         assert "diff" not in result and run.diff is None
+
+
+def test_a_wave_in_the_store_leaves_no_new_secret_in_the_run(tmp_path):
+    """Once the wave's entries are written, its new secrets live in the store and in the wave only (which is
+    let go): the run's record of what it read keeps neither them nor the stale entry they replaced."""
+    store = store_for({"type": "vault_file", "path": str(tmp_path / "store.vault"), "password": "pw"})
+    run = TenantRun(_Client(), {})
+    run.store = store
+    new, rotated = key("app-00", "ci"), key("app-01", "ci")
+    old = store.write(rotated, {"client_id": "old@t/spc", "client_secret": "secret-token:old", "credential_id": "c0"})
+    run.cache = {new: None, rotated: ({"client_secret": "secret-token:old", "credential_id": "c0"}, old)}
+    wave = [{"key": k, "plan": SimpleNamespace(stored=stored),
+             "created": Created({"id": "c-%d" % i, "client_id": "fox-%d@t/spc" % i}, "secret-token:new-%d" % i)}
+            for i, (k, stored) in enumerate([(new, None), (rotated, SimpleNamespace(present=True, version=old))])]
+    run._store_wave(wave)
+    assert [w.get("version") for w in wave] == [store.read(new).version, store.read(rotated).version]
+    assert store.read(rotated).content["client_secret"] == "secret-token:new-1"
+    assert "secret-token" not in repr(run.cache)
