@@ -23,11 +23,12 @@ must be a regular file owned by the user running the task; a lock held longer th
 ``lock_timeout`` seconds fails the task with one sentence. An entry's version (for
 check-and-set) is the SHA-256 of its JSON.
 
-Where it runs: on the controller (the in-process path) ansible-core's ``VaultLib`` is imported
-here. On a task's host (an AnsiballZ module) it cannot be: the payload's own ``ansible.module_utils``
-shadows the host's, so the host's ansible-core would import half of itself from the payload and
-fail. There a child interpreter of the host's Python runs ``VaultLib`` (``_ChildVault``), the
-password and the data on its pipes, never in its arguments or environment.
+Where it runs: on the controller (the in-process path) ansible-core's ``ansible.parsing.vault`` is
+imported here (see Memory below). On a task's host (an AnsiballZ module) it cannot be: the
+payload's own ``ansible.module_utils`` shadows the host's, so the host's ansible-core would import
+half of itself from the payload and fail. There a child interpreter of the host's Python runs
+``VaultLib`` (``_ChildVault``), the password and the data on its pipes, never in its arguments or
+environment.
 
 Memory (the controller): the crypto and the file format are ansible-core's
 (``ansible.parsing.vault``), but the store calls its pieces (``_VaultPieces``) rather than
@@ -191,7 +192,7 @@ class _VaultPieces(object):
 
 
 def _vault():
-    """ansible.parsing.vault, which exists only where ansible-core is installed (the controller).
+    """ansible.parsing.vault and ansible.constants, which exist only where ansible-core is installed.
 
     Imported by name at run time: it is no module_utils (AnsiballZ must not try to bundle it),
     and a host without ansible-core gets the sentence below instead of an import error.
