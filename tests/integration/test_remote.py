@@ -272,8 +272,8 @@ def test_results_over_ssh_equal_results_on_the_controller(fresh, playbook, basti
     assert c1_secret_works(fresh, made_there["cred"]["client_id"], made_there["cred"]["client_secret"])
 
 
-def test_service_principals_over_ssh_stores_on_the_host_and_returns_its_secrets_sealed(fresh, playbook, bastion,
-                                                                                        tmp_path):
+def test_service_principals_over_ssh_stores_on_the_host_and_returns_its_secrets_sealed(
+        fresh, playbook, bastion, tmp_path):
     from conftest import STORE_PASSWORD
     from test_store import entries
     directory = tmp_path / "host-store"

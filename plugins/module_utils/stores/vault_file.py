@@ -76,7 +76,7 @@ CHILD_PROGRAM = r"""
 import base64, json, sys
 request = json.loads(sys.stdin.read())
 try:
-    from ansible.parsing.vault import AnsibleVaultError, VaultLib, VaultSecret
+    from ansible.parsing.vault import AnsibleVaultError, AnsibleVaultFormatError, VaultLib, VaultSecret
 except ImportError:
     sys.stdout.write(json.dumps({"error": "import"}))
     sys.exit(0)
@@ -88,7 +88,7 @@ try:
         out = vault.encrypt(data, secret=secret, vault_id=request["vault_id"])
     else:
         out = vault.decrypt(data)
-except AnsibleVaultError:
+except (AnsibleVaultError, AnsibleVaultFormatError):
     sys.stdout.write(json.dumps({"error": "vault"}))
     sys.exit(0)
 sys.stdout.write(json.dumps({"data": base64.b64encode(out).decode("ascii")}))

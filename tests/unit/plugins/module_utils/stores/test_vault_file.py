@@ -283,6 +283,11 @@ def test_from_a_payload_the_store_is_written_and_read_by_a_child_vault_lib(tmp_p
     assert opened(path).read(KEY).content["client_secret"] == SECRET
     with pytest.raises(StoreError, match="the password is wrong"):
         opened(path, password="not it").read(KEY)
+    damaged = tmp_path / "damaged.vault"
+    damaged.write_bytes(b"$ANSIBLE_VAULT;1.1;AES256\nnot hex at all\n")
+    os.chmod(damaged, 0o600)
+    with pytest.raises(StoreError, match="Could not decrypt the vault_file store .*not an Ansible Vault file"):
+        opened(damaged).read(KEY)
 
 
 def test_from_a_payload_a_host_python_without_ansible_core_is_one_sentence(tmp_path, monkeypatch):
