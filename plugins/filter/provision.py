@@ -103,7 +103,8 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     default resolved), ``stored_keys`` (the store entries of the present credentials) and ``runs``:
     per platform, the ``principals`` of its service_principals task, whether it needs the store
     (``needs_store``: it has credentials, or principals to remove with their entries) and, where
-    its credentials record their last use, ``revoke_previous_after_unused_hours``. Raises one
+    its credentials record their last use, ``revoke_previous_after_unused_hours``; and
+    ``needs_store``, whether any run does. Raises one
     sentence naming the principal and credential when the list cannot be provisioned.
     """
     if not isinstance(principals, list):
@@ -145,6 +146,7 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     plan["stored_keys"] = [{"platform": c["platform"], "principal": c["principal"], "credential": c["name"]}
                            for c in plan["credentials"] if c["state"] == "present"]
     plan["runs"] = [runs[p] for p in plan["platforms"]]
+    plan["needs_store"] = any(run["needs_store"] for run in plan["runs"])
     return plan
 
 

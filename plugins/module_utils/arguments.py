@@ -49,7 +49,7 @@ def _kind(value):
     return "dict" if isinstance(value, Mapping) else "list"
 
 
-def _not_text(spec, args, path=()):
+def not_text(spec, args, path=()):
     """The first text option at any depth given a list or dict, as a sentence, or None."""
     if not isinstance(args, Mapping):
         return None
@@ -69,7 +69,7 @@ def _not_text(spec, args, path=()):
             if suboptions:
                 entries = value if isinstance(value, list) else [value]
                 for entry in entries:
-                    found = _not_text(suboptions, entry, path + (key,))
+                    found = not_text(suboptions, entry, path + (key,))
                     if found:
                         return found
     return None
@@ -101,7 +101,7 @@ def check_arguments(module, module_spec, args):
     validated = ArgumentSpecValidator(argument_spec, **checks).validate(args)
     no_log = set(validated._no_log_values)
     warnings = [w["warning"] for w in validated._warnings]
-    error = _not_text(argument_spec, args)
+    error = not_text(argument_spec, args)
     if error is None and validated.error_messages:
         # One sentence: an unknown option first (a typo also makes the option it meant look missing),
         # else the first problem, the one to fix first.

@@ -107,6 +107,8 @@ def store_options():
     )
 
 
+#: The ways a trust's condition is given: CEL itself, or one of the forms it is built from.
+CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")
 #: The kinds of workload federation provider ConductorOne knows (its ``type``).
 PROVIDER_TYPES = ("github_actions", "gitlab_ci", "hcp_terraform", "aws_iam_outbound", "spiffe", "custom")
 

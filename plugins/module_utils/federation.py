@@ -20,12 +20,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .cidrs import normalise_cidrs
 from .client import create_once
+from .common_args import CONDITION_FORMS, PROVIDER_TYPES
 from .compare import describe, differences
 from .errors import ConductorError, ConfigError, redact
 from .principals import find_by_name
-from .common_args import PROVIDER_TYPES
+
 MAX_CONDITION_BYTES = 1024
-CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")
 
 # The claims that pin a token to one repository / project on the well-known CI issuers: a
 # condition on such a provider that references none of them accepts every job of the platform.

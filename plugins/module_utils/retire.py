@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .errors import ConfigError
-from .timestamps import format_time, parse_time
+from .timestamps import days_between, format_time, parse_time
 
 DEFAULT_MAX_OVERLAP_DAYS = 7
 HOUR = 3600.0
@@ -54,7 +54,7 @@ def retire(older, newer_created_at, now, unused_hours, max_overlap_days=DEFAULT_
         return list(older), {}
     overlap_days = DEFAULT_MAX_OVERLAP_DAYS if max_overlap_days is None else max_overlap_days
     newer_created = parse_time(newer_created_at) or now
-    newer_age_days = (now - newer_created).total_seconds() / 86400.0
+    newer_age_days = days_between(newer_created, now)
     revoke, kept = [], {}
     for credential in older:
         last_used = parse_time(credential.get("last_used_at"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
+from .arguments import not_text
 from .errors import ConfigError
 from .public_view import closest
 
@@ -32,13 +33,17 @@ def plain(value):
 
 def _label(kind, index, entry):
     name = entry.get("name") if isinstance(entry, dict) else None
-    return "%s %r" % (kind, name) if name else "%s #%d" % (kind, index + 1)
+    return "%s %r" % (kind, name) if name and isinstance(name, str) else "%s #%d" % (kind, index + 1)
 
 
 def _problem(entry, spec):
     """The first problem of one entry as a phrase, or None."""
     if not isinstance(entry, dict):
         return "an entry must be a dictionary, not %s" % type(entry).__name__
+    # A list or dict given for text would become its repr (a name "['a']"): refused as the modules refuse it.
+    wrong = not_text(spec, entry)
+    if wrong:
+        return wrong
     # A null value is "not set" (roles pass them through from their defaults), not a wrong value.
     result = ArgumentSpecValidator(spec).validate({k: v for k, v in entry.items() if v is not None})
     if not result.error_messages:

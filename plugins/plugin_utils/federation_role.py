@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import provider_options, trust_options
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
+    CONDITION_FORMS, provider_options, trust_options)
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES, platforms_where
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
@@ -22,8 +23,6 @@ PROVIDER_OPTIONS = provider_options()
 PROVIDER_OPTIONS["issuer_url"] = dict(PROVIDER_OPTIONS["issuer_url"], required=True)
 TRUST_OPTIONS = trust_options()
 TRUST_OPTIONS["name"] = dict(TRUST_OPTIONS["name"], required=True)
-# The keys of a flattened entry: every option of the entry that is set.
-CONDITION_FORMS = ("condition", "github", "gitlab", "kubernetes")
 
 
 def _check(entries, spec, option, kind):

@@ -304,6 +304,24 @@ def fresh(sandbox):
 STORE_PASSWORD = "store password 4 integration"
 
 
+def entries(path, password=STORE_PASSWORD):
+    """{path: entry} of a vault_file store, read with ansible-core's own VaultLib ({} without the file)."""
+    from ansible.parsing.vault import VaultLib, VaultSecret  # pylint: disable=import-outside-toplevel
+    if not path.exists():
+        return {}
+    data = json.loads(VaultLib([("default", VaultSecret(password.encode()))]).decrypt(path.read_bytes()))
+    assert data["format"] == 2
+    return data["entries"]
+
+
+def rewrite(path, new_entries, password=STORE_PASSWORD):
+    """Replace a vault_file store's entries behind the collection's back (as VaultLib writes it)."""
+    from ansible.parsing.vault import VaultLib, VaultSecret  # pylint: disable=import-outside-toplevel
+    path.write_bytes(VaultLib([("default", VaultSecret(password.encode()))]).encrypt(
+        json.dumps({"format": 2, "entries": new_entries})))
+    os.chmod(path, 0o600)
+
+
 @pytest.fixture
 def store(tmp_path):
     """The path of a vault_file store in a directory only its owner can read."""

@@ -23,6 +23,8 @@ import pytest
 import requests
 import yaml
 
+from conftest import STORE_PASSWORD, entries
+
 SP = "conductor.principals.service_principal"
 SP_INFO = "conductor.principals.service_principal_info"
 CRED = "conductor.principals.sp_credential"
@@ -274,8 +276,6 @@ def test_results_over_ssh_equal_results_on_the_controller(fresh, playbook, basti
 
 def test_service_principals_over_ssh_stores_on_the_host_and_returns_its_secrets_sealed(
         fresh, playbook, bastion, tmp_path):
-    from conftest import STORE_PASSWORD
-    from test_store import entries
     directory = tmp_path / "host-store"
     directory.mkdir(mode=0o700)
     store = directory / "principals.vault"  # the task's host is this machine: its file is here

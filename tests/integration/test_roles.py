@@ -3,7 +3,7 @@
 
 Connection settings and the store come from environment variables, as AWX injects them; every
 run goes through the conftest leak check (stdout, stderr and the -vvv log against every secret
-issued). The store file is read back with ansible-core's VaultLib (test_store's helpers).
+issued). The store file is read back with ansible-core's VaultLib (the conftest's helpers).
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, STORE_PASSWORD, _collections_path, ready_playbook
+from conftest import REPO, STORE_PASSWORD, _collections_path, entries, ready_playbook, rewrite
 from test_c1_modules import live_credentials, principals_named
-from test_store import entries, rewrite
 
 TOKEN = "conductor.principals.access_token"
 
@@ -289,8 +288,10 @@ def test_absent_entries_remove_principals_and_purge_their_secrets(fresh, roles, 
      "store.password is required for store type vault_file"),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c"}]}],
       "provision_store": {"type": "vault_file"}}, "store.path is required for store type vault_file"),
+    ({"provision_principals": [{"name": "x", "credentials": [{"name": "c", "allowed_cidrs": [{"cidr": "10.0.0.0/8"}]}]}]},
+     "provision_principals: principal 'x', credential 'c': allowed_cidrs[0] must be a string, not a dict"),
 ], ids=["no-name", "bad-expiry", "typo", "bad-platform", "duplicate", "orkes-two-keys", "duplicate-credential",
-        "c1-option-on-orkes", "no-store-password", "no-store-path"])
+        "c1-option-on-orkes", "no-store-password", "no-store-path", "cidr-a-dict"])
 def test_bad_role_input_fails_clearly_and_writes_nothing(fresh, roles, variables, message):
     env = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": ""} if "password" in message else None
     failed = roles("provision", variables, expect_rc=2, extra_env=env)
@@ -306,6 +307,17 @@ def test_a_store_others_can_read_is_refused(fresh, roles, store):
     failed = roles("provision", {"provision_principals": [{"name": "Solo", "credentials": [{"name": "c"}]}]},
                    expect_rc=2)
     assert "chmod 600" in failed.stdout and fresh.counters()["writes"] == writes
+
+
+def test_a_store_that_cannot_be_opened_fails_before_the_providers_are_written(fresh, roles, store):
+    solo = {"name": "Solo", "credentials": [{"name": "c"}]}
+    roles("provision", {"provision_principals": [solo]})
+    writes = fresh.counters()["writes"]
+    provider = {"issuer_url": "https://token.actions.githubusercontent.com", "type": "github_actions"}
+    failed = roles("provision", {"provision_principals": [solo], "provision_federation_providers": [provider]},
+                   expect_rc=2, extra_env={"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": "not the store password"})
+    assert "Could not decrypt the vault_file store" in failed.stdout
+    assert fresh.counters()["writes"] == writes
 
 
 def test_make_demo_prints_the_summary_table_without_secrets(tmp_path_factory, sandbox):

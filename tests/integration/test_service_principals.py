@@ -11,20 +11,12 @@ from __future__ import annotations
 import json
 
 import requests
-from ansible.parsing.vault import VaultLib, VaultSecret
 
-from conftest import STORE_PASSWORD
+from conftest import STORE_PASSWORD, entries
 from test_remote import sshd  # noqa: F401 pylint: disable=unused-import  # the remote tests' module-scoped sshd
 
 MODULE = "conductor.principals.service_principals"
 CRED_ROUTE = "/api/v1/service_principals/{service_principal_id}/credentials"
-
-
-def entries(path):
-    if not path.exists():
-        return {}
-    data = json.loads(VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))]).decrypt(path.read_bytes()))
-    return data["entries"]
 
 
 def tenant_list(count=30, extra_every=3):

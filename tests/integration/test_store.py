@@ -9,33 +9,19 @@ is checked here.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 import subprocess
 
 import pytest
-from ansible.parsing.vault import VaultLib, VaultSecret
 
-from conftest import STORE_PASSWORD
+from conftest import entries, rewrite
 from test_c1_modules import live_credentials
 from test_orkes_modules import orkes
 
 SP = "conductor.principals.service_principal"
 CRED = "conductor.principals.sp_credential"
 PERSONAL = "conductor.principals.personal_client"
-
-
-def entries(path):
-    data = json.loads(VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))]).decrypt(path.read_bytes()))
-    assert data["format"] == 2
-    return data["entries"]
-
-
-def rewrite(path, new_entries):
-    vault = VaultLib([("default", VaultSecret(STORE_PASSWORD.encode()))])
-    path.write_bytes(vault.encrypt(json.dumps({"format": 2, "entries": new_entries})))
-    os.chmod(path, 0o600)
 
 
 def writes(sandbox):

@@ -72,24 +72,29 @@ NEEDS_ANSIBLE = ("store type vault_file needs ansible-core on the host that runs
                  "controller (delegate_to: localhost) or choose another store type")
 
 # What _ChildVault runs: one encrypt or decrypt with the host's own ansible-core, request and answer as JSON.
+# It answers an error by its kind only (never a message, which could quote the password or the data).
 CHILD_PROGRAM = r"""
 import base64, json, sys
 request = json.loads(sys.stdin.read())
 try:
-    from ansible.parsing.vault import AnsibleVaultError, AnsibleVaultFormatError, VaultLib, VaultSecret
+    from ansible.errors import AnsibleError
+    from ansible.parsing.vault import VaultLib, VaultSecret
 except ImportError:
     sys.stdout.write(json.dumps({"error": "import"}))
     sys.exit(0)
-secret = VaultSecret(request["password"].encode("utf-8"))
-vault = VaultLib([(request["vault_id"] or "default", secret)])
-data = base64.b64decode(request["data"])
 try:
+    secret = VaultSecret(request["password"].encode("utf-8"))
+    vault = VaultLib([(request["vault_id"] or "default", secret)])
+    data = base64.b64decode(request["data"])
     if request["op"] == "encrypt":
         out = vault.encrypt(data, secret=secret, vault_id=request["vault_id"])
     else:
         out = vault.decrypt(data)
-except (AnsibleVaultError, AnsibleVaultFormatError):
+except AnsibleError:  # a wrong password or vault ID, or no vault data (every line's vault errors are these)
     sys.stdout.write(json.dumps({"error": "vault"}))
+    sys.exit(0)
+except Exception as exc:
+    sys.stdout.write(json.dumps({"error": "failed", "kind": type(exc).__name__}))
     sys.exit(0)
 sys.stdout.write(json.dumps({"data": base64.b64encode(out).decode("ascii")}))
 """
@@ -119,8 +124,9 @@ class _ChildVault(object):
         request = json.dumps({"op": op, "password": self._password, "vault_id": self._vault_id,
                               "data": base64.b64encode(data).decode("ascii")}).encode("utf-8")
         # -E: no PYTHON* variables (the payload's path must not reach it); cwd /: no module of the task's directory.
-        done = subprocess.run([sys.executable, "-E", "-c", CHILD_PROGRAM], input=request, capture_output=True,
-                              cwd="/", check=False)
+        # Its stderr is never read: it held the password and the data.
+        done = subprocess.run([sys.executable, "-E", "-c", CHILD_PROGRAM], input=request, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, cwd="/", check=False)
         try:
             answer = json.loads(done.stdout.decode("utf-8"))
         except ValueError:
@@ -129,24 +135,18 @@ class _ChildVault(object):
             raise ConfigError(NEEDS_ANSIBLE)
         if answer.get("error") == "vault":
             raise VaultRefusedError()
-        if done.returncode != 0 or "data" not in answer:
-            last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
-            raise StoreError("Could not run Ansible Vault on this host with %s: %s" % (sys.executable, last))
+        if "data" not in answer:
+            why = answer.get("kind") or "exit code %d" % done.returncode
+            raise StoreError("Could not run Ansible Vault on this host with %s (%s)" % (sys.executable, why))
         return base64.b64decode(answer["data"])
-
-    def encrypt(self, plaintext, secret=None, vault_id=None):
-        return self._call("encrypt", plaintext)
-
-    def decrypt(self, vaulttext):
-        return self._call("decrypt", vaulttext)
 
     def read(self, handle):
         """The plaintext of the open store file."""
-        return self.decrypt(handle.read())
+        return self._call("decrypt", handle.read())
 
     def write(self, handle, plaintext):
         """Encrypt ``plaintext`` into the open (new) store file."""
-        handle.write(self.encrypt(plaintext))
+        handle.write(self._call("encrypt", plaintext))
 
 
 class _VaultPieces(object):

@@ -120,6 +120,8 @@ def test_a_platform_with_only_trusts_needs_no_store():
     plan = provision_plan([{"name": "ci", "trusts": [{"name": "gh", "github": {"repository": "o/r"}, "enabled": None}]}])
     [run] = plan["runs"]
     assert not run["needs_store"] and run["principals"][0]["trusts"] == [{"name": "gh", "github": {"repository": "o/r"}}]
+    assert plan["needs_store"] is False
+    assert provision_plan([{"name": "gone", "state": "absent"}])["needs_store"] is True  # its entries go with it
 
 
 def _run(platform, credentials=(), principals=(), trusts=(), secrets=None, server_url="https://api"):

@@ -85,3 +85,10 @@ def test_inputs_are_checked_as_plain_dicts_and_lists():
              type(copied[0]["credentials"][0]["allowed_cidrs"])}
     assert kinds == {list, dict}
     assert copied[0] is not given[0]
+
+
+def test_a_list_or_dict_given_for_text_is_refused_not_turned_into_its_repr():
+    assert message([{"name": ["Terraform CI"]}]) == (
+        "provision_principals: principal #1: name must be a string, not a list.")
+    assert message([{"name": "a", "credentials": [{"name": "ci", "allowed_cidrs": [{"cidr": "10.0.0.0/8"}]}]}]) == (
+        "provision_principals: principal 'a', credential 'ci': allowed_cidrs[0] must be a string, not a dict.")

@@ -394,3 +394,28 @@ def test_the_store_calls_ansible_vaults_pieces_not_vaultlib(tmp_path, monkeypatc
     assert envelopes and all(len(data) < 100 for data in envelopes)  # a header, never the vaulttext
     monkeypatch.undo()
     assert json.loads(VaultLib([("default", VaultSecret(PASSWORD.encode()))]).decrypt(path.read_bytes()))
+
+
+@pytest.mark.parametrize("text", [b"not a vault file at all\n", b"$ANSIBLE_VAULT;1.1;AES256\nnot hex\n",
+                                  b"$ANSIBLE_VAULT;1.1;ROT13\n6162\n"], ids=["plain", "not-hex", "unknown-cipher"])
+def test_from_a_payload_a_file_that_is_no_store_is_the_store_sentence(tmp_path, monkeypatch, text):
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
+    monkeypatch.setattr(vault_file, "runs_from_a_payload", lambda: True)
+    damaged = tmp_path / "damaged.vault"
+    damaged.write_bytes(text)
+    os.chmod(damaged, 0o600)
+    with pytest.raises(StoreError, match="Could not decrypt the vault_file store .*not an Ansible Vault file"):
+        opened(damaged).read(KEY)
+
+
+def test_from_a_payload_a_child_that_fails_is_named_without_what_it_printed(tmp_path, monkeypatch):
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
+    monkeypatch.setattr(vault_file, "runs_from_a_payload", lambda: True)
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\ncat >&2\necho 'Traceback: %s' >&2\nexit 1\n" % PASSWORD)
+    broken.chmod(0o700)
+    monkeypatch.setattr(vault_file.sys, "executable", str(broken))
+    with pytest.raises(StoreError) as failed:
+        opened(tmp_path / "store.vault").write(KEY, content(KEY))
+    assert str(failed.value).rstrip(".") == "Could not run Ansible Vault on this host with %s (exit code 1)" % broken
+    assert PASSWORD not in str(failed.value) and SECRET not in str(failed.value)
