@@ -124,9 +124,11 @@ class _ChildVault(object):
         request = json.dumps({"op": op, "password": self._password, "vault_id": self._vault_id,
                               "data": base64.b64encode(data).decode("ascii")}).encode("utf-8")
         # -E: no PYTHON* variables (the payload's path must not reach it); cwd /: no module of the task's directory.
-        # Its stderr is never read: it held the password and the data.
-        done = subprocess.run([sys.executable, "-E", "-c", CHILD_PROGRAM], input=request, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, cwd="/", check=False)
+        # Its stderr is never read: it held the password and the data. Not AnsibleModule.run_command: the store
+        # has no module (it runs in-process too), and this child must not get the module's environment.
+        done = subprocess.run(  # pylint: disable=ansible-bad-function
+            [sys.executable, "-E", "-c", CHILD_PROGRAM], input=request, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, cwd="/", check=False)
         try:
             answer = json.loads(done.stdout.decode("utf-8"))
         except ValueError:
