@@ -425,21 +425,32 @@ def test_one_name_on_c1_and_orkes_is_two_principals_with_two_stored_secrets(fres
     assert key_works(fresh, orkes["client_id"], orkes["client_secret"])
 
 
-def test_the_role_sends_up_to_provision_parallelism_requests_at_once_and_loses_nothing(fresh, roles, store):
-    many = [{"name": "Many %02d" % i, "credentials": [{"name": "ci"}]} for i in range(8)]
-    fresh.settings(latency_seconds=0.1)  # each answer waits, so that requests in flight overlap
+def _in_flight_peak(fresh, run):
+    """The sandbox's peak of requests in flight during ``run()``, each answer delayed so that they overlap."""
+    fresh.settings(latency_seconds=0.1)
     fresh.control("POST", "/in_flight/reset")
     try:
-        run = roles("provision", {"provision_principals": many, "provision_parallelism": 3},
-                    keep=["provision_summary"])
+        done = run()
     finally:
         fresh.settings(latency_seconds=0)
-    report = fresh.control("GET", "/in_flight")
-    assert 2 <= report["max"] <= 3, report
+    return done, fresh.control("GET", "/in_flight")["max"]
+
+
+def test_the_role_sends_up_to_provision_parallelism_requests_at_once_and_loses_nothing(fresh, roles, store):
+    many = [{"name": "Many %02d" % i, "credentials": [{"name": "ci"}]} for i in range(8)]
+    run, peak = _in_flight_peak(fresh, lambda: roles("provision", {"provision_principals": many,
+                                                                   "provision_parallelism": 3},
+                                                     keep=["provision_summary"]))
+    assert 2 <= peak <= 3, peak
     assert [row["action"] for row in run.results["provision_summary"]] == ["created"] * 8
     for principal in many:
         [live] = live_credentials(fresh, c1_principal(fresh, principal["name"])["id"])
         assert stored(store, principal["name"], "ci")["credential_id"] == live["id"]
+    # The rotate role hands rotate_parallelism on.
+    rotated, peak = _in_flight_peak(fresh, lambda: roles("rotate", {"rotate_principals": many, "rotate_all": True,
+                                                                    "rotate_parallelism": 2},
+                                                         keep=["provision_summary"]))
+    assert peak == 2 and [row["action"] for row in rotated.results["provision_summary"]] == ["rotated"] * 8
 
 
 def test_a_credential_that_cannot_be_made_fails_the_role_naming_it_and_every_other_item_is_done(fresh, roles, store):
