@@ -86,15 +86,15 @@ def _credential_result(client, result):
     return result
 
 
-def run_service_principal(client, params, check_mode, environ):
+def run_service_principal(client, params, check_mode, environ, diff=False):
     return ensure_principal(adapter_for(client), params, check_mode)
 
 
-def run_service_principal_info(client, params, check_mode, environ):
+def run_service_principal_info(client, params, check_mode, environ, diff=False):
     return principal_info(adapter_for(client), params)
 
 
-def run_sp_credential(client, params, check_mode, environ):
+def run_sp_credential(client, params, check_mode, environ, diff=False):
     adapter = adapter_for(client)
     check_params(params, adapter.capabilities)  # bad input is named before any lookup
     store = store_for(params.get("store"), environ)  # a bad store option too, before any lookup
@@ -102,12 +102,12 @@ def run_sp_credential(client, params, check_mode, environ):
     return _credential_result(client, _credential_run(client, adapter, owner, params, check_mode, store).ensure())
 
 
-def run_sp_credential_info(client, params, check_mode, environ):
+def run_sp_credential_info(client, params, check_mode, environ, diff=False):
     adapter = adapter_for(client)
     return credential_info(adapter, _owner(adapter, params, False).api_id, params)
 
 
-def run_personal_client(client, params, check_mode, environ):
+def run_personal_client(client, params, check_mode, environ, diff=False):
     adapter = adapter_for(client)
     if not adapter.capabilities.has_personal_credentials:
         raise ConfigError("personal_client exists only on platform %s" % _platforms_with("has_personal_credentials"))
@@ -118,13 +118,13 @@ def run_personal_client(client, params, check_mode, environ):
     return _credential_result(client, run.ensure())
 
 
-def run_credential_report(client, params, check_mode, environ=None):
+def run_credential_report(client, params, check_mode, environ=None, diff=False):
     """Read-only: the same in check mode; ``dest`` is the report itself, so it is written then too."""
     return credential_report(adapter_for(client), params, client.server_now, server_url=client.settings.server_url,
                              environ=environ)
 
 
-def run_access_token(client, params, check_mode, environ):
+def run_access_token(client, params, check_mode, environ, diff=False):
     token = client.auth.ensure_token(client.transport)
     auth = client.auth
     result = {
@@ -151,15 +151,15 @@ def _federation(client):
     return adapter
 
 
-def run_federation_provider(client, params, check_mode, environ):
+def run_federation_provider(client, params, check_mode, environ, diff=False):
     return ensure_provider(_federation(client), params, check_mode)
 
 
-def run_federation_provider_info(client, params, check_mode, environ):
+def run_federation_provider_info(client, params, check_mode, environ, diff=False):
     return provider_info(_federation(client), params)
 
 
-def run_sp_trust(client, params, check_mode, environ):
+def run_sp_trust(client, params, check_mode, environ, diff=False):
     result = ensure_trust(_federation(client), params, check_mode)
     trust = result.get("trust")
     if trust is not None:
@@ -169,7 +169,7 @@ def run_sp_trust(client, params, check_mode, environ):
     return result
 
 
-def run_sp_trust_info(client, params, check_mode, environ):
+def run_sp_trust_info(client, params, check_mode, environ, diff=False):
     return trust_info(_federation(client), params)
 
 
@@ -189,19 +189,13 @@ RUNNERS = {
 }
 
 
-#: Runners told whether a diff is wanted, so they build none otherwise (service_principals: one per item).
-DIFF_ON_REQUEST = ("service_principals",)
-
-
 def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
     """Run module ``kind``; return its result, or {"failed": True, "msg": ...} for a ConductorError."""
     try:
         environ = os.environ if environ is None else environ
         client = client or ApiClient(resolve_settings(connection_options(params), environ))
-        if kind in DIFF_ON_REQUEST:
-            result = RUNNERS[kind](client, params, check_mode, environ, diff=diff)
-        else:
-            result = RUNNERS[kind](client, params, check_mode, environ)
+        # Every runner is told whether a diff is wanted; one that builds a large one (service_principals) skips it.
+        result = RUNNERS[kind](client, params, check_mode, environ, diff=diff)
     except ConductorError as exc:
         failure = {"failed": True, "msg": str(exc)}
         failure.update({k: v for k, v in exc.to_dict().items() if v is not None})

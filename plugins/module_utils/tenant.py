@@ -304,7 +304,7 @@ def failure_message(failed, total):
 class TenantRun(object):
     """One service_principals task: check, plan, apply (or, in check mode, only plan)."""
 
-    def __init__(self, client, params, check_mode=False, environ=None, diff=True):
+    def __init__(self, client, params, check_mode=False, environ=None, diff=False):
         self.client = client
         self.params = params
         self.check_mode = check_mode
@@ -659,5 +659,5 @@ class TenantRun(object):
         return result
 
 
-def run_service_principals(client, params, check_mode, environ, diff=True):
+def run_service_principals(client, params, check_mode, environ, diff=False):
     return TenantRun(client, params, check_mode, environ, diff).run()

@@ -166,6 +166,7 @@ def test_the_failure_message_names_each_item():
 class _Settings(object):
     platform = "conductorone"
     server_url = "https://tenant.example"
+    validate_certs = True
 
 
 class _Client(object):
@@ -190,7 +191,7 @@ def test_a_wave_in_the_store_leaves_no_new_secret_in_the_run(tmp_path):
     """Once the wave's entries are written, its new secrets live in the store and in the wave only (which is
     let go): the run's record of what it read keeps neither them nor the stale entry they replaced."""
     store = store_for({"type": "vault_file", "path": str(tmp_path / "store.vault"), "password": "pw"})
-    run = TenantRun(_Client(), {})
+    run = TenantRun(_Client(), {}, diff=True)
     run.store = store
     new, rotated = key("app-00", "ci"), key("app-01", "ci")
     old = store.write(rotated, {"client_id": "old@t/spc", "client_secret": "secret-token:old", "credential_id": "c0"})
@@ -202,3 +203,17 @@ def test_a_wave_in_the_store_leaves_no_new_secret_in_the_run(tmp_path):
     assert [w.get("version") for w in wave] == [store.read(new).version, store.read(rotated).version]
     assert store.read(rotated).content["client_secret"] == "secret-token:new-1"
     assert "secret-token" not in repr(run.cache)
+
+
+@pytest.mark.parametrize("diff", [True, False])
+def test_the_runner_tells_service_principals_whether_a_diff_is_wanted(monkeypatch, diff):
+    from ansible_collections.conductor.principals.plugins.module_utils import runner
+    told = []
+
+    def service_principals(client, params, check_mode, environ, diff=False):
+        told.append(diff)
+        return {"changed": False, "diff": {"before": {}, "after": {}}}
+    monkeypatch.setitem(runner.RUNNERS, "service_principals", service_principals)
+    result = runner.run("service_principals", {"platform": "conductorone", "server_url": "https://tenant.example",
+                                               "access_token": "t"}, diff=diff, environ={}, client=_Client())
+    assert told == [diff] and ("diff" in result) is diff
