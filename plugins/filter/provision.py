@@ -98,13 +98,13 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
                    revoke_previous=True, revoke_previous_after_unused_hours=0):
     """Check ``provision_principals`` and split it into one ``service_principals`` run per platform.
 
-    Returns ``platforms`` (each once, in order), ``present`` and ``absent`` principals (each with
-    its platform), ``credentials`` (one dict per credential of a present principal, with every
-    default resolved), ``stored_keys`` (the store entries of the present credentials) and ``runs``:
-    per platform, the ``principals`` of its service_principals task, whether it needs the store
-    (``needs_store``: it has credentials, or principals to remove with their entries) and, where
-    its credentials record their last use, ``revoke_previous_after_unused_hours``; and
-    ``needs_store``, whether any run does. Raises one
+    Returns ``platforms`` (each once, in order), ``absent`` principals (each with its platform),
+    ``credentials`` (one dict per credential of a present principal, every default resolved),
+    ``stored_keys`` (the store entries of the present credentials), ``runs`` (per platform, the
+    ``principals`` of its service_principals task, whether it needs the store — ``needs_store``:
+    it has credentials, or principals to remove with their entries — and, where its credentials
+    record their last use, ``revoke_previous_after_unused_hours``) and ``needs_store`` (whether
+    any run does). Raises one
     sentence naming the principal and credential when the list cannot be provisioned.
     """
     if not isinstance(principals, list):
@@ -114,7 +114,7 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
         check_entries(principals, PRINCIPAL_OPTIONS, "provision_principals")
     except ConfigError as exc:
         raise AnsibleFilterError(str(exc))
-    plan = {"platforms": [], "present": [], "absent": [], "credentials": [], "stored_keys": []}
+    plan = {"platforms": [], "absent": [], "credentials": [], "stored_keys": []}
     runs = {}
     seen = set()
     for principal in principals:
@@ -136,7 +136,6 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
         _check_platform_options(principal, where)
         ensured = {"name": name, "platform": where}
         ensured.update((k, principal[k]) for k in PRINCIPAL_SETTINGS if _given(principal, k))
-        plan["present"].append(ensured)
         credentials = _credentials(principal, where, rotate_before_days, force_rotate, verify)
         plan["credentials"].extend(credentials)
         runs[where]["principals"].append(dict(

@@ -16,6 +16,12 @@ CI = {"name": "Terraform CI", "credentials": [
 WORKER = {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"], "credentials": [{"name": "ci"}]}
 
 
+def present(plan):
+    """The present principals the runs ensure, without their credentials and trusts."""
+    return [{k: v for k, v in p.items() if k not in ("credentials", "trusts")}
+            for run in plan["runs"] for p in run["principals"] if p.get("state") != "absent"]
+
+
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
         "federation_plan", "provision_plan", "absent_principals", "bearer_tokens", "provision_outcome", "credential_pairs", "tokens_by_name", "summary_lines"}
@@ -24,7 +30,7 @@ def test_every_filter_is_exported():
 def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
     plan = provision_plan([CI, WORKER, {"name": "Gone", "state": "absent"}], rotate_before_days=7, verify=True)
     assert plan["platforms"] == ["conductorone", "orkes"]
-    assert plan["present"] == [{"name": "Terraform CI", "platform": "conductorone"},
+    assert present(plan) == [{"name": "Terraform CI", "platform": "conductorone"},
                                {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"]}]
     assert plan["absent"] == [{"name": "Gone", "platform": "conductorone"}]
     ci, old, key = plan["credentials"]
@@ -56,7 +62,7 @@ def test_plan_uses_the_default_platform_and_force_rotate():
 
 def test_null_settings_are_left_out_so_the_role_omits_them():
     plan = provision_plan([{"name": "x", "roles": None, "credentials": [{"name": "k", "expires_days": None}]}])
-    assert plan["present"] == [{"name": "x", "platform": "conductorone"}]
+    assert present(plan) == [{"name": "x", "platform": "conductorone"}]
     assert "expires_days" not in plan["credentials"][0]
 
 
@@ -84,7 +90,7 @@ def test_a_list_that_cannot_be_provisioned_is_one_sentence_naming_it(principals,
 
 
 def test_same_name_on_both_platforms_is_two_principals():
-    assert len(provision_plan([CI, WORKER])["present"]) == 2
+    assert len(present(provision_plan([CI, WORKER]))) == 2
 
 
 def test_an_orkes_application_may_keep_one_present_key_and_drop_others():
@@ -248,7 +254,7 @@ def test_orkes_permissions_pass_through_and_are_refused_elsewhere_or_when_unknow
     grants = [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE"]}]
     plan = provision_plan([{"name": "w", "platform": "orkes", "permissions": grants},
                            {"name": "none", "platform": "orkes", "permissions": []}])
-    assert [p.get("permissions") for p in plan["present"]] == [grants, []]
+    assert [p.get("permissions") for p in present(plan)] == [grants, []]
     # An empty list is given, not left out: it removes every grant.
     assert [p.get("permissions") for p in plan["runs"][0]["principals"]] == [grants, []]
     with pytest.raises(AnsibleFilterError, match="Principal 'x' sets 'permissions', which only Orkes applications"):
