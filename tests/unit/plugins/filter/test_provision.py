@@ -31,7 +31,7 @@ def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
     plan = provision_plan([CI, WORKER, {"name": "Gone", "state": "absent"}], rotate_before_days=7, verify=True)
     assert plan["platforms"] == ["conductorone", "orkes"]
     assert present(plan) == [{"name": "Terraform CI", "platform": "conductorone"},
-                               {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"]}]
+                             {"name": "Terraform CI", "platform": "orkes", "roles": ["WORKER"]}]
     assert plan["absent"] == [{"name": "Gone", "platform": "conductorone"}]
     ci, old, key = plan["credentials"]
     assert ci == {"principal": "Terraform CI", "platform": "conductorone", "name": "ci", "state": "present",
