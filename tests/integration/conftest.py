@@ -23,6 +23,7 @@ import yaml
 from ansible_collections.conductor.principals.tests import servers
 # Real secret store servers (bao server -dev, moto) as session fixtures, for test_store_backends.py.
 from ansible_collections.conductor.principals.tests.servers import bao_server, moto_server  # noqa: F401 pylint: disable=unused-import
+import ssh_server
 
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX_SRC = REPO / "sandbox"
@@ -546,3 +547,54 @@ def tenant(fresh):
     yield aged
     if aged.advanced:
         fresh.control("POST", "/clock", json={"advance_seconds": -aged.advanced})
+
+
+# ---- an sshd of the tests' own, for the remote path (module scope: one per test file) ----------------
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    server = ssh_server.SshServer(tmp_path_factory.mktemp("sshd"))
+    server.start()
+    yield server
+    server.stop()
+
+
+# ---- the roles, run as AWX runs them -------------------------------------------------------------
+def role_environment(sandbox, store):
+    """What AWX gives a role's job: the API credentials of both platforms and the vault_file store."""
+    return {"CONDUCTORONE_SERVER_URL": sandbox.c1["server_url"], "CONDUCTORONE_CLIENT_ID": sandbox.c1["client_id"],
+            "CONDUCTORONE_CLIENT_SECRET": sandbox.c1["client_secret"],
+            "CONDUCTOR_SERVER_URL": sandbox.orkes["server_url"], "CONDUCTOR_AUTH_KEY": sandbox.orkes["key_id"],
+            "CONDUCTOR_AUTH_SECRET": sandbox.orkes["key_secret"],
+            "CONDUCTOR_PRINCIPALS_STORE_PATH": str(store), "CONDUCTOR_PRINCIPALS_STORE_PASSWORD": STORE_PASSWORD}
+
+
+def role_runner(playbook, env):
+    def run(role, variables, keep=(), tasks_after=(), extra_env=None, **kwargs):
+        task = {"ansible.builtin.include_role": {"name": "conductor.principals." + role}, "vars": variables}
+        done = playbook([task] + list(tasks_after), keep=keep, connection_vars=False,
+                        extra_env=dict(env, **(extra_env or {})), **kwargs)
+        # The conftest checks every issued secret; the store's vault password is ours to check.
+        assert STORE_PASSWORD not in done.output, "the store password leaked into the output"
+        return done
+
+    run.env = env
+    return run
+
+
+@pytest.fixture
+def roles(fresh, playbook, store):
+    """Run a role with AWX-style environment variables (API credentials and the store)."""
+    store.parent.mkdir(exist_ok=True)
+    return role_runner(playbook, role_environment(fresh, store))
+
+
+@pytest.fixture
+def roles_in(fresh, playbook_in, store, tmp_path):
+    """``roles_in(name)``: a role runner working in a directory of its own, for runs at the same time."""
+    store.parent.mkdir(exist_ok=True)
+
+    def make(name):
+        directory = tmp_path / name
+        directory.mkdir()
+        return role_runner(playbook_in(directory), role_environment(fresh, store))
+    return make

@@ -26,7 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from awx_jobs import credential_type, inject
 from conftest import REPO, _collections_path
-from test_c1_modules import live_credentials, principals_named
+from helpers import live_credentials, principals_named
 
 BIN = Path(sys.executable).parent
 EE_DIR = REPO / "execution-environment"

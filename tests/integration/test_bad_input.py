@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_orkes_modules import orkes
+from helpers import orkes
 
 ROWS = yaml.safe_load(Path(__file__).with_name("bad_input.yml").read_text())["rows"]
 PLATFORMS = ("conductorone", "orkes")

@@ -5,36 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-SP = "conductor.principals.service_principal"
-SP_INFO = "conductor.principals.service_principal_info"
-CRED = "conductor.principals.sp_credential"
-CRED_INFO = "conductor.principals.sp_credential_info"
-TOKEN = "conductor.principals.access_token"
-PERSONAL = "conductor.principals.personal_client"
-
-
-def writes(sandbox):
-    return sandbox.counters()["writes"]
-
-
-def api(sandbox, method, path, **kwargs):
-    """Call the C1 API directly with the bootstrap credential (test set-up only)."""
-    return sandbox.c1_api(method, path, **kwargs)
-
-
-def principals_named(sandbox, name):
-    found, token = [], ""
-    while True:
-        body = api(sandbox, "GET", "/api/v1/service_principals", params={"page_size": 100, "page_token": token})
-        found += [p for p in body.get("list") or [] if p["displayName"] == name]
-        token = body.get("nextPageToken")
-        if not token:
-            return found
-
-
-def live_credentials(sandbox, sp_id):
-    return api(sandbox, "GET", "/api/v1/service_principals/%s/credentials" % sp_id,
-               params={"page_size": 100}).get("list") or []
+from helpers import CRED, CRED_INFO, PERSONAL, SP, SP_INFO, TOKEN, api, live_credentials, principals_named, writes
 
 
 # ---- service_principal ----------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_c1_modules import CRED, SP, api, writes
+from helpers import CRED, SP, api, writes
 
 HOSTS = ["worker%02d" % i for i in range(50)]
 TASKS = [{SP: {"name": "conc-{{ inventory_hostname }}"}},

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from test_c1_modules import SP
+from helpers import SP
 
 
 @pytest.fixture

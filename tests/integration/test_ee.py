@@ -22,7 +22,7 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 from awx_jobs import containers_left, credential_type, image_name, image_problem, inject, leaks, podman_env, \
     run_job
 from conftest import REPO
-from test_c1_modules import live_credentials, principals_named
+from helpers import live_credentials, principals_named
 
 PASSWORD = "ee horse battery staple"
 STORE_IN_EE = "/var/lib/conductor-principals"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_c1_modules import CRED, SP, live_credentials, principals_named
+from helpers import CRED, SP, live_credentials, principals_named
 
 SP_ROUTE = "/api/v1/service_principals"
 SP_ONE = SP_ROUTE + "/{id}"

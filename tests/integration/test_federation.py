@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from test_c1_modules import api, principals_named, writes
+from helpers import api, principals_named, writes
 
 PROVIDER = "conductor.principals.federation_provider"
 PROVIDER_INFO = "conductor.principals.federation_provider_info"

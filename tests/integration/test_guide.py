@@ -13,7 +13,7 @@ import subprocess
 import yaml
 
 from conftest import REPO, _collections_path
-from test_newcomer import BIN, _clean_env, sandbox_env
+from helpers import BIN, clean_env, sandbox_env
 
 PAGES = [REPO / "README.md"] + sorted((REPO / "docs").rglob("*.md"))
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -94,7 +94,7 @@ def _bash(script, env, cwd):
 
 def test_the_first_steps_cycle_and_vault_view_run_as_written(fresh, tmp_path, tmp_path_factory):
     (tmp_path / "shell").mkdir()
-    env = _clean_env(**sandbox_env(fresh, tmp_path / "shell"))
+    env = clean_env(**sandbox_env(fresh, tmp_path / "shell"))
     collections = _collections_path(tmp_path_factory.getbasetemp())
     env.update(ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1",
                CONDUCTOR_PRINCIPALS_STORE_PASSWORD="guide correct horse")
@@ -121,7 +121,7 @@ def test_the_first_steps_cycle_and_vault_view_run_as_written(fresh, tmp_path, tm
 
 def test_the_report_command_runs_as_written(fresh, tmp_path, tmp_path_factory):
     (tmp_path / "shell").mkdir()
-    env = _clean_env(**sandbox_env(fresh, tmp_path / "shell"))
+    env = clean_env(**sandbox_env(fresh, tmp_path / "shell"))
     env.update(ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()), ANSIBLE_NOCOLOR="1")
     dest = tmp_path / "credentials.html"
     command = example("report.md", "report-command").replace("/srv/reports/credentials.html", str(dest))

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from test_c1_modules import CRED, SP
+from helpers import CRED, SP
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="the quick start's request needs curl")
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_c1_modules import CRED, PERSONAL, SP, writes
-from test_orkes_modules import orkes
+from helpers import CRED, PERSONAL, SP, orkes, writes
 
 PASSWORD = "store password 4 hardening"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import yaml
 
 from conftest import REPO
-from test_orkes_modules import SP, SP_INFO, run
+from helpers import SP, SP_INFO, run_on_orkes
 
 
 def documented_keys(module):
@@ -19,7 +19,7 @@ def documented_keys(module):
 def test_service_principal_info_returns_the_documented_keys_with_permissions_on_orkes(fresh, playbook):
     grants = [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["READ", "EXECUTE"]}]
     app = {"name": "info-app", "roles": ["WORKER"], "tags": {"team": "ci"}, "permissions": grants}
-    found = run(playbook, fresh, [{SP: app}, {SP_INFO: {"name": "info-app"}, "register": "i"}],
+    found = run_on_orkes(playbook, fresh, [{SP: app}, {SP_INFO: {"name": "info-app"}, "register": "i"}],
                 keep=["i"]).results["i"]["service_principals"]
     assert len(found) == 1
     documented = documented_keys("service_principal_info")["service_principals"]["contains"]

@@ -15,7 +15,7 @@ import sys
 import requests
 
 from conftest import REPO, _collections_path
-from test_c1_modules import api
+from helpers import api
 
 SCENARIO = "default"
 PRINCIPALS = ("Molecule CI", "molecule-worker")

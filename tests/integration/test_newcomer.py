@@ -7,32 +7,18 @@ censored result (--diff) and of a typo in an option name.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shlex
 import subprocess
-import sys
-from pathlib import Path
 
 import requests
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 from conftest import REPO
-from test_c1_modules import CRED, SP, live_credentials, principals_named
+from helpers import BIN, CRED, SP, clean_env, live_credentials, principals_named, sandbox_env
 
-BIN = Path(sys.executable).parent
 STORE_PASSWORD = "newcomer correct horse"
 FIRST_PLAYBOOK_MARK = "<!-- first-playbook:"
-
-
-def _clean_env(**extra):
-    """The environment of a new shell: none of the test run's Ansible or connection settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANSIBLE_", "CONDUCTOR")) and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    env["PATH"] = "%s:%s" % (BIN, env.get("PATH", ""))
-    env.update(extra)
-    return env
 
 
 def _make(*args, env, timeout=600):
@@ -51,21 +37,6 @@ def readme_first_playbook():
     return yaml.safe_load(block)
 
 
-def sandbox_env(sandbox, tmp_path):
-    """What `eval "$(make -s sandbox-env BOOTSTRAP=...)"` exports, read back from a real bash."""
-    boot = tmp_path / "bootstrap.json"
-    boot.write_text(json.dumps(sandbox.boot))
-    names = ["CONDUCTORONE_SERVER_URL", "CONDUCTORONE_CLIENT_ID", "CONDUCTORONE_CLIENT_SECRET",
-             "CONDUCTOR_SERVER_URL", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"]
-    script = 'eval "$(make -s -C %s sandbox-env BOOTSTRAP=%s)" && env -0' % (
-        shlex.quote(str(REPO)), shlex.quote(str(boot)))
-    done = subprocess.run(["bash", "-c", script], env=_clean_env(), capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    exported = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
-    return {name: exported[name] for name in names}
-
-
 def recap_changed(run):
     return [int(n) for n in re.findall(r"^localhost\s+:.*?changed=(\d+)", run.stdout, re.M)]
 
@@ -81,7 +52,7 @@ def test_sandbox_env_exports_the_bootstrap_connection(sandbox, tmp_path):
 
 def test_sandbox_env_without_a_sandbox_says_what_to_do(tmp_path):
     done = subprocess.run(["make", "-s", "-C", str(REPO), "sandbox-env", "BOOTSTRAP=%s" % (tmp_path / "none.json")],
-                          env=_clean_env(), capture_output=True, text=True, timeout=120, check=False)
+                          env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0 and done.stdout == ""
     assert "start the sandbox first with make sandbox" in done.stderr
 
@@ -91,7 +62,7 @@ def test_install_collection_makes_ansible_doc_work_without_settings(tmp_path):
     where a plain ansible-doc (no ANSIBLE_COLLECTIONS_PATH) finds it: ~/.ansible/collections."""
     home = tmp_path / "home"
     home.mkdir()
-    env = _clean_env(HOME=str(home))
+    env = clean_env(HOME=str(home))
     build = "BUILD=%s" % (tmp_path / "build")
     built = _make("build", build, env=env)
     assert "will not be picked up" not in built.stdout + built.stderr

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_orkes_modules import run, writes
-# The role runner and its store, as fixtures of this module too.
-from test_roles import roles, store  # noqa: F401  pylint: disable=unused-import
+from helpers import run_on_orkes, writes
 
 SP = "conductor.principals.service_principal"
 REPORT = "conductor.principals.credential_report"
@@ -27,7 +25,7 @@ def grant_writes(sandbox):
 
 
 def ensure(playbook, sandbox, permissions, name="payments-worker", **kwargs):
-    done = run(playbook, sandbox, [{SP: {"name": name, "permissions": permissions}, "register": "a"}], keep=["a"],
+    done = run_on_orkes(playbook, sandbox, [{SP: {"name": name, "permissions": permissions}, "register": "a"}], keep=["a"],
                **kwargs)
     return done, done.results["a"]
 
@@ -66,7 +64,7 @@ def test_a_narrower_set_removes_what_is_gone_and_an_empty_list_removes_all(fresh
 
     done, cleared = ensure(playbook, fresh, [])
     assert cleared["changed"] and cleared["service_principal"]["permissions"] == [] and granted(fresh, app_id) == []
-    unmanaged = run(playbook, fresh, [{SP: {"name": "payments-worker", "roles": ["WORKER"]}, "register": "a"}],
+    unmanaged = run_on_orkes(playbook, fresh, [{SP: {"name": "payments-worker", "roles": ["WORKER"]}, "register": "a"}],
                     keep=["a"]).results["a"]
     assert unmanaged["service_principal"]["permissions"] == []
 
@@ -93,16 +91,16 @@ def test_conductorone_refuses_the_option_by_name(fresh, playbook):
 def test_an_application_deleted_takes_its_grants_and_the_report_counts_them(fresh, playbook):
     dummy, made = ensure(playbook, fresh, WORKER)
     ensure(playbook, fresh, [], name="idle-worker")
-    run(playbook, fresh, [{"conductor.principals.sp_credential": {"service_principal": "payments-worker"}}])
-    report = run(playbook, fresh, [{REPORT: {}, "register": "r"}], keep=["r"]).results["r"]
+    run_on_orkes(playbook, fresh, [{"conductor.principals.sp_credential": {"service_principal": "payments-worker"}}])
+    report = run_on_orkes(playbook, fresh, [{REPORT: {}, "register": "r"}], keep=["r"]).results["r"]
     counts = {p["service_principal"]: p["grants"] for p in report["permissions"]}
     assert counts["payments-worker"] == 3 and counts["idle-worker"] == 0
     assert [r["grants"] for r in report["credentials"] if r["service_principal"] == "payments-worker"] == [3]
-    run(playbook, fresh, [{SP: {"name": "payments-worker", "state": "absent"}}])
+    run_on_orkes(playbook, fresh, [{SP: {"name": "payments-worker", "state": "absent"}}])
     assert fresh.orkes_api("GET", "/auth/authorization/WORKFLOW_DEF/payments") == {}
 
 
-def test_the_provision_role_passes_permissions_per_orkes_principal(fresh, roles, store):  # noqa: F811
+def test_the_provision_role_passes_permissions_per_orkes_principal(fresh, roles, store):
     app = {"name": "Payments Worker", "platform": "orkes", "roles": ["WORKER"], "permissions": WORKER,
            "credentials": [{"name": "key"}]}
     roles("provision", {"provision_principals": [app]})
@@ -119,7 +117,7 @@ def test_the_provision_role_passes_permissions_per_orkes_principal(fresh, roles,
     ([{"type": "WORKFLOW", "id": "payments", "access": ["EXECUTE"]}], "WORKFLOW"),
     ([{"type": "WORKFLOW_DEF", "id": "payments", "access": ["RUN"]}], "RUN"),
 ], ids=["type", "access"])
-def test_the_role_refuses_unknown_values_naming_the_principal(fresh, roles, permissions, message):  # noqa: F811
+def test_the_role_refuses_unknown_values_naming_the_principal(fresh, roles, permissions, message):
     app = {"name": "Payments Worker", "platform": "orkes", "permissions": permissions}
     failed = roles("provision", {"provision_principals": [app]}, expect_rc=2)
     assert "Payments Worker" in failed.stdout and message in failed.stdout

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ready_playbook
-from test_c1_modules import live_credentials, principals_named
-from test_roles import CI, _environment, held
+from conftest import ready_playbook, role_environment
+from helpers import live_credentials, principals_named
+from helpers import CI, held
 
 OTHER = {"name": "Not To Be Made", "credentials": [{"name": "x"}]}
 
@@ -20,7 +20,7 @@ def run_playbook(fresh, tmp_path, tmp_path_factory):
     store.parent.mkdir()
 
     def run(name, extra_vars, expect_rc=0):
-        return ready_playbook(fresh, _environment(fresh, store), name, extra_vars, tmp_path, tmp_path_factory,
+        return ready_playbook(fresh, role_environment(fresh, store), name, extra_vars, tmp_path, tmp_path_factory,
                               expect_rc)
 
     run.store = store

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from conftest import REPO, STORE_PASSWORD, _collections_path
-from test_roles import CI, WORKER, _environment
+from conftest import REPO, STORE_PASSWORD, _collections_path, role_environment
+from helpers import CI, WORKER
 
 
 def _table(stdout):
@@ -36,7 +36,7 @@ def run_playbook(fresh, store, tmp_path, tmp_path_factory):
         vars_file = tmp_path / ("%s-vars.json" % name)
         vars_file.write_text(json.dumps(extra_vars))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()),
-                   ANSIBLE_NOCOLOR="1", **_environment(fresh, store))
+                   ANSIBLE_NOCOLOR="1", **role_environment(fresh, store))
         done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
                                "-i", "localhost,", "-e", "@" + str(vars_file),
                                str(REPO / "playbooks" / (name + ".yml"))],

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, STORE_PASSWORD, _collections_path, entries, ready_playbook, rewrite
-from test_c1_modules import live_credentials, principals_named
+from conftest import REPO, _collections_path, entries, ready_playbook, rewrite
+from helpers import CI, WORKER, held, live_credentials, principals_named
 
 TOKEN = "conductor.principals.access_token"
 
@@ -27,46 +27,6 @@ TOKEN = "conductor.principals.access_token"
 @pytest.fixture
 def store(tmp_path):
     return tmp_path / "store" / "identities.vault"
-
-
-def _environment(sandbox, store):
-    return {"CONDUCTORONE_SERVER_URL": sandbox.c1["server_url"], "CONDUCTORONE_CLIENT_ID": sandbox.c1["client_id"],
-            "CONDUCTORONE_CLIENT_SECRET": sandbox.c1["client_secret"],
-            "CONDUCTOR_SERVER_URL": sandbox.orkes["server_url"], "CONDUCTOR_AUTH_KEY": sandbox.orkes["key_id"],
-            "CONDUCTOR_AUTH_SECRET": sandbox.orkes["key_secret"],
-            "CONDUCTOR_PRINCIPALS_STORE_PATH": str(store), "CONDUCTOR_PRINCIPALS_STORE_PASSWORD": STORE_PASSWORD}
-
-
-def _role_runner(playbook, env):
-    def run(role, variables, keep=(), tasks_after=(), extra_env=None, **kwargs):
-        task = {"ansible.builtin.include_role": {"name": "conductor.principals." + role}, "vars": variables}
-        done = playbook([task] + list(tasks_after), keep=keep, connection_vars=False,
-                        extra_env=dict(env, **(extra_env or {})), **kwargs)
-        # The conftest checks every issued secret; the store's vault password is ours to check.
-        assert STORE_PASSWORD not in done.output, "the store password leaked into the output"
-        return done
-
-    run.env = env
-    return run
-
-
-@pytest.fixture
-def roles(fresh, playbook, store):
-    """Run a role with AWX-style environment variables (API credentials and the store)."""
-    store.parent.mkdir(exist_ok=True)
-    return _role_runner(playbook, _environment(fresh, store))
-
-
-@pytest.fixture
-def roles_in(fresh, playbook_in, store, tmp_path):
-    """``roles_in(name)``: a role runner working in a directory of its own, for runs at the same time."""
-    store.parent.mkdir(exist_ok=True)
-
-    def make(name):
-        directory = tmp_path / name
-        directory.mkdir()
-        return _role_runner(playbook_in(directory), _environment(fresh, store))
-    return make
 
 
 def key(principal, credential, platform="conductorone"):
@@ -77,13 +37,6 @@ def key(principal, credential, platform="conductorone"):
 def stored(path, principal, credential, platform="conductorone"):
     """The entry of one credential, or None."""
     return entries(path).get(key(principal, credential, platform)) if path.exists() else None
-
-
-def held(path):
-    """{(platform, principal, credential): credential ID} of every entry in the store."""
-    if not path.exists():
-        return {}
-    return {tuple(k.split("/")[1:]): v["credential_id"] for k, v in entries(path).items()}
 
 
 def live_by_name(fresh, sp_id):
@@ -102,12 +55,6 @@ def c1_principal(fresh, name):
     found = principals_named(fresh, name)
     assert len(found) == 1, "expected exactly one principal named %r, found %d" % (name, len(found))
     return found[0]
-
-
-CI = {"name": "Terraform CI", "credentials": [
-    {"name": "ci", "expires_days": 90, "allowed_cidrs": ["127.0.0.0/8"], "scoped_roles": ["Read-Only Admin"]},
-    {"name": "deploy", "expires_days": 30, "require_dpop": True}]}
-WORKER = {"name": "Worker App", "platform": "orkes", "roles": ["WORKER"], "credentials": [{"name": "key"}]}
 
 
 @pytest.mark.matrix

@@ -12,8 +12,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from test_c1_modules import CRED, CRED_INFO, PERSONAL, SP, SP_INFO, TOKEN, writes
-from test_orkes_modules import orkes
+from helpers import CRED, CRED_INFO, PERSONAL, SP, SP_INFO, TOKEN, orkes, writes
 
 REFUSED = "this server refuses plain client_secret"
 

@@ -13,7 +13,6 @@ import json
 import requests
 
 from conftest import STORE_PASSWORD, entries
-from test_remote import sshd  # noqa: F401 pylint: disable=unused-import  # the remote tests' module-scoped sshd
 
 MODULE = "conductor.principals.service_principals"
 CRED_ROUTE = "/api/v1/service_principals/{service_principal_id}/credentials"

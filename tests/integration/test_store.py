@@ -16,17 +16,7 @@ import subprocess
 import pytest
 
 from conftest import entries, rewrite
-from test_c1_modules import live_credentials
-from test_orkes_modules import orkes
-
-SP = "conductor.principals.service_principal"
-CRED = "conductor.principals.sp_credential"
-PERSONAL = "conductor.principals.personal_client"
-
-
-def writes(sandbox):
-    return sandbox.counters()["writes"]
-
+from helpers import CRED, PERSONAL, SP, live_credentials, orkes, writes
 
 def cred(store, name="ci", principal="Terraform CI", **extra):
     return {CRED: dict({"service_principal": principal, "name": name, "store": {"path": str(store)}}, **extra),

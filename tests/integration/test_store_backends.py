@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
-from test_c1_modules import live_credentials
+from helpers import live_credentials
 
 SP = "conductor.principals.service_principal"
 CRED = "conductor.principals.sp_credential"
