@@ -297,15 +297,6 @@ def tokens_by_name(results):
     return out
 
 
-def summary_lines(summary):
-    """provision_summary as an aligned text table (a header, then one line per credential)."""
-    columns = ("principal", "credential", "platform", "action", "client_id", "expires_at")
-    rows = [[c.upper().replace("_", " ") for c in columns]]
-    rows += [[str(row.get(c) or ("never" if c == "expires_at" else "")) for c in columns] for row in summary or []]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
-    return [" ".join(cell.ljust(width) for cell, width in zip(r, widths)).rstrip() for r in rows]
-
-
 def _results(registered):
     """The per-item results of a looped task (the registered dict, or its list), skipped ones left out."""
     if isinstance(registered, dict):
@@ -323,5 +314,4 @@ class FilterModule(object):
             "provision_outcome": provision_outcome,
             "credential_pairs": credential_pairs,
             "tokens_by_name": tokens_by_name,
-            "summary_lines": summary_lines,
         }

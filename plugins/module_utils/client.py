@@ -10,7 +10,6 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from .auth import Authenticator, token_source_for
-from .config import resolve_settings
 from .errors import ConductorError, OutcomeUnknownError, parse_error_body
 from .transport import Transport, request_id_of
 
@@ -42,10 +41,6 @@ class ApiClient(object):
             ca_path=settings.ca_path, retries=settings.retries, url_from=settings.server_url_from)
         self.auth = authenticator or Authenticator(token_source_for(settings))
         self.server_time = None
-
-    @classmethod
-    def from_options(cls, options, environ=None):
-        return cls(resolve_settings(options, environ))
 
     def url(self, path):
         return self.settings.server_url + path

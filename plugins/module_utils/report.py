@@ -26,8 +26,6 @@ from .platforms import platforms_where
 from .timestamps import days_between, days_until, format_time, parse_time
 
 FLAGS = ("expired", "expiring", "unused", "never_used", "unheld", "overlapping", "broad", "disabled")
-ROW_FIELDS = ("service_principal", "service_principal_id", "name", "id", "client_id", "created_at", "expires_at",
-              "expires_in_days", "last_used_at", "days_unused", "flags")
 FORMATS = ("json", "markdown", "html")
 SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
 FLAG_MEANING = {

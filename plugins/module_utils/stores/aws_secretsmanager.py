@@ -37,7 +37,6 @@ TAG_CREDENTIAL = "conductor-principals:credential"
 TAG_OWNER = "conductor-principals:owner"
 PENDING_STAGE = "CONDUCTOR_PENDING"
 CURRENT_STAGE = "AWSCURRENT"
-PREVIOUS_STAGE = "AWSPREVIOUS"
 # Characters AWS allows in a tag value besides letters, numbers and spaces.
 _TAG_PUNCTUATION = set("_.:/=+-@")
 _DENIED = ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidSignatureException",

@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.filter.provision import (
-    FilterModule, absent_principals, bearer_tokens, credential_pairs, provision_outcome, provision_plan, summary_lines,
+    FilterModule, absent_principals, bearer_tokens, credential_pairs, provision_outcome, provision_plan,
     tokens_by_name)
 
 CI = {"name": "Terraform CI", "credentials": [
@@ -24,7 +24,7 @@ def present(plan):
 
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
-        "federation_plan", "provision_plan", "absent_principals", "bearer_tokens", "provision_outcome", "credential_pairs", "tokens_by_name", "summary_lines"}
+        "federation_plan", "provision_plan", "absent_principals", "bearer_tokens", "provision_outcome", "credential_pairs", "tokens_by_name"}
 
 
 def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
@@ -222,28 +222,6 @@ def test_credential_pairs_and_tokens_by_name():
                                   "platform": "conductorone"}}}
 
 
-def test_summary_lines_align_columns_and_say_never_for_no_expiry():
-    lines = summary_lines([
-        {"principal": "Order Worker", "credential": "worker-key", "platform": "orkes", "action": "created",
-         "client_id": "k1", "expires_at": None},
-        {"principal": "CI", "credential": "ci", "platform": "conductorone", "action": "unchanged",
-         "client_id": "c@x/spc", "expires_at": "2027-01-01T00:00:00Z"}])
-    assert lines[0].split() == ["PRINCIPAL", "CREDENTIAL", "PLATFORM", "ACTION", "CLIENT", "ID", "EXPIRES", "AT"]
-    assert lines[1].startswith("Order Worker worker-key orkes") and lines[1].endswith("never")
-    assert lines[2].startswith("CI           ci         conductorone")
-    assert len({line.index(line.split()[-1]) for line in lines[1:]}) == 1
-
-
-@pytest.mark.parametrize("principals, message", [
-    ([{"name": "ci", "credentials": [{"name": "prod", "expires_days": 45}]}],
-     "provision_principals: principal 'ci', credential 'prod': value of expires_days must be one of: 30, 60, 90, 180"),
-    ([{"name": "ci", "credentials": [{"name": "prod", "alowed_cidrs": ["10.0.0.0/8"]}]}],
-     "provision_principals: principal 'ci', credential 'prod': no option alowed_cidrs (did you mean allowed_cidrs?)"),
-    ([{"name": "ci", "credential": []}],
-     "provision_principals: principal 'ci': no option credential (did you mean credentials?)"),
-    ([{"name": "ci"}, {"name": "cd", "credentials": [{"state": "absent"}]}],
-     "provision_principals: principal 'cd', credential #1: missing required arguments: name"),
-])
 def test_plan_names_the_entry_of_a_bad_input_in_one_sentence(principals, message):
     with pytest.raises(AnsibleFilterError) as failure:
         provision_plan(principals)
