@@ -14,133 +14,50 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.conductor.principals.plugins.module_utils import credential_plan
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
-from ansible_collections.conductor.principals.plugins.module_utils.permissions import entry_options
-from ansible_collections.conductor.principals.plugins.module_utils.platforms import (
-    CAPABILITIES, expiry_choices, permission_choices, platforms_where)
-from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
+from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import plain
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
 
-PLATFORMS = tuple(CAPABILITIES)
-# The settings of a credential and of a principal that a platform may or may not have: each
-# platform's capabilities say which it has.
-PLATFORM_CREDENTIAL_SETTINGS = tuple(o for o in credential_plan.CREDENTIAL_SETTINGS if o != "name")
-PRINCIPAL_SETTINGS = credential_plan.PRINCIPAL_SETTINGS
-CREDENTIAL_SETTINGS = PLATFORM_CREDENTIAL_SETTINGS + ("replace_on_change",)
-# The grants of the platforms that have them (one set of names: only Orkes has grants today).
-PERMISSION_TARGET_TYPES = permission_choices()[0]
-PERMISSION_ACCESS = permission_choices()[1]
-# One entry of provision_principals (rotate_principals), checked here rather than by
-# meta/argument_specs.yml, whose own check neither names the entry nor stays one sentence.
-CREDENTIAL_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    expires_days=dict(type="int", choices=expiry_choices()),
-    allowed_cidrs=dict(type="list", elements="str"),
-    scoped_roles=dict(type="list", elements="str"),
-    require_dpop=dict(type="bool"),
-    enabled=dict(type="bool"),
-    replace_on_change=dict(type="bool", default=False),
-    rotate_before_days=dict(type="int"),
-    verify=dict(type="bool"),
-)
-PRINCIPAL_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    platform=dict(type="str", choices=list(PLATFORMS)),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    roles=dict(type="list", elements="str"),
-    tags=dict(type="dict"),
-    permissions=dict(type="list", elements="dict", options=entry_options(PERMISSION_TARGET_TYPES, PERMISSION_ACCESS)),
-    credentials=dict(type="list", elements="dict", default=[], options=CREDENTIAL_OPTIONS),
-    trusts=dict(type="list", elements="dict", default=[]),  # entries checked by federation_plan
-)
 # What a caller of the facts gets for each credential (the interface's contract).
 FACT_FIELDS = ("client_id", "client_secret", "server_url")
-
-
-def _given(entry, name):
-    return isinstance(entry, dict) and entry.get(name) is not None
-
-
-def _quoted(names):
-    return ", ".join("'%s'" % name for name in names)
-
-
-def _having(wrong, settings_of):
-    """The capabilities of the platforms that have every one of the settings ``wrong``."""
-    return [CAPABILITIES[p] for p in platforms_where(lambda c: set(wrong) <= settings_of(c))]
-
-
-def _check_platform_options(principal, platform, credential=None):
-    """One sentence naming the principal (and credential) that sets an option its platform does not have."""
-    capabilities = CAPABILITIES[platform]
-    if credential is None:
-        wrong = [o for o in PRINCIPAL_SETTINGS if _given(principal, o) and o not in capabilities.principal_settings]
-        if wrong:
-            owners = _having(wrong, lambda c: c.principal_settings)
-            raise AnsibleFilterError(
-                "Principal '%s' sets %s, which only %s have; remove %s or set platform: %s."
-                % (principal["name"], _quoted(wrong), " or ".join("%s %ss" % (c.label, c.principal_noun) for c in owners),
-                   "it" if len(wrong) == 1 else "them", " or ".join(c.platform for c in owners)))
-        return
-    wrong = [o for o in PLATFORM_CREDENTIAL_SETTINGS
-             if _given(credential, o) and o not in capabilities.credential_settings]
-    if wrong:
-        owners = _having(wrong, lambda c: c.credential_settings)
-        raise AnsibleFilterError(
-            "Credential '%s' of principal '%s' (%s) sets %s, which only %s credentials have; remove %s."
-            % (credential.get("name"), principal["name"], platform, _quoted(wrong),
-               " or ".join(c.label for c in owners) or "no", "it" if len(wrong) == 1 else "them"))
 
 
 def provision_plan(principals, platform="conductorone", rotate_before_days=14, force_rotate=False, verify=True,
                    revoke_previous=True, revoke_previous_after_unused_hours=0):
     """Check ``provision_principals`` and split it into one ``service_principals`` run per platform.
 
-    Returns ``platforms`` (each once, in order), ``absent`` principals (each with its platform),
-    ``credentials`` (one dict per credential of a present principal, every default resolved),
-    ``stored_keys`` (the store entries of the present credentials), ``runs`` (per platform, the
-    ``principals`` of its service_principals task, whether it needs the store — ``needs_store``:
-    it has credentials, or principals to remove with their entries — and, where its credentials
-    record their last use, ``revoke_previous_after_unused_hours``) and ``needs_store`` (whether
-    any run does). Raises one
-    sentence naming the principal and credential when the list cannot be provisioned.
+    The list is checked by ``inputs.check_principals``, the check service_principals runs, so a
+    mistake is the same sentence through the role and through the module. Returns ``platforms``
+    (each once, in order), ``absent`` principals (each with its platform), ``credentials`` (one
+    dict per credential of a present principal, every default resolved), ``stored_keys`` (the
+    store entries of the present credentials), ``runs`` (per platform, the ``principals`` of its
+    service_principals task, whether it needs the store — ``needs_store``: it has credentials, or
+    principals to remove with their entries — and, where its credentials record their last use,
+    ``revoke_previous_after_unused_hours``) and ``needs_store`` (whether any run does).
     """
-    if not isinstance(principals, list):
-        raise AnsibleFilterError("provision_principals must be a list of principals, not %s."
-                                 % type(principals).__name__)
+    defaults = {"rotate_before_days": rotate_before_days, "force_rotate": bool(force_rotate), "verify": bool(verify)}
     try:
-        check_entries(principals, PRINCIPAL_OPTIONS, "provision_principals")
+        wanted = check_principals(plain(principals), "provision_principals", platform, defaults, has_store=True)
     except ConfigError as exc:
-        raise AnsibleFilterError(str(exc))
+        raise AnsibleFilterError("%s." % exc.message)
     plan = {"platforms": [], "absent": [], "credentials": [], "stored_keys": []}
     runs = {}
-    seen = set()
-    for principal in principals:
-        name = principal["name"]
-        where = principal.get("platform") or platform
-        if (where, name) in seen:
-            raise AnsibleFilterError(
-                "provision_principals names a principal more than once on one platform: '%s' (%s); name each once."
-                % (name, where))
-        seen.add((where, name))
-        if where not in plan["platforms"]:
+    for principal in wanted:
+        name, where = principal["name"], principal["platform"]
+        if where not in runs:
             plan["platforms"].append(where)
             runs[where] = _run(where, revoke_previous, revoke_previous_after_unused_hours)
-        if (principal.get("state") or "present") == "absent":
+        if principal["state"] == "absent":
             plan["absent"].append({"name": name, "platform": where})
             runs[where]["principals"].append({"name": name, "platform": where, "state": "absent"})
             runs[where]["needs_store"] = True
             continue
-        _check_platform_options(principal, where)
-        ensured = {"name": name, "platform": where}
-        ensured.update((k, principal[k]) for k in PRINCIPAL_SETTINGS if _given(principal, k))
-        credentials = _credentials(principal, where, rotate_before_days, force_rotate, verify)
-        plan["credentials"].extend(credentials)
-        runs[where]["principals"].append(dict(
-            ensured, credentials=[{k: v for k, v in c.items() if k not in ("principal", "platform")} for c in credentials],
-            trusts=[{k: v for k, v in t.items() if v is not None} for t in principal.get("trusts") or []]))
+        credentials = principal["credentials"]
+        plan["credentials"].extend(dict(c, principal=name, platform=where) for c in credentials)
+        runs[where]["principals"].append(dict(principal["settings"], name=name, platform=where,
+                                              credentials=credentials, trusts=principal["trusts"]))
         runs[where]["needs_store"] = runs[where]["needs_store"] or bool(credentials)
     plan["stored_keys"] = [{"platform": c["platform"], "principal": c["principal"], "credential": c["name"]}
                            for c in plan["credentials"] if c["state"] == "present"]
@@ -157,37 +74,6 @@ def _run(platform, revoke_previous, unused_hours):
     if revoke_previous and unused_hours and int(unused_hours) > 0 and CAPABILITIES[platform].records_credential_use:
         run["revoke_previous_after_unused_hours"] = int(unused_hours)
     return run
-
-
-def _credentials(principal, platform, rotate_before_days, force_rotate, verify):
-    name = principal["name"]
-    credentials = principal.get("credentials") or []
-    flat, names = [], []
-    for credential in credentials:
-        if credential["name"] in names:
-            raise AnsibleFilterError("Principal '%s' (%s) lists credential '%s' more than once; name each once."
-                                     % (name, platform, credential["name"]))
-        names.append(credential["name"])
-        _check_platform_options(principal, platform, credential)
-        state = credential.get("state") or "present"
-        entry = {
-            "principal": name, "platform": platform, "name": credential["name"], "state": state,
-            "rotate_before_days": (credential["rotate_before_days"] if _given(credential, "rotate_before_days")
-                                   else rotate_before_days),
-            "force_rotate": bool(force_rotate),
-            "verify": bool(credential["verify"] if _given(credential, "verify") else verify),
-        }
-        entry.update((k, credential[k]) for k in CREDENTIAL_SETTINGS if _given(credential, k))
-        flat.append(entry)
-    present = [c["name"] for c in flat if c["state"] == "present"]
-    capabilities = CAPABILITIES[platform]
-    if not capabilities.credentials_have_names and len(present) > 1:  # nameless keys: the API cannot tell them apart
-        raise AnsibleFilterError(
-            "%s %s '%s' lists more than one present credential (%s); an %s has one %s here, so keep one and "
-            "mark the others state: absent."
-            % (capabilities.label, capabilities.principal_noun, name, _quoted(present), capabilities.principal_noun,
-               capabilities.credential_noun))
-    return flat
 
 
 def absent_principals(entries):

@@ -10,6 +10,7 @@ from .client import create_once
 from .compare import differences
 from .credential_plan import PRINCIPAL_SETTINGS
 from .errors import ConductorError, ConfigError
+from .inputs import desired_principal
 from .platforms import platforms_where
 
 
@@ -27,18 +28,6 @@ def find_principal(adapter, name=None, principal_id=None):
     if principal_id:
         return adapter.get_principal(principal_id)
     return find_by_name(adapter.list_principals(), name)
-
-
-def desired_principal(params):
-    """The managed fields of a principal from module parameters (None = not managed)."""
-    desired = {"name": params.get("name")}
-    if params.get("roles") is not None:
-        desired["roles"] = sorted(set(params["roles"]))
-    if params.get("tags") is not None:
-        desired["tags"] = {str(k): str(v) for k, v in params["tags"].items()}
-    if params.get("permissions") is not None:
-        desired["permissions"] = list(params["permissions"])
-    return desired
 
 
 def _permission_changes(current, wanted):

@@ -5,8 +5,8 @@
 
 Three steps, each in its own place:
 
-1. ``check_principals`` turns the ``principals`` option into work or one sentence naming the
-   entry to fix (nothing is sent before the whole list passed).
+1. ``inputs.check_principals`` (the roles' check too) turns the ``principals`` option into work or
+   one sentence naming the entry to fix (nothing is sent before the whole list passed).
 2. ``plan_tenant`` decides, over plain values (the list, the tenant's principals, the keys of
    the store's entries), which principals to create, update, keep or remove, and which
    credential items to run; ``prune`` is bounded by the store: only principals and credentials
@@ -29,166 +29,22 @@ import collections
 
 from . import parallel
 from .client import ApiClient
-from .common_args import trust_options
-from .config import PLATFORMS, resolve_settings
-from .credential_plan import (Applied, Desired, Owner, Stored, check_params, needs_claims, plan as plan_credential,
-                              result_of)
+from .config import resolve_settings
+from .credential_plan import Applied, Desired, Owner, Stored, needs_claims, plan as plan_credential, result_of
 from .credentials import create_credential, entry_of, prove, retire, store_write_failed
 from .errors import ConductorError, ConfigError
-from .federation import build_condition, ensure_trust
+from .federation import ensure_trust
+from .inputs import CREDENTIAL_DEFAULTS, check_principals
 from .platforms import adapter_for
-from .principals import desired_principal, ensure_principal
-from .role_inputs import check_entries
+from .principals import ensure_principal
 from .stores import SERVICE_PRINCIPAL, EntryKey, StoredEntry, store_for
 
-#: Task options that are defaults of every credential entry (the sp_credential meanings).
-CREDENTIAL_DEFAULTS = ("rotate_before_days", "force_rotate", "revoke_previous", "revoke_previous_after_unused_hours",
-                       "max_overlap_days", "verify", "replace_on_change")
-PRINCIPAL_SETTINGS = ("roles", "tags", "permissions")
 # Why a credential was made, as the core says it, when it was made for its age (a rotation).
 # What each action of a credential plan is called in the result.
 ACTION_WORDS = {"create": "created", "rotate": "rotated", "replace": "replaced", "set_status": "updated",
                 "keep": "unchanged", "none": "unchanged", "revoke": "revoked"}
 #: A wave of credential items is this many times ``parallelism``: its new secrets wait for one store write.
 WAVE_FACTOR = 4
-
-
-def credential_entry_options():
-    """One entry of a principal's ``credentials``."""
-    return dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        expires_days=dict(type="int", choices=[30, 60, 90, 180]),
-        allowed_cidrs=dict(type="list", elements="str"),
-        scoped_roles=dict(type="list", elements="str"),
-        require_dpop=dict(type="bool"),
-        enabled=dict(type="bool"),
-        replace_on_change=dict(type="bool"),
-        rotate_before_days=dict(type="int"),
-        force_rotate=dict(type="bool"),
-        revoke_previous=dict(type="bool"),
-        revoke_previous_after_unused_hours=dict(type="int"),
-        max_overlap_days=dict(type="int"),
-        verify=dict(type="bool"),
-    )
-
-
-def trust_entry_options():
-    """One entry of a principal's ``trusts``: the options of sp_trust that belong to the trust."""
-    options = trust_options()
-    options["name"] = dict(options["name"], required=True)
-    return options
-
-
-def principal_entry_options():
-    """One entry of ``principals`` (the ``provision_principals`` shape)."""
-    return dict(
-        name=dict(type="str", required=True),
-        platform=dict(type="str", choices=list(PLATFORMS)),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        roles=dict(type="list", elements="str"),
-        tags=dict(type="dict"),
-        permissions=dict(type="list", elements="dict"),
-        credentials=dict(type="list", elements="dict", default=[], options=credential_entry_options()),
-        trusts=dict(type="list", elements="dict", default=[]),  # each entry checked on its own, named
-    )
-
-
-def _labelled(label, check, *args):
-    """Run ``check``; its ConfigError comes back as one sentence that starts with ``label``."""
-    try:
-        return check(*args)
-    except ConfigError as exc:
-        raise ConfigError("%s: %s" % (label, exc.message))
-
-
-def _them(names):
-    return "it" if len(names) == 1 else "them"
-
-
-# ---- 1. the list, checked ------------------------------------------------------------------
-def check_principals(principals, platform, adapter, defaults, has_store):
-    """The ``principals`` option as a list of work, or one ConfigError sentence naming the entry.
-
-    ``has_store``: a new secret has somewhere to go (a store, or the result with return_secrets).
-
-    Each returned principal: {name, state, settings (roles, tags, permissions given), credentials
-    (sp_credential parameters, defaults resolved), trusts (sp_trust parameters)}.
-    """
-    if not isinstance(principals, list):
-        raise ConfigError("principals must be a list of principals, not %s" % type(principals).__name__)
-    check_entries(principals, principal_entry_options(), "principals")
-    wanted, seen = [], set()
-    for principal in principals:
-        name = principal["name"]
-        label = "principals: principal %r" % name
-        where = principal.get("platform") or platform
-        if where != platform:
-            raise ConfigError("%s is on platform %s, but this task connects to %s; give one task per platform"
-                              % (label, where, platform))
-        if name in seen:
-            raise ConfigError("principals names principal %r more than once; name each once" % name)
-        seen.add(name)
-        state = principal.get("state") or "present"
-        settings = {f: principal[f] for f in PRINCIPAL_SETTINGS if principal.get(f) is not None}
-        unsupported = [f for f in settings if f not in adapter.capabilities.principal_settings]
-        if unsupported:
-            raise ConfigError("%s sets %s, which %s principals cannot have; remove %s"
-                              % (label, " and ".join(unsupported), adapter.capabilities.label, _them(unsupported)))
-        if settings:
-            _labelled(label, adapter.check_principal, desired_principal(dict(settings, name=name)))
-        credentials = [] if state == "absent" else _credentials(principal, label, adapter, defaults)
-        if credentials and not has_store:
-            raise ConfigError("%s lists credentials, so give store (each new secret is kept there before anything "
-                              "else happens) or return_secrets: true (you keep them from the result)" % label)
-        trusts = [] if state == "absent" else _trusts(principal, label, adapter)
-        wanted.append({"name": name, "state": state, "settings": settings, "credentials": credentials,
-                       "trusts": trusts})
-    return wanted
-
-
-def _credentials(principal, label, adapter, defaults):
-    flat, names = [], []
-    for entry in principal.get("credentials") or []:
-        name = entry["name"]
-        where = "%s, credential %r" % (label, name)
-        if name in names:
-            raise ConfigError("%s lists credential %r more than once; name each once" % (label, name))
-        names.append(name)
-        params = {k: v for k, v in entry.items() if v is not None}
-        for option in CREDENTIAL_DEFAULTS:
-            if params.get(option) is None and defaults.get(option) is not None:
-                params[option] = defaults[option]
-        params.setdefault("state", "present")
-        _labelled(where, check_params, params, adapter.capabilities, False, True)
-        flat.append(params)
-    present = [c["name"] for c in flat if c["state"] == "present"]
-    if not adapter.capabilities.credentials_have_names and len(present) > 1:
-        raise ConfigError("%s lists more than one present credential (%s); a %s principal has one access key here, "
-                          "so keep one and mark the others state: absent"
-                          % (label, ", ".join(repr(n) for n in present), adapter.capabilities.label))
-    return flat
-
-
-def _trusts(principal, label, adapter):
-    trusts = principal.get("trusts") or []
-    if not trusts:
-        return []
-    if not adapter.capabilities.has_workload_federation:
-        raise ConfigError("%s lists trusts, which %s principals cannot have; remove them"
-                          % (label, adapter.capabilities.label))
-    check_entries(trusts, trust_entry_options(), label + ", trusts", nested=None, kind="trust")
-    flat, names = [], []
-    for trust in trusts:
-        if trust["name"] in names:
-            raise ConfigError("%s lists trust %r more than once; name each once" % (label, trust["name"]))
-        names.append(trust["name"])
-        params = {k: v for k, v in trust.items() if v is not None}
-        where = "%s, trust %r" % (label, trust["name"])
-        if _labelled(where, build_condition, params) is None and params.get("state", "present") == "present":
-            raise ConfigError("%s: give its condition (condition, github, gitlab or kubernetes)" % where)
-        flat.append(params)
-    return flat
 
 
 # ---- 2. the plan: pure -----------------------------------------------------------------------
@@ -321,15 +177,14 @@ class TenantRun(object):
 
     def run(self):
         params = self.params
-        checker = adapter_for(self.client)
         parallelism = parallel.check_parallelism(parallel.DEFAULT_PARALLELISM if params.get("parallelism") is None
                                                  else params["parallelism"])
         defaults = {k: params.get(k) for k in CREDENTIAL_DEFAULTS}
         if params.get("prune") and not params.get("store"):
             raise ConfigError("prune removes what the store records as managed, so give store with prune")
         # The whole list first: a mistake anywhere in it is named before the store is opened or anything is sent.
-        wanted = check_principals(params.get("principals"), self.platform, checker, defaults,
-                                  bool(params.get("store") or params.get("return_secrets")))
+        wanted = check_principals(params.get("principals"), "principals", self.platform, defaults,
+                                  bool(params.get("store") or params.get("return_secrets")), platform=self.platform)
         store = store_for(params.get("store"), self.environ)
         with parallel.Pool(parallelism) as pool:
             self.pool = pool

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
-    CONDITION_FORMS, provider_options, trust_options)
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import provider_options
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
-from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES, platforms_where
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import platforms_where
 from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 # The options of one entry: the provider's and the trust's own (common_args, as the modules have them),
 # read from module_utils rather than the modules, so a role's filter does not import the HTTP stack.
 PROVIDER_OPTIONS = provider_options()
 PROVIDER_OPTIONS["issuer_url"] = dict(PROVIDER_OPTIONS["issuer_url"], required=True)
-TRUST_OPTIONS = trust_options()
-TRUST_OPTIONS["name"] = dict(TRUST_OPTIONS["name"], required=True)
 
 
 def _check(entries, spec, option, kind):
@@ -32,11 +29,10 @@ def _check(entries, spec, option, kind):
         raise AnsibleFilterError(str(exc))
 
 
-def federation_plan(principals, providers=None, platform="conductorone"):
-    """``providers`` (each checked, set options only) for the role's loop, and ``platform``, the one
-    they go to; every principal's ``trusts`` checked (service_principals ensures them).
-
-    Trusts are ConductorOne's; a principal on another platform with trusts is one sentence.
+def federation_plan(providers):
+    """``provision_federation_providers``, each checked (set options only), for the role's loop, and
+    ``platform``, the one they go to. The trusts are checked with the rest of the principals list
+    (inputs.check_principals, through provision_plan) and go with their principal to service_principals.
     """
     _check(providers or [], PROVIDER_OPTIONS, "provision_federation_providers", "provider")
     issuers = {}
@@ -46,29 +42,6 @@ def federation_plan(principals, providers=None, platform="conductorone"):
             raise AnsibleFilterError("provision_federation_providers names the issuer %s more than once; name each "
                                      "once." % entry["issuer_url"])
         issuers[key] = True
-    federated = platforms_where(lambda c: c.has_workload_federation)
     # The providers go to the platform that has federation (the role passes its token to them).
-    plan = {"providers": [{k: v for k, v in entry.items() if v is not None} for entry in providers or []],
-            "platform": federated[0]}
-    for principal in principals or []:
-        trusts = principal.get("trusts") or []
-        if not trusts:
-            continue
-        where = principal.get("platform") or platform
-        label = "provision_principals: principal %r" % principal.get("name")
-        if where not in federated:
-            raise AnsibleFilterError("%s (%s) lists trusts, which only %s service principals have; remove "
-                                     "them or set platform: %s."
-                                     % (label, where, " or ".join(CAPABILITIES[p].label for p in federated),
-                                        " or ".join(federated)))
-        _check(trusts, TRUST_OPTIONS, label + ", trusts", "trust")
-        names = []
-        for trust in trusts:
-            if trust["name"] in names:
-                raise AnsibleFilterError("%s lists trust %r more than once; name each once." % (label, trust["name"]))
-            names.append(trust["name"])
-            given = [f for f in CONDITION_FORMS if trust.get(f) is not None]
-            if len(given) > 1:
-                raise AnsibleFilterError("%s, trust %r: give one condition form, not %s."
-                                         % (label, trust["name"], " and ".join(given)))
-    return plan
+    return {"providers": [{k: v for k, v in entry.items() if v is not None} for entry in providers or []],
+            "platform": platforms_where(lambda c: c.has_workload_federation)[0]}

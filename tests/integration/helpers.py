@@ -6,6 +6,7 @@ Test files import from here (and fixtures come from conftest.py); no test file i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from conftest import REPO, entries
@@ -23,6 +25,8 @@ CRED = "conductor.principals.sp_credential"
 CRED_INFO = "conductor.principals.sp_credential_info"
 TOKEN = "conductor.principals.access_token"
 PERSONAL = "conductor.principals.personal_client"
+#: How a module's secret travels back over ssh: sealed to the action plugin's one-time key.
+SEALED = "conductor-principals-sealed:v1:"
 
 
 def writes(sandbox):
@@ -116,3 +120,45 @@ def sandbox_env(sandbox, tmp_path):
     assert done.returncode == 0, done.stderr
     exported = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
     return {name: exported[name] for name in names}
+
+
+# ---- what a failure looks like, and how to cause one -----------------------------------------
+def one_sentence(message):
+    """Why ``message`` is not one clean sentence, or None."""
+    if not isinstance(message, str) or not message.strip():
+        return "no message"
+    text = message.strip()
+    if "\n" in text:
+        return "more than one line"
+    if "Traceback" in text or "MODULE FAILURE" in text or "exception occurred" in text.lower():
+        return "a crash, not a sentence"
+    if text[-1] in ":,;(-":
+        return "ends mid-sentence"
+    return None
+
+
+@contextlib.contextmanager
+def unwritable(directory):
+    """Make ``directory`` unwritable even for root (immutable), else by mode."""
+    if os.geteuid() == 0:
+        made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False).returncode == 0
+        undo = ["chattr", "-i", str(directory)]
+    else:
+        os.chmod(directory, 0o500)
+        made, undo = True, None
+    try:
+        probe = directory / "probe"
+        try:
+            probe.write_text("")
+            probe.unlink()
+            made = False
+        except OSError:
+            pass
+        if not made:
+            pytest.skip("cannot make a directory unwritable here")
+        yield
+    finally:
+        if undo:
+            subprocess.run(undo, check=False)
+        else:
+            os.chmod(directory, 0o700)

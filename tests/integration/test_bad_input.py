@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import orkes
+from helpers import one_sentence, orkes
 
 ROWS = yaml.safe_load(Path(__file__).with_name("bad_input.yml").read_text())["rows"]
 PLATFORMS = ("conductorone", "orkes")
@@ -27,18 +27,7 @@ def _platform(row):
     return row.get("platform", "conductorone")
 
 
-def _one_sentence(message):
-    """Why ``message`` is not one clean sentence, or None."""
-    if not isinstance(message, str) or not message.strip():
-        return "no message"
-    text = message.strip()
-    if "\n" in text:
-        return "more than one line"
-    if "Traceback" in text or "MODULE FAILURE" in text or "exception occurred" in text.lower():
-        return "a crash, not a sentence"
-    if text[-1] in ":,;(-":
-        return "ends mid-sentence"
-    return None
+
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +77,7 @@ def test_bad_input_fails_with_one_sentence_and_writes_nothing(row, outcomes, rel
     shown = {k: v for k, v in result.items() if k not in SECRET_KEYS}
     assert result.get("failed") is True, "the task did not fail: %s" % shown
     message = result.get("msg")
-    assert _one_sentence(message) is None, "%s: %r" % (_one_sentence(message), message)
+    assert one_sentence(message) is None, "%s: %r" % (one_sentence(message), message)
     assert "Traceback (most recent call last)" not in str(result.get("exception", "")), result["exception"]
     assert "module_stderr" not in result, result["module_stderr"]
     assert row["expect"] in message, "expected %r in %r" % (row["expect"], message)

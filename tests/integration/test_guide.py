@@ -13,7 +13,7 @@ import subprocess
 import yaml
 
 from conftest import REPO, _collections_path
-from helpers import BIN, clean_env, sandbox_env
+from helpers import BIN, clean_env, orkes, sandbox_env
 
 PAGES = [REPO / "README.md"] + sorted((REPO / "docs").rglob("*.md"))
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -80,7 +80,6 @@ def example(page, name):
 
 
 def test_the_orkes_page_playbook_runs_against_the_sandbox(fresh, playbook):
-    from test_orkes_modules import orkes
     [play] = yaml.safe_load(example("orkes.md", "orkes-playbook"))
     run = playbook(play["tasks"], connection_vars=False, module_defaults=orkes(fresh))
     assert "failed=0" in run.stdout

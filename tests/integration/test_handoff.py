@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from helpers import CRED, SP
+from helpers import CRED, SP, orkes
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="the quick start's request needs curl")
 
@@ -57,7 +57,6 @@ def test_c1_quick_start_token_request_from_the_result_and_from_the_store(fresh, 
 
 
 def test_orkes_worker_environment_obtains_a_token(fresh, playbook):
-    from test_orkes_modules import orkes
     run = playbook([
         {SP: {"name": "handoff-worker"}},
         {CRED: {"service_principal": "handoff-worker"}, "register": "key"},

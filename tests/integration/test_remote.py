@@ -16,10 +16,7 @@ import sys
 import pytest
 
 from conftest import STORE_PASSWORD, entries
-from helpers import CRED, CRED_INFO, SP, SP_INFO, TOKEN, c1_secret_works, orkes, orkes_key_works, writes
-
-SEALED = "conductor-principals-sealed:v1:"
-
+from helpers import CRED, CRED_INFO, SEALED, SP, SP_INFO, TOKEN, c1_secret_works, orkes, orkes_key_works, writes
 
 @pytest.fixture(params=[False, True], ids=["sftp", "pipelining"])
 def bastion(request, sshd, tmp_path):

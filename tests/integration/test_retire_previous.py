@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import role_environment, role_runner
+
 
 CRED = "conductor.principals.sp_credential"
 SP = "conductor.principals.service_principal"
@@ -107,11 +109,10 @@ def test_orkes_refuses_the_option_in_one_sentence_and_writes_nothing(fresh, play
 
 @pytest.fixture
 def roles(fresh, playbook, tmp_path):
-    """test_roles' runner: AWX-style environment (API credentials, a vault_file store)."""
-    import test_roles
+    """The roles' runner: AWX-style environment (API credentials, a vault_file store)."""
     store = tmp_path / "store" / "identities.vault"
     store.parent.mkdir()
-    return test_roles._role_runner(playbook, test_roles._environment(fresh, store))
+    return role_runner(playbook, role_environment(fresh, store))
 
 
 def test_the_rotate_role_keeps_the_old_credential_while_used_and_a_later_run_retires_it(tenant, roles):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, _collections_path, entries, ready_playbook, rewrite
-from helpers import CI, WORKER, held, live_credentials, principals_named
+from helpers import CI, WORKER, held, live_credentials, orkes_key_works, principals_named
 
 TOKEN = "conductor.principals.access_token"
 
@@ -224,13 +224,14 @@ def test_absent_entries_remove_principals_and_purge_their_secrets(fresh, roles, 
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c", "expire_days": 90}]}]},
      "provision_principals: principal 'x', credential 'c': no option expire_days (did you mean expires_days?)"),
     ({"provision_principals": [{"name": "x", "platform": "azure"}]}, "platform"),
-    ({"provision_principals": [{"name": "x"}, {"name": "x"}]}, "names a principal more than once"),
+    ({"provision_principals": [{"name": "x"}, {"name": "x"}]},
+     "provision_principals names principal 'x' more than once on ConductorOne; name each once."),
     ({"provision_principals": [{"name": "x", "platform": "orkes", "credentials": [{"name": "a"}, {"name": "b"}]}]},
      "more than one present credential"),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c"}, {"name": "c"}]}]},
-     "Principal 'x' (conductorone) lists credential 'c' more than once"),
+     "provision_principals: principal 'x' lists credential 'c' more than once; name each once."),
     ({"provision_principals": [{"name": "x", "platform": "orkes", "credentials": [{"name": "c", "expires_days": 30}]}]},
-     "Credential 'c' of principal 'x' (orkes) sets 'expires_days', which only ConductorOne credentials have"),
+     "provision_principals: principal 'x', credential 'c': expires_days cannot be set on platform orkes; remove it."),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c"}]}]},
      "store.password is required for store type vault_file"),
     ({"provision_principals": [{"name": "x", "credentials": [{"name": "c"}]}],
@@ -283,15 +284,14 @@ def test_make_demo_prints_the_summary_table_without_secrets(tmp_path_factory, sa
 
 
 def test_rotating_an_orkes_access_key_keeps_one_working_key(fresh, roles, store):
-    from test_orkes_modules import key_works
     roles("provision", {"provision_principals": [WORKER]})
     old = stored(store, "Worker App", "key", "orkes")
     rotated = roles("rotate", {"rotate_principals": [WORKER], "rotate_all": True}, keep=["provision_summary"])
     new = stored(store, "Worker App", "key", "orkes")
     assert rotated.results["provision_summary"][0]["action"] == "rotated"
     assert new["credential_id"] != old["credential_id"]
-    assert key_works(fresh, new["client_id"], new["client_secret"])
-    assert not key_works(fresh, old["client_id"], old["client_secret"])  # retired once the new key was proven
+    assert orkes_key_works(fresh, new["client_id"], new["client_secret"])
+    assert not orkes_key_works(fresh, old["client_id"], old["client_secret"])  # retired once the new key was proven
 
 
 @pytest.mark.matrix
@@ -346,7 +346,6 @@ def test_two_runs_at_once_on_one_store_lose_no_secret_and_a_third_run_writes_not
 
 
 def test_one_name_on_c1_and_orkes_is_two_principals_with_two_stored_secrets(fresh, roles, store):
-    from test_orkes_modules import key_works
     both = [{"name": "Shared", "credentials": [{"name": "ci"}]},
             {"name": "Shared", "platform": "orkes", "credentials": [{"name": "ci"}]}]
     roles("provision", {"provision_principals": both})
@@ -369,7 +368,7 @@ def test_one_name_on_c1_and_orkes_is_two_principals_with_two_stored_secrets(fres
     assert by_platform["conductorone"]["Shared"]["ci"]["client_secret"] == c1["client_secret"]
     assert by_platform["orkes"]["Shared"]["ci"]["client_secret"] == orkes["client_secret"]
     assert again.results["proof"]["identity"]
-    assert key_works(fresh, orkes["client_id"], orkes["client_secret"])
+    assert orkes_key_works(fresh, orkes["client_id"], orkes["client_secret"])
 
 
 def _in_flight_peak(fresh, run):

@@ -13,6 +13,7 @@ import json
 import requests
 
 from conftest import STORE_PASSWORD, entries
+from helpers import SEALED, one_sentence, orkes, unwritable
 
 MODULE = "conductor.principals.service_principals"
 CRED_ROUTE = "/api/v1/service_principals/{service_principal_id}/credentials"
@@ -220,7 +221,6 @@ BAD_ROWS = [
 
 
 def test_bad_input_is_one_sentence_per_row_and_writes_nothing(run, fresh, store):
-    from test_bad_input import _one_sentence
     tasks = []
     for index, (_label, options, _expect) in enumerate(BAD_ROWS):
         args = dict({"store": {"path": str(store)}}, **options)
@@ -232,12 +232,11 @@ def test_bad_input_is_one_sentence_per_row_and_writes_nothing(run, fresh, store)
     for index, (label, _options, expect) in enumerate(BAD_ROWS):
         result = results["r%d" % index]
         assert result.get("failed") is True, label
-        assert _one_sentence(result["msg"]) is None, (label, result["msg"])
+        assert one_sentence(result["msg"]) is None, (label, result["msg"])
         assert expect in result["msg"], (label, result["msg"])
 
 
 def test_over_ssh_the_secrets_travel_sealed_and_the_result_is_the_same(fresh, playbook, sshd, tmp_path, reliability):
-    from test_remote import SEALED
     inventory = sshd.inventory(tmp_path / "inventory.yml", pipelining=True)
     principals = tenant_list(3)
     # A vault_file store needs ansible-core where the task runs: on a remote host, the result holds the secrets.
@@ -264,7 +263,6 @@ def test_over_ssh_the_secrets_travel_sealed_and_the_result_is_the_same(fresh, pl
 
 
 def test_orkes_applications_with_roles_and_one_key_each(fresh, playbook, store, reliability):
-    from test_orkes_modules import orkes
 
     def go(tasks, **kwargs):
         return playbook(tasks, connection_vars=False, module_defaults=orkes(fresh),
@@ -298,7 +296,6 @@ def test_orkes_applications_with_roles_and_one_key_each(fresh, playbook, store, 
 
 
 def test_a_failed_store_write_revokes_each_new_credential_and_keeps_the_old(run, fresh, store, reliability):
-    from test_store import unwritable
     principals = tenant_list(3, extra_every=None)
     run([task(store, principals)])
     before = store.read_bytes()

@@ -8,15 +8,12 @@ is checked here.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import subprocess
-
-import pytest
 
 from conftest import entries, rewrite
-from helpers import CRED, PERSONAL, SP, live_credentials, orkes, writes
+from helpers import CRED, PERSONAL, SP, live_credentials, orkes, unwritable, writes
+
 
 def cred(store, name="ci", principal="Terraform CI", **extra):
     return {CRED: dict({"service_principal": principal, "name": name, "store": {"path": str(store)}}, **extra),
@@ -35,31 +32,7 @@ def setup(run, store, **extra):
     return run([{SP: {"name": "Terraform CI"}}, cred(store, **extra)], keep=["cred"]).results["cred"]
 
 
-@contextlib.contextmanager
-def unwritable(directory):
-    """Make ``directory`` unwritable even for root (immutable), else by mode."""
-    if os.geteuid() == 0:
-        made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False).returncode == 0
-        undo = ["chattr", "-i", str(directory)]
-    else:
-        os.chmod(directory, 0o500)
-        made, undo = True, None
-    try:
-        probe = directory / "probe"
-        try:
-            probe.write_text("")
-            probe.unlink()
-            made = False
-        except OSError:
-            pass
-        if not made:
-            pytest.skip("cannot make a directory unwritable here")
-        yield
-    finally:
-        if undo:
-            subprocess.run(undo, check=False)
-        else:
-            os.chmod(directory, 0o700)
+
 
 
 def test_create_writes_the_entry_and_a_rerun_writes_nothing(fresh, run, store):

@@ -40,8 +40,10 @@ class PlatformAdapter(abc.ABC):
     def get_principal(self, principal_id):
         """One principal by ID, or None when there is none."""
 
-    def check_principal(self, desired):
-        """Refuse desired principal settings the platform cannot hold (raise ConfigError)."""
+    @classmethod
+    def check_principal(cls, desired):
+        """Refuse desired principal settings the platform cannot hold (raise ConfigError); no request:
+        the principals list is checked before anything is sent (inputs.py), by the roles too."""
 
     def hydrate(self, principal):
         """The principal with the settings kept outside its record (roles, tags)."""

@@ -70,7 +70,8 @@ class OrkesAdapter(PlatformAdapter):
     capabilities = CAPABILITIES
 
     # ---- applications -----------------------------------------------------------------
-    def check_principal(self, desired):
+    @classmethod
+    def check_principal(cls, desired):
         unknown = sorted(set(desired.get("roles") or ()) - set(ROLES))
         if unknown:
             raise ConfigError("roles: %s %s; use %s"

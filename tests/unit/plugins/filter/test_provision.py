@@ -66,29 +66,7 @@ def test_null_settings_are_left_out_so_the_role_omits_them():
     assert "expires_days" not in plan["credentials"][0]
 
 
-@pytest.mark.parametrize("principals, message", [
-    ([{"name": "x"}, {"name": "x"}], "names a principal more than once on one platform: 'x' (conductorone)"),
-    ([{"name": "x", "credentials": [{"name": "a"}, {"name": "a"}]}], "Principal 'x' (conductorone) lists credential 'a' more than once"),
-    ([{"name": "x", "platform": "orkes", "credentials": [{"name": "a"}, {"name": "b"}]}],
-     "Orkes application 'x' lists more than one present credential ('a', 'b')"),
-    ([{"name": "x", "platform": "orkes", "credentials": [{"name": "a", "expires_days": 30}]}],
-     "Credential 'a' of principal 'x' (orkes) sets 'expires_days', which only ConductorOne credentials have"),
-    ([{"name": "x", "credentials": [{"name": "a", "enabled": False}]}],
-     "Credential 'a' of principal 'x' (conductorone) sets 'enabled', which only Orkes credentials have"),
-    ([{"name": "x", "tags": {"a": "b"}}], "Principal 'x' sets 'tags', which only Orkes applications have"),
-    ([{"name": "x", "platform": "azure"}], "provision_principals: principal 'x': value of platform must be one of"),
-    ([{"credentials": []}], "provision_principals: principal #1: missing required arguments: name"),
-    ([{"name": "x", "credentials": [{"expires_days": 30}]}],
-     "provision_principals: principal 'x', credential #1: missing required arguments: name"),
-    ("x", "must be a list"),
-])
-def test_a_list_that_cannot_be_provisioned_is_one_sentence_naming_it(principals, message):
-    with pytest.raises(AnsibleFilterError) as failed:
-        provision_plan(principals)
-    assert message in str(failed.value)
-    assert str(failed.value).count(". ") == 0 and str(failed.value).endswith(".")
-
-
+# A list that cannot be provisioned: tests/unit/plugins/module_utils/test_inputs.py (the role's check is the module's).
 def test_same_name_on_both_platforms_is_two_principals():
     assert len(present(provision_plan([CI, WORKER]))) == 2
 
@@ -222,12 +200,6 @@ def test_credential_pairs_and_tokens_by_name():
                                   "platform": "conductorone"}}}
 
 
-def test_plan_names_the_entry_of_a_bad_input_in_one_sentence(principals, message):
-    with pytest.raises(AnsibleFilterError) as failure:
-        provision_plan(principals)
-    assert str(failure.value).startswith(message) and "\n" not in str(failure.value)
-
-
 def test_orkes_permissions_pass_through_and_are_refused_elsewhere_or_when_unknown():
     grants = [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE"]}]
     plan = provision_plan([{"name": "w", "platform": "orkes", "permissions": grants},
@@ -235,7 +207,8 @@ def test_orkes_permissions_pass_through_and_are_refused_elsewhere_or_when_unknow
     assert [p.get("permissions") for p in present(plan)] == [grants, []]
     # An empty list is given, not left out: it removes every grant.
     assert [p.get("permissions") for p in plan["runs"][0]["principals"]] == [grants, []]
-    with pytest.raises(AnsibleFilterError, match="Principal 'x' sets 'permissions', which only Orkes applications"):
+    with pytest.raises(AnsibleFilterError, match="principal 'x' sets permissions, which ConductorOne service principals "
+                                                 "cannot have; remove it or set platform: orkes"):
         provision_plan([{"name": "x", "permissions": grants}])
     with pytest.raises(AnsibleFilterError, match="x.*RUN"):
         provision_plan([{"name": "x", "platform": "orkes",

@@ -325,19 +325,10 @@ def test_report_rows_of_trusts_flag_broad_and_disabled():
 
 
 # ---- the role's planning ---------------------------------------------------------------------------
-def test_federation_plan_checks_every_trust_and_flattens_the_providers():
+def test_federation_plan_checks_the_providers_and_flattens_them():
     from ansible.errors import AnsibleFilterError
     from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
-    principals = [{"name": "deploy", "trusts": [{"name": "main", "provider": GH, "github": {"repository": "a/b"}}]},
-                  {"name": "gone", "state": "absent", "trusts": [{"name": "x", "condition": "true"}]},
-                  {"name": "plain", "credentials": [{"name": "ci"}]}]
-    plan = federation_plan(principals, [{"issuer_url": GH, "type": "github_actions"}])
-    assert plan["providers"] == [{"issuer_url": GH, "type": "github_actions"}]
-    assert plan["platform"] == "conductorone"
-    with pytest.raises(AnsibleFilterError, match="principal 'deploy', trusts: trust 'main': no option "
-                                                 "conditon .did you mean condition.."):
-        federation_plan([{"name": "deploy", "trusts": [{"name": "main", "conditon": "true"}]}])
-    with pytest.raises(AnsibleFilterError, match="only ConductorOne service principals have"):
-        federation_plan([{"name": "app", "platform": "orkes", "trusts": [{"name": "t", "condition": "true"}]}])
+    plan = federation_plan([{"issuer_url": GH, "type": "github_actions", "name": None}])
+    assert plan == {"providers": [{"issuer_url": GH, "type": "github_actions"}], "platform": "conductorone"}
     with pytest.raises(AnsibleFilterError, match="names the issuer .* more than once"):
-        federation_plan([], [{"issuer_url": GH}, {"issuer_url": GH + "/"}])
+        federation_plan([{"issuer_url": GH}, {"issuer_url": GH + "/"}])

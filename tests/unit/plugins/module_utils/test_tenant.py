@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""service_principals' own decisions over plain values: the list checked, the tenant planned, the waves' store."""
+"""service_principals' own decisions over plain values: the tenant planned, the waves' store."""
 
 from __future__ import annotations
 
@@ -7,90 +7,24 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import CAPABILITIES as C1_CAPABILITIES
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.orkes import (
-    CAPABILITIES as ORKES_CAPABILITIES)
+from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
-    TenantRun, check_principals, credential_action, failure_message, plan_tenant)
+    TenantRun, credential_action, failure_message, plan_tenant)
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
             "replace_on_change": False}
 
 
-class Checker(object):
-    """An adapter as check_principals sees it: the platform's declared capabilities, and its principal check."""
-
-    def __init__(self, platform="conductorone"):
-        self.capabilities = C1_CAPABILITIES if platform == "conductorone" else ORKES_CAPABILITIES
-
-    def check_principal(self, desired):
-        if "BAD" in (desired.get("roles") or ()):
-            raise ConfigError("roles: BAD is not an Orkes role")
-
-
-def checked(principals, platform="conductorone", store=True):
-    return check_principals(principals, platform, Checker(platform), DEFAULTS, store)
+def checked(principals, platform="conductorone"):
+    return check_principals(principals, "principals", platform, DEFAULTS, True, platform=platform)
 
 
 def key(principal, credential):
     return EntryKey("conductorone", principal, credential)
-
-
-# ---- the list ----------------------------------------------------------------------------
-def test_defaults_fill_each_credential_and_an_entry_overrides_them():
-    second = {"name": "x", "rotate_before_days": 3, "verify": False}
-    wanted = checked([{"name": "a", "credentials": [{"name": "ci"}, second]}])
-    ci, x = wanted[0]["credentials"]
-    assert (ci["rotate_before_days"], ci["verify"], ci["state"]) == (14, True, "present")
-    assert (x["rotate_before_days"], x["verify"]) == (3, False)
-    assert wanted[0]["settings"] == {} and wanted[0]["trusts"] == []
-
-
-@pytest.mark.parametrize("principals, platform, message", [
-    ("a", "conductorone", "principals must be a list of principals, not str"),
-    ([{"name": "a"}, {"name": "a"}], "conductorone", "principals names principal 'a' more than once; name each once"),
-    ([{"name": "a", "credentials": [{"name": "ci", "expire_days": 30}]}], "conductorone",
-     "principals: principal 'a', credential 'ci': no option expire_days (did you mean expires_days?)"),
-    ([{"name": "a", "tags": {"t": "1"}}], "conductorone",
-     "principals: principal 'a' sets tags, which ConductorOne principals cannot have; remove it"),
-    ([{"name": "a", "roles": ["BAD"]}], "orkes", "principals: principal 'a': roles: BAD is not an Orkes role"),
-    ([{"name": "a", "credentials": [{"name": "ci", "expires_days": 30}]}], "orkes",
-     "principals: principal 'a', credential 'ci': expires_days cannot be set on platform orkes; remove it"),
-    ([{"name": "a", "credentials": [{"name": "k1"}, {"name": "k2"}]}], "orkes",
-     "lists more than one present credential ('k1', 'k2')"),
-    ([{"name": "a", "credentials": [{"name": "ci"}, {"name": "ci"}]}], "conductorone",
-     "principals: principal 'a' lists credential 'ci' more than once"),
-    ([{"name": "a", "platform": "orkes"}], "conductorone",
-     "principals: principal 'a' is on platform orkes, but this task connects to conductorone"),
-    ([{"name": "a", "trusts": [{"name": "t", "github": {"repository": "o/r"}}]}], "orkes",
-     "principals: principal 'a' lists trusts, which Orkes principals cannot have"),
-    ([{"name": "a", "trusts": [{"name": "t"}]}], "conductorone",
-     "principals: principal 'a', trust 't': give its condition"),
-    ([{"name": "a", "trusts": [{"name": "t", "condition": "true", "github": {"repository": "o/r"}}]}],
-     "conductorone", "principals: principal 'a', trust 't': Give one condition form"),
-    ([{"name": "a", "credentials": [{"name": "ci", "revoke_previous_after_unused_hours": 0}]}], "conductorone",
-     "principals: principal 'a', credential 'ci': revoke_previous_after_unused_hours must be 1 or more"),
-])
-def test_each_mistake_is_one_sentence_naming_its_entry(principals, platform, message):
-    with pytest.raises(ConfigError) as caught:
-        checked(principals, platform)
-    assert message in str(caught.value) and "\n" not in str(caught.value)
-
-
-def test_credentials_need_a_store():
-    with pytest.raises(ConfigError, match="principal 'a' lists credentials, so give store"):
-        checked([{"name": "a", "credentials": [{"name": "ci"}]}], store=False)
-    assert checked([{"name": "a"}], store=False)[0]["credentials"] == []
-
-
-def test_an_absent_principal_carries_no_credentials_or_trusts():
-    wanted = checked([{"name": "a", "state": "absent", "credentials": [{"name": "ci"}]}])
-    assert wanted == [{"name": "a", "state": "absent", "settings": {}, "credentials": [], "trusts": []}]
 
 
 # ---- the plan ----------------------------------------------------------------------------
