@@ -39,6 +39,42 @@ PROVIDER_MUTABLE = ("name", "description", "enabled", "spiffe_bundle_endpoint_ur
 PROVIDER_IMMUTABLE = ("issuer_url", "type")
 TRUST_MUTABLE = ("name", "description", "condition", "allowed_cidrs", "scoped_role_ids", "passthrough_claims",
                  "enabled")
+# The options whose text goes into a request (a condition, a wire body, a lookup), at any depth.
+PROVIDER_TEXT = ("id", "issuer_url", "name", "description", "spiffe_bundle_endpoint_url")
+TRUST_TEXT = ("service_principal", "service_principal_id", "name", "trust_client_id", "description", "provider",
+              "condition", "github", "gitlab", "kubernetes", "allowed_cidrs", "scoped_roles", "passthrough_claims",
+              "tests", "test_token")
+
+
+# ---- text -----------------------------------------------------------------------------------
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value, path):
+    """(path, code point) of the first lone surrogate in ``value`` (text, or lists and dicts of it), or None."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return (path, "U+%04X" % ord(found.group())) if found else None
+    if isinstance(value, dict):
+        in_key = _lone_surrogate(list(value), path)
+        if in_key:  # named by its dict: the key itself cannot be shown
+            return path, in_key[1]
+        items = [(item, "%s.%s" % (path, key)) for key, item in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [(item, "%s[%d]" % (path, index)) for index, item in enumerate(value)]
+    else:
+        return None
+    return next((hit for hit in (_lone_surrogate(item, where) for item, where in items) if hit), None)
+
+
+def check_text(params, options):
+    """Refuse a lone surrogate (text decoded from bytes that are not UTF-8) in any of ``options``: no API takes it
+    as UTF-8, and the value is never shown (it may be a token)."""
+    for option in options:
+        hit = _lone_surrogate(params.get(option), option)
+        if hit:
+            raise ConfigError("%s: holds a lone surrogate (%s), which is not Unicode text; give it as valid UTF-8 "
+                              "(it may come from bytes decoded as the wrong encoding)" % hit)
 
 
 # ---- providers ------------------------------------------------------------------------------
@@ -100,18 +136,33 @@ def find_provider(providers, reference):
     return named[0] if named else None
 
 
+def _plan(action, changes=None, disable_after_create=False):
+    """A provider's or trust's plan. C1's create takes no ``disabled``: one made disabled is created, then
+    disabled in the same task (``disable_after_create``), and deleted again if that fails."""
+    return {"action": action, "changes": changes or {}, "disable_after_create": disable_after_create}
+
+
+def _made_disabled(desired, current):
+    """Whether the object a create makes must end disabled: as desired, else as the one it replaces."""
+    enabled = desired.get("enabled")
+    if enabled is None and current is not None:
+        enabled = current.get("enabled")
+    return enabled is False
+
+
 def plan_provider(current, desired, state="present", replace_on_change=False):
-    """What to do with one provider: {"action": none|create|update|replace|delete, "changes": {...}}.
+    """What to do with one provider: {"action": none|create|update|replace|delete, "changes": {...},
+    "disable_after_create": bool}.
 
     ``changes`` holds {field: (current, desired)} of the mutable fields to PATCH; a difference of an
     immutable field (issuer_url, type) is refused naming it unless ``replace_on_change``.
     """
     if state == "absent":
-        return {"action": "delete" if current else "none", "changes": {}}
+        return _plan("delete" if current else "none")
     if current is None:
         if not desired.get("issuer_url"):
             raise ConfigError("Give issuer_url to create a provider")
-        return {"action": "create", "changes": {}}
+        return _plan("create", disable_after_create=_made_disabled(desired, None))
     wanted = dict(desired)
     if wanted.get("issuer_url") is None:
         wanted.pop("issuer_url")
@@ -121,8 +172,8 @@ def plan_provider(current, desired, state="present", replace_on_change=False):
         raise ConfigError("%s cannot change on the live provider %s (%s); set replace_on_change: true to "
                           "replace it" % (" and ".join(sorted(fixed)), current.get("id"), describe(fixed)))
     if fixed:
-        return {"action": "replace", "changes": changes}
-    return {"action": "update" if changes else "none", "changes": changes}
+        return _plan("replace", changes, _made_disabled(desired, current))
+    return _plan("update" if changes else "none", changes)
 
 
 def trusts_using(adapter, provider_id):
@@ -169,6 +220,7 @@ def _created_provider(desired):
 
 
 def ensure_provider(adapter, params, check_mode=False):
+    check_text(params, PROVIDER_TEXT)
     desired = desired_provider(params)
     state = params.get("state") or "present"
     current = _current_provider(adapter, params, desired)
@@ -205,6 +257,9 @@ def ensure_provider(adapter, params, check_mode=False):
     created, _recovered = create_once(
         lambda: adapter.create_provider(after),
         lambda: next((p for p in adapter.list_providers() if p.get("issuer_url") == after["issuer_url"]), None))
+    if plan["disable_after_create"] and created.get("enabled") is not False:
+        created = disable_or_undo("provider", created, lambda: adapter.update_provider(created, {"enabled": False}),
+                                  lambda: adapter.delete_provider(created))
     if action == "replace" and not current_deleted:
         adapter.delete_provider(current)
     return {"changed": True, "provider": created, "diff": {"before": current or {}, "after": created}}
@@ -282,7 +337,12 @@ BUILDERS = {"github": github_condition, "gitlab": gitlab_condition, "kubernetes"
 
 
 def build_condition(params):
-    """The CEL of a trust from exactly one of condition, github, gitlab, kubernetes; None if none given."""
+    """The CEL of a trust from exactly one of condition, github, gitlab, kubernetes; None if none given.
+
+    It checks the text of every trust option first: service_principals checks its list through here,
+    before anything is written.
+    """
+    check_text(params, TRUST_TEXT)
     given = [form for form in CONDITION_FORMS if params.get(form) not in (None, "", {})]
     if len(given) > 1:
         raise ConfigError("Give one condition form, not %s" % " and ".join(given))
@@ -373,21 +433,49 @@ def desired_trust(adapter, params, condition):
 
 
 def plan_trust(current, desired, provider_id, state="present", replace_on_change=False):
-    """What to do with one trust: {"action": none|create|update|replace|delete, "changes": {...}}."""
+    """What to do with one trust: {"action": none|create|update|replace|delete, "changes": {...},
+    "disable_after_create": bool}."""
     if state == "absent":
-        return {"action": "delete" if current else "none", "changes": {}}
+        return _plan("delete" if current else "none")
     if current is None:
         if desired.get("condition") is None:
             raise ConfigError("Give the trust's condition: condition, github, gitlab or kubernetes")
-        return {"action": "create", "changes": {}}
+        return _plan("create", disable_after_create=_made_disabled(desired, None))
     changes = differences(current, {k: desired.get(k) for k in TRUST_MUTABLE})
     if provider_id and current.get("provider_id") != provider_id:
         if not replace_on_change:
             raise ConfigError("The provider of trust %s cannot change (it is %s, wanted %s); set replace_on_change: "
                               "true to make a new trust (a new client ID) and delete this one"
                               % (current.get("client_id"), current.get("provider_id"), provider_id))
-        return {"action": "replace", "changes": changes}
-    return {"action": "update" if changes else "none", "changes": changes}
+        return _plan("replace", changes, _made_disabled(desired, current))
+    return _plan("update" if changes else "none", changes)
+
+
+def disable_or_undo(kind, created, disable, undo):
+    """Disable what a create just made, or delete it again: an object meant to be disabled is never left live.
+
+    Returns what ``disable`` returns; when it fails, ``undo`` deletes the new object and the task fails
+    with one sentence saying so (with the HTTP details of the refused disable).
+    """
+    label = "%s %r (%s)" % (kind, created.get("name"), created.get("client_id") or created.get("id"))
+    try:
+        return disable()
+    except ConductorError as refused:
+        try:
+            undo()
+        except ConductorError as kept:
+            raise ConductorError("The new %s could not be disabled (%s) nor deleted again (%s), so it is live: "
+                                 "delete it (state: absent)" % (label, _reason(refused, True), _reason(kept, True)))
+        raise ConductorError("The new %s could not be disabled (%s), so its create was undone: it was deleted again"
+                             % (label, _reason(refused)), status=refused.status, api_message=refused.api_message,
+                             request_id=refused.request_id, attempts=refused.attempts)
+
+
+def _reason(error, details=False):
+    """"the API refused it" of "Could not update trust x: the API refused it", with its HTTP details if asked."""
+    text = str(error).rstrip(".") if details else error.message
+    what, _sep, reason = text.partition(": ")
+    return reason if what.startswith("Could not ") and reason else text
 
 
 def _trust_owner(adapter, params, check_mode):
@@ -471,6 +559,7 @@ def _predicted_trust(desired, owner_id, provider_id):
 
 def ensure_trust(adapter, params, check_mode=False):
     """Make one trust match ``params``; return the module result."""
+    check_text(params, TRUST_TEXT)
     state = params.get("state") or "present"
     if not params.get("name") and not params.get("trust_client_id"):
         raise ConfigError("Give name (or trust_client_id) to say which trust to manage")
@@ -557,8 +646,9 @@ def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
         lambda: adapter.create_trust(owner_id, after),
         lambda: next((t for t in adapter.list_trusts(owner_id)
                       if t.get("name") == after["name"] and t.get("client_id") not in known), None))
-    if after["enabled"] is False and created.get("enabled") is not False:
-        created = adapter.update_trust(created, {"enabled": False})
+    if plan["disable_after_create"] and created.get("enabled") is not False:
+        created = disable_or_undo("trust", created, lambda: adapter.update_trust(created, {"enabled": False}),
+                                  lambda: adapter.delete_trust(created))
     if current is not None:
         adapter.delete_trust(current)
     return {"changed": True, "trust": created, "diff": {"before": current or {}, "after": created}}

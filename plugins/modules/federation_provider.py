@@ -50,7 +50,11 @@ options:
     choices: [github_actions, gitlab_ci, hcp_terraform, aws_iam_outbound, spiffe, custom]
     default: custom
   enabled:
-    description: V(false) disables the provider; a disabled provider's tokens are all refused.
+    description:
+      - V(false) disables the provider; a disabled provider's tokens are all refused.
+      - C1 creates a provider enabled, so a new provider with V(false) is created and disabled in the same task; if
+        the disable fails, the new provider is deleted again and the task fails saying its create was undone. It is
+        never left live.
     type: bool
   spiffe_bundle_endpoint_url:
     description: O(type=spiffe) only. The HTTPS URL of the trust domain's JWKS.

@@ -137,7 +137,11 @@ options:
     description: What the trust matches.
     type: str
   enabled:
-    description: V(false) disables the trust; its token exchanges are refused.
+    description:
+      - V(false) disables the trust; its token exchanges are refused.
+      - C1 creates a trust enabled, so a new trust with V(false) is created and disabled in the same task; if the
+        disable fails, the new trust is deleted again and the task fails saying its create was undone. It is never
+        left live.
     type: bool
   tests:
     description:

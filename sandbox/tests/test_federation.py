@@ -117,6 +117,8 @@ def test_one_provider_per_normalised_issuer(fed):
      "absolute URL"),
     ({"issuerUrl": "https://x.example.com", "oidc": {"audience": "x"},
       "wellKnownProvider": "WELL_KNOWN_WORKLOAD_PROVIDER_CUSTOM"}, "invalid request"),
+    ({"issuerUrl": "https://x.example.com", "oidc": {}, "disabled": True,
+      "wellKnownProvider": "WELL_KNOWN_WORKLOAD_PROVIDER_CUSTOM"}, "invalid request"),  # not a create field
 ])
 def test_bad_provider_bodies_are_refused_with_one_sentence(fed, body, words):
     answer = fed.call("POST", PROVIDERS, expect=400, json=body)

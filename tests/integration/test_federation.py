@@ -8,6 +8,7 @@ test hands in (oidc_token, test_token).
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlsplit
 
 import pytest
@@ -66,10 +67,11 @@ def provider_task(sandbox, **extra):
 
 
 def trust_task(sandbox, **extra):
+    """The sp_trust task of the principal 'federated'; an option given as None is left out (github=None)."""
     options = {"service_principal": "federated", "name": "infra-main", "provider": issuer(sandbox),
                "github": {"repository": "acme/infra", "ref": "main"}}
     options.update(extra)
-    return {TRUST: options, "register": "t"}
+    return {TRUST: {k: v for k, v in options.items() if v is not None}, "register": "t"}
 
 
 @pytest.mark.matrix
@@ -216,3 +218,122 @@ def test_the_provision_role_makes_a_secretless_identity_and_its_rerun_writes_not
     assert principals_named(fresh, "deployer") == []
     refused = exchange(playbook, fresh, client_id, github_token(fresh), expect_rc=2)
     assert refused["failed"]
+
+
+# ---- enabled: false is never live -------------------------------------------------------------
+TRUST_ONE = "/api/v1/service_principals/{service_principal_id}/trusts/{client_id}"
+PROVIDER_ONE = "/api/v1/workload_federation/providers/{id}"
+
+
+def trusts_of(sandbox, sp_id):
+    return api(sandbox, "GET", "/api/v1/service_principals/%s/trusts" % sp_id)["list"]
+
+
+def providers(sandbox):
+    return api(sandbox, "GET", "/api/v1/workload_federation/providers")["list"]
+
+
+def test_a_trust_made_disabled_ends_disabled_and_its_rerun_writes_nothing(fresh, playbook, federated):
+    playbook([provider_task(fresh)])
+    made = playbook([trust_task(fresh, enabled=False)], keep=["t"]).results["t"]
+    assert made["changed"] and made["trust"]["enabled"] is False
+    assert [(t["clientId"], t["disabled"]) for t in trusts_of(fresh, federated["id"])] == [(made["client_id"], True)]
+    before = writes(fresh)
+    again = playbook([trust_task(fresh, enabled=False)], keep=["t"]).results["t"]
+    assert not again["changed"] and again["client_id"] == made["client_id"]
+    assert writes(fresh) == before
+
+
+def test_a_disabled_trust_whose_disable_is_refused_is_deleted_again(fresh, playbook, federated):
+    playbook([provider_task(fresh)])
+    fresh.fault("PATCH", TRUST_ONE, "500")
+    before = fresh.counters()
+    failed = playbook([dict(trust_task(fresh, enabled=False, retries=0), ignore_errors=True)],
+                      keep=["t"]).results["t"]
+    assert failed["failed"] and "\n" not in failed["msg"].strip()
+    assert "could not be disabled" in failed["msg"] and "undone" in failed["msg"], failed["msg"]
+    assert trusts_of(fresh, federated["id"]) == []
+    made = write_routes(before, fresh.counters())
+    assert made == {"POST /api/v1/service_principals/{service_principal_id}/trusts": 1,
+                    "PATCH " + TRUST_ONE: 1, "DELETE " + TRUST_ONE: 1}, made
+
+
+def test_a_disabled_trust_of_service_principals_is_deleted_again_when_its_disable_is_refused(fresh, playbook):
+    playbook([provider_task(fresh)])
+    entry = {"name": "infra-main", "provider": issuer(fresh), "enabled": False,
+             "github": {"repository": "acme/infra", "ref": "main"}}
+    task = {"conductor.principals.service_principals": {"principals": [{"name": "federated", "trusts": [entry]}],
+                                                        "retries": 0}, "register": "sp", "ignore_errors": True}
+    fresh.fault("PATCH", TRUST_ONE, "500")
+    failed = playbook([task], keep=["sp"]).results["sp"]
+    assert failed["failed"], failed
+    sp_id = principals_named(fresh, "federated")[0]["id"]
+    assert trusts_of(fresh, sp_id) == []
+    assert "undone" in str(failed), failed
+    made = playbook([task], keep=["sp"]).results["sp"]
+    assert not made.get("failed"), made
+    assert [t["disabled"] for t in trusts_of(fresh, sp_id)] == [True]
+    before = writes(fresh)
+    again = playbook([task], keep=["sp"]).results["sp"]
+    assert not again["changed"] and writes(fresh) == before
+
+
+def test_a_provider_made_disabled_ends_disabled_and_its_rerun_writes_nothing(fresh, playbook):
+    made = playbook([provider_task(fresh, enabled=False)], keep=["p"]).results["p"]
+    assert made["changed"] and made["provider"]["enabled"] is False
+    assert [p["disabled"] for p in providers(fresh)] == [True]
+    before = writes(fresh)
+    again = playbook([provider_task(fresh, enabled=False)], keep=["p"]).results["p"]
+    assert not again["changed"] and writes(fresh) == before
+
+
+def test_a_disabled_provider_whose_disable_is_refused_is_deleted_again(fresh, playbook):
+    fresh.fault("PATCH", PROVIDER_ONE, "500")
+    failed = playbook([dict(provider_task(fresh, enabled=False, retries=0), ignore_errors=True)],
+                      keep=["p"]).results["p"]
+    assert failed["failed"] and "\n" not in failed["msg"].strip()
+    assert "could not be disabled" in failed["msg"] and "undone" in failed["msg"], failed["msg"]
+    assert providers(fresh) == []
+
+
+# ---- text that is not Unicode ----------------------------------------------------------------
+def lone(text):
+    """``text`` and a lone surrogate (U+DC80), as a task receives it: Ansible's b64decode of bytes that are
+    not UTF-8 (a playbook's YAML cannot hold a lone surrogate; a file, a lookup or a filter can make one)."""
+    return "{{ '%s' | b64decode }}" % base64.b64encode(text.encode() + b"\x80").decode()
+
+
+@pytest.mark.parametrize("field, task", [
+    ("github.repository", lambda s: trust_task(s, github={"repository": lone("acme/infra")})),
+    ("gitlab.project_path", lambda s: trust_task(s, github=None, gitlab={"project_path": lone("acme/")})),
+    ("kubernetes.namespace", lambda s: trust_task(s, github=None, kubernetes={"namespace": lone("ns"),
+                                                                             "service_account": "deploy"})),
+    ("condition", lambda s: trust_task(s, github=None, condition=lone('claims.repository == "acme/infra" && "'))),
+    ("description", lambda s: trust_task(s, description=lone("for "))),
+    ("name", lambda s: trust_task(s, name=lone("infra-"))),
+    ("passthrough_claims[0]", lambda s: trust_task(s, passthrough_claims=[lone("actor")])),
+    ("description", lambda s: provider_task(s, description=lone("for "))),
+    ("name", lambda s: provider_task(s, name=lone("GitHub "))),
+], ids=["github", "gitlab", "kubernetes", "condition", "trust-description", "trust-name", "passthrough",
+        "provider-description", "provider-name"])
+def test_a_lone_surrogate_in_a_federation_field_is_refused_naming_the_field(fresh, playbook, federated, field, task):
+    playbook([provider_task(fresh)])
+    before = writes(fresh)
+    result = playbook([dict(task(fresh), ignore_errors=True)], keep=["t", "p"]).results
+    failed = result.get("t") or result.get("p")
+    assert failed["failed"] and "\n" not in failed["msg"].strip(), failed
+    assert "Traceback" not in str(failed) and "UnicodeEncodeError" not in str(failed), failed
+    assert failed["msg"].startswith(field + ":"), failed["msg"]
+    assert writes(fresh) == before
+
+
+def test_a_lone_surrogate_in_a_trust_of_service_principals_is_refused_before_any_write(fresh, playbook):
+    playbook([provider_task(fresh)])
+    before = writes(fresh)
+    entry = {"name": "infra-main", "provider": issuer(fresh), "github": {"repository": lone("acme/infra")}}
+    task = {"conductor.principals.service_principals": {"principals": [{"name": "federated", "trusts": [entry]}]},
+            "register": "sp", "ignore_errors": True}
+    failed = playbook([task], keep=["sp"]).results["sp"]
+    assert failed["failed"] and "github.repository" in failed["msg"], failed
+    assert "UnicodeEncodeError" not in str(failed), failed
+    assert writes(fresh) == before

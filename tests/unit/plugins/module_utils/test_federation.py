@@ -110,7 +110,7 @@ def provider(**over):
 def test_provider_plan():
     desired = fed.desired_provider({"issuer_url": GH + "/", "type": "github_actions", "name": "GitHub"})
     assert fed.plan_provider(None, desired)["action"] == "create"
-    assert fed.plan_provider(provider(), desired) == {"action": "none", "changes": {}}
+    assert fed.plan_provider(provider(), desired) == {"action": "none", "changes": {}, "disable_after_create": False}
     renamed = dict(desired, name="GH", enabled=False)
     assert fed.plan_provider(provider(), renamed)["changes"] == {"name": ("GitHub", "GH"), "enabled": (True, False)}
     with pytest.raises(ConfigError, match="type cannot change on the live provider p1 .type is github_actions, "
@@ -118,6 +118,19 @@ def test_provider_plan():
         fed.plan_provider(provider(), dict(desired, type="custom"))
     assert fed.plan_provider(provider(), dict(desired, type="custom"), replace_on_change=True)["action"] == "replace"
     assert fed.plan_provider(provider(), desired, state="absent")["action"] == "delete"
+
+
+def test_a_provider_made_disabled_is_disabled_after_its_create():
+    off = fed.desired_provider({"issuer_url": GH, "type": "github_actions", "enabled": False})
+    assert fed.plan_provider(None, off)["disable_after_create"] is True
+    assert fed.plan_provider(None, dict(off, enabled=None))["disable_after_create"] is False
+    # A replacement keeps the state of the provider it replaces unless told otherwise.
+    custom = dict(off, type="custom", enabled=None)
+    assert fed.plan_provider(provider(enabled=False), custom, replace_on_change=True)["disable_after_create"] is True
+    assert fed.plan_provider(provider(), custom, replace_on_change=True)["disable_after_create"] is False
+    # An existing provider is disabled in place.
+    assert fed.plan_provider(provider(), off) == {"action": "update", "changes": {"enabled": (True, False)},
+                                                  "disable_after_create": False}
 
 
 def test_provider_type_and_spiffe_consistency():
@@ -214,8 +227,21 @@ class Memory(object):
         self.writes.append(("delete", trust["client_id"]))
         self.trusts = [t for t in self.trusts if t["client_id"] != trust["client_id"]]
 
+    def create_provider(self, desired):
+        self.writes.append(("create provider", desired["issuer_url"]))
+        made = dict(desired, id="p%d" % len(self.writes), enabled=True)
+        self.providers.append(made)
+        return dict(made)
+
+    def update_provider(self, current, changes):
+        self.writes.append(("patch provider", wire.provider_update_body(current, changes)["updateMask"]))
+        found = next(p for p in self.providers if p["id"] == current["id"])
+        found.update(changes)
+        return dict(found)
+
     def delete_provider(self, prov):
         self.writes.append(("delete provider", prov["id"]))
+        self.providers = [p for p in self.providers if p["id"] != prov["id"]]
 
     def test_cel(self, expression, claims):
         return {"matched": self.cel[json.dumps(claims, sort_keys=True)], "error": None}
@@ -286,6 +312,84 @@ def test_disabled_at_creation_is_create_then_patch():
     memory = Memory()
     fed.ensure_trust(memory, params(enabled=False))
     assert memory.writes == [("create", "main"), ("patch", "disabled")]
+    assert fed.plan_trust(None, {"condition": "true", "enabled": False}, "p1")["disable_after_create"] is True
+    assert fed.plan_trust(None, {"condition": "true"}, "p1")["disable_after_create"] is False
+
+
+def refused(what):
+    def call(*_args):
+        raise ConductorError("Could not %s: the API refused it" % what, status=500)
+    return call
+
+
+def test_a_trust_whose_disable_is_refused_is_deleted_again():
+    memory = Memory()
+    memory.update_trust = refused("update trust x")
+    with pytest.raises(ConductorError) as caught:
+        fed.ensure_trust(memory, params(enabled=False))
+    assert str(caught.value) == ("The new trust 'main' (fox-1@h/wfe) could not be disabled (the API refused it), "
+                                 "so its create was undone: it was deleted again (HTTP 500).")
+    assert memory.writes == [("create", "main"), ("delete", "fox-1@h/wfe")] and memory.trusts == []
+
+
+def test_a_trust_neither_disabled_nor_deleted_is_named_as_live():
+    memory = Memory()
+    memory.update_trust = refused("update trust x")
+    memory.delete_trust = refused("delete trust x")
+    with pytest.raises(ConductorError) as caught:
+        fed.ensure_trust(memory, params(enabled=False))
+    assert str(caught.value) == ("The new trust 'main' (fox-1@h/wfe) could not be disabled (the API refused it "
+                                 "(HTTP 500)) nor deleted again (the API refused it (HTTP 500)), so it is live: "
+                                 "delete it (state: absent).")
+
+
+def test_a_provider_made_disabled_is_created_then_disabled_and_its_rerun_writes_nothing():
+    memory = Memory()
+    memory.providers = []
+    options = {"issuer_url": GH, "type": "github_actions", "enabled": False}
+    made = fed.ensure_provider(memory, options)
+    assert made["provider"]["enabled"] is False
+    assert memory.writes == [("create provider", GH), ("patch provider", "disabled")]
+    assert not fed.ensure_provider(memory, options)["changed"] and len(memory.writes) == 2
+
+
+def test_a_provider_whose_disable_is_refused_is_deleted_again():
+    memory = Memory()
+    memory.providers = []
+    memory.update_provider = refused("update federation provider p1")
+    with pytest.raises(ConductorError, match=r"The new provider '.*' \(p1\) could not be disabled \(the API refused "
+                                             r"it\), so its create was undone"):
+        fed.ensure_provider(memory, {"issuer_url": GH, "type": "github_actions", "enabled": False})
+    assert memory.writes == [("create provider", GH), ("delete provider", "p1")] and memory.providers == []
+
+
+# ---- text that is not Unicode ---------------------------------------------------------------------
+LONE = "\udc80"
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"github": {"repository": "acme/infra" + LONE}}, "github.repository"),
+    ({"kubernetes": {"namespace": "ns", "service_account": LONE}}, "kubernetes.service_account"),
+    ({"condition": 'claims.sub == "%s"' % LONE}, "condition"),
+    ({"passthrough_claims": ["actor", LONE]}, "passthrough_claims[1]"),
+    ({"tests": [{"claims": {"repository" + LONE: "x"}, "expect": True}]}, "tests[0].claims"),
+    ({"name": LONE}, "name"),
+])
+def test_a_lone_surrogate_is_refused_naming_its_field_before_any_write(options, field):
+    memory = Memory()
+    trust = params(**options)
+    if "github" not in options:
+        trust["github"] = None if set(options) & {"kubernetes", "condition"} else trust["github"]
+    with pytest.raises(ConfigError) as caught:
+        fed.ensure_trust(memory, trust)
+    assert str(caught.value).startswith(field + ": holds a lone surrogate (U+DC80), which is not Unicode text")
+    assert LONE not in str(caught.value) and memory.writes == []
+
+
+def test_a_lone_surrogate_in_a_provider_field_is_refused():
+    with pytest.raises(ConfigError, match="^description: holds a lone surrogate"):
+        fed.ensure_provider(Memory(), {"issuer_url": GH, "type": "github_actions", "description": "x" + LONE})
+    assert fed.check_text({"name": "\u00e9\U0001f600", "github": {"repository": "a/b"}}, fed.TRUST_TEXT) is None
 
 
 def test_provider_in_use_is_not_removed():
