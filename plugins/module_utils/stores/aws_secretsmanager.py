@@ -139,7 +139,8 @@ class Store(SecretStore):
         """Tags that describe the entry; a name AWS refuses in a tag is its segment there, or no tag."""
         values = [(TAG_MANAGED_BY, MANAGED_BY), (TAG_PLATFORM, self.field_value(key.platform, _tag_fits)),
                   (TAG_PRINCIPAL, self.field_value(key.principal, _tag_fits)),
-                  (TAG_CREDENTIAL, self.field_value(key.credential, _tag_fits)), (TAG_OWNER, names_of(key).get("owner"))]
+                  (TAG_CREDENTIAL, self.field_value(key.credential, _tag_fits)),
+                  (TAG_OWNER, names_of(key).get("owner"))]
         return [{"Key": name, "Value": value} for name, value in values if value is not None]
 
     def _conflict(self, key):

@@ -97,7 +97,8 @@ class Store(SecretStore):
             ca_path = self.environ[ENV_CA]
             if not os.path.isfile(ca_path):
                 raise ConfigError("the environment variable %s names %s, which is not a file; give the path of the PEM "
-                                  "CA bundle that signed the Vault server's certificate, or unset it" % (ENV_CA, ca_path))
+                                  "CA bundle that signed the Vault server's certificate, or unset it"
+                                  % (ENV_CA, ca_path))
         if verify and ca_path:
             verify = ca_path
         session = requests.Session()
@@ -209,7 +210,8 @@ class Store(SecretStore):
         except self._hvac.exceptions.InvalidRequest:
             raise self._hvac.exceptions.InvalidPath(errors=["no mount at %s/" % self.mount_point])
         data = (mount or {}).get("data") or {}
-        if data and (data.get("type") not in ("kv", "generic") or str((data.get("options") or {}).get("version")) != "2"):
+        version = str((data.get("options") or {}).get("version"))
+        if data and (data.get("type") not in ("kv", "generic") or version != "2"):
             raise StoreError("The hashi_vault store mount %s/ at %s is not a KV version 2 secrets engine; enable one "
                              "(bao secrets enable -path=%s kv-v2) or set store.mount_point"
                              % (self.mount_point, self.url, self.mount_point))
