@@ -398,3 +398,26 @@ def test_names_vault_refuses_in_metadata_are_stored_once(fresh, playbook, bao_se
     assert again["changed"] is False and writes(fresh) == before
     assert live_ids(fresh, sp_id) == [credential_id] and fresh.audit() == ([], [])
     bao_server.wipe()
+
+
+def test_service_principals_keeps_its_new_secrets_with_a_warning_when_vault_refuses_metadata(
+        fresh, playbook, bao_server, reliability):
+    bao_server.wipe()
+    backend = Vault(bao_server)
+    env = dict(backend.env, VAULT_TOKEN=bao_server.token_with_policy("no-metadata-update", NO_METADATA_UPDATE_POLICY))
+    task = {"conductor.principals.service_principals": {
+        "principals": [{"name": "Terraform CI", "credentials": [{"name": "ci"}]}], "store": backend.options()},
+        "register": "tenant"}
+    made = playbook([task], extra_env=env, keep=["tenant"]).results["tenant"]
+    assert made["changed"] and made["summary"]["failed"] == 0, made.get("msg")
+    assert [w for w in made.get("warnings", []) if "custom metadata" in w], made.get("warnings")
+    entry = backend.entry()
+    assert token_works(fresh, entry["client_id"], entry["client_secret"])
+    assert [c["id"] for c in made["credentials"]] == [entry["credential_id"]]
+    reliability.received([entry["credential_id"]])  # the store holds its secret, and it works
+
+    before_api, before_store = writes(fresh), backend.state()
+    again = playbook([task], extra_env=env, keep=["tenant"]).results["tenant"]
+    assert again["changed"] is False and writes(fresh) == before_api and backend.state() == before_store
+    assert fresh.audit() == ([], [])
+    bao_server.wipe()
