@@ -195,8 +195,9 @@ class Store(SecretStore):
                                      custom_metadata=self._metadata(key, content))
         except Exception as exc:  # every hvac and requests error: the data is written, so the write is done
             refused = self._failure(exc, "write the custom metadata of", key)
-            self.warnings.append("%s (the secret itself was written and is the entry's current version; only the "
-                                 "metadata that describes it is missing)" % refused.message)
+            said = " (Vault: %s)" % refused.api_message if refused.api_message else ""
+            self.warnings.append("%s%s; the secret itself was written and is the entry's current version, only the "
+                                 "metadata that describes it is missing" % (refused.message, said))
 
     def _refuse_other_than_kv2(self):
         """Before the first write: a KV version 1 mount would store our request as a secret of its own."""
