@@ -17,7 +17,11 @@ options:
         exact C(names) it was written for). Names are used as they are where the backend allows them; C(/),
         C(+) and any character a backend refuses become C(+XX), one per UTF-8 byte in upper-case hex
         (C(Terraform CI) is C(Terraform+20CI) as an AWS secret name). Two names that map to one path are
-        an error, never an overwrite."
+        an error, never an overwrite. A name a backend refuses in its own fields (V(hashi_vault) custom
+        metadata, V(aws_secretsmanager) tags) is its path segment there, or left out."
+      - A write is done when the new secret is the entry's current value. V(hashi_vault) writes the data, then
+        the custom metadata; when Vault refuses the metadata (no C(update) on C(metadata/)), the task keeps
+        the new credential and warns.
       - Read an entry back with the lookup C(conductor.principals.stored_credential), or for V(vault_file) with
         C(ansible-vault view).
     type: dict

@@ -79,6 +79,13 @@ def _credential_run(client, adapter, owner, params, check_mode, store, kind=SERV
                          server_url=client.settings.server_url, prover=_prover(client), clock=client.server_now)
 
 
+def _with_store_warnings(result, store):
+    """What the store warned of while the task ran (a refused Vault metadata step), in the result."""
+    if store is not None and store.warnings:
+        result.setdefault("warnings", []).extend(store.warnings)
+    return result
+
+
 def _credential_result(client, result):
     result["server_url"] = client.settings.server_url
     credential = result.get("credential")
@@ -99,7 +106,8 @@ def run_sp_credential(client, params, check_mode, environ, diff=False):
     check_params(params, adapter.capabilities)  # bad input is named before any lookup
     store = store_for(params.get("store"), environ)  # a bad store option too, before any lookup
     owner = _owner(adapter, params, check_mode, need_name=store is not None)
-    return _credential_result(client, _credential_run(client, adapter, owner, params, check_mode, store).ensure())
+    result = _credential_run(client, adapter, owner, params, check_mode, store).ensure()
+    return _credential_result(client, _with_store_warnings(result, store))
 
 
 def run_sp_credential_info(client, params, check_mode, environ, diff=False):
@@ -115,7 +123,7 @@ def run_personal_client(client, params, check_mode, environ, diff=False):
     store = store_for(params.get("store"), environ)
     run = _credential_run(client, adapter, Owner.personal(PERSONAL_PRINCIPAL), params, check_mode, store,
                           kind=PERSONAL)
-    return _credential_result(client, run.ensure())
+    return _credential_result(client, _with_store_warnings(run.ensure(), store))
 
 
 def run_credential_report(client, params, check_mode, environ=None, diff=False):

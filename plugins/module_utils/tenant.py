@@ -203,7 +203,10 @@ class TenantRun(object):
             credentials = self._credentials(plan, principals, keys)
             trusts = self._trusts(plan, principals)
             self._forget(plan, principals)
-        return self._result(principals, credentials, trusts)
+        result = self._result(principals, credentials, trusts)
+        if store is not None and store.warnings:  # a refused Vault metadata step: the writes themselves are done
+            result["warnings"] = list(store.warnings)
+        return result
 
     # ---- the store, read once --------------------------------------------------------------
     def _key(self, principal, credential):

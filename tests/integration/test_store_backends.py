@@ -347,3 +347,77 @@ def test_a_token_given_as_an_option_stays_out_of_every_output(fresh, playbook, b
     failed = playbook([failing], expect_rc=2)
     assert "no secrets engine mounted at nosuch/" in failed.stdout and bao_server.token not in failed.output
     bao_server.wipe()
+
+
+# Data writes allowed, metadata only read, listed and deleted: Vault refuses the second step of a write.
+NO_METADATA_UPDATE_POLICY = '''
+path "secret/data/*" { capabilities = ["create", "read", "update", "delete", "list"] }
+path "secret/metadata/*" { capabilities = ["read", "list", "delete"] }
+'''
+
+
+def test_a_refused_metadata_step_keeps_the_written_secret_held_with_a_warning(fresh, playbook, bao_server):
+    backend = Vault(bao_server)
+    bao_server.wipe()
+    env = dict(backend.env, VAULT_TOKEN=bao_server.token_with_policy("no-metadata-update", NO_METADATA_UPDATE_POLICY))
+    made = playbook([{SP: {"name": "Terraform CI"}}, cred(backend)], extra_env=env, keep=["cred"]).results["cred"]
+    credential = made["credential"]
+    assert made["changed"] and made["stored"] == {"type": "hashi_vault", "location": backend.location}
+    assert [w for w in made.get("warnings", []) if "custom metadata" in w], made.get("warnings")
+    entry = backend.entry()
+    assert entry["credential_id"] == credential["id"] and entry["client_secret"] == made["client_secret"]
+    assert live_ids(fresh, credential["service_principal_id"]) == [credential["id"]]
+    assert token_works(fresh, entry["client_id"], entry["client_secret"])
+
+    before_api, before_store = writes(fresh), backend.state()
+    again = playbook([cred(backend)], extra_env=env, keep=["cred"]).results["cred"]
+    assert again["changed"] is False and writes(fresh) == before_api and backend.state() == before_store
+    assert fresh.audit() == ([], [])
+    bao_server.wipe()
+
+
+@pytest.mark.parametrize("principal, credential", [
+    ("Terraform \u202eCI", "ci"),  # RIGHT-TO-LEFT OVERRIDE: not printable, Vault refuses it in metadata
+    ("Terraform CI", "\u00e9" * 257),  # 514 bytes in UTF-8: over Vault's 512-byte metadata value
+], ids=["unprintable", "over-512-bytes"])
+def test_names_vault_refuses_in_metadata_are_stored_once(fresh, playbook, bao_server, principal, credential):
+    bao_server.wipe()
+    backend = Vault(bao_server)
+    task = {CRED: {"service_principal": principal, "name": credential, "store": backend.options()},
+            "register": "cred"}
+    made = playbook([{SP: {"name": principal}}, task], extra_env=backend.env, keep=["cred"]).results["cred"]
+    credential_id, sp_id = made["credential"]["id"], made["credential"]["service_principal_id"]
+    store = store_for(backend.options(), backend.env)
+    key = EntryKey("conductorone", principal, credential)
+    assert store.read(key).content["credential_id"] == credential_id
+    assert store.list("conductorone") == [key]
+    assert live_ids(fresh, sp_id) == [credential_id]
+
+    before = writes(fresh)
+    again = playbook([task], extra_env=backend.env, keep=["cred"]).results["cred"]
+    assert again["changed"] is False and writes(fresh) == before
+    assert live_ids(fresh, sp_id) == [credential_id] and fresh.audit() == ([], [])
+    bao_server.wipe()
+
+
+def test_service_principals_keeps_its_new_secrets_with_a_warning_when_vault_refuses_metadata(
+        fresh, playbook, bao_server, reliability):
+    bao_server.wipe()
+    backend = Vault(bao_server)
+    env = dict(backend.env, VAULT_TOKEN=bao_server.token_with_policy("no-metadata-update", NO_METADATA_UPDATE_POLICY))
+    task = {"conductor.principals.service_principals": {
+        "principals": [{"name": "Terraform CI", "credentials": [{"name": "ci"}]}], "store": backend.options()},
+        "register": "tenant"}
+    made = playbook([task], extra_env=env, keep=["tenant"]).results["tenant"]
+    assert made["changed"] and made["summary"]["failed"] == 0, made.get("msg")
+    assert [w for w in made.get("warnings", []) if "custom metadata" in w], made.get("warnings")
+    entry = backend.entry()
+    assert token_works(fresh, entry["client_id"], entry["client_secret"])
+    assert [c["id"] for c in made["credentials"]] == [entry["credential_id"]]
+    reliability.received([entry["credential_id"]])  # the store holds its secret, and it works
+
+    before_api, before_store = writes(fresh), backend.state()
+    again = playbook([task], extra_env=env, keep=["tenant"]).results["tenant"]
+    assert again["changed"] is False and writes(fresh) == before_api and backend.state() == before_store
+    assert fresh.audit() == ([], [])
+    bao_server.wipe()

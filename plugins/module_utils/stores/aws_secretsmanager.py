@@ -5,7 +5,9 @@
 
 The secret's name is ``<prefix>/<platform>/<principal>/<credential>`` (characters AWS refuses
 mapped by the rule in base.py), its value the JSON object of ``base.entry_content``, its tags
-name the platform, principal and credential and say it is managed by conductor.principals.
+name the platform, principal and credential and say it is managed by conductor.principals (a
+name AWS refuses in a tag is its segment there, or no tag when that is too long: ``list`` reads
+the names from the secret names).
 
 A rotation puts a new version and moves ``AWSCURRENT`` to it; Secrets Manager then labels the
 version it replaced ``AWSPREVIOUS``, so the old secret stays readable during an overlap.
@@ -43,9 +45,9 @@ _DENIED = ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException
            "ExpiredTokenException", "InvalidClientTokenId", "IncompleteSignature")
 
 
-def _tag_value(name, fallback):
-    ok = all(ch in _TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LNZ" for ch in name)
-    return name if ok and len(name) <= 256 else fallback
+def _tag_fits(value):
+    """What AWS takes as a tag value: letters, numbers, spaces and _.:/=+-@, at most 256 characters."""
+    return len(value) <= 256 and all(ch in _TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LNZ" for ch in value)
 
 
 class Store(SecretStore):
@@ -133,12 +135,12 @@ class Store(SecretStore):
         return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
 
     def _tags(self, key):
-        owner = names_of(key).get("owner")
-        return [{"Key": TAG_MANAGED_BY, "Value": MANAGED_BY},
-                {"Key": TAG_PLATFORM, "Value": _tag_value(key.platform, self.segment(key.platform))},
-                {"Key": TAG_PRINCIPAL, "Value": _tag_value(key.principal, self.segment(key.principal))},
-                {"Key": TAG_CREDENTIAL, "Value": _tag_value(key.credential, self.segment(key.credential))}] + (
-            [{"Key": TAG_OWNER, "Value": owner}] if owner else [])
+        """Tags that describe the entry; a name AWS refuses in a tag is its segment there, or no tag."""
+        values = [(TAG_MANAGED_BY, MANAGED_BY), (TAG_PLATFORM, self.field_value(key.platform, _tag_fits)),
+                  (TAG_PRINCIPAL, self.field_value(key.principal, _tag_fits)),
+                  (TAG_CREDENTIAL, self.field_value(key.credential, _tag_fits)),
+                  (TAG_OWNER, names_of(key).get("owner"))]
+        return [{"Key": name, "Value": value} for name, value in values if value is not None]
 
     def _conflict(self, key):
         return StoreConflictError(
@@ -225,12 +227,13 @@ class Store(SecretStore):
         keys = []
         try:
             for start in starts:
-                keys += self._listed(start, platform, principal)
+                keys += self._listed(start, principal)
         except (self._errors.ClientError, self._errors.BotoCoreError) as exc:
             raise self._failure(exc, "list", None, "ListSecrets")
         return keys
 
-    def _listed(self, start, platform, principal):
+    def _listed(self, start, principal):
+        """The entries whose secret names start with ``start``; their names are read from the secret names."""
         keys = []
         pages = self.client.get_paginator("list_secrets").paginate(
             Filters=[{"Key": "name", "Values": [start]}, {"Key": "tag-key", "Values": [TAG_MANAGED_BY]}])
@@ -238,18 +241,8 @@ class Store(SecretStore):
             for secret in page.get("SecretList") or []:
                 if not secret["Name"].startswith(start):
                     continue  # the name filter matches words anywhere in the name, not only the start
-                tags = {tag["Key"]: tag["Value"] for tag in secret.get("Tags") or []}
-                segment = secret["Name"][len(self.prefix) + 1:].split("/")[1:2]
-                key = self.key_at(tags.get(TAG_PLATFORM), tags.get(TAG_PRINCIPAL), tags.get(TAG_CREDENTIAL),
-                                  tags.get(TAG_OWNER), segment[0] if segment else None)
-                if None in key:
-                    continue
-                if not self.holds(key, secret["Name"]):  # a name AWS tags cannot hold: the entry keeps it
-                    names = json.loads(self.client.get_secret_value(SecretId=secret["ARN"])["SecretString"])
-                    names = names.get("names") or {}
-                    key = self.key_at(key.platform, names.get("principal"), names.get("credential"),
-                                      names.get("owner"), segment[0] if segment else None)
-                if self.holds(key, secret["Name"]) and (not platform or key.platform == platform) \
-                        and (principal is None or key.principal == principal):
+                segments = secret["Name"][len(self.prefix) + 1:].split("/")
+                key = self.key_of(*segments) if len(segments) == 3 else None
+                if key is not None and (principal is None or key.principal == principal):
                     keys.append(key)
         return keys

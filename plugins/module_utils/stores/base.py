@@ -23,14 +23,14 @@ per name:
 - an empty name is ``+`` alone.
 
 The rule is injective: ``+`` is always followed by two hex digits except in the empty name,
-so every segment decodes back to one name, and owner kinds cannot meet. The exact names and
-the owner kind are also kept in the entry (``names``) with the platform, and an entry that
-holds another platform, owner kind or names than the ones asked for is a collision error,
-never overwritten.
+so every segment decodes back to one name (``name_of``), and owner kinds cannot meet. The
+exact names and the owner kind are also kept in the entry (``names``) with the platform, and
+an entry that holds another platform, owner kind or names than the ones asked for is a
+collision error, never overwritten.
 
-Entries written by versions before this rule (which kept dot-only names and a leading ``@``
-as they were) are still found: when a key's path changed and nothing is at the new one, the
-entry at the old path is used where it is, if it belongs to the same names.
+A field of a backend that refuses a name (Vault's custom metadata, AWS tags) holds the name's
+segment instead (``field_value``), or nothing when even that does not fit: such fields only
+describe an entry, its names are read back from its path and its content.
 
 Every call of a backend goes through the base class: an exception of any other type than
 ConductorError (a library's own error, an OSError) becomes a StoreError of one sentence that
@@ -138,8 +138,6 @@ def _guard(method, action):
     def guarded(self, *args, **kwargs):
         key = args[0] if args else kwargs.get("key")
         try:
-            if action != GUARDED["list"]:
-                self._resolve(key)
             found = method(self, *args, **kwargs)
             return list(dict.fromkeys(found)) if action == GUARDED["list"] else found
         except ConductorError:
@@ -150,19 +148,39 @@ def _guard(method, action):
     return guarded
 
 
-def _legacy_segment(store, name):
-    """The rule before dot-only names and a leading @ were escaped (to find entries written by it)."""
+def _escaped(store, name):
+    """Every character the backend does not allow (and ``/`` and ``+``) as ``+XX`` per UTF-8 byte."""
     keep = re.compile("[%s]" % store.allowed.replace("/", "").replace("+", ""))
     return "".join(ch if keep.match(ch) else "".join("+%02X" % b for b in ch.encode("utf-8", "surrogatepass"))
-                   for ch in str(name))
+                   for ch in name)
+
+
+def _decoded(segment):
+    """``+XX`` sequences back to their UTF-8 characters; None when they are no UTF-8 (or no +XX)."""
+    if segment == "+":
+        return ""
+    out, index = bytearray(), 0
+    while index < len(segment):
+        if segment[index] == "+":
+            digits = segment[index + 1:index + 3]
+            if len(digits) != 2 or digits.upper() != digits or any(d not in "0123456789ABCDEF" for d in digits):
+                return None
+            out.append(int(digits, 16))
+            index += 3
+        else:
+            out += segment[index].encode("utf-8", "surrogatepass")
+            index += 1
+    try:
+        return out.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
 
 
 class SecretStore(object):
     """One backend. Subclasses set ``type`` and ``allowed`` and implement the four calls.
 
     Each call a subclass defines (``read``, ``read_version``, ``write``, ``delete``, ``list``) is
-    wrapped by ``__init_subclass__``: entries written under the earlier naming rule are found
-    first, and an exception of a foreign type becomes one StoreError.
+    wrapped by ``__init_subclass__``: an exception of a foreign type becomes one StoreError.
     """
 
     type = None
@@ -180,8 +198,6 @@ class SecretStore(object):
         self.options = options
         self.environ = environ if environ is not None else {}
         self.prefix = (options.get("prefix") or DEFAULT_PREFIX).strip("/")
-        self._moved = {}  # key: the old path its entry was found at (see _resolve)
-        self._resolved = set()
         self.warnings = []  # one sentence each, for the task's result (never a secret)
 
     # ---- naming ---------------------------------------------------------------------
@@ -192,33 +208,42 @@ class SecretStore(object):
             return "+"
         if set(name) == {"."}:
             return "+2E" * len(name)
-        text = _legacy_segment(self, name)
+        text = _escaped(self, name)
         return "+40" + text[1:] if text.startswith("@") else text
 
-    def canonical_path(self, key):
+    def name_of(self, segment):
+        """The name ``segment`` is for, or None when the rule makes no such segment (``+41``: ``A`` is)."""
+        name = _decoded(segment)
+        return name if name is not None and self.segment(name) == segment else None
+
+    def field_value(self, name, fits):
+        """``name`` for a field of the backend (a tag, a metadata value): as it is where ``fits(value)``,
+        else its segment, else None (the field is left out; the path and the entry keep the name)."""
+        for value in (name, self.segment(name)):
+            if fits(value):
+                return value
+        return None
+
+    def path(self, key):
         principal = PERSONAL_SEGMENT if key.owner == PERSONAL else self.segment(key.principal)
         return "/".join([self.prefix, self.segment(key.platform), principal, self.segment(key.credential)])
 
-    def legacy_path(self, key):
-        """The path of ``key`` by the rule before this one (equal to the canonical one for most names)."""
-        return "/".join([self.prefix] + [_legacy_segment(self, part) for part in key[:3]])
-
-    def path(self, key):
-        return self._moved.get(key) or self.canonical_path(key)
-
     def holds(self, key, path):
-        """True when ``path`` is where ``key``'s entry may be (for ``list``): its path, or its old one."""
-        if path == self.canonical_path(key):
-            return True
-        if path == self.legacy_path(key):
-            self._moved.setdefault(key, path)
-            self._resolved.add(key)
-            return True
-        return False
+        """True when ``path`` is where ``key``'s entry is (for ``list``)."""
+        return path == self.path(key)
 
     def principal_folders(self, principal):
-        """The segments a principal's entries may be under: by this rule, and by the earlier one."""
-        return sorted({self.segment(principal), _legacy_segment(self, principal)})
+        """The segments the entries of a principal name are under (``@personal``: the personal keys' too)."""
+        folders = {self.segment(principal)}
+        if principal == PERSONAL_SEGMENT:
+            folders.add(PERSONAL_SEGMENT)
+        return sorted(folders)
+
+    def key_of(self, platform_segment, principal_segment, credential_segment):
+        """The EntryKey whose entry is at these three segments, or None when no names map to them."""
+        principal = PERSONAL_SEGMENT if principal_segment == PERSONAL_SEGMENT else self.name_of(principal_segment)
+        names = [self.name_of(platform_segment), principal, self.name_of(credential_segment)]
+        return None if None in names else self.key_at(*names, segment=principal_segment)
 
     def key_at(self, platform, principal, credential, owner=None, segment=None):
         """The EntryKey of names recorded in an entry (``segment``: the principal segment it is at)."""
@@ -227,21 +252,7 @@ class SecretStore(object):
         return EntryKey(platform, principal, credential, owner)
 
     def _resolve(self, key):
-        """Before the first call on ``key``: an entry at its old path (none at the new one) is used there."""
-        if not isinstance(key, EntryKey) or key in self._resolved:
-            return
-        self._resolved.add(key)
-        old = self.legacy_path(key)
-        read = getattr(type(self).read, "__wrapped__", None)
-        if read is None or old == self.canonical_path(key) or read(self, key) is not None:
-            return
-        self._moved[key] = old
-        try:
-            found = read(self, key)
-        except ConfigError:  # the old path holds another principal's entry: not ours, keep to the new path
-            found = None
-        if found is None:
-            del self._moved[key]
+        """Nothing to resolve: one naming rule, so a key has one path (vault_file still calls this)."""
 
     def location(self, key):
         """Where the entry lives, for humans and the ``stored`` return value; never a secret."""

@@ -6,6 +6,14 @@
 An entry is the KV v2 secret ``<mount_point>/data/<prefix>/<platform>/<principal>/<credential>``
 holding the JSON object of ``base.entry_content``; its custom metadata names the platform,
 principal, credential, credential ID and expiry and says it is managed by conductor.principals.
+A name Vault refuses there (empty, not printable, over 512 bytes) is its path segment instead, or
+left out when that is too long too. ``list`` reads the names from the paths, never from the metadata.
+
+A write is two requests: the data (the new version, which holds the secret and is what ``read``
+returns from then on), then the custom metadata. The write is done once the data is: a refused
+metadata step (a policy without ``update`` on ``metadata/``) is a warning in ``self.warnings``,
+never a failed write, which would have the caller revoke the credential whose secret the entry
+now holds.
 
 Check-and-set: the version ``read`` returns is the secret's KV version; ``write`` sends it as
 ``cas`` (``cas=0`` for a new entry), so Vault itself refuses a write that would overwrite one
@@ -22,6 +30,7 @@ environment, or AppRole's): hvac's own fallback to ``~/.vault-token`` is never u
 from __future__ import annotations
 
 import os
+import unicodedata
 from urllib.parse import urlsplit
 
 from ..deps import require_optional, requests  # requests: hvac's transport, whose errors reach us
@@ -33,6 +42,13 @@ ENV_URL = "VAULT_ADDR"
 ENV_TOKEN = "VAULT_TOKEN"
 ENV_NAMESPACE = "VAULT_NAMESPACE"
 ENV_CA = "VAULT_CACERT"  # what the AWX secret store credential type injects for its CA certificate input
+METADATA_VALUE_BYTES = 512  # KV v2's limit on a custom metadata value
+
+
+def _metadata_fits(value):
+    """What KV v2 takes as a custom metadata value: printable (Go's unicode.IsPrint), 1 to 512 bytes."""
+    return 0 < len(value.encode("utf-8", "surrogatepass")) <= METADATA_VALUE_BYTES and all(
+        ch == " " or unicodedata.category(ch)[0] in "LMNPS" for ch in value)
 
 
 class RedirectRefused(Exception):
@@ -81,7 +97,8 @@ class Store(SecretStore):
             ca_path = self.environ[ENV_CA]
             if not os.path.isfile(ca_path):
                 raise ConfigError("the environment variable %s names %s, which is not a file; give the path of the PEM "
-                                  "CA bundle that signed the Vault server's certificate, or unset it" % (ENV_CA, ca_path))
+                                  "CA bundle that signed the Vault server's certificate, or unset it"
+                                  % (ENV_CA, ca_path))
         if verify and ca_path:
             verify = ca_path
         session = requests.Session()
@@ -163,11 +180,24 @@ class Store(SecretStore):
                           status=status, api_message=api_message)
 
     def _metadata(self, key, content):
-        """Custom metadata of an entry (KV v2 takes string values only)."""
+        """Custom metadata of an entry (KV v2 takes printable strings of at most 512 bytes)."""
         values = {"managed_by": MANAGED_BY, "platform": key.platform, "principal": key.principal,
-                  "credential": key.credential, "owner": names_of(key).get("owner"), "credential_id": content.get("credential_id"),
-                  "expires_at": content.get("expires_at")}
-        return {name: str(value) for name, value in values.items() if value not in (None, "")}
+                  "credential": key.credential, "owner": names_of(key).get("owner"),
+                  "credential_id": content.get("credential_id"), "expires_at": content.get("expires_at")}
+        values = {name: self.field_value(str(value), _metadata_fits) for name, value in values.items()
+                  if value is not None}
+        return {name: value for name, value in values.items() if value is not None}
+
+    def _write_metadata(self, key, path, content):
+        """The second step of a write: after the data, a refusal is a warning (the entry holds the secret)."""
+        try:
+            self._kv.update_metadata(path=path, mount_point=self.mount_point,
+                                     custom_metadata=self._metadata(key, content))
+        except Exception as exc:  # every hvac and requests error: the data is written, so the write is done
+            refused = self._failure(exc, "write the custom metadata of", key)
+            said = " (Vault: %s)" % refused.api_message if refused.api_message else ""
+            self.warnings.append("%s%s; the secret itself was written and is the entry's current version, only the "
+                                 "metadata that describes it is missing" % (refused.message, said))
 
     def _refuse_other_than_kv2(self):
         """Before the first write: a KV version 1 mount would store our request as a secret of its own."""
@@ -181,7 +211,8 @@ class Store(SecretStore):
         except self._hvac.exceptions.InvalidRequest:
             raise self._hvac.exceptions.InvalidPath(errors=["no mount at %s/" % self.mount_point])
         data = (mount or {}).get("data") or {}
-        if data and (data.get("type") not in ("kv", "generic") or str((data.get("options") or {}).get("version")) != "2"):
+        version = str((data.get("options") or {}).get("version"))
+        if data and (data.get("type") not in ("kv", "generic") or version != "2"):
             raise StoreError("The hashi_vault store mount %s/ at %s is not a KV version 2 secrets engine; enable one "
                              "(bao secrets enable -path=%s kv-v2) or set store.mount_point"
                              % (self.mount_point, self.url, self.mount_point))
@@ -252,12 +283,11 @@ class Store(SecretStore):
                 raise StoreError("The hashi_vault store mount %s/ at %s is not a KV version 2 secrets engine; enable "
                                  "one (bao secrets enable -path=%s kv-v2) or set store.mount_point"
                                  % (self.mount_point, self.url, self.mount_point))
-            self._kv.update_metadata(path=path, mount_point=self.mount_point,
-                                     custom_metadata=self._metadata(key, content))
         except StoreError:
             raise
         except Exception as exc:
             raise self._failure(exc, "write", key)
+        self._write_metadata(key, path, content)
         return written
 
     def delete(self, key):
@@ -289,24 +319,18 @@ class Store(SecretStore):
             raise
 
     def list(self, platform=None, principal=None):
+        """Every entry under the prefix, its names read from its path (the metadata may lack them)."""
         keys = []
         try:
             platforms = [self.segment(platform) + "/"] if platform else self._children(self.prefix)
-            for platform_dir in [p for p in platforms if p.endswith("/")]:
-                base = "%s/%s" % (self.prefix, platform_dir.rstrip("/"))
+            for platform_dir in [p.rstrip("/") for p in platforms if p.endswith("/")]:
+                base = "%s/%s" % (self.prefix, platform_dir)
                 folders = ([folder + "/" for folder in self.principal_folders(principal)]
-                           if platform and principal is not None
-                           else [p for p in self._children(base) if p.endswith("/")])
-                for principal_dir in folders:
-                    folder = "%s/%s" % (base, principal_dir.rstrip("/"))
-                    for leaf in [c for c in self._children(folder) if not c.endswith("/")]:
-                        path = "%s/%s" % (folder, leaf)
-                        custom = (self._kv.read_secret_metadata(path=path, mount_point=self.mount_point)["data"]
-                                  .get("custom_metadata") or {})
-                        key = self.key_at(custom.get("platform"), custom.get("principal"), custom.get("credential"),
-                                          custom.get("owner"), principal_dir.rstrip("/"))
-                        if None not in key and self.holds(key, path) and (not platform or key.platform == platform) \
-                                and (principal is None or key.principal == principal):
+                           if platform and principal is not None else self._children(base))
+                for principal_dir in [p.rstrip("/") for p in folders if p.endswith("/")]:
+                    for leaf in [c for c in self._children("%s/%s" % (base, principal_dir)) if not c.endswith("/")]:
+                        key = self.key_of(platform_dir, principal_dir, leaf)
+                        if key is not None and (principal is None or key.principal == principal):
                             keys.append(key)
         except Exception as exc:
             raise self._failure(exc, "list", None)

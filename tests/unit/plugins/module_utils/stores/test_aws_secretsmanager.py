@@ -204,3 +204,18 @@ def test_an_identity_without_write_permission_fails_with_one_sentence_and_writes
     assert "AWS refused the task's credentials or their permissions" in text and "\n" not in text
     assert reader["AWS_SECRET_ACCESS_KEY"] not in text and reader["AWS_ACCESS_KEY_ID"] not in text
     assert store(moto).read(KEY) == (content(KEY), version)
+
+
+def test_names_aws_refuses_in_tags_are_their_segments_there_or_left_out_and_still_listed(moto):
+    backend = store(moto)
+    long_name = "x" * 300  # a tag value holds at most 256 characters; its segment is as long
+    keys = [EntryKey("conductorone", "Terraform \u202eCI", "ci"), EntryKey("conductorone", long_name, ""),
+            EntryKey("orkes", "@personal", "laptop")]
+    for key in keys:
+        backend.write(key, content(key))
+    tags = {t["Key"]: t["Value"] for t in aws(moto).describe_secret(SecretId=backend.path(keys[0]))["Tags"]}
+    assert tags["conductor-principals:principal"] == "Terraform+20+E2+80+AECI"
+    tags = {t["Key"]: t["Value"] for t in aws(moto).describe_secret(SecretId=backend.path(keys[1]))["Tags"]}
+    assert "conductor-principals:principal" not in tags and tags["conductor-principals:credential"] == ""
+    assert sorted(backend.list(), key=repr) == sorted(keys, key=repr)
+    assert backend.list("conductorone", long_name) == [keys[1]] and backend.list("orkes", "@personal") == [keys[2]]

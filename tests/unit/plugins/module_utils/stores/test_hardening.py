@@ -87,28 +87,10 @@ def test_an_entry_of_another_platform_or_owner_kind_at_the_same_path_is_a_collis
         store.read(key)
 
 
-# ---- entries written under the earlier rule are still found ---------------------------------------
-def test_an_entry_written_under_the_old_rule_is_found_updated_in_place_and_listed_once(tmp_path):
-    store = vault_file(tmp_path / "s.vault")
-    key = EntryKey("conductorone", "@ops", "..")
-    old_path = "conductor-principals/conductorone/@ops/.."
-    assert store.path(key) != old_path
-    encrypted(tmp_path / "s.vault", {old_path: content(key, "old-cred")})
-    found = store.read(key)
-    assert found.content["credential_id"] == "old-cred"
-    store.write(key, content(key, "new-cred"), found.version)
-    entries = json.loads(VaultLib([("default", VaultSecret(PASSWORD.encode()))]).decrypt(
-        (tmp_path / "s.vault").read_bytes()))["entries"]
-    assert list(entries) == [old_path] and entries[old_path]["credential_id"] == "new-cred"
-    assert vault_file(tmp_path / "s.vault").list("conductorone") == [key]
-    assert vault_file(tmp_path / "s.vault").delete(key) is True
-    assert vault_file(tmp_path / "s.vault").read(key) is None
-
-
-def test_an_old_personal_entry_is_never_taken_by_a_principal_named_at_personal(tmp_path):
-    old = "conductor-principals/conductorone/@personal/laptop"
+def test_a_personal_entry_is_never_taken_by_a_principal_named_at_personal(tmp_path):
+    at = "conductor-principals/conductorone/@personal/laptop"
     personal = EntryKey("conductorone", "@personal", "laptop")
-    encrypted(tmp_path / "s.vault", {old: content(personal, "personal-key")})
+    encrypted(tmp_path / "s.vault", {at: content(personal, "personal-key")})
     assert vault_file(tmp_path / "s.vault").read(personal).content["credential_id"] == "personal-key"
     assert vault_file(tmp_path / "s.vault").read(
         EntryKey("conductorone", "@personal", "laptop", SERVICE_PRINCIPAL)) is None

@@ -250,3 +250,45 @@ def test_without_hvac_only_this_backend_fails_naming_the_package(monkeypatch):
         store_for({"type": "hashi_vault", "url": "http://127.0.0.1:8200", "token": "t"})
     # every other backend still works
     assert store_for({"type": "aws_secretsmanager", "region": "eu-west-1"}, {}).type == "aws_secretsmanager"
+
+
+def test_entries_whose_principal_or_credential_name_is_empty_are_listed(bao):
+    backend = store(bao)
+    keys = [EntryKey("conductorone", "", "ci"), EntryKey("conductorone", "sp", ""), EntryKey("orkes", "", ""),
+            EntryKey("conductorone", "@personal", ""), EntryKey("conductorone", "@personal", "", "service_principal")]
+    for key in keys:
+        backend.write(key, content(key))
+    assert backend.location(keys[0]) == "secret/conductor-principals/conductorone/+/ci"
+    assert raw(bao, "secret/metadata/conductor-principals/conductorone/+/ci")["custom_metadata"]["principal"] == "+"
+    assert backend.warnings == []  # Vault refuses an empty metadata value: the name's segment is there
+    assert sorted(backend.list(), key=repr) == sorted(keys, key=repr)
+    assert backend.list("conductorone", "") == [keys[0]] and backend.list("orkes") == [keys[2]]
+    assert sorted(backend.list("conductorone", "@personal"), key=repr) == sorted(keys[3:], key=repr)
+
+
+def test_a_refused_metadata_step_is_a_warning_and_the_entry_holds_the_secret(bao):
+    policy = ('path "secret/data/*" { capabilities = ["create", "read", "update", "list"] }\n'
+              'path "secret/metadata/*" { capabilities = ["read", "list"] }')
+    token = bao.token_with_policy("no-metadata-update", policy)
+    backend = store(bao, token=token)
+    assert backend.write(KEY, content(KEY)) == 1
+    assert backend.read(KEY) == (content(KEY), 1) and backend.list() == [KEY]
+    assert backend.write(KEY, content(KEY, "s3cret-two", "cred-2"), 1) == 2
+    assert backend.read(KEY).content["client_secret"] == "s3cret-two"
+    assert len(backend.warnings) == 2
+    assert backend.warnings[0].startswith(
+        "The hashi_vault store could not write the custom metadata of secret/conductor-principals/conductorone/"
+        "A46-sp/ci at %s: Vault refused the token" % bao.url)
+    assert "the secret itself was written" in backend.warnings[0]
+    assert not any(secret in " ".join(backend.warnings) for secret in (token, "s3cret-one", "s3cret-two"))
+
+
+def test_names_vault_refuses_in_metadata_are_their_segments_there_or_left_out(bao):
+    backend = store(bao)
+    key = EntryKey("conductorone", "Terraform \u202eCI", "\u00e9" * 257)  # not printable; 514 bytes
+    backend.write(key, content(key))
+    assert backend.warnings == []
+    metadata = raw(bao, "secret/metadata/" + backend.location(key).split("/", 1)[1])["custom_metadata"]
+    assert metadata["principal"] == "Terraform +E2+80+AECI" and "credential" not in metadata  # 1,542 bytes as +XX
+    assert backend.read(key).content["names"] == {"principal": "Terraform \u202eCI", "credential": "\u00e9" * 257}
+    assert backend.list() == [key] and backend.list("conductorone", "Terraform \u202eCI") == [key]
