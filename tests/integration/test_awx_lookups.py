@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from test_store_backends import AWS_NAME, CRED, PATH, READ_ONLY_POLICY, SP, Aws, Vault
+from helpers import CRED, SP
+from store_servers import AWS_NAME, PATH, READ_ONLY_POLICY, Aws, Vault
 
 HELPER = Path(__file__).with_name("awx_lookup.py")
 VAULT_PLUGIN = "hashivault_kv"

@@ -11,103 +11,12 @@ Vault root token, the unseal key, every token and AppRole secret ID handed out a
 from __future__ import annotations
 
 import json
-import urllib.error
 
-import boto3
 import pytest
-import requests
 
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
-from helpers import live_credentials
-
-SP = "conductor.principals.service_principal"
-CRED = "conductor.principals.sp_credential"
-PATH = "conductor-principals/conductorone/Terraform CI/ci"
-AWS_NAME = "conductor-principals/conductorone/Terraform+20CI/ci"
-READ_ONLY_POLICY = 'path "secret/*" { capabilities = ["read", "list"] }'
-
-
-class Vault(object):
-    """The hashi_vault side: options for the task, and the entry as the server has it."""
-
-    type = "hashi_vault"
-    location = "secret/" + PATH
-
-    def __init__(self, bao):
-        self.bao = bao
-        self.env = {"VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token}  # the token goes in as users give it
-
-    def options(self, **extra):
-        return dict({"type": "hashi_vault"}, **extra)
-
-    def entry(self):
-        try:
-            return self.bao.api("GET", "secret/data/" + PATH)["data"]["data"]
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return None
-            raise
-
-    def previous(self):
-        version = self.bao.api("GET", "secret/metadata/" + PATH)["data"]["current_version"] - 1
-        return self.bao.api("GET", "secret/data/%s?version=%d" % (PATH, version))["data"]["data"]
-
-    def labels(self):
-        """What the entry is tagged with (custom metadata)."""
-        return self.bao.api("GET", "secret/metadata/" + PATH)["data"]["custom_metadata"]
-
-    def state(self):
-        """Everything a write would change: versions, times, metadata."""
-        metadata = self.bao.api("GET", "secret/metadata/" + PATH)["data"]
-        return json.dumps(metadata, sort_keys=True)
-
-    def exists(self):
-        try:
-            self.bao.api("GET", "secret/metadata/" + PATH)
-            return True
-        except urllib.error.HTTPError as exc:
-            assert exc.code == 404
-            return False
-
-
-class Aws(object):
-    """The aws_secretsmanager side."""
-
-    type = "aws_secretsmanager"
-    location = AWS_NAME
-
-    def __init__(self, moto):
-        self.moto = moto
-        self.env = moto.env()
-        self.client = boto3.client("secretsmanager", endpoint_url=moto.url, region_name=moto.region,
-                                   aws_access_key_id=moto.access_key, aws_secret_access_key=moto.secret_key)
-
-    def options(self, **extra):
-        return dict({"type": "aws_secretsmanager", "endpoint_url": self.moto.url}, **extra)
-
-    def entry(self, stage="AWSCURRENT"):
-        try:
-            return json.loads(self.client.get_secret_value(SecretId=AWS_NAME, VersionStage=stage)["SecretString"])
-        except self.client.exceptions.ResourceNotFoundException:
-            return None
-
-    def previous(self):
-        return self.entry("AWSPREVIOUS")
-
-    def labels(self):
-        return {t["Key"]: t["Value"] for t in self.client.describe_secret(SecretId=AWS_NAME)["Tags"]}
-
-    def stages(self):
-        return self.client.describe_secret(SecretId=AWS_NAME)["VersionIdsToStages"]
-
-    def state(self):
-        described = self.client.describe_secret(SecretId=AWS_NAME)
-        return json.dumps({k: described.get(k) for k in ("VersionIdsToStages", "LastChangedDate", "Tags")},
-                          sort_keys=True, default=str)
-
-    def exists(self):
-        return bool(self.client.list_secrets()["SecretList"])
-
+from helpers import CRED, SP, c1_secret_works, live_credentials, writes
+from store_servers import PATH, READ_ONLY_POLICY, Aws, Vault
 
 @pytest.fixture(params=["hashi_vault", "aws_secretsmanager"])
 def backend(request):
@@ -135,18 +44,8 @@ def cred(backend, store=None, **extra):
                        **extra), "register": "cred"}
 
 
-def writes(sandbox):
-    return sandbox.counters()["writes"]
-
-
 def live_ids(sandbox, sp_id):
     return sorted(c["id"] for c in live_credentials(sandbox, sp_id))
-
-
-def token_works(sandbox, client_id, secret):
-    answer = requests.post(sandbox.c1["server_url"] + "/auth/v1/token", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
-    return answer.status_code == 200
 
 
 def setup(run, backend):
@@ -175,7 +74,7 @@ def test_create_stores_the_entry_before_returning_and_a_rerun_writes_nothing(fre
     else:
         assert labels == {"managed-by": "conductor.principals", "conductor-principals:platform": "conductorone",
                           "conductor-principals:principal": "Terraform CI", "conductor-principals:credential": "ci"}
-    assert token_works(fresh, entry["client_id"], entry["client_secret"])
+    assert c1_secret_works(fresh, entry["client_id"], entry["client_secret"])
 
     before_api, before_store = writes(fresh), backend.state()
     again = run([cred(backend)], keep=["cred"]).results["cred"]
@@ -190,8 +89,8 @@ def test_force_rotate_writes_a_new_version_and_the_old_secret_stops_working(fres
     assert rotated["rotated"] and rotated["revoked_ids"] == [first["credential"]["id"]]
     assert backend.entry()["client_secret"] == rotated["client_secret"]
     assert backend.previous()["client_secret"] == first["client_secret"]  # the version before stays readable
-    assert token_works(fresh, rotated["client_id"], rotated["client_secret"])
-    assert not token_works(fresh, first["client_id"], first["client_secret"])  # retired
+    assert c1_secret_works(fresh, rotated["client_id"], rotated["client_secret"])
+    assert not c1_secret_works(fresh, first["client_id"], first["client_secret"])  # retired
 
 
 def test_an_overlap_keeps_both_secrets_until_the_old_one_is_retired(fresh, run, backend):
@@ -204,14 +103,14 @@ def test_an_overlap_keeps_both_secrets_until_the_old_one_is_retired(fresh, run, 
     assert backend.previous()["credential_id"] == first["credential"]["id"]
     if backend.type == "aws_secretsmanager":
         assert sorted(sum(backend.stages().values(), [])) == ["AWSCURRENT", "AWSPREVIOUS"]
-    assert token_works(fresh, first["client_id"], first["client_secret"])
-    assert token_works(fresh, overlap["client_id"], overlap["client_secret"])
+    assert c1_secret_works(fresh, first["client_id"], first["client_secret"])
+    assert c1_secret_works(fresh, overlap["client_id"], overlap["client_secret"])
 
     before_store = backend.state()
     cutover = run([cred(backend)], keep=["cred"]).results["cred"]
     assert cutover["revoked_ids"] == [first["credential"]["id"]]
-    assert not token_works(fresh, first["client_id"], first["client_secret"])
-    assert token_works(fresh, overlap["client_id"], overlap["client_secret"])
+    assert not c1_secret_works(fresh, first["client_id"], first["client_secret"])
+    assert c1_secret_works(fresh, overlap["client_id"], overlap["client_secret"])
     assert backend.state() == before_store  # the cutover revokes; the entry already holds the new secret
 
 
@@ -241,7 +140,7 @@ def test_a_store_that_refuses_the_write_revokes_the_new_credential_and_keeps_the
     assert "refused" in message[0] and "was revoked and the previous credential %s stays live" % old in message[0]
     assert live_ids(fresh, sp_id) == [old]
     assert backend.state() == before_store and backend.entry()["credential_id"] == old
-    assert token_works(fresh, first["client_id"], first["client_secret"])
+    assert c1_secret_works(fresh, first["client_id"], first["client_secret"])
     duplicates, orphans = fresh.audit()
     assert orphans == [] and duplicates == []
 
@@ -367,7 +266,7 @@ def test_a_refused_metadata_step_keeps_the_written_secret_held_with_a_warning(fr
     entry = backend.entry()
     assert entry["credential_id"] == credential["id"] and entry["client_secret"] == made["client_secret"]
     assert live_ids(fresh, credential["service_principal_id"]) == [credential["id"]]
-    assert token_works(fresh, entry["client_id"], entry["client_secret"])
+    assert c1_secret_works(fresh, entry["client_id"], entry["client_secret"])
 
     before_api, before_store = writes(fresh), backend.state()
     again = playbook([cred(backend)], extra_env=env, keep=["cred"]).results["cred"]
@@ -412,7 +311,7 @@ def test_service_principals_keeps_its_new_secrets_with_a_warning_when_vault_refu
     assert made["changed"] and made["summary"]["failed"] == 0, made.get("msg")
     assert [w for w in made.get("warnings", []) if "custom metadata" in w], made.get("warnings")
     entry = backend.entry()
-    assert token_works(fresh, entry["client_id"], entry["client_secret"])
+    assert c1_secret_works(fresh, entry["client_id"], entry["client_secret"])
     assert [c["id"] for c in made["credentials"]] == [entry["credential_id"]]
     reliability.received([entry["credential_id"]])  # the store holds its secret, and it works
 
