@@ -18,6 +18,7 @@ from ansible_collections.conductor.principals.plugins.module_utils.stores import
 from helpers import CRED, SP, c1_secret_works, live_credentials, writes
 from store_servers import PATH, READ_ONLY_POLICY, Aws, Vault
 
+
 @pytest.fixture(params=["hashi_vault", "aws_secretsmanager"])
 def backend(request):
     if request.param == "hashi_vault":
