@@ -86,7 +86,6 @@ CI = {"name": "Terraform CI", "credentials": [
 WORKER = {"name": "Worker App", "platform": "orkes", "roles": ["WORKER"], "credentials": [{"name": "key"}]}
 
 
-
 def held(path):
     """{(platform, principal, credential): credential ID} of every entry in the store."""
     if not path.exists():

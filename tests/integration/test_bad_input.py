@@ -27,9 +27,6 @@ def _platform(row):
     return row.get("platform", "conductorone")
 
 
-
-
-
 @pytest.fixture(scope="module")
 def outcomes(sandbox, playbook_in, tmp_path_factory):
     """{row id: (registered result, writes the row caused)}, one playbook per platform."""

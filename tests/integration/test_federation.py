@@ -307,7 +307,7 @@ def lone(text):
     ("github.repository", lambda s: trust_task(s, github={"repository": lone("acme/infra")})),
     ("gitlab.project_path", lambda s: trust_task(s, github=None, gitlab={"project_path": lone("acme/")})),
     ("kubernetes.namespace", lambda s: trust_task(s, github=None, kubernetes={"namespace": lone("ns"),
-                                                                             "service_account": "deploy"})),
+                                                                              "service_account": "deploy"})),
     ("condition", lambda s: trust_task(s, github=None, condition=lone('claims.repository == "acme/infra" && "'))),
     ("description", lambda s: trust_task(s, description=lone("for "))),
     ("name", lambda s: trust_task(s, name=lone("infra-"))),

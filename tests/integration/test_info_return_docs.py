@@ -20,7 +20,7 @@ def test_service_principal_info_returns_the_documented_keys_with_permissions_on_
     grants = [{"type": "WORKFLOW_DEF", "id": "payments", "access": ["READ", "EXECUTE"]}]
     app = {"name": "info-app", "roles": ["WORKER"], "tags": {"team": "ci"}, "permissions": grants}
     found = run_on_orkes(playbook, fresh, [{SP: app}, {SP_INFO: {"name": "info-app"}, "register": "i"}],
-                keep=["i"]).results["i"]["service_principals"]
+                         keep=["i"]).results["i"]["service_principals"]
     assert len(found) == 1
     documented = documented_keys("service_principal_info")["service_principals"]["contains"]
     assert set(found[0]) == set(documented)

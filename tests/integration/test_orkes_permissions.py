@@ -26,7 +26,7 @@ def grant_writes(sandbox):
 
 def ensure(playbook, sandbox, permissions, name="payments-worker", **kwargs):
     done = run_on_orkes(playbook, sandbox, [{SP: {"name": name, "permissions": permissions}, "register": "a"}], keep=["a"],
-               **kwargs)
+                        **kwargs)
     return done, done.results["a"]
 
 
@@ -65,7 +65,7 @@ def test_a_narrower_set_removes_what_is_gone_and_an_empty_list_removes_all(fresh
     done, cleared = ensure(playbook, fresh, [])
     assert cleared["changed"] and cleared["service_principal"]["permissions"] == [] and granted(fresh, app_id) == []
     unmanaged = run_on_orkes(playbook, fresh, [{SP: {"name": "payments-worker", "roles": ["WORKER"]}, "register": "a"}],
-                    keep=["a"]).results["a"]
+                             keep=["a"]).results["a"]
     assert unmanaged["service_principal"]["permissions"] == []
 
 

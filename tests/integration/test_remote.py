@@ -18,6 +18,7 @@ import pytest
 from conftest import STORE_PASSWORD, entries
 from helpers import CRED, CRED_INFO, SEALED, SP, SP_INFO, TOKEN, c1_secret_works, orkes, orkes_key_works, writes
 
+
 @pytest.fixture(params=[False, True], ids=["sftp", "pipelining"])
 def bastion(request, sshd, tmp_path):
     return sshd.inventory(tmp_path / "inventory.yml", pipelining=request.param)

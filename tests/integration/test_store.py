@@ -32,9 +32,6 @@ def setup(run, store, **extra):
     return run([{SP: {"name": "Terraform CI"}}, cred(store, **extra)], keep=["cred"]).results["cred"]
 
 
-
-
-
 def test_create_writes_the_entry_and_a_rerun_writes_nothing(fresh, run, store):
     result = setup(run, store)
     assert stat.S_IMODE(os.stat(store).st_mode) == 0o600
