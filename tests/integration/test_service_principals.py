@@ -152,6 +152,89 @@ def test_prune_removes_only_what_the_store_manages_and_the_list_dropped(run, fre
     check_everything_held(fresh, store, reliability, {("keep-me", "ci")})
 
 
+def by_hand(sandbox, name, credential=None):
+    """A principal made outside the collection (another team), with one credential: (principal ID, its ID)."""
+    sp_id = sandbox.c1_api("POST", "/api/v1/service_principals", json={"displayName": name})["servicePrincipal"]["id"]
+    return sp_id, credential and by_hand_credential(sandbox, sp_id, credential)
+
+
+def by_hand_credential(sandbox, sp_id, name):
+    return sandbox.c1_api("POST", "/api/v1/service_principals/%s/credentials" % sp_id,
+                          json={"displayName": name, "expires": "%ds" % (30 * 86400)})["credential"]["id"]
+
+
+def held_pairs(store, reliability=None):
+    """{(principal, credential): entry} of the store; with ``reliability``, their secrets count as received."""
+    held = {(e["names"]["principal"], e["names"]["credential"]): e for e in entries(store).values()}
+    if reliability is not None:
+        reliability.received(e["credential_id"] for e in held.values())
+    return held
+
+
+def test_prune_never_touches_a_principal_made_by_hand_under_a_pruned_name(run, fresh, store, reliability):
+    run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]},
+                      {"name": "remade", "credentials": [{"name": "ci"}]},
+                      {"name": "twin", "credentials": [{"name": "ci"}]}])])
+    managed = principals_by_name(fresh)
+    held_pairs(store, reliability)
+    # Out of band: the managed "remade" is deleted and another team makes one of that name; a second "twin" appears.
+    fresh.c1_api("DELETE", "/api/v1/service_principals/%s" % managed["remade"][0])
+    remade, remade_credential = by_hand(fresh, "remade", "ci")
+    twin, twin_credential = by_hand(fresh, "twin", "ci")
+    reliability.received([remade_credential, twin_credential])
+
+    result = run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}], prune=True)],
+                 keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert {(p["id"], p["action"]) for p in result["principals"] if p["action"] != "unchanged"} == {
+        (managed["twin"][0], "removed")}
+    by_name = principals_by_name(fresh)
+    assert by_name["remade"] == [remade] and by_name["twin"] == [twin]
+    assert [c["id"] for c in live(fresh, remade)] == [remade_credential]
+    assert [c["id"] for c in live(fresh, twin)] == [twin_credential]
+    assert set(held_pairs(store)) == {("keep-me", "ci")}  # the entries of the managed two are forgotten
+    check_everything_held(fresh, store, reliability, {("keep-me", "ci")})
+
+
+def test_prune_revokes_the_entrys_credential_not_a_hand_made_one_of_its_name(run, fresh, store, reliability):
+    run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}, {"name": "old"}]}])])
+    sp_id = principals_by_name(fresh)["keep-me"][0]
+    managed_old = held_pairs(store, reliability)[("keep-me", "old")]["credential_id"]
+    theirs = by_hand_credential(fresh, sp_id, "old")
+    reliability.received([theirs])
+
+    result = run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}], prune=True)],
+                 keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert [(c["name"], c["action"], c["revoked_ids"]) for c in result["credentials"] if c["name"] == "old"] == [
+        ("old", "revoked", [managed_old])]
+    assert {c["displayName"]: c["id"] for c in live(fresh, sp_id) if c["displayName"] == "old"} == {"old": theirs}
+    assert set(held_pairs(store)) == {("keep-me", "ci")}
+
+
+def test_prune_judges_a_principal_renamed_in_place_by_its_id(run, fresh, store, reliability):
+    run([task(store, [{"name": "before", "credentials": [{"name": "ci"}]}])])
+    sp_id = principals_by_name(fresh)["before"][0]
+    held = held_pairs(store, reliability)[("before", "ci")]
+    run([{"conductor.principals.service_principal": {"id": sp_id, "name": "after"}}])
+
+    # Listed under its new name: kept, and the entry of its live credential is not forgotten.
+    result = run([task(store, [{"name": "after"}], prune=True)], keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert [(p["id"], p["action"]) for p in result["principals"]] == [(sp_id, "unchanged")]
+    assert [c["id"] for c in live(fresh, sp_id)] == [held["credential_id"]]
+    assert held_pairs(store)[("before", "ci")]["credential_id"] == held["credential_id"]
+    assert token_works(fresh, held["client_id"], held["client_secret"])
+
+    # Not listed: removed, with its entries (found by its ID, though they are under its old name).
+    result = run([task(store, [{"name": "someone-else"}], prune=True)], keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert {(p["id"], p["action"]) for p in result["principals"] if p["action"] == "removed"} == {
+        (sp_id, "removed")}
+    assert "after" not in principals_by_name(fresh) and held_pairs(store) == {}
+    assert result["summary"]["entries_removed"] == 1
+
+
 def test_parallelism_four_overlaps_and_never_exceeds_four(run, fresh, store, reliability):
     principals = tenant_list(12, extra_every=None)
     fresh.settings(latency_seconds=0.15)
