@@ -192,26 +192,75 @@ def _trusts(principal, label, adapter):
 
 
 # ---- 2. the plan: pure -----------------------------------------------------------------------
-def plan_tenant(wanted, listed, stored_keys, prune=False):
-    """What to do, from the checked list, the tenant's principals and the store's keys (plain values).
+def entry_owner(content, live):
+    """The principal ID an entry proves: the one it records; an older entry, the one whose listing holds its
+    credential (``live``: {principal ID: IDs of its live credentials}, of the principals listed so far)."""
+    if content.get("service_principal_id"):
+        return content["service_principal_id"]
+    credential_id = content.get("credential_id")
+    return next((owner for owner, ids in sorted(live.items()) if credential_id in ids), None) if credential_id \
+        else None
 
-    Returns {"principals": [...], "credentials": [...], "trusts": [...], "forget": [...]}:
-    - each principal {name, action, id, settings}: ``create``, ``ensure`` (roles, tags or
+
+def prune_candidates(wanted, entries):
+    """The store keys prune judges: those that no listed credential, nor a principal listed absent, names."""
+    listed = {p["name"]: {c["name"] for c in p["credentials"]} for p in wanted}
+    absent = {p["name"] for p in wanted if p["state"] == "absent"}
+    return [key for key in sorted(entries) if key.owner == SERVICE_PRINCIPAL and key.principal not in absent
+            and key.credential not in listed.get(key.principal, ())]
+
+
+def prune_lookups(wanted, listed, entries, live):
+    """The principal IDs whose credentials prune must still list (``live`` holds those listed so far).
+
+    An older entry (no ``service_principal_id``) looks for its credential under the entry's name first, then
+    in the whole tenant; an entry of a principal that is listed under another name (renamed in place) is
+    forgotten only once its credential is gone, so that principal's credentials are listed.
+    """
+    by_id = {p["id"]: p for p in listed}
+    present = {p["name"] for p in wanted if p["state"] == "present"}
+    need = set()
+    for key in prune_candidates(wanted, entries):
+        content = entries[key] or {}
+        owner = entry_owner(content, live)
+        if owner is None and content.get("credential_id"):
+            named = [p["id"] for p in listed if p.get("name") == key.principal and p["id"] not in live]
+            need.update(named or [i for i in by_id if i not in live])
+        elif owner in by_id and owner not in live and by_id[owner].get("name") in present \
+                and by_id[owner].get("name") != key.principal:
+            need.add(owner)
+    return sorted(need)
+
+
+def plan_tenant(wanted, listed, entries, prune=False, live=None):
+    """What to do, from the checked list, the tenant's principals and the store's entries (plain values).
+
+    ``entries``: {EntryKey: content} of the store (content None: it could not be read); ``live``: the
+    credential IDs of the principals prune_lookups asked for. Returns {"principals", "credentials",
+    "trusts", "forget", "unproven"}:
+    - each principal {name, action, id, ids, settings}: ``create``, ``ensure`` (roles, tags or
       permissions to compare), ``keep``, ``remove`` (listed absent, or pruned), or ``duplicate``
       (several principals have that name: the item fails naming their IDs);
     - each credential {principal, params} for a present principal, and with ``prune`` one with
-      ``state: absent`` for each entry of that principal the list does not name;
+      ``state: absent`` and the ``id`` its entry holds for each entry of that principal the list does not name;
     - each trust {principal, params};
-    - ``forget``: store keys to delete once their principal is removed (or is gone already).
+    - ``forget``: {key, after}: store keys to delete once the principal of ID ``after`` is removed (None: now);
+    - ``unproven``: keys prune would judge but could not read.
+
+    Prune acts on the IDs entries prove, never on names: it removes a principal only if an entry records its ID
+    (or holds the ID of a credential it owns), revokes a credential only by the ID an entry holds, and forgets an
+    entry once its credential is not live anywhere. A principal renamed in place is still the one its entries name.
     """
-    by_name = {}
+    live = live or {}
+    by_name, by_id = {}, {}
     for principal in listed:
         by_name.setdefault(principal.get("name"), []).append(principal)
-    entries = {}
-    for key in stored_keys:
+        by_id[principal["id"]] = principal
+    under = {}
+    for key in entries:
         if key.owner == SERVICE_PRINCIPAL:
-            entries.setdefault(key.principal, []).append(key)
-    plan = {"principals": [], "credentials": [], "trusts": [], "forget": []}
+            under.setdefault(key.principal, []).append(key)
+    plan = {"principals": [], "credentials": [], "trusts": [], "forget": [], "unproven": []}
 
     def principal_step(name, action, settings=None):
         found = by_name.get(name) or []
@@ -225,28 +274,54 @@ def plan_tenant(wanted, listed, stored_keys, prune=False):
                                    "id": found[0]["id"] if len(found) == 1 else None,
                                    "ids": sorted(str(p["id"]) for p in found)})
 
-    names = set()
     for principal in wanted:
         name = principal["name"]
-        names.add(name)
         if principal["state"] == "absent":
             principal_step(name, "remove")
-            plan["forget"].extend(entries.get(name, []))
+            found = by_name.get(name) or []
+            if len(found) < 2:  # several of that name: the item fails, its entries stay
+                plan["forget"].extend({"key": key, "after": found[0]["id"] if found else None}
+                                      for key in sorted(under.get(name, [])))
             continue
         principal_step(name, "create", principal["settings"])
-        listed_names = {c["name"] for c in principal["credentials"]}
         plan["credentials"].extend({"principal": name, "params": c} for c in principal["credentials"])
-        if prune:
-            for key in sorted(entries.get(name, []), key=lambda k: k.credential):
-                if key.credential not in listed_names:
-                    plan["credentials"].append({"principal": name, "params": {"name": key.credential,
-                                                                              "state": "absent"}, "pruned": True})
         plan["trusts"].extend({"principal": name, "params": t} for t in principal["trusts"])
     if prune:
-        for name in sorted(set(entries) - names):
-            principal_step(name, "remove")
-            plan["forget"].extend(entries[name])
+        _plan_prune(plan, wanted, by_name, by_id, entries, live)
     return plan
+
+
+def _plan_prune(plan, wanted, by_name, by_id, entries, live):
+    """Add to ``plan`` what prune does, judged by the IDs the entries prove (plan_tenant)."""
+    present = {p["name"] for p in wanted if p["state"] == "present"}
+    absent = {p["name"] for p in wanted if p["state"] == "absent"}
+    removed = {}
+    for key in prune_candidates(wanted, entries):
+        content = entries[key]
+        if content is None:
+            plan["unproven"].append(key)
+            continue
+        credential_id = content.get("credential_id")
+        owner = by_id.get(entry_owner(content, live))
+        if owner is None:  # its principal is gone, or its credential is live nowhere: nothing it holds lives
+            plan["forget"].append({"key": key, "after": None})
+            continue
+        name = owner.get("name")
+        if name in absent:  # the principal listed absent removes it (when it is the one of that name)
+            plan["forget"].append({"key": key, "after": owner["id"]})
+        elif name not in present:  # the list dropped it: removed (by its ID), then its entries forgotten
+            removed.setdefault(owner["id"], owner)
+            plan["forget"].append({"key": key, "after": owner["id"]})
+        elif len(by_name.get(name) or []) > 1:
+            continue  # listed, but several have its name: that item fails, its entries stay
+        elif name == key.principal and credential_id:  # a credential the list dropped: revoked by its ID
+            plan["credentials"].append({"principal": name, "params": {"name": key.credential, "id": credential_id,
+                                                                      "state": "absent"}, "pruned": True})
+        elif not credential_id or (owner["id"] in live and credential_id not in live[owner["id"]]):
+            plan["forget"].append({"key": key, "after": None})  # renamed in place, and its credential is gone
+    for principal in sorted(removed.values(), key=lambda p: (str(p.get("name")), str(p["id"]))):
+        plan["principals"].append({"name": principal.get("name"), "action": "remove", "settings": {},
+                                   "id": principal["id"], "ids": [str(principal["id"])]})
 
 
 # ---- 3. apply --------------------------------------------------------------------------------
@@ -337,12 +412,19 @@ class TenantRun(object):
             self.adapter = adapter_for(self.shared)
             listed = self.adapter.list_principals()
             keys = store.list(self.platform) if store is not None else []
-            plan = plan_tenant(wanted, listed, keys, params.get("prune"))
-            self.items = len(plan["principals"]) + len(plan["credentials"]) + len(plan["trusts"])
             self.store = store
             self.cache = {}
             if store is not None:
-                self._read_entries(store, plan, keys)
+                self._read_entries(store, wanted, keys)
+            entries = {key: (self.cache.get(key) or (None,))[0] for key in keys}
+            live = self._prune_listings(wanted, listed, entries) if params.get("prune") else {}
+            plan = plan_tenant(wanted, listed, entries, params.get("prune"), live)
+            del entries, live
+            self.items = len(plan["principals"]) + len(plan["credentials"]) + len(plan["trusts"])
+            for key in plan["unproven"]:
+                if key in self.read_errors:
+                    self._fail(key.principal, credential=key.credential, msg="prune left its entry alone: %s"
+                               % self.read_errors[key].message)
             principals = self._principals(plan, listed)
             del listed  # the tenant's whole listing: not needed once the principals are done
             credentials = self._credentials(plan, principals, keys)
@@ -354,13 +436,27 @@ class TenantRun(object):
     def _key(self, principal, credential):
         return EntryKey(self.platform, principal, credential, SERVICE_PRINCIPAL)
 
-    def _read_entries(self, store, plan, keys):
-        wanted = list(dict.fromkeys(list(keys) + [self._key(c["principal"], c["params"]["name"])
-                                                  for c in plan["credentials"]]))
+    def _read_entries(self, store, wanted, keys):
+        """Every entry of the platform and of the listed credentials, once: prune and the credential plans read them."""
+        wanted = list(dict.fromkeys(list(keys) + [self._key(p["name"], c["name"])
+                                                  for p in wanted for c in p["credentials"]]))
         found, errors = store.read_many(wanted)
         for key, entry in found.items():
             self.cache[key] = None if entry is None else (entry.content, entry.version)
         self.read_errors = errors
+
+    def _prune_listings(self, wanted, listed, entries):
+        """{principal ID: IDs of its live credentials} of the principals prune must judge by (prune_lookups)."""
+        live = {}
+        need = prune_lookups(wanted, listed, entries, live)
+        while need:
+            for outcome in self.pool.map(self.adapter.list_credentials, need):
+                if outcome.error is not None:  # prune cannot prove what it would act on: nothing is done
+                    raise ConductorError("prune could not list the credentials of service principal %s: %s"
+                                         % (outcome.item, outcome.error.message))
+                live[outcome.item] = {c["id"] for c in outcome.value}
+            need = prune_lookups(wanted, listed, entries, live)
+        return live
 
     # ---- principals ------------------------------------------------------------------------
     def _principals(self, plan, listed):
@@ -608,7 +704,8 @@ class TenantRun(object):
 
     def _forget(self, plan, principals):
         """Delete the entries of removed principals, after the principal (and so its credentials) is gone."""
-        keys = [k for k in plan["forget"] if (principals.get(k.principal) or {"ok": True}).get("ok")]
+        removed = {value["id"] for value in principals.values() if value["action"] == "removed"}
+        keys = [f["key"] for f in plan["forget"] if f["after"] is None or f["after"] in removed]
         for key in keys:
             label = "%s/%s" % (key.principal, key.credential)
             self._noted("before", "entries", label, {"location": self.store.location(key)})

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
-from conftest import STORE_PASSWORD, entries
+from conftest import STORE_PASSWORD, entries, rewrite
 from test_remote import sshd  # noqa: F401 pylint: disable=unused-import  # the remote tests' module-scoped sshd
 
 MODULE = "conductor.principals.service_principals"
@@ -212,11 +213,17 @@ def test_prune_revokes_the_entrys_credential_not_a_hand_made_one_of_its_name(run
     assert set(held_pairs(store)) == {("keep-me", "ci")}
 
 
-def test_prune_judges_a_principal_renamed_in_place_by_its_id(run, fresh, store, reliability):
+@pytest.mark.parametrize("recorded", [True, False], ids=["entry-names-its-principal", "older-entry"])
+def test_prune_judges_a_principal_renamed_in_place_by_its_id(run, fresh, store, reliability, recorded):
     run([task(store, [{"name": "before", "credentials": [{"name": "ci"}]}])])
     sp_id = principals_by_name(fresh)["before"][0]
     held = held_pairs(store, reliability)[("before", "ci")]
+    assert held["service_principal_id"] == sp_id
+    if not recorded:  # an entry written before entries recorded their principal: its credential tells it
+        rewrite(store, {path: {k: v for k, v in e.items() if k != "service_principal_id"}
+                        for path, e in entries(store).items()})
     run([{"conductor.principals.service_principal": {"id": sp_id, "name": "after"}}])
+    theirs, _none = by_hand(fresh, "before")  # and another team's principal now has its old name
 
     # Listed under its new name: kept, and the entry of its live credential is not forgotten.
     result = run([task(store, [{"name": "after"}], prune=True)], keep=["tenant"]).results["tenant"]
@@ -231,7 +238,9 @@ def test_prune_judges_a_principal_renamed_in_place_by_its_id(run, fresh, store, 
     assert result["failed_items"] == []
     assert {(p["id"], p["action"]) for p in result["principals"] if p["action"] == "removed"} == {
         (sp_id, "removed")}
-    assert "after" not in principals_by_name(fresh) and held_pairs(store) == {}
+    by_name = principals_by_name(fresh)
+    assert by_name["before"] == [theirs] and "after" not in by_name
+    assert held_pairs(store) == {}
     assert result["summary"]["entries_removed"] == 1
 
 
