@@ -7,10 +7,10 @@ Three steps, each in its own place:
 
 1. ``check_principals`` turns the ``principals`` option into work or one sentence naming the
    entry to fix (nothing is sent before the whole list passed).
-2. ``plan_tenant`` decides, over plain values (the list, the tenant's principals, the keys of
-   the store's entries), which principals to create, update, keep or remove, and which
-   credential items to run; ``prune`` is bounded by the store: only principals and credentials
-   that have entries there and that the list dropped are removed.
+2. ``plan_tenant`` decides, over plain values (the list, the tenant's principals, the store's
+   entries), which principals to create, update, keep or remove, and which credential items to
+   run; ``prune`` is bounded by the store and acts on the IDs its entries hold, never on names:
+   only principals and credentials that entries prove and that the list dropped are removed.
 3. ``TenantRun`` applies it with at most ``parallelism`` requests in flight (parallel.py):
    principals first; then each credential is planned by the one credential planner
    (``credential_plan.plan``, as sp_credential plans it) and the plans are applied in waves of
