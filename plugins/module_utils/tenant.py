@@ -210,26 +210,44 @@ def prune_candidates(wanted, entries):
             and key.credential not in listed.get(key.principal, ())]
 
 
-def prune_lookups(wanted, listed, entries, live):
-    """The principal IDs whose credentials prune must still list (``live`` holds those listed so far).
+def entry_lookups(keys, listed, entries, live, needs_listing=None):
+    """The principal IDs whose credentials must still be listed to judge the entries of ``keys`` by ID.
 
-    An older entry (no ``service_principal_id``) looks for its credential under the entry's name first, then
-    in the whole tenant; an entry of a principal that is listed under another name (renamed in place) is
-    forgotten only once its credential is gone, so that principal's credentials are listed.
+    An older entry (no ``service_principal_id``) looks for its credential under the entry's name first,
+    then in the whole tenant; an entry whose principal exists needs that principal's listing to tell
+    whether its credential lives (``needs_listing(principal, key)``, when given, says whether that matters).
     """
     by_id = {p["id"]: p for p in listed}
-    present = {p["name"] for p in wanted if p["state"] == "present"}
     need = set()
-    for key in prune_candidates(wanted, entries):
-        content = entries[key] or {}
+    for key in keys:
+        content = entries.get(key) or {}
         owner = entry_owner(content, live)
         if owner is None and content.get("credential_id"):
             named = [p["id"] for p in listed if p.get("name") == key.principal and p["id"] not in live]
             need.update(named or [i for i in by_id if i not in live])
-        elif owner in by_id and owner not in live and by_id[owner].get("name") in present \
-                and by_id[owner].get("name") != key.principal:
+        elif owner in by_id and owner not in live and (needs_listing is None or needs_listing(by_id[owner], key)):
             need.add(owner)
     return sorted(need)
+
+
+def entry_gone(content, by_id, live):
+    """Whether the credential an entry holds is live nowhere: its principal is gone, or that principal's listing
+    (in ``live``) lacks it. An entry's secret is forgotten only then."""
+    owner = entry_owner(content, live)
+    if owner not in by_id or not content.get("credential_id"):
+        return True
+    return owner in live and content["credential_id"] not in live[owner]
+
+
+def prune_lookups(wanted, listed, entries, live):
+    """The principal IDs whose credentials prune must still list (``live`` holds those listed so far): an older
+    entry's owner is looked for; the entry of a principal listed under another name (renamed in place) is
+    forgotten only once its credential is gone."""
+    present = {p["name"] for p in wanted if p["state"] == "present"}
+
+    def renamed_and_kept(principal, key):
+        return principal.get("name") in present and principal.get("name") != key.principal
+    return entry_lookups(prune_candidates(wanted, entries), listed, entries, live, renamed_and_kept)
 
 
 def plan_tenant(wanted, listed, entries, prune=False, live=None):
@@ -317,7 +335,7 @@ def _plan_prune(plan, wanted, by_name, by_id, entries, live):
         elif name == key.principal and credential_id:  # a credential the list dropped: revoked by its ID
             plan["credentials"].append({"principal": name, "params": {"name": key.credential, "id": credential_id,
                                                                       "state": "absent"}, "pruned": True})
-        elif not credential_id or (owner["id"] in live and credential_id not in live[owner["id"]]):
+        elif entry_gone(content, by_id, live):
             plan["forget"].append({"key": key, "after": None})  # renamed in place, and its credential is gone
     for principal in sorted(removed.values(), key=lambda p: (str(p.get("name")), str(p["id"]))):
         plan["principals"].append({"name": principal.get("name"), "action": "remove", "settings": {},

@@ -244,6 +244,26 @@ def test_prune_judges_a_principal_renamed_in_place_by_its_id(run, fresh, store, 
     assert result["summary"]["entries_removed"] == 1
 
 
+def test_store_entries_forgets_a_principals_entries_only_once_their_credentials_are_gone(
+        run, fresh, store, reliability):
+    run([task(store, [{"name": "before", "credentials": [{"name": "ci"}]}])])
+    sp_id = principals_by_name(fresh)["before"][0]
+    held = held_pairs(store, reliability)
+    run([{"conductor.principals.service_principal": {"id": sp_id, "name": "after"}}])
+    gone = [{"platform": "conductorone", "name": "before"}]
+    forget = {"conductor.principals.store_entries": {"store": {"path": str(store)}, "remove_principals": gone},
+              "register": "forget"}
+
+    result = run([forget], keep=["forget"]).results["forget"]
+    assert result["removed"] == [] and result["changed"] is False and len(result["kept"]) == 1
+    assert "still live" in " ".join(result["warnings"])
+    assert held_pairs(store) == held  # the secret of a live credential stays held
+
+    run([{"conductor.principals.service_principal": {"id": sp_id, "state": "absent"}}])
+    result = run([forget], keep=["forget"]).results["forget"]
+    assert len(result["removed"]) == 1 and result["kept"] == [] and held_pairs(store) == {}
+
+
 def test_parallelism_four_overlaps_and_never_exceeds_four(run, fresh, store, reliability):
     principals = tenant_list(12, extra_every=None)
     fresh.settings(latency_seconds=0.15)
