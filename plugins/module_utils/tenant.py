@@ -198,8 +198,9 @@ def entry_owner(content, live):
     if content.get("service_principal_id"):
         return content["service_principal_id"]
     credential_id = content.get("credential_id")
-    return next((owner for owner, ids in sorted(live.items()) if credential_id in ids), None) if credential_id \
-        else None
+    if not credential_id:
+        return None
+    return next((owner for owner, ids in sorted(live.items()) if credential_id in ids), None)
 
 
 def prune_candidates(wanted, entries):
@@ -217,13 +218,16 @@ def entry_lookups(keys, listed, entries, live, needs_listing=None):
     then in the whole tenant; an entry whose principal exists needs that principal's listing to tell
     whether its credential lives (``needs_listing(principal, key)``, when given, says whether that matters).
     """
-    by_id = {p["id"]: p for p in listed}
+    by_id, by_name = {}, {}
+    for principal in listed:
+        by_id[principal["id"]] = principal
+        by_name.setdefault(principal.get("name"), []).append(principal["id"])
     need = set()
     for key in keys:
         content = entries.get(key) or {}
         owner = entry_owner(content, live)
         if owner is None and content.get("credential_id"):
-            named = [p["id"] for p in listed if p.get("name") == key.principal and p["id"] not in live]
+            named = [i for i in by_name.get(key.principal, ()) if i not in live]
             need.update(named or [i for i in by_id if i not in live])
         elif owner in by_id and owner not in live and (needs_listing is None or needs_listing(by_id[owner], key)):
             need.add(owner)
