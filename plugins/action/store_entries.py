@@ -4,7 +4,9 @@
 """store_entries: bulk reads and principal-wide removal on a secret store, on the controller.
 
 The provision role reads the entries of every credential it manages in one task (the
-secrets of what did not change come from there) and forgets the principals it removes.
+secrets of what did not change come from there). ``remove_principals`` forgets the entries of
+principals that are gone, judged by ID as prune judges them (tenant.entry_gone): an entry whose
+credential still lives (its principal renamed in place, or not removed at all) is kept.
 Writes of new secrets are not done here: sp_credential does them the moment a secret exists.
 """
 
@@ -15,12 +17,18 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.conductor.principals.plugins.module_utils.arguments import check_arguments
-from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError
+from ansible_collections.conductor.principals.plugins.module_utils.client import ApiClient
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import CONNECTION_OPTIONS
+from ansible_collections.conductor.principals.plugins.module_utils.config import resolve_settings
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import adapter_for
 from ansible_collections.conductor.principals.plugins.module_utils.stores import SERVICE_PRINCIPAL, EntryKey, store_for
+from ansible_collections.conductor.principals.plugins.module_utils.tenant import entry_gone, entry_lookups
 from ansible_collections.conductor.principals.plugins.modules.store_entries import MODULE_SPEC
 
 # What an entry may give back; its bookkeeping (``names``) stays in the store.
-ENTRY_FIELDS = ("client_id", "client_secret", "server_url", "platform", "credential_id", "expires_at")
+ENTRY_FIELDS = ("client_id", "client_secret", "server_url", "platform", "credential_id", "expires_at",
+                "service_principal_id")
 
 
 def read_entries(store, keys):
@@ -34,16 +42,43 @@ def read_entries(store, keys):
     return found
 
 
-def remove_principals(store, principals, check_mode):
-    """Delete every entry of the given principals; the locations removed (or that would be)."""
-    removed = []
-    for platform in sorted({p["platform"] for p in principals}):
-        names = {p["name"] for p in principals if p["platform"] == platform}
-        for key in store.list(platform=platform):
-            if key.principal in names and key.owner == SERVICE_PRINCIPAL:  # never the personal API keys
-                if check_mode or store.delete(key):
-                    removed.append(store.location(key))
-    return removed
+def remove_principals(store, principals, check_mode, adapter):
+    """Delete the entries of the given principals whose credential is live nowhere (judged by the IDs the
+    entries hold, through ``adapter``); (the locations removed or that would be, the locations kept)."""
+    platform = adapter.capabilities.platform
+    names = {p["name"] for p in principals}
+    keys = [key for key in store.list(platform=platform)
+            if key.principal in names and key.owner == SERVICE_PRINCIPAL]  # never the personal API keys
+    if not keys:
+        return [], []
+    found, errors = store.read_many(keys)
+    if errors:
+        raise next(iter(errors.values()))
+    entries = {key: (found.get(key).content or {}) if found.get(key) else {} for key in keys}
+    listed = adapter.list_principals()
+    live = {}
+    need = entry_lookups(keys, listed, entries, live)
+    while need:
+        live.update((owner, {c["id"] for c in adapter.list_credentials(owner)}) for owner in need)
+        need = entry_lookups(keys, listed, entries, live)
+    by_id = {p["id"]: p for p in listed}
+    removed, kept = [], []
+    for key in keys:
+        if not entry_gone(entries[key], by_id, live):
+            kept.append(store.location(key))
+        elif check_mode or store.delete(key):
+            removed.append(store.location(key))
+    return removed, kept
+
+
+def _adapter(params, environ):
+    """The platform's adapter, connected with the task's connection options (one platform per task)."""
+    other = sorted({p["platform"] for p in params["remove_principals"]} - {params["platform"]})
+    if other:
+        raise ConfigError("remove_principals names platform %s, but this task connects to %s; give one task per "
+                          "platform" % (", ".join(other), params["platform"]))
+    options = {name: params.get(name) for name in CONNECTION_OPTIONS}
+    return adapter_for(ApiClient(resolve_settings(options, environ)))
 
 
 class ActionModule(ActionBase):
@@ -64,11 +99,17 @@ class ActionModule(ActionBase):
         try:
             store = store_for(params["store"], dict(os.environ))
             entries = read_entries(store, params["read"])
-            removed = remove_principals(store, params["remove_principals"], bool(self._task.check_mode))
+            removed, kept = [], []
+            if params["remove_principals"]:
+                removed, kept = remove_principals(store, params["remove_principals"], bool(self._task.check_mode),
+                                                  _adapter(params, dict(os.environ)))
         except ConductorError as exc:
             result.update(failed=True, msg=str(exc))
             return result
-        result.update(changed=bool(removed), entries=entries, removed=removed)
+        result.update(changed=bool(removed), entries=entries, removed=removed, kept=kept)
+        if kept:
+            result["warnings"] = ["kept %d entries whose credential is still live (their principal was renamed or "
+                                  "is not gone): %s" % (len(kept), ", ".join(kept))]
         if entries:
             result["_ansible_no_log"] = True  # the entries are secrets; register still gets them
         return result

@@ -93,8 +93,10 @@ def undo_create(adapter, plan_, credential, why):
 
 
 def entry_of(key, created, server_url):
-    """The store entry for a new credential (it holds the secret)."""
-    return entry_content(key, created.credential, created.credential.get("client_id"), created.secret, server_url)
+    """The store entry for a new credential (it holds the secret, and the ID of its principal: prune acts on IDs)."""
+    content = entry_content(key, created.credential, created.credential.get("client_id"), created.secret, server_url)
+    content["service_principal_id"] = created.credential.get("service_principal_id")
+    return content
 
 
 def keep_secret(adapter, store, key, plan_, created, server_url):

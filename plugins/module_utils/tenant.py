@@ -7,10 +7,10 @@ Three steps, each in its own place:
 
 1. ``inputs.check_principals`` (the roles' check too) turns the ``principals`` option into work or
    one sentence naming the entry to fix (nothing is sent before the whole list passed).
-2. ``plan_tenant`` decides, over plain values (the list, the tenant's principals, the keys of
-   the store's entries), which principals to create, update, keep or remove, and which
-   credential items to run; ``prune`` is bounded by the store: only principals and credentials
-   that have entries there and that the list dropped are removed.
+2. ``plan_tenant`` decides, over plain values (the list, the tenant's principals, the store's
+   entries), which principals to create, update, keep or remove, and which credential items to
+   run; ``prune`` is bounded by the store and acts on the IDs its entries hold, never on names:
+   only principals and credentials that entries prove and that the list dropped are removed.
 3. ``TenantRun`` applies it with at most ``parallelism`` requests in flight (parallel.py):
    principals first; then each credential is planned by the one credential planner
    (``credential_plan.plan``, as sp_credential plans it) and the plans are applied in waves of
@@ -48,26 +48,97 @@ WAVE_FACTOR = 4
 
 
 # ---- 2. the plan: pure -----------------------------------------------------------------------
-def plan_tenant(wanted, listed, stored_keys, prune=False):
-    """What to do, from the checked list, the tenant's principals and the store's keys (plain values).
+def entry_owner(content, live):
+    """The principal ID an entry proves: the one it records; an older entry, the one whose listing holds its
+    credential (``live``: {principal ID: IDs of its live credentials}, of the principals listed so far)."""
+    if content.get("service_principal_id"):
+        return content["service_principal_id"]
+    credential_id = content.get("credential_id")
+    if not credential_id:
+        return None
+    return next((owner for owner, ids in sorted(live.items()) if credential_id in ids), None)
 
-    Returns {"principals": [...], "credentials": [...], "trusts": [...], "forget": [...]}:
-    - each principal {name, action, id, settings}: ``create``, ``ensure`` (roles, tags or
+
+def prune_candidates(wanted, entries):
+    """The store keys prune judges: those that no listed credential, nor a principal listed absent, names."""
+    listed = {p["name"]: {c["name"] for c in p["credentials"]} for p in wanted}
+    absent = {p["name"] for p in wanted if p["state"] == "absent"}
+    return [key for key in sorted(entries) if key.owner == SERVICE_PRINCIPAL and key.principal not in absent
+            and key.credential not in listed.get(key.principal, ())]
+
+
+def entry_lookups(keys, listed, entries, live, needs_listing=None):
+    """The principal IDs whose credentials must still be listed to judge the entries of ``keys`` by ID.
+
+    An older entry (no ``service_principal_id``) looks for its credential under the entry's name first,
+    then in the whole tenant; an entry whose principal exists needs that principal's listing to tell
+    whether its credential lives (``needs_listing(principal, key)``, when given, says whether that matters).
+    """
+    by_id, by_name = {}, {}
+    for principal in listed:
+        by_id[principal["id"]] = principal
+        by_name.setdefault(principal.get("name"), []).append(principal["id"])
+    need = set()
+    for key in keys:
+        content = entries.get(key) or {}
+        owner = entry_owner(content, live)
+        if owner is None and content.get("credential_id"):
+            named = [i for i in by_name.get(key.principal, ()) if i not in live]
+            need.update(named or [i for i in by_id if i not in live])
+        elif owner in by_id and owner not in live and (needs_listing is None or needs_listing(by_id[owner], key)):
+            need.add(owner)
+    return sorted(need)
+
+
+def entry_gone(content, by_id, live):
+    """Whether the credential an entry holds is live nowhere: its principal is gone, or that principal's listing
+    (in ``live``) lacks it. An entry's secret is forgotten only then."""
+    owner = entry_owner(content, live)
+    if owner not in by_id or not content.get("credential_id"):
+        return True
+    return owner in live and content["credential_id"] not in live[owner]
+
+
+def prune_lookups(wanted, listed, entries, live):
+    """The principal IDs whose credentials prune must still list (``live`` holds those listed so far): an older
+    entry's owner is looked for; the entry of a principal listed under another name (renamed in place) is
+    forgotten only once its credential is gone."""
+    present = {p["name"] for p in wanted if p["state"] == "present"}
+
+    def renamed_and_kept(principal, key):
+        return principal.get("name") in present and principal.get("name") != key.principal
+    return entry_lookups(prune_candidates(wanted, entries), listed, entries, live, renamed_and_kept)
+
+
+def plan_tenant(wanted, listed, entries, prune=False, live=None):
+    """What to do, from the checked list, the tenant's principals and the store's entries (plain values).
+
+    ``entries``: {EntryKey: content} of the store (content None: it could not be read); ``live``: the
+    credential IDs of the principals prune_lookups asked for. Returns {"principals", "credentials",
+    "trusts", "forget", "unproven"}:
+    - each principal {name, action, id, ids, settings}: ``create``, ``ensure`` (roles, tags or
       permissions to compare), ``keep``, ``remove`` (listed absent, or pruned), or ``duplicate``
       (several principals have that name: the item fails naming their IDs);
     - each credential {principal, params} for a present principal, and with ``prune`` one with
-      ``state: absent`` for each entry of that principal the list does not name;
+      ``state: absent`` and the ``id`` its entry holds for each entry of that principal the list does not name;
     - each trust {principal, params};
-    - ``forget``: store keys to delete once their principal is removed (or is gone already).
+    - ``forget``: {key, after}: store keys to delete once the principal of ID ``after`` is removed (None: now);
+    - ``unproven``: keys prune would judge but could not read.
+
+    Prune acts on the IDs entries prove, never on names: it removes a principal only if an entry records its ID
+    (or holds the ID of a credential it owns), revokes a credential only by the ID an entry holds, and forgets an
+    entry once its credential is not live anywhere. A principal renamed in place is still the one its entries name.
     """
-    by_name = {}
+    live = live or {}
+    by_name, by_id = {}, {}
     for principal in listed:
         by_name.setdefault(principal.get("name"), []).append(principal)
-    entries = {}
-    for key in stored_keys:
+        by_id[principal["id"]] = principal
+    under = {}
+    for key in entries:
         if key.owner == SERVICE_PRINCIPAL:
-            entries.setdefault(key.principal, []).append(key)
-    plan = {"principals": [], "credentials": [], "trusts": [], "forget": []}
+            under.setdefault(key.principal, []).append(key)
+    plan = {"principals": [], "credentials": [], "trusts": [], "forget": [], "unproven": []}
 
     def principal_step(name, action, settings=None):
         found = by_name.get(name) or []
@@ -81,28 +152,54 @@ def plan_tenant(wanted, listed, stored_keys, prune=False):
                                    "id": found[0]["id"] if len(found) == 1 else None,
                                    "ids": sorted(str(p["id"]) for p in found)})
 
-    names = set()
     for principal in wanted:
         name = principal["name"]
-        names.add(name)
         if principal["state"] == "absent":
             principal_step(name, "remove")
-            plan["forget"].extend(entries.get(name, []))
+            found = by_name.get(name) or []
+            if len(found) < 2:  # several of that name: the item fails, its entries stay
+                plan["forget"].extend({"key": key, "after": found[0]["id"] if found else None}
+                                      for key in sorted(under.get(name, [])))
             continue
         principal_step(name, "create", principal["settings"])
-        listed_names = {c["name"] for c in principal["credentials"]}
         plan["credentials"].extend({"principal": name, "params": c} for c in principal["credentials"])
-        if prune:
-            for key in sorted(entries.get(name, []), key=lambda k: k.credential):
-                if key.credential not in listed_names:
-                    plan["credentials"].append({"principal": name, "params": {"name": key.credential,
-                                                                              "state": "absent"}, "pruned": True})
         plan["trusts"].extend({"principal": name, "params": t} for t in principal["trusts"])
     if prune:
-        for name in sorted(set(entries) - names):
-            principal_step(name, "remove")
-            plan["forget"].extend(entries[name])
+        _plan_prune(plan, wanted, by_name, by_id, entries, live)
     return plan
+
+
+def _plan_prune(plan, wanted, by_name, by_id, entries, live):
+    """Add to ``plan`` what prune does, judged by the IDs the entries prove (plan_tenant)."""
+    present = {p["name"] for p in wanted if p["state"] == "present"}
+    absent = {p["name"] for p in wanted if p["state"] == "absent"}
+    removed = {}
+    for key in prune_candidates(wanted, entries):
+        content = entries[key]
+        if content is None:
+            plan["unproven"].append(key)
+            continue
+        credential_id = content.get("credential_id")
+        owner = by_id.get(entry_owner(content, live))
+        if owner is None:  # its principal is gone, or its credential is live nowhere: nothing it holds lives
+            plan["forget"].append({"key": key, "after": None})
+            continue
+        name = owner.get("name")
+        if name in absent:  # the principal listed absent removes it (when it is the one of that name)
+            plan["forget"].append({"key": key, "after": owner["id"]})
+        elif name not in present:  # the list dropped it: removed (by its ID), then its entries forgotten
+            removed.setdefault(owner["id"], owner)
+            plan["forget"].append({"key": key, "after": owner["id"]})
+        elif len(by_name.get(name) or []) > 1:
+            continue  # listed, but several have its name: that item fails, its entries stay
+        elif name == key.principal and credential_id:  # a credential the list dropped: revoked by its ID
+            plan["credentials"].append({"principal": name, "params": {"name": key.credential, "id": credential_id,
+                                                                      "state": "absent"}, "pruned": True})
+        elif entry_gone(content, by_id, live):
+            plan["forget"].append({"key": key, "after": None})  # renamed in place, and its credential is gone
+    for principal in sorted(removed.values(), key=lambda p: (str(p.get("name")), str(p["id"]))):
+        plan["principals"].append({"name": principal.get("name"), "action": "remove", "settings": {},
+                                   "id": principal["id"], "ids": [str(principal["id"])]})
 
 
 # ---- 3. apply --------------------------------------------------------------------------------
@@ -192,33 +289,51 @@ class TenantRun(object):
             self.adapter = adapter_for(self.shared)
             listed = self.adapter.list_principals()
             keys = store.list(self.platform) if store is not None else []
-            plan = plan_tenant(wanted, listed, keys, params.get("prune"))
-            self.items = len(plan["principals"]) + len(plan["credentials"]) + len(plan["trusts"])
             self.store = store
             self.cache = {}
             if store is not None:
-                self._read_entries(store, plan, keys)
+                self._read_entries(store, wanted, keys)
+            entries = {key: (self.cache.get(key) or (None,))[0] for key in keys}
+            live = self._prune_listings(wanted, listed, entries) if params.get("prune") else {}
+            plan = plan_tenant(wanted, listed, entries, params.get("prune"), live)
+            del entries, live
+            self.items = len(plan["principals"]) + len(plan["credentials"]) + len(plan["trusts"])
+            for key in plan["unproven"]:
+                if key in self.read_errors:
+                    self._fail(key.principal, credential=key.credential, msg="prune left its entry alone: %s"
+                               % self.read_errors[key].message)
             principals = self._principals(plan, listed)
             del listed  # the tenant's whole listing: not needed once the principals are done
             credentials = self._credentials(plan, principals, keys)
             trusts = self._trusts(plan, principals)
             self._forget(plan, principals)
-        result = self._result(principals, credentials, trusts)
-        if store is not None and store.warnings:  # a refused Vault metadata step: the writes themselves are done
-            result["warnings"] = list(store.warnings)
-        return result
+        return self._result(principals, credentials, trusts)
 
     # ---- the store, read once --------------------------------------------------------------
     def _key(self, principal, credential):
         return EntryKey(self.platform, principal, credential, SERVICE_PRINCIPAL)
 
-    def _read_entries(self, store, plan, keys):
-        wanted = list(dict.fromkeys(list(keys) + [self._key(c["principal"], c["params"]["name"])
-                                                  for c in plan["credentials"]]))
+    def _read_entries(self, store, wanted, keys):
+        """Every entry of the platform and of the listed credentials, once: prune and the credential plans read them."""
+        wanted = list(dict.fromkeys(list(keys) + [self._key(p["name"], c["name"])
+                                                  for p in wanted for c in p["credentials"]]))
         found, errors = store.read_many(wanted)
         for key, entry in found.items():
             self.cache[key] = None if entry is None else (entry.content, entry.version)
         self.read_errors = errors
+
+    def _prune_listings(self, wanted, listed, entries):
+        """{principal ID: IDs of its live credentials} of the principals prune must judge by (prune_lookups)."""
+        live = {}
+        need = prune_lookups(wanted, listed, entries, live)
+        while need:
+            for outcome in self.pool.map(self.adapter.list_credentials, need):
+                if outcome.error is not None:  # prune cannot prove what it would act on: nothing is done
+                    raise ConductorError("prune could not list the credentials of service principal %s: %s"
+                                         % (outcome.item, outcome.error.message))
+                live[outcome.item] = {c["id"] for c in outcome.value}
+            need = prune_lookups(wanted, listed, entries, live)
+        return live
 
     # ---- principals ------------------------------------------------------------------------
     def _principals(self, plan, listed):
@@ -466,7 +581,8 @@ class TenantRun(object):
 
     def _forget(self, plan, principals):
         """Delete the entries of removed principals, after the principal (and so its credentials) is gone."""
-        keys = [k for k in plan["forget"] if (principals.get(k.principal) or {"ok": True}).get("ok")]
+        removed = {value["id"] for value in principals.values() if value["action"] == "removed"}
+        keys = [f["key"] for f in plan["forget"] if f["after"] is None or f["after"] in removed]
         for key in keys:
             label = "%s/%s" % (key.principal, key.credential)
             self._noted("before", "entries", label, {"location": self.store.location(key)})

@@ -96,6 +96,12 @@ options:
         entries in O(store) but are not listed are removed with their entries, and the credentials of a listed
         principal that have an entry but are not listed are revoked and their entries removed.
       - Nothing else in the tenant is touched - the store is the record of what this collection manages.
+      - Prune acts on the IDs the entries hold, never on names - it removes a principal only if an entry records
+        its ID (or holds the ID of a credential it owns), revokes a credential only by the ID an entry holds, and
+        forgets an entry only once its credential is live nowhere. A principal made again by hand under a pruned
+        name and a credential made by hand with a pruned entry's name are never touched; a managed principal
+        renamed in place is still the managed one (kept when listed under its new name, removed with its
+        entries when not).
       - Needs O(store).
     type: bool
     default: false

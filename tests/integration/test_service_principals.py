@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
-from conftest import STORE_PASSWORD, entries
+from conftest import STORE_PASSWORD, entries, rewrite
 from helpers import SEALED, one_sentence, orkes, unwritable
 
 MODULE = "conductor.principals.service_principals"
@@ -150,6 +151,117 @@ def test_prune_removes_only_what_the_store_manages_and_the_list_dropped(run, fre
     assert {(e["names"]["principal"], e["names"]["credential"]) for e in entries(store).values()} == {
         ("keep-me", "ci")}
     check_everything_held(fresh, store, reliability, {("keep-me", "ci")})
+
+
+def by_hand(sandbox, name, credential=None):
+    """A principal made outside the collection (another team), with one credential: (principal ID, its ID)."""
+    sp_id = sandbox.c1_api("POST", "/api/v1/service_principals", json={"displayName": name})["servicePrincipal"]["id"]
+    return sp_id, credential and by_hand_credential(sandbox, sp_id, credential)
+
+
+def by_hand_credential(sandbox, sp_id, name):
+    return sandbox.c1_api("POST", "/api/v1/service_principals/%s/credentials" % sp_id,
+                          json={"displayName": name, "expires": "%ds" % (30 * 86400)})["credential"]["id"]
+
+
+def held_pairs(store, reliability=None):
+    """{(principal, credential): entry} of the store; with ``reliability``, their secrets count as received."""
+    held = {(e["names"]["principal"], e["names"]["credential"]): e for e in entries(store).values()}
+    if reliability is not None:
+        reliability.received(e["credential_id"] for e in held.values())
+    return held
+
+
+def test_prune_never_touches_a_principal_made_by_hand_under_a_pruned_name(run, fresh, store, reliability):
+    run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]},
+                      {"name": "remade", "credentials": [{"name": "ci"}]},
+                      {"name": "twin", "credentials": [{"name": "ci"}]}])])
+    managed = principals_by_name(fresh)
+    held_pairs(store, reliability)
+    # Out of band: the managed "remade" is deleted and another team makes one of that name; a second "twin" appears.
+    fresh.c1_api("DELETE", "/api/v1/service_principals/%s" % managed["remade"][0])
+    remade, remade_credential = by_hand(fresh, "remade", "ci")
+    twin, twin_credential = by_hand(fresh, "twin", "ci")
+    reliability.received([remade_credential, twin_credential])
+
+    result = run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}], prune=True)],
+                 keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert {(p["id"], p["action"]) for p in result["principals"] if p["action"] != "unchanged"} == {
+        (managed["twin"][0], "removed")}
+    by_name = principals_by_name(fresh)
+    assert by_name["remade"] == [remade] and by_name["twin"] == [twin]
+    assert [c["id"] for c in live(fresh, remade)] == [remade_credential]
+    assert [c["id"] for c in live(fresh, twin)] == [twin_credential]
+    assert set(held_pairs(store)) == {("keep-me", "ci")}  # the entries of the managed two are forgotten
+    check_everything_held(fresh, store, reliability, {("keep-me", "ci")})
+
+
+def test_prune_revokes_the_entrys_credential_not_a_hand_made_one_of_its_name(run, fresh, store, reliability):
+    run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}, {"name": "old"}]}])])
+    sp_id = principals_by_name(fresh)["keep-me"][0]
+    managed_old = held_pairs(store, reliability)[("keep-me", "old")]["credential_id"]
+    theirs = by_hand_credential(fresh, sp_id, "old")
+    reliability.received([theirs])
+
+    result = run([task(store, [{"name": "keep-me", "credentials": [{"name": "ci"}]}], prune=True)],
+                 keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert [(c["name"], c["action"], c["revoked_ids"]) for c in result["credentials"] if c["name"] == "old"] == [
+        ("old", "revoked", [managed_old])]
+    assert {c["displayName"]: c["id"] for c in live(fresh, sp_id) if c["displayName"] == "old"} == {"old": theirs}
+    assert set(held_pairs(store)) == {("keep-me", "ci")}
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["entry-names-its-principal", "older-entry"])
+def test_prune_judges_a_principal_renamed_in_place_by_its_id(run, fresh, store, reliability, recorded):
+    run([task(store, [{"name": "before", "credentials": [{"name": "ci"}]}])])
+    sp_id = principals_by_name(fresh)["before"][0]
+    held = held_pairs(store, reliability)[("before", "ci")]
+    assert held["service_principal_id"] == sp_id
+    if not recorded:  # an entry written before entries recorded their principal: its credential tells it
+        rewrite(store, {path: {k: v for k, v in e.items() if k != "service_principal_id"}
+                        for path, e in entries(store).items()})
+    run([{"conductor.principals.service_principal": {"id": sp_id, "name": "after"}}])
+    theirs, _none = by_hand(fresh, "before")  # and another team's principal now has its old name
+
+    # Listed under its new name: kept, and the entry of its live credential is not forgotten.
+    result = run([task(store, [{"name": "after"}], prune=True)], keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert [(p["id"], p["action"]) for p in result["principals"]] == [(sp_id, "unchanged")]
+    assert [c["id"] for c in live(fresh, sp_id)] == [held["credential_id"]]
+    assert held_pairs(store)[("before", "ci")]["credential_id"] == held["credential_id"]
+    assert token_works(fresh, held["client_id"], held["client_secret"])
+
+    # Not listed: removed, with its entries (found by its ID, though they are under its old name).
+    result = run([task(store, [{"name": "someone-else"}], prune=True)], keep=["tenant"]).results["tenant"]
+    assert result["failed_items"] == []
+    assert {(p["id"], p["action"]) for p in result["principals"] if p["action"] == "removed"} == {
+        (sp_id, "removed")}
+    by_name = principals_by_name(fresh)
+    assert by_name["before"] == [theirs] and "after" not in by_name
+    assert held_pairs(store) == {}
+    assert result["summary"]["entries_removed"] == 1
+
+
+def test_store_entries_forgets_a_principals_entries_only_once_their_credentials_are_gone(
+        run, fresh, store, reliability):
+    run([task(store, [{"name": "before", "credentials": [{"name": "ci"}]}])])
+    sp_id = principals_by_name(fresh)["before"][0]
+    held = held_pairs(store, reliability)
+    run([{"conductor.principals.service_principal": {"id": sp_id, "name": "after"}}])
+    gone = [{"platform": "conductorone", "name": "before"}]
+    forget = {"conductor.principals.store_entries": {"store": {"path": str(store)}, "remove_principals": gone},
+              "register": "forget"}
+
+    result = run([forget], keep=["forget"]).results["forget"]
+    assert result["removed"] == [] and result["changed"] is False and len(result["kept"]) == 1
+    assert "still live" in " ".join(result["warnings"])
+    assert held_pairs(store) == held  # the secret of a live credential stays held
+
+    run([{"conductor.principals.service_principal": {"id": sp_id, "state": "absent"}}])
+    result = run([forget], keep=["forget"]).results["forget"]
+    assert len(result["removed"]) == 1 and result["kept"] == [] and held_pairs(store) == {}
 
 
 def test_parallelism_four_overlaps_and_never_exceeds_four(run, fresh, store, reliability):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
-    TenantRun, credential_action, failure_message, plan_tenant)
+    TenantRun, credential_action, failure_message, plan_tenant, prune_lookups)
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
@@ -39,7 +40,7 @@ def actions(plan):
 def test_create_keep_ensure_and_duplicate():
     wanted = checked([{"name": "new"}, {"name": "there"}, {"name": "twice"}])
     wanted += checked([{"name": "app", "roles": ["WORKER"]}], platform="orkes")
-    plan = plan_tenant(wanted, listed("there", "twice", "twice", "app"), [])
+    plan = plan_tenant(wanted, listed("there", "twice", "twice", "app"), {})
     assert actions(plan) == {("new", "create"), ("there", "keep"), ("twice", "duplicate"), ("app", "ensure")}
     by_name = {p["name"]: p for p in plan["principals"]}
     assert by_name["there"]["id"] == "id-there-0" and by_name["new"]["id"] is None
@@ -49,31 +50,147 @@ def test_create_keep_ensure_and_duplicate():
 
 def test_absent_removes_and_forgets_its_entries_and_a_gone_one_only_forgets():
     wanted = checked([{"name": "old", "state": "absent"}, {"name": "gone", "state": "absent"}])
-    keys = [key("old", "ci"), key("gone", "ci"), key("other", "ci")]
+    keys = {key("old", "ci"): {}, key("gone", "ci"): {}, key("other", "ci"): {}}
     plan = plan_tenant(wanted, listed("old"), keys)
     assert actions(plan) == {("old", "remove")}
-    assert plan["forget"] == [key("old", "ci"), key("gone", "ci")]
+    assert plan["forget"] == [{"key": key("old", "ci"), "after": "id-old-0"}, {"key": key("gone", "ci"), "after": None}]
     assert plan["credentials"] == []
 
 
 def test_without_prune_nothing_unlisted_is_touched():
     wanted = checked([{"name": "a", "credentials": [{"name": "ci"}]}])
-    plan = plan_tenant(wanted, listed("a", "b", "c"), [key("a", "ci"), key("a", "old"), key("b", "ci")])
+    plan = plan_tenant(wanted, listed("a", "b", "c"), dict.fromkeys([key("a", "ci"), key("a", "old"), key("b", "ci")]))
     assert actions(plan) == {("a", "keep")} and plan["forget"] == []
     assert [(c["principal"], c["params"]["name"], c["params"]["state"]) for c in plan["credentials"]] == [
         ("a", "ci", "present")]
 
 
+def entry(credential_id, principal_id=None):
+    """An entry's content as prune reads it (``principal_id`` None: written before entries recorded it)."""
+    content = {"credential_id": credential_id}
+    if principal_id:
+        content["service_principal_id"] = principal_id
+    return content
+
+
+def pruned(plan):
+    """(removed principal IDs, revoked credential IDs, forgotten keys) of a plan."""
+    return ({p["id"] for p in plan["principals"] if p["action"] == "remove"},
+            {c["params"]["id"] for c in plan["credentials"] if c.get("pruned")},
+            {f["key"] for f in plan["forget"]})
+
+
 def test_prune_is_bounded_by_the_store():
     wanted = checked([{"name": "a", "credentials": [{"name": "ci"}]}])
-    keys = [key("a", "ci"), key("a", "old"), key("b", "ci"), key("gone", "ci"),
-            EntryKey("conductorone", "@personal", "mine")]
-    plan = plan_tenant(wanted, listed("a", "b", "c"), keys, prune=True)
+    entries = {key("a", "ci"): entry("c-a", "id-a-0"), key("a", "old"): entry("c-old", "id-a-0"),
+               key("b", "ci"): entry("c-b", "id-b-1"), key("gone", "ci"): entry("c-g", "id-gone"),
+               EntryKey("conductorone", "@personal", "mine"): entry("c-p")}
+    plan = plan_tenant(wanted, listed("a", "b", "c"), entries, prune=True)
     # c has no entry: not ours. b has one and is not listed: removed. gone: only its entry.
     assert actions(plan) == {("a", "keep"), ("b", "remove")}
-    assert plan["forget"] == [key("b", "ci"), key("gone", "ci")]
-    assert [(c["params"]["name"], c["params"]["state"], c.get("pruned", False)) for c in plan["credentials"]] == [
-        ("ci", "present", False), ("old", "absent", True)]
+    assert plan["forget"] == [{"key": key("b", "ci"), "after": "id-b-1"}, {"key": key("gone", "ci"), "after": None}]
+    assert [(c["params"]["name"], c["params"].get("id"), c["params"]["state"], c.get("pruned", False))
+            for c in plan["credentials"]] == [("ci", None, "present", False), ("old", "c-old", "absent", True)]
+
+
+def test_prune_never_acts_on_a_name_an_entry_does_not_prove():
+    """A principal made again by hand under a pruned name, another of that name, a credential of an entry's name."""
+    wanted = checked([{"name": "a", "credentials": [{"name": "ci"}]}])
+    tenant = [{"id": "a", "name": "a"}, {"id": "remade", "name": "gone"}, {"id": "ours", "name": "twin"},
+              {"id": "theirs", "name": "twin"}]
+    entries = {key("gone", "ci"): entry("c-gone", "managed-gone"), key("twin", "ci"): entry("c-twin", "ours"),
+               key("a", "old"): entry("c-old", "a")}
+    plan = plan_tenant(wanted, tenant, entries, prune=True)
+    assert pruned(plan) == ({"ours"}, {"c-old"}, {key("gone", "ci"), key("twin", "ci")})
+    assert [f["after"] for f in plan["forget"]] == [None, "ours"]
+
+
+def test_a_principal_renamed_in_place_is_still_the_managed_one():
+    tenant = [{"id": "sp", "name": "after"}, {"id": "theirs", "name": "before"}]
+    entries = {key("before", "ci"): entry("c-1", "sp")}
+    kept = checked([{"name": "after"}])
+    assert prune_lookups(kept, tenant, entries, {}) == ["sp"]  # its entry waits while its credential lives
+    assert pruned(plan_tenant(kept, tenant, entries, True, {"sp": {"c-1"}})) == (set(), set(), set())
+    assert pruned(plan_tenant(kept, tenant, entries, True, {"sp": set()})) == (set(), set(), {key("before", "ci")})
+    dropped = checked([{"name": "other"}])
+    assert prune_lookups(dropped, tenant, entries, {}) == []
+    assert pruned(plan_tenant(dropped, tenant, entries, True)) == ({"sp"}, set(), {key("before", "ci")})
+
+
+def test_an_older_entry_is_the_principal_that_owns_its_credential():
+    tenant = [{"id": "sp", "name": "after"}, {"id": "theirs", "name": "before"}, {"id": "x", "name": "x"}]
+    entries = {key("before", "ci"): entry("c-1")}
+    wanted = checked([{"name": "x"}])
+    # Looked for under the entry's name first, then in the rest of the tenant.
+    assert prune_lookups(wanted, tenant, entries, {}) == ["theirs"]
+    assert prune_lookups(wanted, tenant, entries, {"theirs": {"c-9"}}) == ["sp", "x"]
+    live = {"theirs": {"c-9"}, "sp": {"c-1"}, "x": set()}
+    assert prune_lookups(wanted, tenant, entries, live) == []
+    assert pruned(plan_tenant(wanted, tenant, entries, True, live)) == ({"sp"}, set(), {key("before", "ci")})
+    # Its credential live nowhere: only the entry is forgotten.
+    live["sp"] = set()
+    assert pruned(plan_tenant(wanted, tenant, entries, True, live)) == (set(), set(), {key("before", "ci")})
+
+
+def test_an_entry_prune_could_not_read_is_left_alone():
+    plan = plan_tenant(checked([{"name": "x"}]), listed("a"), {key("a", "ci"): None}, prune=True)
+    assert plan["unproven"] == [key("a", "ci")] and pruned(plan) == (set(), set(), set())
+
+
+# ---- prune, for any tenant: it touches only IDs the entries hold --------------------------------
+NAMES = st.sampled_from(["a", "b", "c", "d"])
+IDS = st.sampled_from(["p1", "p2", "p3", "p4", "p5"])
+CREDENTIAL_IDS = st.sampled_from(["c1", "c2", "c3", "c4", "c5", "c6"])
+
+
+@st.composite
+def tenants(draw):
+    """(wanted, listed principals, entries, live credentials): names shared, entries stale, old and new."""
+    ids = draw(st.lists(IDS, unique=True, max_size=5))
+    tenant = [{"id": i, "name": draw(NAMES)} for i in ids]
+    credentials = {i: draw(st.sets(CREDENTIAL_IDS, max_size=3)) for i in ids}
+    entries = {}
+    for principal, credential in draw(st.lists(st.tuples(NAMES, st.sampled_from(["ci", "old", "x"])), max_size=6)):
+        owner = draw(st.one_of(st.none(), IDS, st.just("gone")))
+        content = st.builds(entry, CREDENTIAL_IDS, st.just(owner))
+        entries[key(principal, credential)] = draw(st.one_of(st.none(), content))  # None: it could not be read
+    wanted = []  # as check_principals gives it
+    for name in draw(st.sets(NAMES, max_size=3)):
+        state = draw(st.sampled_from(["present", "present", "absent"]))
+        names = [] if state == "absent" else sorted(draw(st.sets(st.sampled_from(["ci", "old"]))))
+        wanted.append({"name": name, "state": state, "settings": {}, "trusts": [],
+                       "credentials": [{"name": c, "state": "present"} for c in names]})
+    return wanted, tenant, entries, credentials
+
+
+def held_ids(entries, credentials):
+    """The principal and credential IDs the entries prove (the principal: recorded, or owning the credential)."""
+    principals, held = set(), set()
+    for content in entries.values():
+        if content is None:
+            continue
+        held.add(content.get("credential_id"))
+        principals.add(content.get("service_principal_id"))
+        principals.update(i for i, ids in credentials.items() if content.get("credential_id") in ids)
+    return principals, held
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(tenants())
+def test_prune_never_removes_a_principal_or_revokes_a_credential_no_entry_holds(drawn):
+    wanted, tenant, entries, credentials = drawn
+    live = {}
+    for _round in range(3):  # as TenantRun lists them: until prune needs no more
+        need = prune_lookups(wanted, tenant, entries, live)
+        live.update((i, credentials[i]) for i in need)
+    assert prune_lookups(wanted, tenant, entries, live) == []
+    plan = plan_tenant(wanted, tenant, entries, True, live)
+    principals, held = held_ids(entries, credentials)
+    listed_absent = {p["id"] for w in wanted if w["state"] == "absent" for p in tenant if p["name"] == w["name"]}
+    removed = {p["id"] for p in plan["principals"] if p["action"] == "remove"} - listed_absent
+    assert removed <= principals
+    assert {c["params"]["id"] for c in plan["credentials"] if c.get("pruned")} <= held
+    assert all(c["params"]["state"] == "present" for c in plan["credentials"] if not c.get("pruned"))
 
 
 def test_trusts_of_present_principals_are_planned():
