@@ -422,8 +422,9 @@ def needs_claims(capabilities, desired):
 def select(capabilities, desired, listed, held=None, claimed=None):
     """(current, older): the credential this task manages and the older ones it replaces.
 
-    For nameless credentials with a store, ``held`` is the ID in this task's entry and
-    ``claimed`` the IDs held by the principal's other entries: those belong to other names.
+    ``held`` is the ID in this task's entry (with a store). For nameless credentials ``claimed``
+    is the IDs held by the principal's other entries: those belong to other names. Otherwise the
+    newest is current; of two made in the same second, the held one (the caller has its secret).
     """
     if desired.id:
         match = [c for c in listed if c["id"] == desired.id]
@@ -442,7 +443,7 @@ def select(capabilities, desired, listed, held=None, claimed=None):
         candidates = list(listed)
     else:  # nameless keys: the newest active one stands for "a key exists"
         candidates = [c for c in listed if c.get("status") == "ACTIVE"] or list(listed)
-    candidates.sort(key=_age)
+    candidates.sort(key=lambda c: (_age(c)[0], c["id"] == held, c["id"]))
     if not candidates:
         return None, []
     return candidates[-1], candidates[:-1]

@@ -149,6 +149,18 @@ def test_a_refused_revoke_after_the_create_keeps_the_older_with_the_refusal_and_
     assert "warnings" not in result_of(p, Applied(credential=credential("c2"), secret="s-new", revoked=("c1",)))
 
 
+def test_of_two_made_in_the_same_second_the_one_the_store_holds_is_current():
+    listed = [credential("a"), credential("b")]  # same created_at
+    p = plan(C1, desired(), listed, None, NOW, SP)
+    assert (p.action, p.current["id"], p.revoke_ids) == ("keep", "b", ["a"])  # without a store: by ID
+    held = plan(C1, desired(store={"type": "vault_file"}), listed, stored("a"), NOW, SP)
+    assert (held.action, held.current["id"], held.revoke_ids) == ("keep", "a", ["b"])
+    # A newer credential still wins over the held one: the store's entry is then stale and the plan rotates.
+    newer = plan(C1, desired(store={"type": "vault_file"}), [credential("a", age_days=1), credential("b")],
+                 stored("a"), NOW, SP)
+    assert (newer.action, newer.current["id"]) == ("rotate", "b")
+
+
 # ---- drift -----------------------------------------------------------------------------------
 def test_drift_without_replace_on_change_fails_with_todays_message():
     with pytest.raises(ConductorError) as caught:
