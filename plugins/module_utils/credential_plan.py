@@ -35,7 +35,9 @@ API (every value is a frozen dataclass):
   pairs to revoke), ``kept`` ({id: reason}), ``store_delete``, ``create_spec`` (what to pass
   to adapter.create_credential), ``known_ids`` (for finding lost creates), ``status``.
 - ``settle(plan, created, now)``: after a create, the retire decision again against the new
-  credential's own created_at (the overlap's end is counted from it).
+  credential's own created_at (the overlap's end is counted from it). ``keep_refused(plan,
+  refused)``: after a create, the older credentials whose revoke the API refused are kept
+  (``Plan.refused``; the result warns), and the new one stays the caller's.
 - ``result_of(plan, applied=None) -> dict``: the module result and diff, built here only.
   ``Applied(credential, secret, revoked)`` says what apply did; without it (check mode)
   the result is the plan's prediction.
@@ -290,6 +292,8 @@ class Plan(object):
     retire: tuple = ()
     #: {id: reason} of the older credentials kept for now.
     kept: dict = field(default_factory=dict)
+    #: {id: the API's refusal} of the older credentials kept because their revoke failed after the create.
+    refused: dict = field(default_factory=dict)
     store_delete: bool = False
     #: What to pass to adapter.create_credential (actions in MAKES_CREDENTIAL).
     create_spec: dict = None
@@ -418,8 +422,9 @@ def needs_claims(capabilities, desired):
 def select(capabilities, desired, listed, held=None, claimed=None):
     """(current, older): the credential this task manages and the older ones it replaces.
 
-    For nameless credentials with a store, ``held`` is the ID in this task's entry and
-    ``claimed`` the IDs held by the principal's other entries: those belong to other names.
+    ``held`` is the ID in this task's entry (with a store). For nameless credentials ``claimed``
+    is the IDs held by the principal's other entries: those belong to other names. Otherwise the
+    newest is current; of two made in the same second, the held one (the caller has its secret).
     """
     if desired.id:
         match = [c for c in listed if c["id"] == desired.id]
@@ -438,7 +443,7 @@ def select(capabilities, desired, listed, held=None, claimed=None):
         candidates = list(listed)
     else:  # nameless keys: the newest active one stands for "a key exists"
         candidates = [c for c in listed if c.get("status") == "ACTIVE"] or list(listed)
-    candidates.sort(key=_age)
+    candidates.sort(key=lambda c: (_age(c)[0], c["id"] == held, c["id"]))
     if not candidates:
         return None, []
     return candidates[-1], candidates[:-1]
@@ -567,6 +572,29 @@ def settle(plan_, created, now=None):
     return _replace(plan_, retire=due, kept=kept)
 
 
+def keep_refused(plan_, refused):
+    """The plan after the revokes of ``refused`` ({id: the API's refusal}) failed once its create was done.
+
+    The new credential is held (stored, or returned) and stays the caller's: the refused older
+    ones are kept, and a later run retires them (the new one is the newest of its name, so the
+    planner keeps it and retires the older)."""
+    if not refused:
+        return plan_
+    kept = dict(plan_.kept)
+    kept.update((cid, "revoking it failed: %s; a later run revokes it" % why) for cid, why in refused.items())
+    return _replace(plan_, retire=tuple(pair for pair in plan_.retire if pair[0]["id"] not in refused),
+                    kept=kept, refused=dict(refused))
+
+
+def refusal_warnings(plan_, credential):
+    """One warning per older credential whose revoke was refused after the create (never a secret)."""
+    owner = plan_.owner or Owner.principal(None)
+    whose = "the personal keys" if owner.kind == "personal" else repr(owner.name or owner.id)
+    return ["Credential %r of %s: the new credential %s is in place and held, but the previous credential %s "
+            "stays live: %s; a later run revokes it" % (plan_.desired.name, whose, (credential or {}).get("id"),
+                                                         cid, why) for cid, why in plan_.refused.items()]
+
+
 # ---- the result --------------------------------------------------------------------------
 def result_of(plan_, applied=None):
     """The module result (with its diff) for a plan; ``applied`` None: check mode's prediction.
@@ -609,6 +637,8 @@ def result_of(plan_, applied=None):
         result["reason"] = plan_.reason
     result["kept_ids"] = list(plan_.kept)
     result["kept_reasons"] = dict(plan_.kept)
+    if plan_.refused:
+        result["warnings"] = refusal_warnings(plan_, credential)
     result["credential"] = credential
     result["diff"]["after"] = public(credential)
     if plan_.older:  # which of the older credentials of that name would stay, and which go

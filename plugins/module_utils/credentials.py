@@ -23,7 +23,9 @@ Apply keeps one order and its guarantees, in four steps a caller can also drive 
 4. ``retire(adapter, plan, created=None, store=None, key=None) -> (plan, revoked, credential)``:
    revoke the older credentials that are due (counted from the new one's created_at), pause or
    resume in place, and for state absent delete the store entry after the revokes (a secret
-   stays held while its credential lives).
+   stays held while its credential lives). After a create a refused revoke does not fail: the
+   new credential is held and stays the caller's, the older one is kept with the API's refusal
+   (``keep_refused``) and a later run retires it.
 
 ``apply(adapter, plan, store=None, key=None, server_url=None, prover=None) -> Applied`` runs them.
 """
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .credential_plan import (
-    Applied, Desired, Stored, needs_claims, plan, result_of, settle, still_live, with_expiry)
+    Applied, Desired, Stored, keep_refused, needs_claims, plan, result_of, settle, still_live, with_expiry)
 from .errors import ConductorError, OutcomeUnknownError, redact
 from .stores.base import entry_content
 
@@ -146,10 +148,18 @@ def retire(adapter, plan_, created=None, store=None, key=None):
     """
     settled = settle(plan_, created.credential) if created is not None else plan_
     owner = plan_.owner.api_id
-    revoked = []
+    revoked, refused = [], {}
     for credential, _why in settled.retire:
-        adapter.revoke_credential(owner, credential)
+        try:
+            adapter.revoke_credential(owner, credential)
+        except ConductorError as exc:
+            if created is None:
+                raise
+            # The new credential is made and held: it stays the caller's, the older one waits for a later run.
+            refused[credential["id"]] = redact(str(exc), [created.secret]).rstrip(".")
+            continue
         revoked.append(credential["id"])
+    settled = keep_refused(settled, refused)
     after = created.credential if created is not None else settled.current
     if settled.action == "set_status":
         after = adapter.set_credential_status(owner, settled.current, settled.status)

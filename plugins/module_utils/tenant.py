@@ -264,6 +264,7 @@ class TenantRun(object):
         self.environ = environ or {}
         self.platform = client.settings.platform
         self.failed = []
+        self.warnings = []
         self.secrets = {}
         # Only when asked (--diff): for a list of 1,000 items it is the largest part of the result.
         self.diff = {"before": {}, "after": {}} if diff else None
@@ -526,10 +527,12 @@ class TenantRun(object):
         row = {"platform": self.platform, "principal": principal, "name": params["name"], "id": credential.get("id"),
                "client_id": credential.get("client_id"), "expires_at": credential.get("expires_at"),
                "action": credential_action(w["plan"]), "revoked_ids": list(result.get("revoked_ids") or []),
+               "kept_ids": list(result.get("kept_ids") or []), "kept_reasons": dict(result.get("kept_reasons") or {}),
                "stored": (None if self.store is None or w["plan"].action in ("revoke", "none")
                           else self.store.location(key))}
         if result.get("reason"):
             row["reason"] = result["reason"]
+        self.warnings.extend(result.get("warnings") or ())  # a refused revoke of the previous credential
         label = "%s/%s" % (principal, params["name"])
         diff = result.get("diff") or {}
         self._noted("before", "credentials", label, diff.get("before") or {})
@@ -611,8 +614,9 @@ class TenantRun(object):
     def _result(self, principals, credentials, trusts):
         principal_rows = [{"platform": self.platform, "name": name, "id": value["id"], "action": value["action"]}
                           for name, value in principals.items()]
+        # An unchanged credential may still have retired an older one of its name (revoked_ids): a write too.
         changed = any(r["action"] not in ("unchanged", "failed") for r in principal_rows + credentials + trusts) \
-            or bool(self.forgotten)
+            or any(r["revoked_ids"] for r in credentials) or bool(self.forgotten)
         result = {
             "changed": changed,
             "principals": principal_rows,
@@ -628,6 +632,8 @@ class TenantRun(object):
             result["diff"] = self.diff
         if self.params.get("return_secrets"):
             result["secrets"] = self.secrets
+        if self.warnings:
+            result["warnings"] = self.warnings
         if self.failed:
             result.update(failed=True, msg=failure_message(self.failed, max(self.items, len(self.failed))))
         return result

@@ -21,6 +21,8 @@ description:
     it replaces is revoked, so no new secret waits in memory longer than one wave.
   - One item's failure does not stop the others. A failed credential is undone (the new credential revoked, the
     previous one kept), and the task fails at the end naming each failed item in RV(failed_items) and in its message.
+  - A refused revoke of the previous credential, once the new one is made and held, is no failure - the new
+    credential stays, the previous one is in the row's C(kept_ids), the task warns, and a later run revokes it.
   - A rerun with nothing to change writes nothing to the API or the store; it costs one listing of the
     principals (one request per page of 100), one listing of credentials per principal, and one token.
   - A rate limit (HTTP 429) seen by one worker slows every worker down (its C(Retry-After) is honoured by all).
@@ -208,6 +210,14 @@ credentials:
       sample: rotated
     reason: {description: Why a new credential was made., type: str, returned: when one was made}
     revoked_ids: {description: IDs this item revoked (older ones of that name included)., type: list, elements: str}
+    kept_ids:
+      description:
+        - IDs of older credentials of that name that stay live (as M(conductor.principals.sp_credential)'s
+          C(kept_ids)), among them any whose revoke the API refused after the new one was made - the item is then
+          done, its new secret stored or returned, the task warns, and a later run revokes the older one.
+      type: list
+      elements: str
+    kept_reasons: {description: "Why each of C(kept_ids) stays, one sentence per ID.", type: dict}
     stored: {description: "The store entry's location (null for a revoked credential).", type: str}
 trusts:
   description: Each trust item that was done.

@@ -225,6 +225,9 @@ kept_ids:
     - IDs of older credentials of the same name (Orkes, of the same application) that stay live, because
       O(revoke_previous=false), or because O(revoke_previous_after_unused_hours) found them still in use;
       revoke them once the new credential is in use, or let a later run do it.
+    - Also those whose revoke the API refused after the new credential was made. The new credential stays the
+      one to use - its secret is still returned (or stored), the task is C(changed) and warns naming the refusal
+      - and a later run revokes the older one, never the newer.
   returned: when O(state=present)
   type: list
   elements: str
@@ -234,7 +237,9 @@ kept_reasons:
   returned: when O(state=present)
   type: dict
   sample: {"2v3s1mMGxUwmLkSxXsvl7uKqZxA": "last used 2.5 hours ago, within revoke_previous_after_unused_hours 24;
-    revoked by a run once unused that long, or from 2026-11-30T10:00:00Z (max_overlap_days 7) even if still used"}
+    revoked by a run once unused that long, or from 2026-11-30T10:00:00Z (max_overlap_days 7) even if still used",
+           "7yQx0mMGxUwmLkSxXsvl7uKqZxB": "revoking it failed: Could not revoke credential 7yQx0mMGxUwmLkSxXsvl7uKqZxB:
+    the API refused it (HTTP 403); a later run revokes it"}
 server_url:
   description: The API base URL the credential belongs to.
   returned: always

@@ -8,6 +8,9 @@ the module runs as a scheduled rotate job would, on the server's clock.
 from __future__ import annotations
 
 import pytest
+import requests
+
+from conftest import entries
 
 from conftest import role_environment, role_runner
 
@@ -104,6 +107,61 @@ def test_orkes_refuses_the_option_in_one_sentence_and_writes_nothing(fresh, play
     assert "which Orkes access keys do not record; remove it" in failed.stdout
     assert fresh.counters()["writes"] == before
 
+
+
+# ---- a refused revoke: the new credential stays the caller's ------------------------------------
+
+CRED_ONE = "/api/v1/service_principals/{service_principal_id}/credentials/{id}"
+
+
+def obtains_token(sandbox, client_id, secret):
+    answer = requests.post(sandbox.c1["server_url"] + "/auth/v1/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+    return answer.status_code == 200 and bool(answer.json().get("access_token"))
+
+
+def rotate_with_the_revoke_refused(fresh, playbook, **options):
+    """A credential, then a forced rotation whose revoke of it answers 500: (first result, rotated result, run)."""
+    task = dict({"service_principal": "Holder", "name": "ci"}, **options)
+    first = playbook([{SP: {"name": "Holder"}}, {CRED: task, "register": "c"}], keep=["c"]).results["c"]
+    fresh.fault("DELETE", CRED_ONE, "500")
+    rotation = playbook([{CRED: dict(task, force_rotate=True), "register": "c"}], keep=["c"])
+    return first, rotation.results["c"], rotation
+
+
+def assert_kept_after_refusal(fresh, rotation, rotated, old):
+    assert rotated["changed"] is True and rotated["rotated"] is True
+    assert rotated["revoked_ids"] == [] and rotated["kept_ids"] == [old]
+    assert "HTTP 500" in rotated["kept_reasons"][old] and "a later run revokes it" in rotated["kept_reasons"][old]
+    new = rotated["credential"]["id"]
+    assert new != old and live_ids(fresh, rotated["credential"]["service_principal_id"]) == sorted([old, new])
+    assert "[WARNING]" in rotation.stderr and old in rotation.stderr.split("[WARNING]", 1)[1]
+
+
+def test_a_refused_revoke_keeps_the_new_secret_in_the_result_and_a_rerun_retires_the_older(fresh, playbook):
+    first, rotated, rotation = rotate_with_the_revoke_refused(fresh, playbook)
+    old, new = first["credential"]["id"], rotated["credential"]["id"]
+    assert_kept_after_refusal(fresh, rotation, rotated, old)
+    assert obtains_token(fresh, rotated["client_id"], rotated["client_secret"])
+    # The next ordinary run (the fault spent) keeps the credential the caller holds and revokes the older one.
+    again = playbook([{CRED: {"service_principal": "Holder", "name": "ci"}, "register": "c"}], keep=["c"]).results["c"]
+    assert again["changed"] is True and again["revoked_ids"] == [old] and again["kept_ids"] == []
+    assert again["credential"]["id"] == new and "client_secret" not in again
+    assert live_ids(fresh, rotated["credential"]["service_principal_id"]) == [new]
+    assert obtains_token(fresh, rotated["client_id"], rotated["client_secret"])
+
+
+def test_a_refused_revoke_keeps_the_new_secret_stored_and_a_rerun_retires_the_older(run, fresh, store):
+    first, rotated, rotation = rotate_with_the_revoke_refused(fresh, run, store={"path": str(store)})
+    old, new = first["credential"]["id"], rotated["credential"]["id"]
+    assert_kept_after_refusal(fresh, rotation, rotated, old)
+    (entry,) = entries(store).values()
+    assert entry["credential_id"] == new and obtains_token(fresh, entry["client_id"], entry["client_secret"])
+    again = run([{CRED: {"service_principal": "Holder", "name": "ci", "store": {"path": str(store)}},
+                  "register": "c"}], keep=["c"]).results["c"]
+    assert again["changed"] is True and again["revoked_ids"] == [old] and again["credential"]["id"] == new
+    assert live_ids(fresh, rotated["credential"]["service_principal_id"]) == [new]
+    assert [e["credential_id"] for e in entries(store).values()] == [new]
 
 # ---- the rotate role, as a scheduled job ------------------------------------------------------
 

@@ -480,3 +480,53 @@ def test_one_new_credential_that_fails_its_proof_is_undone_alone(run, fresh, sto
     assert token_works(fresh, after["app-02"]["client_id"], after["app-02"]["client_secret"])
     # Nothing unheld: every live credential of the four is the one its entry holds, and obtains a token.
     check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+
+
+def rotate_with_the_revoke_refused(fresh, playbook, **options):
+    """Principal "Holder" with credential ci, then a forced rotation whose revoke of it answers 500.
+
+    Returns (the old credential's ID, the rotation's result, its run)."""
+    principals = [{"name": "Holder", "credentials": [{"name": "ci"}]}]
+    playbook([{MODULE: dict({"principals": principals}, **options)}])
+    (old,) = [c["id"] for c in live(fresh, principals_by_name(fresh)["Holder"][0])]
+    fresh.fault("DELETE", CRED_ROUTE + "/{id}", "500")
+    rotation = playbook([{MODULE: dict({"principals": principals, "force_rotate": True}, **options),
+                          "register": "tenant"}], keep=["tenant"])
+    result = rotation.results["tenant"]
+    assert result["changed"] is True and result["failed_items"] == [] and not result.get("failed")
+    (row,) = result["credentials"]
+    assert row["action"] == "rotated" and row["revoked_ids"] == [] and row["kept_ids"] == [old]
+    assert "HTTP 500" in row["kept_reasons"][old]
+    assert row["id"] != old
+    assert sorted(c["id"] for c in live(fresh, principals_by_name(fresh)["Holder"][0])) == sorted([old, row["id"]])
+    assert "[WARNING]" in rotation.stderr and old in rotation.stderr.split("[WARNING]", 1)[1]
+    return old, result, rotation
+
+
+def rerun_retires(fresh, playbook, old, new, **options):
+    """A clean rerun keeps the newer credential (the one its caller holds) and revokes the older."""
+    principals = [{"name": "Holder", "credentials": [{"name": "ci"}]}]
+    again = playbook([{MODULE: dict({"principals": principals}, **options), "register": "tenant"}],
+                     keep=["tenant"]).results["tenant"]
+    (row,) = again["credentials"]
+    assert again["changed"] is True and row["id"] == new and row["revoked_ids"] == [old] and row["kept_ids"] == []
+    assert [c["id"] for c in live(fresh, principals_by_name(fresh)["Holder"][0])] == [new]
+
+
+def test_a_refused_revoke_keeps_the_returned_secret_and_a_rerun_retires_the_older(fresh, playbook):
+    old, result, _run = rotate_with_the_revoke_refused(fresh, playbook, return_secrets=True)
+    new = result["credentials"][0]["id"]
+    value = result["secrets"]["conductorone"]["Holder"]["ci"]
+    assert value["client_id"] == result["credentials"][0]["client_id"]
+    assert token_works(fresh, value["client_id"], value["client_secret"])
+    rerun_retires(fresh, playbook, old, new, return_secrets=True)
+    assert token_works(fresh, value["client_id"], value["client_secret"])
+
+
+def test_a_refused_revoke_keeps_the_stored_secret_and_a_rerun_retires_the_older(run, fresh, store, reliability):
+    old, result, _run = rotate_with_the_revoke_refused(fresh, run, store={"path": str(store)})
+    new = result["credentials"][0]["id"]
+    (entry,) = entries(store).values()
+    assert entry["credential_id"] == new and token_works(fresh, entry["client_id"], entry["client_secret"])
+    rerun_retires(fresh, run, old, new, store={"path": str(store)})
+    check_everything_held(fresh, store, reliability, {("Holder", "ci")})

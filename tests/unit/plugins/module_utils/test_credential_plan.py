@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import (
-    ACTIONS, Applied, Capabilities, Desired, Owner, Stored, check_params, plan, result_of, settle)
+    ACTIONS, Applied, Capabilities, Desired, Owner, Stored, check_params, keep_refused, plan, result_of,
+    settle)
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import StoredEntry
 
@@ -129,6 +130,35 @@ def test_revoke_previous_false_keeps_the_old_one_with_a_reason():
     p = plan(C1, desired(force_rotate=True, revoke_previous=False), [credential("c1")], None, NOW, SP)
     assert p.retire == () and p.kept == {"c1": "revoke_previous is false: kept for an overlap"}
     assert result_of(p)["kept_ids"] == ["c1"]
+
+
+def test_a_refused_revoke_after_the_create_keeps_the_older_with_the_refusal_and_warns():
+    p = plan(C1, desired(force_rotate=True), [credential("c1", age_days=1)], None, NOW, SP)
+    assert keep_refused(p, {}) is p
+    refusal = 'Could not revoke credential c1: the API refused it (HTTP 500; the API said "boom")'
+    settled = keep_refused(p, {"c1": refusal})
+    assert settled.retire == () and settled.refused == {"c1": refusal}
+    assert settled.kept == {"c1": "revoking it failed: %s; a later run revokes it" % refusal}
+    result = result_of(p, Applied(credential=credential("c2"), secret="s-new", revoked=(), plan=settled))
+    assert result["changed"] is True and result["client_secret"] == "s-new" and result["rotated"] is True
+    assert result["revoked_ids"] == [] and result["kept_ids"] == ["c1"] and result["kept_reasons"] == settled.kept
+    assert result["diff"]["after"]["previous_ids"] == ["c1"]
+    (warning,) = result["warnings"]
+    assert "new credential c2 is in place" in warning and "previous credential c1 stays live" in warning
+    assert refusal in warning and "s-new" not in warning
+    assert "warnings" not in result_of(p, Applied(credential=credential("c2"), secret="s-new", revoked=("c1",)))
+
+
+def test_of_two_made_in_the_same_second_the_one_the_store_holds_is_current():
+    listed = [credential("a"), credential("b")]  # same created_at
+    p = plan(C1, desired(), listed, None, NOW, SP)
+    assert (p.action, p.current["id"], p.revoke_ids) == ("keep", "b", ["a"])  # without a store: by ID
+    held = plan(C1, desired(store={"type": "vault_file"}), listed, stored("a"), NOW, SP)
+    assert (held.action, held.current["id"], held.revoke_ids) == ("keep", "a", ["b"])
+    # A newer credential still wins over the held one: the store's entry is then stale and the plan rotates.
+    newer = plan(C1, desired(store={"type": "vault_file"}), [credential("a", age_days=1), credential("b")],
+                 stored("a"), NOW, SP)
+    assert (newer.action, newer.current["id"]) == ("rotate", "b")
 
 
 # ---- drift -----------------------------------------------------------------------------------

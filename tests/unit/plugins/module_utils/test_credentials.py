@@ -178,6 +178,48 @@ def test_absent_revokes_every_credential_of_the_name():
     assert not ensure(adapter, state="absent")["changed"]
 
 
+class RefusingAdapter(MemoryAdapter):
+    """The API refuses to revoke the credentials whose IDs are in ``refused``."""
+
+    def __init__(self):
+        super().__init__()
+        self.refused = set()
+
+    def revoke_credential(self, owner, credential):
+        if credential["id"] in self.refused:
+            raise ConductorError("Could not revoke credential %s: the API refused it" % credential["id"], status=403,
+                                 api_message="permission denied")
+        super().revoke_credential(owner, credential)
+
+
+def test_a_refused_revoke_after_a_create_keeps_the_new_credential_and_a_rerun_retires_the_older():
+    adapter = RefusingAdapter()
+    old = adapter.add("ci", age_days=10)
+    adapter.refused.add(old["id"])
+    rotated = ensure(adapter, force_rotate=True)
+    new = rotated["credential"]["id"]
+    assert rotated["changed"] is True and rotated["client_secret"] == "secret-token:new-%s" % new
+    assert rotated["revoked_ids"] == [] and rotated["kept_ids"] == [old["id"]]
+    assert 'HTTP 403; the API said "permission denied"' in rotated["kept_reasons"][old["id"]]
+    assert len(rotated["warnings"]) == 1 and rotated["client_secret"] not in rotated["warnings"][0]
+    assert sorted(c["id"] for c in adapter.credentials) == sorted([old["id"], new])
+    adapter.refused.clear()
+    again = ensure(adapter)
+    assert again["revoked_ids"] == [old["id"]] and again["credential"]["id"] == new and "warnings" not in again
+    assert [c["id"] for c in adapter.credentials] == [new]
+
+
+def test_a_refused_revoke_without_a_create_still_fails():
+    adapter = RefusingAdapter()
+    older, newer = adapter.add("ci", age_days=10), adapter.add("ci", age_days=1)
+    adapter.refused.add(older["id"])
+    with pytest.raises(ConductorError, match="Could not revoke credential %s" % older["id"]):
+        ensure(adapter)  # the newer one is kept, nothing new to hold: the task fails as before
+    with pytest.raises(ConductorError, match="Could not revoke credential %s" % older["id"]):
+        ensure(adapter, state="absent")
+    assert [c["id"] for c in adapter.credentials] == [older["id"]]
+
+
 def test_info_reports_days_left_and_expired():
     adapter = MemoryAdapter()
     adapter.add("a", age_days=80, lifetime=90)
