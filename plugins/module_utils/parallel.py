@@ -15,10 +15,12 @@ Requests go through ``transport.Transport`` as every module's do (its retries, T
   worker, not only the one that was refused: the API asked the task to slow down.
 
 One token serves every worker: ``shared_client`` wraps the task's authenticator so that
-only one thread fetches a token, and a 401 seen by several workers refreshes it once.
+only one thread fetches a token, and a 401 seen by several workers refreshes it once; a
+refresh that fails fails the requests that needed it, and the next 401 tries again.
 
 ``Pool.map`` isolates items: an item whose function raises ConductorError gets that error
-as its outcome, and the other items carry on.
+as its outcome, and the other items carry on. Any other exception is raised, once every
+item has ended.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import namedtuple
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from . import deps
 from .client import ApiClient
@@ -107,27 +109,41 @@ class WorkerSessions(object):
 
 
 class SharedAuthenticator(object):
-    """The task's Authenticator for many threads: one token fetch at a time, one refresh per stale token."""
+    """The task's Authenticator for many threads: one token fetch at a time, one refresh per stale token.
+
+    A refresh that fails raises its ConductorError in the caller that tried it and in every caller whose
+    request was out while it was tried (each needed that refresh); the old token stays, never ``None``,
+    and the next call that meets a 401 tries again.
+    """
 
     def __init__(self, auth):
         self._auth = auth
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._tries = 0  # refreshes tried so far
+        self._last = None  # what the last one gave: True, False (cannot refresh) or its ConductorError
 
     def ensure_token(self, transport):
         with self._lock:
             token = self._auth.ensure_token(transport)
-        self._local.token = token
+            self._local.tries = self._tries
         return token
 
     def refresh(self, transport):
         with self._lock:
-            if self._auth.token is not None and self._auth.token is not getattr(self._local, "token", None):
-                self._local.token = self._auth.token  # another worker refreshed it already
-                return True
-            refreshed = self._auth.refresh(transport)
-            self._local.token = self._auth.token
-            return refreshed
+            if self._tries != getattr(self._local, "tries", 0):  # tried by another caller since this one's token
+                self._local.tries = self._tries
+                if isinstance(self._last, ConductorError):
+                    raise self._last
+                return self._last
+            self._tries += 1
+            self._local.tries = self._tries
+            try:
+                self._last = self._auth.refresh(transport)
+            except ConductorError as exc:
+                self._last = exc
+                raise
+            return self._last
 
     def headers(self, method, url):
         with self._lock:
@@ -179,7 +195,10 @@ class Pool(object):
             except ConductorError as exc:
                 return Outcome(item, None, exc)
 
-        return list(self.executor.map(one, items))
+        futures = [self.executor.submit(one, item) for item in items]
+        # A bug is raised only once every item has ended: nothing the caller cannot see runs on behind it.
+        wait(futures)
+        return [future.result() for future in futures]
 
     def close(self):
         if self.executor is not None:

@@ -31,7 +31,7 @@ from . import parallel
 from .client import ApiClient
 from .config import resolve_settings
 from .credential_plan import Applied, Desired, Owner, Stored, needs_claims, plan as plan_credential, result_of
-from .credentials import create_credential, entry_of, prove, retire, store_write_failed
+from .credentials import create_credential, entry_of, prove, retire, store_write_failed, undo_create
 from .errors import ConductorError, ConfigError
 from .federation import ensure_trust
 from .inputs import CREDENTIAL_DEFAULTS, check_principals
@@ -444,10 +444,27 @@ class TenantRun(object):
                 "plan": plan_credential(capabilities, desired, listed, stored, self.shared.server_now(), owner)}
 
     def _apply_wave(self, work):
-        """Creates in parallel, one store write for the wave, then proofs, undos and revokes in parallel."""
+        """Creates in parallel, one store write for the wave, then proofs, undos and revokes in parallel.
+
+        Whatever raises in it (a bug, an interrupt), the wave's new credentials end held or revoked first.
+        """
         if self.check_mode:
             return [self._row(w, result_of(w["plan"])) for w in work]
         makers = [w for w in work if w["plan"].makes_credential]
+        try:
+            return self._wave_steps(work, makers)
+        except BaseException as exc:
+            # Held means in the store: a result with the secrets in it is not returned now. The rest is revoked
+            # (revoking one an undo revoked already is no error), so none stays live with its secret unheld.
+            unheld = [w for w in makers if "created" in w and (self.store is None or "version" not in w)]
+            why = "The task stopped on an unexpected %s in a wave of creates" % type(exc).__name__
+            said = [o.value for o in self.pool.map(
+                lambda w: undo_create(self.adapter, w["plan"], w["created"].credential, why), unheld)]
+            if said and hasattr(exc, "add_note"):  # Python 3.11+: the traceback says what was undone
+                exc.add_note("; ".join(said))
+            raise
+
+    def _wave_steps(self, work, makers):
         for outcome in self.pool.map(self._create, makers):
             if outcome.error is not None:
                 outcome.item["error"] = outcome.error

@@ -116,6 +116,18 @@ def register(app, store):
             store.save()
             return jsonify({"now": store.now()})
 
+    @bp.post("/_sandbox/tokens/expire")
+    def expire_tokens():
+        """Every C1 access token issued so far is past its expires_in now (the clock stays: assertions signed
+        now are still in their window). Orkes tokens are signed JWTs: move the clock for those."""
+        with store.lock:
+            now = store.now()
+            tokens = store.data.get("c1_tokens", {})
+            for record in tokens.values():
+                record["exp"] = min(record["exp"], now)
+            store.save()
+            return jsonify({"expired": len(tokens)})
+
     @bp.get("/_sandbox/oidc/jwks")
     def jwks():
         return jsonify(current_app.config["oidc"].jwks())

@@ -208,6 +208,14 @@ def test_missing_or_expired_token_is_401(sbx):
         sbx.control("POST", "/clock", json={"advance_seconds": -5})
 
 
+def test_expiring_every_token_refuses_it_and_a_new_one_works(sbx):
+    headers = admin_headers(sbx)
+    c1_call(sbx, "GET", SP, headers)
+    assert sbx.control("POST", "/tokens/expire")["expired"] >= 1
+    c1_call(sbx, "GET", SP, headers, expect=401)
+    c1_call(sbx, "GET", SP, admin_headers(sbx))  # the clock did not move: a new assertion gets a new token
+
+
 # ---- DPoP ------------------------------------------------------------------------------------
 
 def dpop_credential(sbx):

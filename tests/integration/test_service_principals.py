@@ -9,6 +9,8 @@ straight at the sandbox's token endpoint, independently of the collection.
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 import requests
@@ -530,3 +532,72 @@ def test_a_refused_revoke_keeps_the_stored_secret_and_a_rerun_retires_the_older(
     assert entry["credential_id"] == new and token_works(fresh, entry["client_id"], entry["client_secret"])
     rerun_retires(fresh, run, old, new, store={"path": str(store)})
     check_everything_held(fresh, store, reliability, {("Holder", "ci")})
+
+
+def _when(condition, then, done, timeout=300):
+    """In a thread: ``then()`` as soon as ``condition()`` holds (polled), unless ``done`` is set first."""
+    def watch():
+        deadline = time.monotonic() + timeout
+        while not done.is_set() and time.monotonic() < deadline:
+            if condition():
+                then()
+                return
+            done.wait(0.02)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    return watcher
+
+
+def test_a_token_refresh_that_fails_mid_wave_fails_only_its_items_and_leaves_nothing_unheld(
+        run, fresh, store, reliability):
+    """The task's token expires while the first of two waves of creates is out (one create waiting out a 429),
+    and the token endpoint answers the refreshes 500 a few times: the requests that needed a refresh that
+    failed fail, named in one sentence; the others go on; every credential the task made is held in the
+    store; a clean rerun converges."""
+    principals = tenant_list(16, extra_every=None)  # parallelism 2: waves of 8 credentials
+    run([task(store, [{"name": p["name"]} for p in principals])])  # the principals, without credentials
+    creates = "POST " + CRED_ROUTE
+    expired = []
+
+    def expire_every_token():
+        # The first two creates are out (each answer waits 0.5 s): one is answered 429, so every worker waits a
+        # second, and the other 401, so a refresh starts while the first waits; the next three token requests
+        # are answered 500.
+        fresh.fault("POST", "/auth/v1/token", "500", count=3)
+        fresh.fault("POST", CRED_ROUTE, "429", count=1, retry_after=1)
+        expired.append(fresh.control("POST", "/tokens/expire")["expired"])
+
+    fresh.settings(latency_seconds=0.5)
+    done = threading.Event()
+    watcher = _when(lambda: fresh.counters()["by_route"].get(creates, 0) >= 2, expire_every_token, done)
+    try:
+        failing = run([dict(task(store, principals, parallelism=2), ignore_errors=True)], keep=["tenant"])
+        fresh.settings(latency_seconds=0)
+        assert expired, "the token did not expire during the run"
+        # Every credential the run made is held by its entry (nothing live with its secret in nobody's hands).
+        held = {e["names"]["principal"]: e["credential_id"] for e in entries(store).values()}
+        by_name = principals_by_name(fresh)
+        unheld = {}
+        for name in (p["name"] for p in principals):
+            unheld[name] = [c["id"] for c in live(fresh, by_name[name][0]) if c["id"] != held.get(name)]
+        unheld = {name: ids for name, ids in unheld.items() if ids}
+        assert not unheld, "live credentials whose secret nobody holds: %s" % unheld
+        result = failing.results["tenant"]
+        assert "failed_items" in result and "Traceback" not in failing.output, result["msg"]
+        assert result["failed"] is True and result["failed_items"]
+        assert "\n" not in result["msg"] and result["msg"].startswith("%d of " % len(result["failed_items"]))
+        for failure in result["failed_items"]:
+            assert failure.get("credential") == "ci" and "token" in failure["msg"]
+            assert "principal %r credential 'ci'" % failure["principal"] in result["msg"]
+        # The others went on; the failed ones made nothing.
+        failed = {f["principal"] for f in result["failed_items"]}
+        assert not failed & set(held) and len(held) == 16 - len(failed)
+
+        again = run([task(store, principals, parallelism=2)], keep=["tenant"]).results["tenant"]
+        assert again["failed_items"] == [] and again["summary"]["credentials"] == {
+            "created": len(failed), "unchanged": 16 - len(failed)}
+        check_everything_held(fresh, store, reliability, {(p["name"], "ci") for p in principals})
+    finally:
+        done.set()
+        watcher.join()
+        fresh.settings(latency_seconds=0)

@@ -51,18 +51,24 @@ class Authenticator(object):
 
     def ensure_token(self, transport):
         if self.token is None:
-            self.token, self.dpop = self.source.fetch(transport)
-            self.obtained_at = self.clock()
-            self.fetches += 1
+            self._fetch(transport)
         return self.token
 
     def refresh(self, transport):
-        """Replace the token once (after a 401). False when the method cannot."""
+        """Replace the token once (after a 401). False when the method cannot.
+
+        The old token stays until a new one is had: a failed refresh raises, and leaves no
+        ``None`` behind for a caller that builds its headers next.
+        """
         if not self.source.can_refresh:
             return False
-        self.token = None
-        self.ensure_token(transport)
+        self._fetch(transport)
         return True
+
+    def _fetch(self, transport):
+        self.token, self.dpop = self.source.fetch(transport)
+        self.obtained_at = self.clock()
+        self.fetches += 1
 
     def headers(self, method, url):
         """Headers for one API call; a DPoP token gets a fresh proof bound to it."""

@@ -28,7 +28,7 @@ imported here (see Memory below). On a task's host (an AnsiballZ module) it cann
 payload's own ``ansible.module_utils`` shadows the host's, so the host's ansible-core would import
 half of itself from the payload and fail. There a child interpreter of the host's Python runs
 ``VaultLib`` (``_ChildVault``), the password and the data on its pipes, never in its arguments or
-environment.
+environment; of the task's environment it gets only ``CHILD_ENVIRONMENT``.
 
 Memory (the controller): the crypto and the file format are ansible-core's
 (``ansible.parsing.vault``), but the store calls its pieces (``_VaultPieces``) rather than
@@ -113,6 +113,17 @@ def runs_from_a_payload():
     return not os.path.isdir(os.path.join(package, "parsing"))
 
 
+# All the child keeps of the task's environment, which can hold the store password, a Vault token or cloud keys.
+# Python finds its own site-packages (and so the host's ansible-core) from its executable, not from PATH or
+# PYTHON* (-E ignores those anyway); the locale variables keep ansible-core's text handling as the host sets it;
+# HOME is where ansible-core looks for its user configuration. Its request and answer are ASCII JSON on pipes.
+CHILD_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE")
+
+
+def _child_environment():
+    return {name: os.environ[name] for name in CHILD_ENVIRONMENT if name in os.environ}
+
+
 class _ChildVault(object):
     """VaultLib's encrypt and decrypt, run by a child of the host's Python (see the module docstring)."""
 
@@ -128,7 +139,7 @@ class _ChildVault(object):
         # has no module (it runs in-process too), and this child must not get the module's environment.
         done = subprocess.run(  # pylint: disable=ansible-bad-function
             [sys.executable, "-E", "-c", CHILD_PROGRAM], input=request, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd="/", check=False)
+            stderr=subprocess.DEVNULL, cwd="/", check=False, env=_child_environment())
         try:
             answer = json.loads(done.stdout.decode("utf-8"))
         except ValueError:

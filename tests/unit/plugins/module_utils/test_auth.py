@@ -236,3 +236,24 @@ def test_paused_orkes_key_fails_clearly():
         client.call("GET", "/applications", "list applications")
     assert "access key key-1" in str(err.value) and "paused" in str(err.value)
     assert "orkes-secret" not in str(err.value)
+
+
+def test_a_refresh_that_fails_keeps_the_old_token_and_the_next_one_replaces_it():
+    from ansible_collections.conductor.principals.plugins.module_utils.auth import Authenticator
+    from ansible_collections.conductor.principals.plugins.module_utils.auth.base import Token, TokenSource
+
+    class Answers(TokenSource):
+        answers = ["first", ConductorError("the token endpoint answered 500"), "third"]
+
+        def fetch(self, transport):
+            answer = self.answers.pop(0)
+            if isinstance(answer, ConductorError):
+                raise answer
+            return Token(answer, "Bearer", 3600), None
+
+    auth = Authenticator(Answers())
+    auth.ensure_token(None)
+    with pytest.raises(ConductorError, match="answered 500"):
+        auth.refresh(None)
+    assert auth.headers("GET", SERVER) == {"Authorization": "Bearer first"} and auth.fetches == 1
+    assert auth.refresh(None) is True and auth.headers("GET", SERVER) == {"Authorization": "Bearer third"}

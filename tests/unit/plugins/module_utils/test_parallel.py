@@ -7,6 +7,8 @@ import threading
 
 import pytest
 
+from ansible_collections.conductor.principals.plugins.module_utils.auth import Authenticator
+from ansible_collections.conductor.principals.plugins.module_utils.auth.base import Token, TokenSource
 from ansible_collections.conductor.principals.plugins.module_utils.config import resolve_settings
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.parallel import (
@@ -214,3 +216,108 @@ def test_many_workers_fetch_one_token_and_refresh_a_stale_one_once():
     assert all(o.value for o in outcomes)
     assert auth.fetches == 2  # the first token, and one refresh for all four workers
     assert shared.secrets == ()
+
+
+class ScriptedSource(TokenSource):
+    """A TokenSource whose fetches answer in turn from ``script``: a token value, or a ConductorError to raise.
+
+    ``entered`` is set when a fetch starts; a fetch then waits for ``release`` (set by default)."""
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.fetches = 0
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def fetch(self, transport):
+        self.fetches += 1
+        answer = self.script.pop(0)
+        self.entered.set()
+        assert self.release.wait(30)
+        if isinstance(answer, ConductorError):
+            raise answer
+        return Token(answer, "Bearer", 3600), None
+
+
+def test_concurrent_401s_refresh_once_and_every_caller_sends_the_new_token():
+    source = ScriptedSource("first", "second")
+    shared = SharedAuthenticator(Authenticator(source))
+    barrier = threading.Barrier(4, timeout=30)
+
+    def worker(_number):
+        shared.ensure_token(None)
+        barrier.wait()  # each sent its request with the first token, and each now sees a 401
+        return shared.refresh(None), shared.headers("GET", SERVER)
+
+    with Pool(4) as pool:
+        outcomes = pool.map(worker, range(4))
+    assert [o.value for o in outcomes] == [(True, {"Authorization": "Bearer second"})] * 4
+    assert source.fetches == 2
+
+
+def test_a_failed_refresh_fails_the_callers_that_needed_it_with_its_one_error_and_the_next_call_tries_again():
+    refused = ConductorError("ConductorOne refused the token request")
+    source = ScriptedSource("first", refused, "third")
+    shared = SharedAuthenticator(Authenticator(source))
+    barrier = threading.Barrier(4, timeout=30)
+
+    def worker(_number):
+        shared.ensure_token(None)
+        barrier.wait()
+        return shared.refresh(None)
+
+    with Pool(4) as pool:
+        outcomes = pool.map(worker, range(4))
+    assert [o.error for o in outcomes] == [refused] * 4 and source.fetches == 2  # one refresh tried, for all four
+    # The old token stays meanwhile (a request built now carries it, and meets a 401 that refreshes again).
+    assert shared.headers("GET", SERVER) == {"Authorization": "Bearer first"}
+    assert shared.ensure_token(None).access_token == "first"
+    assert shared.refresh(None) is True and source.fetches == 3
+    assert shared.headers("GET", SERVER) == {"Authorization": "Bearer third"}
+
+
+def test_headers_built_while_a_refresh_fails_carry_the_old_token():
+    source = ScriptedSource("first", ConductorError("refused"))
+    shared = SharedAuthenticator(Authenticator(source))
+
+    def refresh_that_fails():
+        shared.ensure_token(None)
+        source.entered.clear()
+        source.release.clear()
+        pytest.raises(ConductorError, shared.refresh, None)
+    refreshing = threading.Thread(target=refresh_that_fails)
+    refreshing.start()
+    assert source.entered.wait(30)  # the refresh holds the token while it fails
+    built = []
+    building = threading.Thread(target=lambda: built.append(shared.headers("GET", SERVER)))
+    building.start()
+    source.release.set()
+    refreshing.join()
+    building.join()
+    assert built == [{"Authorization": "Bearer first"}]
+
+
+def test_a_given_token_is_not_refreshed_by_anyone():
+    source = ScriptedSource("given")
+    source.can_refresh = False
+    shared = SharedAuthenticator(Authenticator(source))
+    shared.ensure_token(None)
+    assert shared.refresh(None) is False and source.fetches == 1
+
+
+def test_an_exception_that_is_not_a_conductor_error_is_raised_once_every_item_has_ended():
+    first_failed, ended = threading.Event(), []
+
+    def work(n):
+        if n == 0:
+            first_failed.set()
+            raise KeyError("a bug")
+        assert first_failed.wait(30)
+        ended.append(n)  # still running when the bug is raised, and must end before the map returns
+        return n
+
+    with Pool(2) as pool:
+        with pytest.raises(KeyError):
+            pool.map(work, range(2))
+        assert ended == [1]

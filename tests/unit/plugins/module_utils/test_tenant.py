@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +13,9 @@ from hypothesis import given, settings, strategies as st
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
+from ansible_collections.conductor.principals.plugins.module_utils.parallel import Pool
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.base import PlatformAdapter
+from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import CAPABILITIES as C1_CAPABILITIES
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
     TenantRun, credential_action, failure_message, plan_tenant, prune_lookups)
@@ -268,3 +273,102 @@ def test_the_runner_tells_service_principals_whether_a_diff_is_wanted(monkeypatc
     result = runner.run("service_principals", {"platform": "conductorone", "server_url": "https://tenant.example",
                                                "access_token": "t"}, diff=diff, environ={}, client=_Client())
     assert told == [diff] and ("diff" in result) is diff
+
+
+# ---- a wave that raises --------------------------------------------------------------------
+class WaveAdapter(PlatformAdapter):
+    """C1 credentials in memory, as a wave uses them: made (with a secret), listed, revoked."""
+
+    capabilities = C1_CAPABILITIES
+
+    def __init__(self):
+        super().__init__(client=None)
+        self.lock = threading.Lock()
+        self.live = {}
+        self.made = []
+
+    def list_principals(self):
+        return []
+
+    def get_principal(self, principal_id):
+        return None
+
+    def create_principal(self, desired):
+        raise AssertionError("a wave makes no principal")
+
+    update_principal = delete_principal = create_principal
+
+    def list_credentials(self, owner):
+        return [c for c in self.live.values() if c["service_principal_id"] == owner]
+
+    def create_credential(self, owner, desired):
+        with self.lock:
+            credential = {"id": "cred-%d" % len(self.made), "name": desired["name"], "service_principal_id": owner,
+                          "client_id": "fox-%d@t/spc" % len(self.made), "created_at": "2026-01-01T00:00:00Z"}
+            self.made.append(credential["id"])
+            self.live[credential["id"]] = credential
+        return dict(credential), "secret-token:%s" % credential["id"]
+
+    def revoke_credential(self, owner, credential):
+        with self.lock:
+            self.live.pop(credential["id"], None)
+
+    def resolve_role_ids(self, names_or_ids):
+        return sorted(names_or_ids)
+
+    def whoami(self):
+        return {}
+
+
+def wave_run(store, count=4):
+    """A TenantRun over WaveAdapter, ready to apply one wave of ``count`` new credentials ("app-N"/"ci")."""
+    run = TenantRun(_Client(), {})
+    run.pool = Pool(2)
+    run.adapter = WaveAdapter()
+    run.store = store
+    run.cache = {}
+    run.shared = SimpleNamespace(server_now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+    names = ["app-%d" % n for n in range(count)]
+    wanted = checked([{"name": name, "credentials": [{"name": "ci"}]} for name in names])
+    work = [run._plan_credential({"principal": w["name"], "params": w["credentials"][0]},
+                                 {w["name"]: {"id": "sp-" + w["name"]}}, {"sp-" + w["name"]: []}) for w in wanted]
+    return run, work
+
+
+def test_a_store_write_that_raises_revokes_every_credential_its_wave_made(tmp_path, monkeypatch):
+    """Not a ConductorError: the wave stops, but none of its new credentials stays live with its secret unheld."""
+    store = store_for({"type": "vault_file", "path": str(tmp_path / "store.vault"), "password": "pw"})
+
+    def broken(writes):
+        raise RuntimeError("a bug in the store")
+    monkeypatch.setattr(store, "write_many", broken)
+    run, work = wave_run(store)
+    with run.pool, pytest.raises(RuntimeError) as caught:
+        run._apply_wave(work)
+    assert len(run.adapter.made) == 4 and run.adapter.live == {}
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert all("the new credential %s was revoked" % made in notes for made in run.adapter.made) or not hasattr(
+        caught.value, "add_note")
+    assert "secret-token" not in notes
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_revoked(tmp_path, with_store):
+    """With a store the wave's secrets are written before the bug: they stay held, and live. Without one, the
+    result that would have returned them never comes: they are revoked."""
+    store = store_for({"type": "vault_file", "path": str(tmp_path / "store.vault"), "password": "pw"}) \
+        if with_store else None
+    run, work = wave_run(store)
+
+    def prover(credential, secret):
+        if credential["id"] == "cred-2":
+            raise KeyError("a bug in the proof")
+    run._prover = prover
+    with run.pool, pytest.raises(KeyError):
+        run._apply_wave(work)
+    assert len(run.adapter.made) == 4
+    if with_store:
+        held = {store.read(key("app-%d" % n, "ci")).content["credential_id"] for n in range(4)}
+        assert set(run.adapter.live) == held == set(run.adapter.made)
+    else:
+        assert run.adapter.live == {}

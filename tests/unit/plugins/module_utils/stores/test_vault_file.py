@@ -418,3 +418,24 @@ def test_from_a_payload_a_child_that_fails_is_named_without_what_it_printed(tmp_
         opened(tmp_path / "store.vault").write(KEY, content(KEY))
     assert str(failed.value).rstrip(".") == "Could not run Ansible Vault on this host with %s (exit code 1)" % broken
     assert PASSWORD not in str(failed.value) and SECRET not in str(failed.value)
+
+
+def test_from_a_payload_the_child_gets_none_of_the_tasks_secrets_from_its_environment(tmp_path, monkeypatch,
+                                                                                   from_a_payload):
+    """The task's environment can hold the store password, a Vault token, cloud keys: the child sees none."""
+    vault_file = from_a_payload
+    sensitive = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD, "VAULT_TOKEN": "hvs.not-for-the-child",
+                 "AWS_SECRET_ACCESS_KEY": "aws-not-for-the-child"}
+    for name, value in sensitive.items():
+        monkeypatch.setenv(name, value)
+    seen = tmp_path / "child-environment"
+    python = tmp_path / "python"  # the host's Python, noting the environment it was started with
+    python.write_text('#!/bin/sh\n/usr/bin/env > "%s"\nexec "%s" "$@"\n' % (seen, vault_file.sys.executable))
+    python.chmod(0o700)
+    monkeypatch.setattr(vault_file.sys, "executable", str(python))
+    store = opened(tmp_path / "store.vault")
+    store.write(KEY, content(KEY))
+    assert opened(tmp_path / "store.vault").read(KEY).content["client_secret"] == SECRET
+    names = {line.split("=", 1)[0] for line in seen.read_text().splitlines() if "=" in line}
+    assert "PATH" in names and not names & set(sensitive)
+    assert not [value for value in sensitive.values() if value in seen.read_text()]
