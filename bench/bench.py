@@ -13,6 +13,9 @@ And the report row: credential_report over 1,000 principals with one credential 
 the ping floor of as many tasks. And the bulk row: service_principals over N = 1,000 new principals
 with one credential each into a vault_file store (every secret stored and proven), first run and
 no-change rerun, at parallelism 1, 4, 8 and 16, beside a ping floor measured in the same run.
+And the module row: a no-change sp_credential task (each task its own worker, no loop) against a ping
+task, their playbooks run alternately, memory as the peak of PSS and USS summed over every process of
+the run (read from /proc/<pid>/smaps_rollup while it runs), beside the largest process's peak RSS.
 Rows: `python bench/bench.py --rows bootstrap` (or `make bench ROWS=bootstrap`; `make bench-report`
 for the report row) runs only those; the other rows already in results.json are kept.
 Writes bench/results/results.json, bench/results/converge.png, bootstrap.png and bulk.png.
@@ -38,11 +41,14 @@ PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "
 SIZES = (20, 100)
 TENANTS = (10, 1000, 10000)
 BOOTSTRAP_N = 50
-ROWS = ("converge", "tenant", "bootstrap", "report", "bulk")
+ROWS = ("converge", "tenant", "bootstrap", "report", "bulk", "module")
 BULK_N = int(os.environ.get("BENCH_BULK_N", "1000"))
 BULK_PARALLELISM = (1, 4, 8, 16)
 BULK_PING_TASKS = 50
 REPORT_PRINCIPALS = 1000
+MODULE_TASKS = 20  # tasks per playbook of the module row
+MODULE_ROUNDS = 5  # its playbooks run alternately this many times; the medians are kept
+MEMORY_SAMPLE_SECONDS = 0.05
 STORE_PASSWORD = "bench store password"
 
 
@@ -148,8 +154,38 @@ def ping_tasks(count):
     return [{"name": "ping", "ansible.builtin.ping": {}, "loop": list(range(count))}]
 
 
+def process_tree(root):
+    """root and every process below it (the children files of each of their threads)."""
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        try:
+            for thread in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/children" % (pid, thread)) as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except OSError:
+            pass  # gone meanwhile
+    return pids
+
+
+def tree_memory_kib(root):
+    """PSS and USS (Private_Clean + Private_Dirty) in KiB, summed over the processes below root (smaps_rollup)."""
+    pss = uss = 0
+    for pid in process_tree(root)[1:]:
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as rollup:
+                fields = dict((line.split()[0].rstrip(":"), line.split()[1]) for line in rollup if line[0].isupper())
+        except (OSError, IndexError):
+            continue
+        pss += int(fields.get("Pss", 0))
+        uss += int(fields.get("Private_Clean", 0)) + int(fields.get("Private_Dirty", 0))
+    return pss, uss
+
+
 def run(sandbox, work, name, plays):
-    """One ansible-playbook run; (seconds, http requests by kind, peak RSS in MiB)."""
+    """One ansible-playbook run: seconds, http requests by kind, peak RSS of its largest process and the peak
+    of its processes' summed PSS and USS, in MiB."""
     path = work / (name + ".yml")
     path.write_text(yaml.safe_dump(plays, sort_keys=False))
     secrets_file = work / "secret.json"
@@ -164,18 +200,34 @@ def run(sandbox, work, name, plays):
                CONDUCTOR_PRINCIPALS_STORE_PASSWORD=STORE_PASSWORD)
     # RUSAGE_CHILDREN of a fresh helper process: the peak RSS of this one playbook run's process tree.
     log = work / (name + ".log")
+    # Its CPU seconds too (user + system, all processes of the run): less moved by the machine's other jobs.
     probe = ("import resource,subprocess,sys; r=subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'w'))"
-             ".returncode; print(r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+             ".returncode; u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+             " print(r, u.ru_maxrss, u.ru_utime + u.ru_stime)")
     started = time.monotonic()
-    output = subprocess.run([sys.executable, "-c", probe, str(log)] + PLAYBOOK + ["-e", "@" + str(secrets_file), str(path)],
-                            env=env, capture_output=True, text=True, check=True).stdout.split()
+    helper = subprocess.Popen([sys.executable, "-c", probe, str(log)] + PLAYBOOK + ["-e", "@" + str(secrets_file),
+                                                                                   str(path)],
+                              env=env, stdout=subprocess.PIPE, text=True)
+    # RSS counts the pages the forks share with ansible-playbook once per process: the sum of PSS
+    # (shared pages split between their users) or USS (pages of one process only) is what the run costs.
+    peak_pss = peak_uss = 0
+    while helper.poll() is None:
+        pss, uss = tree_memory_kib(helper.pid)  # ansible-playbook, its workers and what they start
+        peak_pss, peak_uss = max(peak_pss, pss), max(peak_uss, uss)
+        try:
+            helper.wait(timeout=MEMORY_SAMPLE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
     seconds = time.monotonic() - started
-    if output[0] != "0":
+    output = helper.stdout.read().split()
+    if helper.returncode or output[0] != "0":
         raise SystemExit("benchmark playbook %s failed:\n%s" % (name, log.read_text()[-3000:]))
     counters = sandbox.control("GET", "/counters")
-    return {"seconds": round(seconds, 3), "requests": counters["reads"] + counters["writes"] + counters[
-        "token_requests"], "token_requests": counters["token_requests"], "writes": counters["writes"],
-        "peak_rss_mib": round(int(output[1]) / 1024.0, 1)}
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(float(output[2]), 3),
+            "requests": counters["reads"] + counters["writes"] + counters["token_requests"],
+            "token_requests": counters["token_requests"], "writes": counters["writes"],
+            "peak_rss_mib": round(int(output[1]) / 1024.0, 1), "peak_pss_sum_mib": round(peak_pss / 1024.0, 1),
+            "peak_uss_sum_mib": round(peak_uss / 1024.0, 1)}
 
 
 def converge_rows(sandbox, work, results, baseline):
@@ -283,6 +335,46 @@ def report_rows(sandbox, work, results, baseline):
     results["report"] = report_row(sandbox, work)
 
 
+def module_rows(sandbox, work, results, baseline):
+    """MODULE_TASKS separate no-change sp_credential tasks (each its own worker, as a task without a loop runs)
+    after one token task, against MODULE_TASKS ping tasks; each less the same playbook without those tasks.
+    The four playbooks run alternately, MODULE_ROUNDS times."""
+    sandbox.control("POST", "/reset")
+    run(sandbox, work, "module-create", play(sandbox, by_name_tasks(1)))
+    credential = {"name": "no-change sp_credential", "conductor.principals.sp_credential": {
+        "service_principal": "bench-000", "name": "ci", "expires_days": 90}}
+    playbooks = {"sp_credential": play(sandbox, [credential] * MODULE_TASKS), "token_only": play(sandbox, []),
+                 "ping": play(sandbox, [{"name": "ping", "ansible.builtin.ping": {}}] * MODULE_TASKS, token=False),
+                 "empty": play(sandbox, [], token=False)}
+    starts = {"sp_credential": "token_only", "ping": "empty"}
+    runs = dict((name, []) for name in playbooks)
+    for _round in range(MODULE_ROUNDS):
+        for name, plays in playbooks.items():
+            runs[name].append(run(sandbox, work, "module-" + name, plays))
+    assert all(f["writes"] == 0 for f in runs["sp_credential"]), "a no-change sp_credential task wrote"
+
+    def per_task(name, figures, key="seconds"):
+        return (figures[name][key] - figures[starts[name]][key]) / MODULE_TASKS
+
+    def median(key):
+        return dict((name, {key: sorted(f[key] for f in figures)[MODULE_ROUNDS // 2]})
+                    for name, figures in runs.items())
+    rounds = [dict((name, figures[i]) for name, figures in runs.items()) for i in range(MODULE_ROUNDS)]
+    wall, cpu = median("seconds"), median("cpu_seconds")
+    row = {"tasks": MODULE_TASKS, "rounds": MODULE_ROUNDS, "runs": runs,
+           "per_task_seconds": dict((name, round(per_task(name, wall), 4)) for name in starts),
+           # the ratio of the medians, and each round's own (the machine is shared: its load moves)
+           "sp_credential_ping_tasks": round(per_task("sp_credential", wall) / per_task("ping", wall), 3),
+           "sp_credential_ping_tasks_by_round": [round(per_task("sp_credential", r) / per_task("ping", r), 3)
+                                                 for r in rounds],
+           "per_task_cpu_seconds": dict((name, round(per_task(name, cpu, "cpu_seconds"), 4)) for name in starts),
+           "sp_credential_ping_tasks_cpu": round(per_task("sp_credential", cpu, "cpu_seconds")
+                                                 / per_task("ping", cpu, "cpu_seconds"), 3)}
+    for key in ("peak_pss_sum_mib", "peak_uss_sum_mib", "peak_rss_mib"):
+        row[key] = dict((name, max(f[key] for f in figures)) for name, figures in runs.items())
+    results["module"] = row
+
+
 def bulk_play(n, parallelism, store):
     """One service_principals task over n principals with one credential each (connection from the environment)."""
     return [{"name": "bench bulk", "hosts": "localhost", "gather_facts": False, "tasks": [{
@@ -363,6 +455,8 @@ def main():
 
 
 def report(results):
+    if results.get("module"):
+        module_report(results["module"])
     if results.get("bulk"):
         bulk_report(results["bulk"])
     if results.get("report"):
@@ -399,6 +493,24 @@ def report(results):
     for m, row in results["tenant"].items():
         print("%-8s %20d %22d %18d %20d" % (m, row["lookup_one_by_name"]["requests"], row["converge_20_by_name"][
             "requests"], row["converge_20_ids"]["requests"], row["converge_20_role"]["requests"]))
+
+
+def module_report(row):
+    print("\nOne task, %d a playbook, %d rounds run alternately (medians; memory: the largest of the rounds):"
+          % (row["tasks"], row["rounds"]))
+    print("%-26s %11s %10s %15s %15s %12s" % ("task", "s per task", "ping tasks", "summed PSS MiB",
+                                              "summed USS MiB", "max RSS MiB"))
+    for name, label in (("sp_credential", "sp_credential, no change"), ("ping", "ansible.builtin.ping"),
+                        ("token_only", "(the token task only)"), ("empty", "(empty playbook)")):
+        seconds = row["per_task_seconds"].get(name)
+        print("%-26s %11s %10s %15.1f %15.1f %12.1f" % (
+            label, "%.4f" % seconds if seconds is not None else "-",
+            {"sp_credential": "%.3f" % row["sp_credential_ping_tasks"], "ping": "1"}.get(name, "-"),
+            row["peak_pss_sum_mib"][name], row["peak_uss_sum_mib"][name], row["peak_rss_mib"][name]))
+    print("      sp_credential in ping tasks, round by round: %s; in CPU seconds (median): %.3f (%.4f s against %.4f)"
+          % (", ".join("%.3f" % r for r in row["sp_credential_ping_tasks_by_round"]),
+             row["sp_credential_ping_tasks_cpu"], row["per_task_cpu_seconds"]["sp_credential"],
+             row["per_task_cpu_seconds"]["ping"]))
 
 
 def bulk_report(row):

@@ -19,20 +19,18 @@ import os
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+# The core (requests, PyJWT, every module_utils) is imported here, when ansible-playbook's own process loads
+# a task's action class (the strategy's BYPASS_HOST_LOOP check), before it forks the task's worker: every
+# worker shares those pages. Imported in the worker instead, each task paid the import again (the collection
+# loader compiles each module_utils from source: about 0.3 s, the price of a ping task's python start).
 from ansible_collections.conductor.principals.plugins.module_utils.arguments import COLLECTION, check_arguments
+from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
 from ansible_collections.conductor.principals.plugins.module_utils.public_view import diff_text, public_summary
+from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
+from ansible_collections.conductor.principals.plugins.module_utils.sealing import (
+    SEAL_KEY_ARG, SealError, new_key_pair, open_result)
 
 display = Display()
-
-
-def _core():
-    """The core (requests, PyJWT, every module_utils), imported where a task runs, not where its class is loaded.
-
-    ansible-playbook's own process loads each task's action class (the strategy's BYPASS_HOST_LOOP check):
-    imported at the top, the core (~10 MiB) would stay there for the whole run, in every fork too.
-    """
-    from ansible_collections.conductor.principals.plugins.module_utils import deps, runner, sealing
-    return deps, runner, sealing
 
 
 class ConductorAction(ActionBase):
@@ -48,8 +46,7 @@ class ConductorAction(ActionBase):
         return source.MODULE_SPEC
 
     def _runs_here(self):
-        deps, _runner, _sealing = _core()
-        return getattr(self._connection, "transport", None) == "local" and not deps.IMPORT_ERRORS
+        return getattr(self._connection, "transport", None) == "local" and not IMPORT_ERRORS
 
     def _environment(self):
         """The controller's environment plus the task's ``environment:`` keyword."""
@@ -62,16 +59,14 @@ class ConductorAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _deps, runner, sealing = _core()
-        if sealing.SEAL_KEY_ARG in self._task.args:
-            result.update(failed=True, msg="%s is set by the collection itself; remove it from the task"
-                          % sealing.SEAL_KEY_ARG)
+        if SEAL_KEY_ARG in self._task.args:
+            result.update(failed=True, msg="%s is set by the collection itself; remove it from the task" % SEAL_KEY_ARG)
             return result
         if self._runs_here():
             result.update(self._run_in_process())
         else:
             result.update(self._run_on_host(task_vars))
-        if runner.carries_secret(result):
+        if carries_secret(result):
             # A censored result hides its warnings too; ours never hold a secret, so show them here.
             for warning in result.pop("warnings", []):
                 display.warning(warning)
@@ -81,15 +76,14 @@ class ConductorAction(ActionBase):
 
     def _run_on_host(self, task_vars):
         """The module on the task's host; its secrets come back sealed to a key only this process holds."""
-        _deps, _runner, sealing = _core()
-        private_key, public_key = sealing.new_key_pair()
+        private_key, public_key = new_key_pair()
         module_args = dict(self._task.args)
-        module_args[sealing.SEAL_KEY_ARG] = public_key
+        module_args[SEAL_KEY_ARG] = public_key
         answer = self._execute_module(module_name="%s.%s" % (COLLECTION, self.module),
                                       module_args=module_args, task_vars=task_vars)
         try:
-            return sealing.open_result(answer, private_key)
-        except sealing.SealError as exc:
+            return open_result(answer, private_key)
+        except SealError as exc:
             # A secret that travelled in clear (or sealed to another key) is refused, never passed on.
             return {"failed": True, "msg": "%s.%s returned a result the controller refuses: %s; it was discarded"
                     % (COLLECTION, self.module, exc)}
@@ -112,9 +106,8 @@ class ConductorAction(ActionBase):
         checked = check_arguments(self.module, self._module_spec(), self._task.args)
         if checked.error:
             return {"failed": True, "msg": checked.error}
-        _deps, runner, _sealing = _core()
-        result = runner.run(self.module, checked.params, check_mode=bool(self._task.check_mode),
-                            diff=bool(self._task.diff), environ=self._environment())
+        result = run(self.module, checked.params, check_mode=bool(self._task.check_mode),
+                     diff=bool(self._task.diff), environ=self._environment())
         if checked.warnings:
             result.setdefault("warnings", []).extend(checked.warnings)
         return result
