@@ -114,16 +114,10 @@ options:
         type: str
 '''
 
-    # For the modules that create credentials (sp_credential, personal_client): how they use the store.
+    # For the modules that create credentials (sp_credential, personal_client): how they use the store
+    # (their verify option is documented by conductor.principals.credential.verify).
     WRITES = r'''
-options:
-  verify:
-    description:
-      - Prove that a newly created secret obtains an access token before any previous credential is revoked.
-      - When the proof fails, the new credential is revoked, its store entry is put back as it was, the previous
-        credential stays live, and the task fails.
-    type: bool
-    default: false
+options: {}
 notes:
   - "Personal API keys (M(conductor.principals.personal_client)) are stored under the principal name C(@personal):
     C(<prefix>/conductorone/@personal/<key name>). Give each user their own O(store.prefix) or store when

@@ -19,6 +19,7 @@ extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.store
   - conductor.principals.store.writes
+  - conductor.principals.credential.verify
   - conductor.principals.attributes
 options:
   name:

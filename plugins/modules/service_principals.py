@@ -26,6 +26,10 @@ description:
   - A rerun with nothing to change writes nothing to the API or the store; it costs one listing of the
     principals (one request per page of 100), one listing of credentials per principal, and one token.
   - A rate limit (HTTP 429) seen by one worker slows every worker down (its C(Retry-After) is honoured by all).
+  - O(verify), O(rotate_before_days), O(force_rotate), O(revoke_previous), O(revoke_previous_after_unused_hours),
+    O(max_overlap_days) and O(replace_on_change) mean for each credential what they mean in
+    M(conductor.principals.sp_credential); here each is a default that a credential entry may override (an entry
+    that sets its own keeps it). A trust entry's C(replace_on_change) is its own.
   - The new secrets are returned only with O(return_secrets=true), in RV(secrets); the result is then hidden from
     output (use C(register) to keep it).
 author:
@@ -33,6 +37,8 @@ author:
 extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.store
+  - conductor.principals.credential
+  - conductor.principals.credential.verify
   - conductor.principals.attributes
 options:
   principals:
@@ -45,8 +51,8 @@ options:
       - Each entry of C(credentials) is a dict with C(name) (required, the store entry's name), C(state), and the
         M(conductor.principals.sp_credential) options C(expires_days), C(allowed_cidrs), C(scoped_roles),
         C(require_dpop), C(enabled), C(replace_on_change), C(rotate_before_days), C(force_rotate),
-        C(revoke_previous), C(revoke_previous_after_unused_hours), C(max_overlap_days) and C(verify); an option
-        left out takes the task's option of that name.
+        C(revoke_previous), C(revoke_previous_after_unused_hours), C(max_overlap_days) and C(verify); an entry
+        that leaves out one of the last seven takes the task's option of that name.
       - Each entry of C(trusts) is a dict with the M(conductor.principals.sp_trust) options of the trust
         (C(name) required, C(provider), C(condition) or C(github), C(gitlab), C(kubernetes), C(allowed_cidrs),
         C(scoped_roles), C(passthrough_claims), C(description), C(enabled), C(tests), C(allow_broad_condition),
@@ -56,36 +62,6 @@ options:
     type: list
     elements: dict
     required: true
-  verify:
-    description:
-      - Default of each credential's C(verify) - prove that each newly created secret obtains an access token
-        before any previous credential is revoked. When the proof fails, the new credential is revoked, its store
-        entry is put back as it was, the previous credential stays live, and that item fails.
-    type: bool
-    default: false
-  rotate_before_days:
-    description: Default of each credential's C(rotate_before_days) (see M(conductor.principals.sp_credential)).
-    type: int
-    default: 0
-  force_rotate:
-    description: Default of each credential's C(force_rotate) - rotate every listed credential now.
-    type: bool
-    default: false
-  revoke_previous:
-    description: Default of each credential's C(revoke_previous).
-    type: bool
-    default: true
-  revoke_previous_after_unused_hours:
-    description: Default of each credential's C(revoke_previous_after_unused_hours). ConductorOne only.
-    type: int
-  max_overlap_days:
-    description: Default of each credential's C(max_overlap_days).
-    type: int
-    default: 7
-  replace_on_change:
-    description: Default of each credential's C(replace_on_change).
-    type: bool
-    default: false
   parallelism:
     description:
       - At most this many API requests in flight at once (from 1 to 64), on as many worker threads, each with its

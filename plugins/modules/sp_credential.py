@@ -30,6 +30,8 @@ extends_documentation_fragment:
   - conductor.principals.connection
   - conductor.principals.store
   - conductor.principals.store.writes
+  - conductor.principals.credential
+  - conductor.principals.credential.verify
   - conductor.principals.attributes
 options:
   service_principal:
@@ -77,42 +79,6 @@ options:
   enabled:
     description: Orkes Conductor only. V(false) pauses the access key, V(true) resumes it.
     type: bool
-  rotate_before_days:
-    description:
-      - Rotate (create a new credential, then revoke the old one) when the live credential expires within
-        this many days. V(0) never rotates for age. An expired credential is always replaced.
-    type: int
-    default: 0
-  force_rotate:
-    description: Rotate now, whatever the expiry.
-    type: bool
-    default: false
-  revoke_previous:
-    description:
-      - Revoke the replaced credential (and older ones of the same name) after a rotation.
-      - V(false) keeps them alive for a zero-downtime overlap; a later run with V(true) revokes them.
-    type: bool
-    default: true
-  revoke_previous_after_unused_hours:
-    description:
-      - With O(revoke_previous=true), revoke an older credential of the same name only once it has gone unused
-        for this many hours (never used, or last used longer ago), or once the newer one is O(max_overlap_days)
-        old. Until then it is kept and named in RV(kept_ids) with a reason in RV(kept_reasons); a later run
-        decides again, so a scheduled job retires old credentials as their consumers move.
-      - Unset, older credentials are revoked at once. Ages are judged on the server's clock (the C(Date) of
-        its answers). ConductorOne only (Orkes access keys record no use).
-    type: int
-  max_overlap_days:
-    description:
-      - With O(revoke_previous_after_unused_hours), an older credential is revoked anyway, used or not, once
-        the newer one is this many days old.
-    type: int
-    default: 7
-  replace_on_change:
-    description:
-      - Replace the credential when a setting the API cannot change in place differs, instead of failing.
-    type: bool
-    default: false
 '''
 
 EXAMPLES = r'''
