@@ -308,6 +308,8 @@ class TenantRun(object):
             credentials = self._credentials(plan, principals, keys)
             trusts = self._trusts(plan, principals)
             self._forget(plan, principals)
+        if store is not None:  # a refused Vault metadata step: the writes themselves are done
+            self.warnings.extend(store.warnings)
         return self._result(principals, credentials, trusts)
 
     # ---- the store, read once --------------------------------------------------------------

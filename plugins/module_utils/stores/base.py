@@ -251,9 +251,6 @@ class SecretStore(object):
             owner = PERSONAL if segment == PERSONAL_SEGMENT else SERVICE_PRINCIPAL
         return EntryKey(platform, principal, credential, owner)
 
-    def _resolve(self, key):
-        """Nothing to resolve: one naming rule, so a key has one path (vault_file still calls this)."""
-
     def location(self, key):
         """Where the entry lives, for humans and the ``stored`` return value; never a secret."""
         return self.path(key)

@@ -5,9 +5,8 @@
 
 The decrypted file is JSON: ``{"format": 2, "entries": {"<path>": entry}}``, where
 ``<path>`` is ``SecretStore.path(key)`` and ``entry`` the JSON object of
-``base.entry_content``. A file written by the first ``secret_store`` role (the legacy
-layout ``{principal: {credential: entry}}``) is read as it is and rewritten in the new
-layout by the next write; none of its entries is dropped.
+``base.entry_content``; a file without ``format`` was not written by this collection and is
+refused.
 
 Paths: ``path`` is resolved once, when the store is opened (``~`` expanded, every symbolic
 link followed), and every read, write and lock uses that real path: a link to a mounted
@@ -57,11 +56,10 @@ import tempfile
 import time
 
 from ..errors import ConductorError, ConfigError
-from .base import EntryKey, SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
+from .base import SecretStore, StoreConflictError, StoredEntry, StoreError, check_names
 
 FORMAT = 2
 PASSWORD_ENV = "CONDUCTOR_PRINCIPALS_STORE_PASSWORD"
-DEFAULT_PLATFORM = "conductorone"  # legacy entries written before the platform was recorded
 DEFAULT_LOCK_TIMEOUT = 60  # seconds a write waits for another run's lock
 CIPHER = "AES256"  # what VaultLib writes (ansible.parsing.vault.CIPHER_WRITE_ALLOWLIST)
 LINE = 80  # the envelope's column width (ansible.parsing.vault.format_vaulttext_envelope)
@@ -301,21 +299,8 @@ class Store(SecretStore):
                 raise StoreError("The vault_file store %s has format %r, which this version of conductor.principals "
                                  "cannot read; upgrade the collection" % (self.file, data.get("format")))
             return data["entries"]
-        return self._upgraded(data)
-
-    def _upgraded(self, legacy):
-        """Entries of the legacy layout {principal: {credential: entry}}, keyed the new way."""
-        entries = {}
-        for principal, credentials in legacy.items():
-            if not isinstance(credentials, dict):
-                continue
-            for credential, entry in credentials.items():
-                if not isinstance(entry, dict):
-                    continue
-                key = EntryKey(entry.get("platform") or DEFAULT_PLATFORM, principal, credential)
-                entries[self.path(key)] = dict(entry, platform=key.platform,
-                                               names={"principal": principal, "credential": credential})
-        return entries
+        raise StoreError("The vault_file store %s holds JSON without a format number; it was not written by "
+                         "conductor.principals, give another path" % self.file)
 
     def _save(self, entries):
         """Encrypt and replace the file atomically: temporary file, fsync, rename, fsync of the directory."""
@@ -389,8 +374,6 @@ class Store(SecretStore):
 
     # ---- batches: one decryption to read, one lock and one file write per batch ----------
     def read_many(self, keys):
-        for key in keys:
-            self._resolve(key)
         entries = self._load()
         found, errors = {}, {}
         for key in keys:
@@ -408,8 +391,6 @@ class Store(SecretStore):
         done, errors = {}, {}
         if not writes:
             return done, errors
-        for key, _content, _version in writes:
-            self._resolve(key)
         with self._locked():
             entries = self._load()
             for key, content, version in writes:
@@ -433,8 +414,6 @@ class Store(SecretStore):
 
     def delete_many(self, keys):
         done, errors = {}, {}
-        for key in keys:
-            self._resolve(key)
         with self._locked():
             entries = self._load()
             for key in keys:
@@ -461,7 +440,9 @@ class Store(SecretStore):
             if None in key[:3]:  # written by hand without names: recover them from the path
                 if len(parts) != 3:
                     continue
-                key = self.key_at(*[_unsegment(part) for part in parts], segment=parts[1])
+                key = self.key_of(*parts)
+                if key is None:
+                    continue
             if not self.holds(key, path) or (platform and key.platform != platform) \
                     or (principal is not None and key.principal != principal):
                 continue  # another prefix, platform or principal
@@ -471,21 +452,6 @@ class Store(SecretStore):
 
 def _stored(entry):
     return StoredEntry(entry, version_of(entry))
-
-
-def _unsegment(segment):
-    """The inverse of SecretStore.segment: ``+XX`` sequences back to their UTF-8 characters."""
-    if segment == "+":
-        return ""
-    out, index = bytearray(), 0
-    while index < len(segment):
-        if segment[index] == "+" and index + 3 <= len(segment):
-            out.append(int(segment[index + 1:index + 3], 16))
-            index += 3
-        else:
-            out.extend(segment[index].encode("utf-8"))
-            index += 1
-    return out.decode("utf-8", "surrogatepass")
 
 
 class _Lock(object):

@@ -20,7 +20,6 @@ from ansible_collections.conductor.principals.plugins.module_utils.errors import
 from ansible_collections.conductor.principals.plugins.module_utils.stores import (
     PERSONAL, SERVICE_PRINCIPAL, EntryKey, SecretStore, StoreError, store_for, store_warnings)
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
-from ansible_collections.conductor.principals.plugins.module_utils.stores.vault_file import _unsegment
 
 PASSWORD = "correct horse battery staple"
 HOSTILE = ["", ".", "..", "...", "@", "@personal", "@ops", "+", "+40ops", "+2E", "a/b", "a+2Fb", "a b", "ä",
@@ -63,7 +62,7 @@ def test_every_hostile_name_pair_and_owner_kind_has_its_own_path(backend):
 def test_segments_decode_back_to_the_exact_names():
     store = vault_file("/nonexistent/s.vault")
     for name in HOSTILE:
-        assert _unsegment(store.segment(name)) == name
+        assert store.name_of(store.segment(name)) == name
 
 
 def test_a_principal_named_at_personal_is_not_the_personal_api_keys(tmp_path):

@@ -139,37 +139,21 @@ def test_a_missing_directory_is_named_not_created(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
-def test_legacy_layout_is_read_and_upgraded_in_place_on_the_next_write(tmp_path):
-    # What the first secret_store role wrote: to_json | vault(password).
-    legacy = {
-        "Terraform CI": {"prod": {"client_id": "fox@tenant.example/spc", "client_secret": SECRET,
-                                  "server_url": "https://tenant.example", "platform": "conductorone",
-                                  "credential_id": "cred-legacy", "expires_at": "2027-01-01T00:00:00Z"}},
-        "worker-app": {"key": {"client_id": "k-1", "client_secret": "orkes-secret-abcdef", "server_url":
-                               "https://orkes.example/api", "platform": "orkes", "credential_id": "k-1",
-                               "expires_at": None}},
-    }
+def test_a_file_without_a_format_is_refused_in_one_sentence_and_left_as_it_is(tmp_path):
+    # JSON this collection never wrote (no "format"): neither read as entries nor rewritten.
+    foreign = {"Terraform CI": {"prod": {"client_id": "fox@tenant.example/spc", "client_secret": SECRET}}}
     path = tmp_path / "store.vault"
     lib = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
-    path.write_bytes(lib.encrypt(json.dumps(legacy), secret=VaultSecret(PASSWORD.encode())))
+    path.write_bytes(lib.encrypt(json.dumps(foreign), secret=VaultSecret(PASSWORD.encode())))
     os.chmod(path, 0o600)
-
+    before = path.read_bytes()
     store = opened(path)
-    prod = EntryKey("conductorone", "Terraform CI", "prod")
-    worker = EntryKey("orkes", "worker-app", "key")
-    assert store.read(prod).content["credential_id"] == "cred-legacy"
-    assert store.read(worker).content["client_secret"] == "orkes-secret-abcdef"
-    assert sorted(store.list()) == sorted([prod, worker])
-    assert store.list(worker.platform, worker.principal) == [worker]
-    assert "format" not in decrypted(path)  # reading changes nothing
-
-    new = EntryKey("conductorone", "Terraform CI", "staging")
-    store.write(new, content(new, "cred-new"))
-    upgraded = decrypted(path)
-    assert upgraded["format"] == 2
-    assert set(upgraded["entries"]) == {store.path(prod), store.path(worker), store.path(new)}
-    assert upgraded["entries"][store.path(prod)]["client_secret"] == SECRET  # nothing discarded
-    assert store.read(prod).content["names"] == {"principal": "Terraform CI", "credential": "prod"}
+    key = EntryKey("conductorone", "Terraform CI", "staging")
+    for attempt in (lambda: store.read(key), lambda: store.write(key, content(key, "cred-new"))):
+        with pytest.raises(StoreError) as refused:
+            attempt()
+        assert "holds JSON without a format number" in str(refused.value) and SECRET not in str(refused.value)
+    assert path.read_bytes() == before
 
 
 def test_two_names_that_map_to_one_path_are_an_error(tmp_path):
@@ -243,16 +227,6 @@ def test_concurrent_check_and_set_on_one_entry_counts_every_increment(tmp_path):
     _run(_increment, [(str(path), ENTRIES_EACH) for dummy in range(WRITERS)])
     final = opened(path).read(EntryKey("conductorone", "shared", "counter"))
     assert final.content["credential_id"] == str(WRITERS * ENTRIES_EACH)
-
-
-def test_a_legacy_principal_named_format_is_still_legacy(tmp_path):
-    path = tmp_path / "store.vault"
-    legacy = {"format": {"ci": {"client_id": "c", "client_secret": SECRET, "server_url": "https://t",
-                                "platform": "conductorone", "credential_id": "x", "expires_at": None}}}
-    lib = VaultLib([("default", VaultSecret(PASSWORD.encode()))])
-    path.write_bytes(lib.encrypt(json.dumps(legacy), secret=VaultSecret(PASSWORD.encode())))
-    os.chmod(path, 0o600)
-    assert opened(path).read(EntryKey("conductorone", "format", "ci")).content["credential_id"] == "x"
 
 
 def test_a_newer_format_is_refused_not_overwritten(tmp_path):
