@@ -3,68 +3,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Owner
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun, credential_info
 from ansible_collections.conductor.principals.plugins.module_utils.errors import (
     ConductorError, ConfigError, OutcomeUnknownError)
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-
-
-def stamp(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, MemoryPlatform
 
 
-class MemoryAdapter(object):
-    capabilities = Capabilities(
-        platform="conductorone", credentials_have_names=True, credentials_expire=True,
-        credential_settings=frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")))
+class MemoryAdapter(MemoryPlatform):
+    """The shared in-memory platform; these tests manage the credentials of principal "sp"."""
 
     def __init__(self):
-        self.credentials = []
-        self.writes = []
-        self.lose_next_creates = 0
-        self.counter = 0
+        super().__init__()
+        self.roles = {"Read-Only Admin": "role-ro", "role-ro": "role-ro"}
 
     def add(self, name, age_days=0, lifetime=90, **extra):
-        self.counter += 1
-        created = NOW - timedelta(days=age_days)
-        credential = {"id": "c%d" % self.counter, "name": name, "client_id": "fox-%d@h/spc" % self.counter,
-                      "service_principal_id": "sp", "created_at": stamp(created),
-                      "expires_at": stamp(created + timedelta(days=lifetime)), "allowed_cidrs": [],
-                      "scoped_role_ids": [], "require_dpop": False, "last_used_at": None, "status": "ACTIVE"}
-        credential.update(extra)
-        self.credentials.append(credential)
-        return credential
+        return self.add_credential("sp", name, age_days, lifetime, **extra)
 
-    def list_credentials(self, owner):
-        return [dict(c) for c in self.credentials]
-
-    def create_credential(self, owner, desired):
-        self.writes.append(("create", desired["name"]))
-        credential = self.add(desired["name"], lifetime=desired["expires_days"],
-                              allowed_cidrs=desired.get("allowed_cidrs") or [],
-                              scoped_role_ids=desired.get("scoped_role_ids") or [],
-                              require_dpop=bool(desired.get("require_dpop")))
-        if self.lose_next_creates:
-            self.lose_next_creates -= 1
-            raise OutcomeUnknownError("lost")
-        return dict(credential), "secret-token:new-%s" % credential["id"]
-
-    def revoke_credential(self, owner, credential):
-        self.writes.append(("revoke", credential["id"]))
-        self.credentials = [c for c in self.credentials if c["id"] != credential["id"]]
-
-    def resolve_role_ids(self, names):
-        known = {"Read-Only Admin": "role-ro", "role-ro": "role-ro"}
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise ConfigError("scoped_roles: no role has the ID or name %r" % missing[0])
-        return sorted({known[n] for n in names})
+    def lose_creates(self, times):
+        """The answers to the next ``times`` creates are lost (each credential is made all the same)."""
+        self.faults = lambda method, number: (OutcomeUnknownError("lost") if method == "create_credential"
+                                              and number <= times else None)
 
 
 def params(**overrides):
@@ -84,7 +45,7 @@ def test_creates_once_returns_the_secret_then_is_idempotent():
     assert first["changed"] and first["client_secret"].startswith("secret-token:new-")
     second = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.0/24"])
     assert not second["changed"] and "client_secret" not in second
-    assert adapter.writes == [("create", "ci")]
+    assert adapter.writes == [("create", first["credential"]["id"])]
 
 
 def test_check_mode_predicts_and_writes_nothing():
@@ -110,7 +71,7 @@ def test_replace_on_change_creates_new_then_revokes_old():
     old = adapter.add("ci")
     result = ensure(adapter, scoped_roles=["Read-Only Admin"], replace_on_change=True)
     assert result["changed"] and result["revoked_ids"] == [old["id"]]
-    assert adapter.writes == [("create", "ci"), ("revoke", old["id"])]  # never a moment without a credential
+    assert adapter.writes == [("create", result["credential"]["id"]), ("revoke", old["id"])]  # never a moment without a credential
     assert result["credential"]["scoped_role_ids"] == ["role-ro"]
 
 
@@ -121,7 +82,7 @@ def test_rotation_window_overlap_and_cutover():
     rotated = ensure(adapter, rotate_before_days=14, revoke_previous=False)
     assert rotated["changed"] and rotated["rotated"] and rotated["revoked_ids"] == []
     assert rotated["kept_ids"] == [old["id"]]
-    assert {c["id"] for c in adapter.credentials} == {old["id"], rotated["credential"]["id"]}
+    assert set(adapter.live()) == {old["id"], rotated["credential"]["id"]}
     assert ensure(adapter, rotate_before_days=14, revoke_previous=False)["kept_ids"] == [old["id"]]
     cutover = ensure(adapter, rotate_before_days=14)
     assert cutover["changed"] and cutover["revoked_ids"] == [old["id"]] and "client_secret" not in cutover
@@ -136,21 +97,21 @@ def test_expired_credential_is_replaced_and_force_rotate_works():
 
 def test_lost_create_answer_revokes_the_orphan_and_creates_again():
     adapter = MemoryAdapter()
-    adapter.lose_next_creates = 1
+    adapter.lose_creates(1)
     result = ensure(adapter)
     orphan = adapter.writes[1][1]
     assert [w[0] for w in adapter.writes] == ["create", "revoke", "create"]
     assert result["revoked_ids"] == [orphan] and result["client_secret"]
-    assert [c["id"] for c in adapter.credentials] == [result["credential"]["id"]]
+    assert list(adapter.live()) == [result["credential"]["id"]]
 
 
 def test_create_lost_twice_fails_naming_what_it_revoked():
     adapter = MemoryAdapter()
-    adapter.lose_next_creates = 2
+    adapter.lose_creates(2)
     with pytest.raises(ConductorError) as err:
         ensure(adapter)
     assert "lost 2 times" in str(err.value) and "c1" in str(err.value) and "c2" in str(err.value)
-    assert adapter.credentials == []  # nothing alive that nobody can use
+    assert adapter.live() == {}  # nothing alive that nobody can use
 
 
 @pytest.mark.parametrize("overrides, fragment", [
@@ -202,11 +163,11 @@ def test_a_refused_revoke_after_a_create_keeps_the_new_credential_and_a_rerun_re
     assert rotated["revoked_ids"] == [] and rotated["kept_ids"] == [old["id"]]
     assert 'HTTP 403; the API said "permission denied"' in rotated["kept_reasons"][old["id"]]
     assert len(rotated["warnings"]) == 1 and rotated["client_secret"] not in rotated["warnings"][0]
-    assert sorted(c["id"] for c in adapter.credentials) == sorted([old["id"], new])
+    assert sorted(adapter.live()) == sorted([old["id"], new])
     adapter.refused.clear()
     again = ensure(adapter)
     assert again["revoked_ids"] == [old["id"]] and again["credential"]["id"] == new and "warnings" not in again
-    assert [c["id"] for c in adapter.credentials] == [new]
+    assert list(adapter.live()) == [new]
 
 
 def test_a_refused_revoke_without_a_create_still_fails():
@@ -217,7 +178,7 @@ def test_a_refused_revoke_without_a_create_still_fails():
         ensure(adapter)  # the newer one is kept, nothing new to hold: the task fails as before
     with pytest.raises(ConductorError, match="Could not revoke credential %s" % older["id"]):
         ensure(adapter, state="absent")
-    assert [c["id"] for c in adapter.credentials] == [older["id"]]
+    assert list(adapter.live()) == [older["id"]]
 
 
 def test_info_reports_days_left_and_expired():
