@@ -67,12 +67,12 @@ class Faults(object):
 
     def __init__(self, faults=None):
         self.faults = {} if faults is None else faults
-        self.calls = {}
+        self.call_counts = {}
         self.fault_lock = threading.Lock()
 
     def fault(self, method):
         with self.fault_lock:
-            number = self.calls[method] = self.calls.get(method, 0) + 1
+            number = self.call_counts[method] = self.call_counts.get(method, 0) + 1
             if callable(self.faults):
                 error = self.faults(method, number)
             elif self.faults.get(method):
@@ -111,14 +111,14 @@ class MemoryPlatform(Faults, PlatformAdapter):
         self.made = []  # the IDs create_credential made, in order
         self.writes = [] if log is None else log
         self.roles = {}  # {role ID or name: role ID}
-        self.counter = 0
+        self.counters = {"principal": 0, "credential": 0}
         self.lock = threading.RLock()
 
     # ---- set up by a test -----------------------------------------------------------------
     def principal(self, name):
         with self.lock:
-            self.counter += 1
-            principal = {"id": "sp%d" % self.counter, "name": name, "created_at": stamp(self.now),
+            self.counters["principal"] += 1
+            principal = {"id": "sp%d" % self.counters["principal"], "name": name, "created_at": stamp(self.now),
                          "updated_at": stamp(self.now)}
             self.principals.append(principal)
             self.credentials.setdefault(principal["id"], [])
@@ -127,9 +127,9 @@ class MemoryPlatform(Faults, PlatformAdapter):
     def add_credential(self, owner, name, age_days=0, lifetime=90, used_days_ago=None, secret=None, **extra):
         """A live credential of ``owner`` (an ID; None: a personal key) made ``age_days`` ago (lifetime 0: forever)."""
         with self.lock:
-            self.counter += 1
+            number = self.counters["credential"] = self.counters["credential"] + 1
             created = self.now - timedelta(days=age_days)
-            credential = {"id": "c%d" % self.counter, "name": name, "client_id": "fox-%d@h/spc" % self.counter,
+            credential = {"id": "c%d" % number, "name": name, "client_id": "fox-%d@h/spc" % number,
                           "service_principal_id": owner, "created_at": stamp(created),
                           "expires_at": stamp(created + timedelta(days=lifetime)) if lifetime else None,
                           "allowed_cidrs": [], "scoped_role_ids": [], "require_dpop": False,
