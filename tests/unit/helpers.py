@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -283,3 +284,25 @@ class MemoryStore(Faults, SecretStore):
         self.check("list")
         return [key for key, _content, _version in list(self.entries.values())
                 if (platform is None or key.platform == platform) and (principal is None or key.principal == principal)]
+
+
+class ReportPlatform(MemoryPlatform):
+    """MemoryPlatform as the report tests read it: no trusts (their rows are tested apart), each listing noted
+    in ``calls``, a credential added for a principal (dict) or None (a personal key)."""
+
+    capabilities = replace(MemoryPlatform.capabilities, has_workload_federation=False)
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def credential(self, owner, name, age_days=0, lifetime=90, used_days_ago=None):
+        return self.add_credential(owner and owner["id"], name, age_days, lifetime, used_days_ago)
+
+    def list_principals(self):
+        self.calls.append("principals")
+        return super().list_principals()
+
+    def list_credentials(self, owner):
+        self.calls.append(owner)
+        return super().list_credentials(owner)

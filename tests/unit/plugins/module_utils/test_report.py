@@ -14,33 +14,12 @@ import pytest
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.report import (
     FLAGS, credential_report, judge, render_html, render_markdown, report_format)
-from ansible_collections.conductor.principals.tests.unit.helpers import NOW, MemoryPlatform, MemoryStore
-
-
-class MemoryAdapter(MemoryPlatform):
-    """The shared in-memory platform, without trusts (their rows are tested apart); each listing noted in ``calls``."""
-
-    capabilities = replace(MemoryPlatform.capabilities, has_workload_federation=False)
-
-    def __init__(self):
-        super().__init__()
-        self.calls = []
-
-    def credential(self, owner, name, age_days=0, lifetime=90, used_days_ago=None):
-        return self.add_credential(owner and owner["id"], name, age_days, lifetime, used_days_ago)
-
-    def list_principals(self):
-        self.calls.append("principals")
-        return super().list_principals()
-
-    def list_credentials(self, owner):
-        self.calls.append(owner)
-        return super().list_credentials(owner)
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, MemoryStore, ReportPlatform
 
 
 @pytest.fixture
 def tenant():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     ci = adapter.principal("Terraform CI")
     ops = adapter.principal("Ops <bot> | nightly")
     adapter.principal("Empty")
@@ -140,7 +119,7 @@ def test_requests_are_one_listing_of_principals_and_one_per_principal(tenant):
 
 
 def test_personal_keys_are_listed_on_request():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     adapter.credential(None, "laptop", age_days=1, used_days_ago=0)
     rows = report(adapter, include_personal=True)["credentials"]
     assert [(r["personal"], r["service_principal"], r["name"]) for r in rows] == [(True, None, "laptop")]
@@ -148,7 +127,7 @@ def test_personal_keys_are_listed_on_request():
 
 
 def test_orkes_judges_no_use_and_overlaps_nameless_keys():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     adapter.capabilities = replace(adapter.capabilities, platform="orkes", records_credential_use=False,
                                    has_personal_credentials=False)
     app = adapter.principal("worker")
@@ -242,7 +221,7 @@ def test_dest_is_written_atomically_with_mode_0600(tenant, tmp_path, fmt):
 
 
 def test_judge_counts_expired_at_the_exact_moment():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     sp = adapter.principal("p")
     adapter.credential(sp, "edge", age_days=30, lifetime=30, used_days_ago=0)
     rows = judge([(sp, adapter.credentials[sp["id"]])], NOW)
@@ -283,7 +262,7 @@ def test_held_by_a_store_reads_each_named_entry_once(tenant):
 def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
     from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
     from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     adapter.capabilities = replace(adapter.capabilities, platform="orkes", records_credential_use=False)
     app = adapter.principal("worker")
     kept, loose = adapter.credential(app, None, lifetime=0), adapter.credential(app, None, lifetime=0)
@@ -293,9 +272,9 @@ def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
     assert flags == {kept["id"]: ["overlapping"], loose["id"]: ["unheld", "overlapping"]}
 
 
-class GrantingAdapter(MemoryAdapter):
+class GrantingAdapter(ReportPlatform):
     """Principals that hold permissions (as on Orkes): one read of each one's grants."""
-    capabilities = replace(MemoryAdapter.capabilities, principal_settings=frozenset(("permissions",)))
+    capabilities = replace(ReportPlatform.capabilities, principal_settings=frozenset(("permissions",)))
 
     def __init__(self, grants):
         super().__init__()
@@ -319,7 +298,7 @@ def test_grants_are_counted_per_principal_and_shown_in_every_format(tmp_path):
     assert adapter.calls.count("grants of sp1") == 1
     assert "per application: worker \\| a 2, idle 0." in render_markdown(result)
     assert "per application: worker | a 2, idle 0." in render_html(result)
-    plain = report(MemoryAdapter())
+    plain = report(ReportPlatform())
     assert "permissions" not in plain and "per application" not in render_markdown(plain)
 
 
