@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -14,11 +13,10 @@ from ansible_collections.conductor.principals.plugins.module_utils.credential_pl
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.parallel import Pool
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.base import PlatformAdapter
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import CAPABILITIES as C1_CAPABILITIES
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
     TenantRun, credential_action, failure_message, plan_tenant, prune_lookups)
+from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
@@ -276,55 +274,11 @@ def test_the_runner_tells_service_principals_whether_a_diff_is_wanted(monkeypatc
 
 
 # ---- a wave that raises --------------------------------------------------------------------
-class WaveAdapter(PlatformAdapter):
-    """C1 credentials in memory, as a wave uses them: made (with a secret), listed, revoked."""
-
-    capabilities = C1_CAPABILITIES
-
-    def __init__(self):
-        super().__init__(client=None)
-        self.lock = threading.Lock()
-        self.live = {}
-        self.made = []
-
-    def list_principals(self):
-        return []
-
-    def get_principal(self, principal_id):
-        return None
-
-    def create_principal(self, desired):
-        raise AssertionError("a wave makes no principal")
-
-    update_principal = delete_principal = create_principal
-
-    def list_credentials(self, owner):
-        return [c for c in self.live.values() if c["service_principal_id"] == owner]
-
-    def create_credential(self, owner, desired):
-        with self.lock:
-            credential = {"id": "cred-%d" % len(self.made), "name": desired["name"], "service_principal_id": owner,
-                          "client_id": "fox-%d@t/spc" % len(self.made), "created_at": "2026-01-01T00:00:00Z"}
-            self.made.append(credential["id"])
-            self.live[credential["id"]] = credential
-        return dict(credential), "secret-token:%s" % credential["id"]
-
-    def revoke_credential(self, owner, credential):
-        with self.lock:
-            self.live.pop(credential["id"], None)
-
-    def resolve_role_ids(self, names_or_ids):
-        return sorted(names_or_ids)
-
-    def whoami(self):
-        return {}
-
-
 def wave_run(store, count=4):
-    """A TenantRun over WaveAdapter, ready to apply one wave of ``count`` new credentials ("app-N"/"ci")."""
+    """A TenantRun over MemoryPlatform, ready to apply one wave of ``count`` new credentials ("app-N"/"ci")."""
     run = TenantRun(_Client(), {})
     run.pool = Pool(2)
-    run.adapter = WaveAdapter()
+    run.adapter = MemoryPlatform()
     run.store = store
     run.cache = {}
     run.shared = SimpleNamespace(server_now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
@@ -345,7 +299,7 @@ def test_a_store_write_that_raises_revokes_every_credential_its_wave_made(tmp_pa
     run, work = wave_run(store)
     with run.pool, pytest.raises(RuntimeError) as caught:
         run._apply_wave(work)
-    assert len(run.adapter.made) == 4 and run.adapter.live == {}
+    assert len(run.adapter.made) == 4 and run.adapter.live() == {}
     notes = " ".join(getattr(caught.value, "__notes__", []))
     assert all("the new credential %s was revoked" % made in notes for made in run.adapter.made) or not hasattr(
         caught.value, "add_note")
@@ -361,7 +315,7 @@ def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_
     run, work = wave_run(store)
 
     def prover(credential, secret):
-        if credential["id"] == "cred-2":
+        if credential["id"] == run.adapter.made[2]:
             raise KeyError("a bug in the proof")
     run._prover = prover
     with run.pool, pytest.raises(KeyError):
@@ -369,6 +323,6 @@ def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_
     assert len(run.adapter.made) == 4
     if with_store:
         held = {store.read(key("app-%d" % n, "ci")).content["credential_id"] for n in range(4)}
-        assert set(run.adapter.live) == held == set(run.adapter.made)
+        assert set(run.adapter.live()) == held == set(run.adapter.made)
     else:
-        assert run.adapter.live == {}
+        assert run.adapter.live() == {}
