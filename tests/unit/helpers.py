@@ -85,10 +85,11 @@ class Faults(object):
             error = ConductorError("%s failed (injected, call %d)" % (method, number))
         return error
 
-    def check(self, method):
-        """Raise the call's fault, unless it is a lost answer: then return it, to raise once the change is made."""
+    def check(self, method, changes=False):
+        """Raise the call's fault, unless the call ``changes`` something and the fault is a lost answer: that one
+        is returned, for the caller to raise once the change is made."""
         error = self.fault(method)
-        if error is not None and not isinstance(error, OutcomeUnknownError):
+        if error is not None and not (changes and isinstance(error, OutcomeUnknownError)):
             raise error
         return error
 
@@ -110,6 +111,7 @@ class MemoryPlatform(Faults, PlatformAdapter):
         self.credentials = {}  # {owner ID (None: the personal keys): [credential]}, live ones only
         self.secrets = {}  # {credential ID: its secret}
         self.made = []  # the IDs create_credential made, in order
+        self.every = {}  # {credential ID: credential} of every credential there was, live or revoked
         self.writes = [] if log is None else log
         self.roles = {}  # {role ID or name: role ID}
         self.counters = {"principal": 0, "credential": 0}
@@ -138,6 +140,7 @@ class MemoryPlatform(Faults, PlatformAdapter):
                               days=used_days_ago)), "status": "ACTIVE"}
             credential.update(extra)
             self.credentials.setdefault(owner, []).append(credential)
+            self.every[credential["id"]] = credential
             self.secrets[credential["id"]] = secret or "secret-token:%s" % credential["id"]
             return credential
 
@@ -164,7 +167,7 @@ class MemoryPlatform(Faults, PlatformAdapter):
             return next((dict(p) for p in self.principals if p["id"] == principal_id), None)
 
     def create_principal(self, desired):
-        lost = self.check("create_principal")
+        lost = self.check("create_principal", changes=True)
         principal = self.principal(desired["name"])
         self.writes.append(("create principal", principal["id"]))
         if lost:
@@ -172,15 +175,17 @@ class MemoryPlatform(Faults, PlatformAdapter):
         return principal
 
     def update_principal(self, current, desired):
-        self.check("update_principal")
+        lost = self.check("update_principal", changes=True)
         with self.lock:
             principal = next(p for p in self.principals if p["id"] == current["id"])
             principal.update(desired)
             self.writes.append(("update principal", principal["id"]))
-            return dict(principal)
+        if lost:
+            raise lost
+        return dict(principal)
 
     def delete_principal(self, principal):
-        lost = self.check("delete_principal")
+        lost = self.check("delete_principal", changes=True)
         with self.lock:
             self.principals = [p for p in self.principals if p["id"] != principal["id"]]
             self.credentials.pop(principal["id"], None)  # its credentials go with it
@@ -195,7 +200,7 @@ class MemoryPlatform(Faults, PlatformAdapter):
             return [dict(c) for c in self.credentials.get(owner, [])]
 
     def create_credential(self, owner, desired):
-        lost = self.check("create_credential")
+        lost = self.check("create_credential", changes=True)
         with self.lock:
             credential = self.add_credential(owner, desired.get("name"), lifetime=desired.get("expires_days") or 0,
                                              allowed_cidrs=list(desired.get("allowed_cidrs") or []),
@@ -209,7 +214,7 @@ class MemoryPlatform(Faults, PlatformAdapter):
         return dict(credential), secret
 
     def revoke_credential(self, owner, credential):
-        lost = self.check("revoke_credential")
+        lost = self.check("revoke_credential", changes=True)
         with self.lock:
             if owner in self.credentials:  # a credential already gone is no error
                 self.credentials[owner] = [c for c in self.credentials[owner] if c["id"] != credential["id"]]
@@ -260,7 +265,7 @@ class MemoryStore(Faults, SecretStore):
         return None if found is None else StoredEntry(dict(found[1]), found[2])
 
     def write(self, key, content, version=None):
-        lost = self.check("write")
+        lost = self.check("write", changes=True)
         with self.lock:
             found = self.entries.get(self.path(key))
             if (found[2] if found else None) != version:
@@ -273,7 +278,7 @@ class MemoryStore(Faults, SecretStore):
         return self.versions
 
     def delete(self, key):
-        lost = self.check("delete")
+        lost = self.check("delete", changes=True)
         with self.lock:
             self.entries.pop(self.path(key), None)
             self.writes.append(("store delete", key))

@@ -71,7 +71,8 @@ def test_replace_on_change_creates_new_then_revokes_old():
     old = adapter.add("ci")
     result = ensure(adapter, scoped_roles=["Read-Only Admin"], replace_on_change=True)
     assert result["changed"] and result["revoked_ids"] == [old["id"]]
-    assert adapter.writes == [("create", result["credential"]["id"]), ("revoke", old["id"])]  # never a moment without a credential
+    # Never a moment without a credential: the new one is made before the old one goes.
+    assert adapter.writes == [("create", result["credential"]["id"]), ("revoke", old["id"])]
     assert result["credential"]["scoped_role_ids"] == ["role-ro"]
 
 

@@ -10,13 +10,15 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
-from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
+from ansible_collections.conductor.principals.plugins.module_utils import tenant as tenant_module
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created, entry_of
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, OutcomeUnknownError
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.parallel import Pool
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
     TenantRun, credential_action, failure_message, plan_tenant, prune_lookups)
-from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform
+from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, MemoryStore
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
@@ -210,6 +212,9 @@ def test_each_plan_action_has_its_word(action, word):
     assert credential_action(Plan(action)) == word
 
 
+SERVER_URL = "https://tenant.example"
+
+
 def test_the_failure_message_names_each_item():
     message = failure_message([{"principal": "a", "credential": "ci", "msg": "Could not create credential 'ci'."},
                                {"principal": "b", "trust": "gh", "msg": "refused"}], 10)
@@ -326,3 +331,181 @@ def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_
         assert set(run.adapter.live()) == held == set(run.adapter.made)
     else:
         assert run.adapter.live() == {}
+
+
+# ---- the whole engine on an in-memory tenant, for any tenant and list ----------------------------------
+PRINCIPAL_NAMES = ("app", "db", "ops")
+CREDENTIAL_NAMES = ("ci", "deploy", "old")
+#: (age, lifetime) in days: fresh, within rotate_before_days, expired, made with another lifetime.
+AGES = ((0, 90), (10, 90), (80, 90), (95, 90), (1, 30), (20, 30))
+ENGINE = settings(max_examples=60, deadline=None, derandomize=True)
+
+
+@st.composite
+def tenants_and_lists(draw):
+    """(tenant, principals option, prune). The tenant: per principal name, None (no such principal) or its
+    credentials as (name, age, lifetime, entry), entry "held" (holds it), "stale" (holds another ID) or None;
+    the list names some principals present (0-3 credentials each, some absent) or absent."""
+    tenant, listed = {}, []
+    for name in PRINCIPAL_NAMES:
+        if draw(st.booleans()):
+            tenant[name] = [(credential,) + draw(st.sampled_from(AGES)) + (draw(st.sampled_from(["held", "stale",
+                                                                                                  None])),)
+                            for credential in draw(st.lists(st.sampled_from(CREDENTIAL_NAMES + ("by hand",)),
+                                                            max_size=3))]
+        state = draw(st.sampled_from(["present", "present", "present", "absent", None]))
+        if state == "absent":
+            listed.append({"name": name, "state": "absent"})
+        elif state == "present":
+            credentials = draw(st.lists(st.sampled_from(CREDENTIAL_NAMES), unique=True, min_size=1, max_size=3))
+            listed.append({"name": name, "credentials": [
+                {"name": credential, "state": draw(st.sampled_from(["present", "present", "absent"])),
+                 "expires_days": draw(st.sampled_from([None, 30, 90])), "replace_on_change": True}
+                for credential in credentials]})
+    return tenant, listed, draw(st.booleans())
+
+
+def built(tenant):
+    """The MemoryPlatform and MemoryStore (one log of writes) of a drawn tenant."""
+    platform = MemoryPlatform()
+    store = MemoryStore(log=platform.writes)
+    for name, credentials in tenant.items():
+        principal = platform.principal(name)
+        for credential, age, lifetime, entry in credentials:
+            made = platform.add_credential(principal["id"], credential, age, lifetime)
+            if entry is not None:
+                held = made if entry == "held" else dict(made, id="c-gone")
+                store.put(key(name, credential),
+                          entry_of(key(name, credential), Created(held, platform.secrets[made["id"]]), SERVER_URL))
+    return platform, store
+
+
+def run_tenant(platform, store, principals, prune):
+    """One service_principals task: the real engine (TenantRun) on MemoryPlatform and MemoryStore, one request at
+    a time (a fault injected by call number is the same fault on every replay); the proofs asked of the platform."""
+    params = dict(DEFAULTS, principals=principals, store={"type": store.type}, prune=prune, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tenant_module, "store_for", lambda options, environ=None: store)
+        patch.setattr(tenant_module, "adapter_for", lambda client: platform)
+        patch.setattr(tenant_module.parallel, "shared_client",
+                      lambda client, pool: SimpleNamespace(server_now=lambda: platform.now))
+        run = TenantRun(_Client(), params)
+        run._prover = platform.prove
+        return run.run()
+
+
+def declared(principals):
+    """{(principal, credential): state} of the credentials the list names, on principals listed present."""
+    return {(p["name"], c["name"]): c["state"] for p in principals if p.get("state", "present") == "present"
+            for c in p["credentials"]}
+
+
+def snapshot(platform, store):
+    """What a replay of the log starts from: the principals' names, the live credentials, what each entry holds."""
+    return {"names": {p["id"]: p["name"] for p in platform.principals}, "live": set(platform.live()),
+            "held": {(k.principal, k.credential): content.get("credential_id")
+                     for k, content, _version in store.entries.values()}}
+
+
+def revoked_before_held(platform, before, principals, since):
+    """The credentials of a listed present name revoked (in ``platform.writes[since:]``, from ``before``) while
+    their store entry held no other live credential: each revoked before its replacement was held."""
+    names = dict(before["names"], **{p["id"]: p["name"] for p in platform.principals})
+    wanted = {name for name, state in declared(principals).items() if state == "present"}
+    held, live, early = dict(before["held"]), set(before["live"]), []
+    for event in platform.writes[since:]:
+        if event[0] == "create":
+            live.add(event[1])
+        elif event[0] in ("store write", "store delete"):
+            where = (event[1].principal, event[1].credential)
+            held[where] = event[2] if event[0] == "store write" else None
+        elif event[0] == "delete principal":
+            live = {c for c in live if platform.every[c]["service_principal_id"] != event[1]}
+        elif event[0] == "revoke":
+            credential = platform.every[event[1]]
+            name = (names.get(credential["service_principal_id"]), credential["name"])
+            if event[1] in before["live"] and name in wanted and (held.get(name) not in live
+                                                                   or held.get(name) == event[1]):
+                early.append(event[1])
+            live.discard(event[1])
+    return early
+
+
+@ENGINE
+@given(tenants_and_lists())
+def test_apply_then_plan_is_a_no_op(drawn):
+    tenant, principals, prune = drawn
+    platform, store = built(tenant)
+    first = run_tenant(platform, store, principals, prune)
+    assert not first.get("failed"), first.get("msg")
+    done = len(platform.writes)
+    again = run_tenant(platform, store, principals, prune)
+    assert not again.get("failed"), again.get("msg")
+    assert platform.writes[done:] == [] and again["changed"] is False
+    assert {r["action"] for r in again["principals"] + again["credentials"]} <= {"unchanged"}
+
+
+# Faults: {(where.method, its call number): "refused" (a ConductorError) or "lost" (made, its answer lost)}.
+FAULTY_CALLS = tuple("platform." + m for m in ("list_principals", "create_principal", "list_credentials",
+                                                "create_credential", "revoke_credential", "prove")) + tuple(
+    "store." + m for m in ("list", "read", "write", "delete"))
+FAULTS = st.dictionaries(st.tuples(st.sampled_from(FAULTY_CALLS), st.integers(1, 3)),
+                         st.sampled_from(["refused", "lost"]), max_size=10)
+
+
+def injected(faults, where):
+    """The Faults callable of one fake (``where``: platform or store) for drawn FAULTS."""
+    def fault(method, number):
+        kind = faults.get(("%s.%s" % (where, method), number))
+        if kind is None:
+            return None
+        return OutcomeUnknownError("the answer was lost") if kind == "lost" else ConductorError("refused")
+    return fault
+
+
+def faulty_then_clean(tenant, principals, prune, faults):
+    """A run under ``faults``, then one clean run: (platform, store, the clean run's result, the credentials
+    either run revoked before their replacement was held)."""
+    platform, store = built(tenant)
+    platform.faults, store.faults = injected(faults, "platform"), injected(faults, "store")
+    before = snapshot(platform, store)
+    try:
+        run_tenant(platform, store, principals, prune)
+    except ConductorError:
+        pass  # a read the whole task needs failed: nothing was planned
+    early = revoked_before_held(platform, before, principals, 0)
+    platform.faults, store.faults = {}, {}
+    since, before = len(platform.writes), snapshot(platform, store)
+    clean = run_tenant(platform, store, principals, prune)
+    return platform, store, clean, early + revoked_before_held(platform, before, principals, since)
+
+
+@ENGINE
+@given(tenants_and_lists(), FAULTS)
+def test_no_credential_is_revoked_before_its_replacement_is_held(drawn, faults):
+    tenant, principals, prune = drawn
+    _platform, _store, _clean, early = faulty_then_clean(tenant, principals, prune, faults)
+    assert early == []
+
+
+@ENGINE
+@given(tenants_and_lists(), FAULTS)
+def test_after_faults_one_clean_run_leaves_each_listed_credential_live_once_and_held_and_nothing_unheld(drawn,
+                                                                                                         faults):
+    tenant, principals, prune = drawn
+    platform, store, clean, _early = faulty_then_clean(tenant, principals, prune, faults)
+    assert not clean.get("failed"), clean.get("msg")
+    live = platform.live()
+    names = {p["id"]: p["name"] for p in platform.principals}
+    for (principal, name), state in declared(principals).items():
+        ids = [i for i, c in live.items() if names.get(c["service_principal_id"]) == principal and c["name"] == name]
+        entry = store.held(key(principal, name))
+        if state == "absent":
+            assert ids == [] and entry is None
+        else:
+            assert len(ids) == 1, "%s/%s: live %s" % (principal, name, ids)
+            assert entry is not None and entry["credential_id"] == ids[0]
+            assert entry["client_secret"] == platform.secrets[ids[0]]
+    assert not {p["name"] for p in principals if p.get("state") == "absent"} & set(names.values())
+    holders = {content.get("credential_id") for _key, content, _version in store.entries.values()}
+    assert [i for i in platform.made if i in live and i not in holders] == []  # each one the runs made is held
