@@ -115,6 +115,21 @@ def test_create_lost_twice_fails_naming_what_it_revoked():
     assert adapter.live() == {}  # nothing alive that nobody can use
 
 
+@pytest.mark.parametrize("fails, said", [
+    (("list_credentials", 2), "a credential named 'ci' may be live that nobody holds"),  # the 1st lists for the plan
+    (("revoke_credential", 1), "the credential c1 it made is live and nobody holds its secret; revoke it by hand"),
+])
+def test_a_lost_create_that_cannot_be_cleaned_up_says_what_may_be_live(fails, said):
+    """Finding (or revoking) what a lost create made fails too: the task says a credential nobody holds may be live."""
+    adapter = MemoryAdapter()
+    adapter.faults = lambda method, number: (OutcomeUnknownError("lost") if method == "create_credential"
+                                             else (method, number) == fails or None)
+    with pytest.raises(ConductorError) as err:
+        ensure(adapter)
+    assert said in str(err.value) and "the answer to the create was lost" in str(err.value)
+    assert list(adapter.live()) == ["c1"]
+
+
 @pytest.mark.parametrize("overrides, fragment", [
     (dict(expires_days=45), "expires_days must be one of 30, 60, 90, 180, not 45"),
     (dict(allowed_cidrs=["10.0.0.0/33"]), "'10.0.0.0/33' is not an IPv4 or IPv6 CIDR"),
