@@ -463,28 +463,44 @@ def injected(faults, where):
     return fault
 
 
+def unheld(platform, store, made):
+    """The credentials of ``made`` that are live and that no entry holds."""
+    holders = {content.get("credential_id") for _key, content, _version in store.entries.values()}
+    live = platform.live()
+    return [i for i in made if i in live and i not in holders]
+
+
 def faulty_then_clean(tenant, principals, prune, faults):
-    """A run under ``faults``, then one clean run: (platform, store, the clean run's result, the credentials
-    either run revoked before their replacement was held)."""
+    """A run under ``faults``, then one clean run: (platform, store, what the faulty run left unheld and did not
+    name, the clean run's result, the credentials either run revoked before their replacement was held)."""
     platform, store = built(tenant)
     platform.faults, store.faults = injected(faults, "platform"), injected(faults, "store")
     before = snapshot(platform, store)
     try:
-        run_tenant(platform, store, principals, prune)
+        failed = run_tenant(platform, store, principals, prune)["failed_items"]
     except ConductorError:
-        pass  # a read the whole task needs failed: nothing was planned
+        failed = []  # a read the whole task needs failed: nothing was made
+    # Its new credentials end held or revoked; one whose revoke failed too stays, named in its item's message.
+    said = {(item["principal"], item.get("credential")): item["msg"] for item in failed}
+    names = {p["id"]: p["name"] for p in platform.principals}
+    unnamed = []
+    for made in unheld(platform, store, platform.made):
+        credential = platform.every[made]
+        message = said.get((names.get(credential["service_principal_id"]), credential["name"])) or ""
+        if made not in message and "may be live that nobody holds" not in message:
+            unnamed.append(made)
     early = revoked_before_held(platform, before, principals, 0)
     platform.faults, store.faults = {}, {}
     since, before = len(platform.writes), snapshot(platform, store)
     clean = run_tenant(platform, store, principals, prune)
-    return platform, store, clean, early + revoked_before_held(platform, before, principals, since)
+    return platform, store, unnamed, clean, early + revoked_before_held(platform, before, principals, since)
 
 
 @ENGINE
 @given(tenants_and_lists(), FAULTS)
 def test_no_credential_is_revoked_before_its_replacement_is_held(drawn, faults):
     tenant, principals, prune = drawn
-    _platform, _store, _clean, early = faulty_then_clean(tenant, principals, prune, faults)
+    early = faulty_then_clean(tenant, principals, prune, faults)[-1]
     assert early == []
 
 
@@ -493,7 +509,8 @@ def test_no_credential_is_revoked_before_its_replacement_is_held(drawn, faults):
 def test_after_faults_one_clean_run_leaves_each_listed_credential_live_once_and_held_and_nothing_unheld(drawn,
                                                                                                          faults):
     tenant, principals, prune = drawn
-    platform, store, clean, _early = faulty_then_clean(tenant, principals, prune, faults)
+    platform, store, unnamed, clean, _early = faulty_then_clean(tenant, principals, prune, faults)
+    assert unnamed == []
     assert not clean.get("failed"), clean.get("msg")
     live = platform.live()
     names = {p["id"]: p["name"] for p in platform.principals}
@@ -507,5 +524,4 @@ def test_after_faults_one_clean_run_leaves_each_listed_credential_live_once_and_
             assert entry is not None and entry["credential_id"] == ids[0]
             assert entry["client_secret"] == platform.secrets[ids[0]]
     assert not {p["name"] for p in principals if p.get("state") == "absent"} & set(names.values())
-    holders = {content.get("credential_id") for _key, content, _version in store.entries.values()}
-    assert [i for i in platform.made if i in live and i not in holders] == []  # each one the runs made is held
+    assert unheld(platform, store, platform.made) == []  # each one the runs made is held, or revoked
