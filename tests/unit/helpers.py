@@ -233,6 +233,30 @@ class MemoryPlatform(Faults, PlatformAdapter):
         return {"id": "memory"}
 
 
+class OnePrincipalPlatform(MemoryPlatform):
+    """MemoryPlatform for the tests of one principal's credentials (principal "sp", the credential core's tests)."""
+
+    def __init__(self):
+        super().__init__()
+        self.roles = {"Read-Only Admin": "role-ro", "role-ro": "role-ro"}
+
+    def add(self, name, age_days=0, lifetime=90, **extra):
+        return self.add_credential("sp", name, age_days, lifetime, **extra)
+
+    def lose_creates(self, times):
+        """The answers to the next ``times`` creates are lost (each credential is made all the same)."""
+        self.faults = lambda method, number: (OutcomeUnknownError("lost") if method == "create_credential"
+                                              and number <= times else None)
+
+
+def credential_params(**overrides):
+    """sp_credential's parameters for credential "ci", with ``overrides``."""
+    base = dict(name="ci", state="present", rotate_before_days=0, force_rotate=False, revoke_previous=True,
+                replace_on_change=False)
+    base.update(overrides)
+    return base
+
+
 class MemoryStore(Faults, SecretStore):
     """A secret store in a dict (its batches are the base class's loops over the single calls), with fault
     injection (Faults: methods read, write, delete, list). ``writes`` records ("store write", key, credential

@@ -9,38 +9,16 @@ from ansible_collections.conductor.principals.plugins.module_utils.credential_pl
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun, credential_info
 from ansible_collections.conductor.principals.plugins.module_utils.errors import (
     ConductorError, ConfigError, OutcomeUnknownError)
-from ansible_collections.conductor.principals.tests.unit.helpers import NOW, MemoryPlatform
-
-
-class MemoryAdapter(MemoryPlatform):
-    """The shared in-memory platform; these tests manage the credentials of principal "sp"."""
-
-    def __init__(self):
-        super().__init__()
-        self.roles = {"Read-Only Admin": "role-ro", "role-ro": "role-ro"}
-
-    def add(self, name, age_days=0, lifetime=90, **extra):
-        return self.add_credential("sp", name, age_days, lifetime, **extra)
-
-    def lose_creates(self, times):
-        """The answers to the next ``times`` creates are lost (each credential is made all the same)."""
-        self.faults = lambda method, number: (OutcomeUnknownError("lost") if method == "create_credential"
-                                              and number <= times else None)
-
-
-def params(**overrides):
-    base = dict(name="ci", state="present", rotate_before_days=0, force_rotate=False, revoke_previous=True,
-                replace_on_change=False)
-    base.update(overrides)
-    return base
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, OnePrincipalPlatform, credential_params
 
 
 def ensure(adapter, check_mode=False, **overrides):
-    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW).ensure()
+    return CredentialRun(adapter, Owner.principal("sp"), credential_params(**overrides), check_mode=check_mode,
+                         now=NOW).ensure()
 
 
 def test_creates_once_returns_the_secret_then_is_idempotent():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     first = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.5/24"])
     assert first["changed"] and first["client_secret"].startswith("secret-token:new-")
     second = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.0/24"])
@@ -49,14 +27,14 @@ def test_creates_once_returns_the_secret_then_is_idempotent():
 
 
 def test_check_mode_predicts_and_writes_nothing():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     result = ensure(adapter, check_mode=True)
     assert result["changed"] and result["credential"]["id"] is None and "client_secret" not in result
     assert adapter.writes == []
 
 
 def test_drift_fails_naming_each_difference_without_writing():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("ci", lifetime=90)
     with pytest.raises(ConductorError) as err:
         ensure(adapter, expires_days=30, require_dpop=True, allowed_cidrs=["192.168.1.0/24"])
@@ -67,7 +45,7 @@ def test_drift_fails_naming_each_difference_without_writing():
 
 
 def test_replace_on_change_creates_new_then_revokes_old():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci")
     result = ensure(adapter, scoped_roles=["Read-Only Admin"], replace_on_change=True)
     assert result["changed"] and result["revoked_ids"] == [old["id"]]
@@ -77,7 +55,7 @@ def test_replace_on_change_creates_new_then_revokes_old():
 
 
 def test_rotation_window_overlap_and_cutover():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci", age_days=80, lifetime=90)  # 10 days left
     assert not ensure(adapter, rotate_before_days=7)["changed"]
     rotated = ensure(adapter, rotate_before_days=14, revoke_previous=False)
@@ -90,14 +68,14 @@ def test_rotation_window_overlap_and_cutover():
 
 
 def test_expired_credential_is_replaced_and_force_rotate_works():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("ci", age_days=100, lifetime=90)
     assert ensure(adapter)["reason"] == "expired"
     assert ensure(adapter, force_rotate=True)["reason"] == "force_rotate"
 
 
 def test_lost_create_answer_revokes_the_orphan_and_creates_again():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.lose_creates(1)
     result = ensure(adapter)
     orphan = adapter.writes[1][1]
@@ -107,7 +85,7 @@ def test_lost_create_answer_revokes_the_orphan_and_creates_again():
 
 
 def test_create_lost_twice_fails_naming_what_it_revoked():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.lose_creates(2)
     with pytest.raises(ConductorError) as err:
         ensure(adapter)
@@ -121,7 +99,7 @@ def test_create_lost_twice_fails_naming_what_it_revoked():
 ])
 def test_a_lost_create_that_cannot_be_cleaned_up_says_what_may_be_live(fails, said):
     """Finding (or revoking) what a lost create made fails too: the task says a credential nobody holds may be live."""
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.faults = lambda method, number: (OutcomeUnknownError("lost") if method == "create_credential"
                                              else (method, number) == fails or None)
     with pytest.raises(ConductorError) as err:
@@ -139,7 +117,7 @@ def test_a_lost_create_that_cannot_be_cleaned_up_says_what_may_be_live(fails, sa
     (dict(rotate_before_days=-1), "rotate_before_days must be"),
 ])
 def test_bad_input_fails_before_any_write(overrides, fragment):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     with pytest.raises(ConfigError) as err:
         ensure(adapter, **overrides)
     assert fragment in str(err.value)
@@ -147,7 +125,7 @@ def test_bad_input_fails_before_any_write(overrides, fragment):
 
 
 def test_absent_revokes_every_credential_of_the_name():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     ids = [adapter.add("ci")["id"], adapter.add("ci")["id"]]
     adapter.add("other")
     result = ensure(adapter, state="absent")
@@ -155,7 +133,7 @@ def test_absent_revokes_every_credential_of_the_name():
     assert not ensure(adapter, state="absent")["changed"]
 
 
-class RefusingAdapter(MemoryAdapter):
+class RefusingAdapter(OnePrincipalPlatform):
     """The API refuses to revoke the credentials whose IDs are in ``refused``."""
 
     def __init__(self):
@@ -198,7 +176,7 @@ def test_a_refused_revoke_without_a_create_still_fails():
 
 
 def test_info_reports_days_left_and_expired():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("a", age_days=80, lifetime=90)
     adapter.add("b", age_days=91, lifetime=90)
     found = {c["name"]: c for c in credential_info(adapter, "sp", {}, now=NOW)["credentials"]}
