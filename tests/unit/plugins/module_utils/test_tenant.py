@@ -338,6 +338,8 @@ PRINCIPAL_NAMES = ("app", "db", "ops")
 CREDENTIAL_NAMES = ("ci", "deploy", "old")
 #: (age, lifetime) in days: fresh, within rotate_before_days, expired, made with another lifetime.
 AGES = ((0, 90), (10, 90), (80, 90), (95, 90), (1, 30), (20, 30))
+#: A credential's store entry: holds it, holds another (gone) credential's ID, or there is none.
+ENTRIES = st.sampled_from(["held", "stale", None])
 ENGINE = settings(max_examples=60, deadline=None, derandomize=True)
 
 
@@ -349,10 +351,8 @@ def tenants_and_lists(draw):
     tenant, listed = {}, []
     for name in PRINCIPAL_NAMES:
         if draw(st.booleans()):
-            tenant[name] = [(credential,) + draw(st.sampled_from(AGES)) + (draw(st.sampled_from(["held", "stale",
-                                                                                                  None])),)
-                            for credential in draw(st.lists(st.sampled_from(CREDENTIAL_NAMES + ("by hand",)),
-                                                            max_size=3))]
+            made = draw(st.lists(st.sampled_from(CREDENTIAL_NAMES + ("by hand",)), max_size=3))
+            tenant[name] = [(credential,) + draw(st.sampled_from(AGES)) + (draw(ENTRIES),) for credential in made]
         state = draw(st.sampled_from(["present", "present", "present", "absent", None]))
         if state == "absent":
             listed.append({"name": name, "state": "absent"})
@@ -506,11 +506,10 @@ def test_no_credential_is_revoked_before_its_replacement_is_held(drawn, faults):
 
 @ENGINE
 @given(tenants_and_lists(), FAULTS)
-def test_after_faults_one_clean_run_leaves_each_listed_credential_live_once_and_held_and_nothing_unheld(drawn,
-                                                                                                         faults):
+def test_after_faults_and_one_clean_run_each_listed_credential_is_live_once_and_held(drawn, faults):
     tenant, principals, prune = drawn
     platform, store, unnamed, clean, _early = faulty_then_clean(tenant, principals, prune, faults)
-    assert unnamed == []
+    assert unnamed == []  # the faulty run left no new credential unheld without saying so
     assert not clean.get("failed"), clean.get("msg")
     live = platform.live()
     names = {p["id"]: p["name"] for p in platform.principals}
