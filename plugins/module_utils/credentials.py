@@ -65,11 +65,7 @@ def create_credential(adapter, plan_):
         try:
             credential, secret = adapter.create_credential(owner, spec)
         except OutcomeUnknownError:
-            for lost in adapter.list_credentials(owner):
-                if lost["id"] not in plan_.known_ids and lost.get("name") == spec.get("name"):
-                    # Made, but its secret never reached us: useless to us, a risk to everyone.
-                    adapter.revoke_credential(owner, lost)
-                    lost_ids.append(lost["id"])
+            _revoke_lost(adapter, owner, plan_.known_ids, spec.get("name"), lost_ids)
             if attempt == CREATE_ATTEMPTS:
                 raise ConductorError(
                     "Could not create credential %r: the answer to the create was lost %d times; %s"
@@ -82,6 +78,25 @@ def create_credential(adapter, plan_):
             raise ConductorError("The API created credential %s but returned no secret; it was revoked"
                                  % credential["id"])
         return Created(credential, secret, tuple(lost_ids))
+
+
+def _revoke_lost(adapter, owner, known_ids, name, lost_ids):
+    """Find and revoke what a create whose answer was lost made (adding their IDs to ``lost_ids``); when that
+    fails, the error says what may be live with nobody holding its secret."""
+    lost = None
+    try:
+        for lost in adapter.list_credentials(owner):
+            if lost["id"] not in known_ids and lost.get("name") == name:
+                # Made, but its secret never reached us: useless to us, a risk to everyone.
+                adapter.revoke_credential(owner, lost)
+                lost_ids.append(lost["id"])
+    except ConductorError as exc:
+        what = ("the credential %s it made is live and nobody holds its secret; revoke it by hand" % lost["id"]
+                if lost is not None else "a credential named %r may be live that nobody holds; look for it among "
+                "the credentials of its owner and revoke it" % (name or ""))
+        raise ConductorError("Could not create credential %r: the answer to the create was lost and %s failed (%s); "
+                             "%s" % (name or "", "revoking" if lost is not None else "listing the credentials",
+                                     exc.message.rstrip("."), what))
 
 
 def undo_create(adapter, plan_, credential, why):

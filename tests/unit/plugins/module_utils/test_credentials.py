@@ -3,99 +3,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Owner
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun, credential_info
 from ansible_collections.conductor.principals.plugins.module_utils.errors import (
     ConductorError, ConfigError, OutcomeUnknownError)
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-
-
-def stamp(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class MemoryAdapter(object):
-    capabilities = Capabilities(
-        platform="conductorone", credentials_have_names=True, credentials_expire=True,
-        credential_settings=frozenset(("name", "expires_days", "allowed_cidrs", "scoped_roles", "require_dpop")))
-
-    def __init__(self):
-        self.credentials = []
-        self.writes = []
-        self.lose_next_creates = 0
-        self.counter = 0
-
-    def add(self, name, age_days=0, lifetime=90, **extra):
-        self.counter += 1
-        created = NOW - timedelta(days=age_days)
-        credential = {"id": "c%d" % self.counter, "name": name, "client_id": "fox-%d@h/spc" % self.counter,
-                      "service_principal_id": "sp", "created_at": stamp(created),
-                      "expires_at": stamp(created + timedelta(days=lifetime)), "allowed_cidrs": [],
-                      "scoped_role_ids": [], "require_dpop": False, "last_used_at": None, "status": "ACTIVE"}
-        credential.update(extra)
-        self.credentials.append(credential)
-        return credential
-
-    def list_credentials(self, owner):
-        return [dict(c) for c in self.credentials]
-
-    def create_credential(self, owner, desired):
-        self.writes.append(("create", desired["name"]))
-        credential = self.add(desired["name"], lifetime=desired["expires_days"],
-                              allowed_cidrs=desired.get("allowed_cidrs") or [],
-                              scoped_role_ids=desired.get("scoped_role_ids") or [],
-                              require_dpop=bool(desired.get("require_dpop")))
-        if self.lose_next_creates:
-            self.lose_next_creates -= 1
-            raise OutcomeUnknownError("lost")
-        return dict(credential), "secret-token:new-%s" % credential["id"]
-
-    def revoke_credential(self, owner, credential):
-        self.writes.append(("revoke", credential["id"]))
-        self.credentials = [c for c in self.credentials if c["id"] != credential["id"]]
-
-    def resolve_role_ids(self, names):
-        known = {"Read-Only Admin": "role-ro", "role-ro": "role-ro"}
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise ConfigError("scoped_roles: no role has the ID or name %r" % missing[0])
-        return sorted({known[n] for n in names})
-
-
-def params(**overrides):
-    base = dict(name="ci", state="present", rotate_before_days=0, force_rotate=False, revoke_previous=True,
-                replace_on_change=False)
-    base.update(overrides)
-    return base
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, OnePrincipalPlatform, credential_params
 
 
 def ensure(adapter, check_mode=False, **overrides):
-    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW).ensure()
+    return CredentialRun(adapter, Owner.principal("sp"), credential_params(**overrides), check_mode=check_mode,
+                         now=NOW).ensure()
 
 
 def test_creates_once_returns_the_secret_then_is_idempotent():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     first = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.5/24"])
     assert first["changed"] and first["client_secret"].startswith("secret-token:new-")
     second = ensure(adapter, expires_days=90, allowed_cidrs=["10.0.0.0/24"])
     assert not second["changed"] and "client_secret" not in second
-    assert adapter.writes == [("create", "ci")]
+    assert adapter.writes == [("create", first["credential"]["id"])]
 
 
 def test_check_mode_predicts_and_writes_nothing():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     result = ensure(adapter, check_mode=True)
     assert result["changed"] and result["credential"]["id"] is None and "client_secret" not in result
     assert adapter.writes == []
 
 
 def test_drift_fails_naming_each_difference_without_writing():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("ci", lifetime=90)
     with pytest.raises(ConductorError) as err:
         ensure(adapter, expires_days=30, require_dpop=True, allowed_cidrs=["192.168.1.0/24"])
@@ -106,51 +45,67 @@ def test_drift_fails_naming_each_difference_without_writing():
 
 
 def test_replace_on_change_creates_new_then_revokes_old():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci")
     result = ensure(adapter, scoped_roles=["Read-Only Admin"], replace_on_change=True)
     assert result["changed"] and result["revoked_ids"] == [old["id"]]
-    assert adapter.writes == [("create", "ci"), ("revoke", old["id"])]  # never a moment without a credential
+    # Never a moment without a credential: the new one is made before the old one goes.
+    assert adapter.writes == [("create", result["credential"]["id"]), ("revoke", old["id"])]
     assert result["credential"]["scoped_role_ids"] == ["role-ro"]
 
 
 def test_rotation_window_overlap_and_cutover():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci", age_days=80, lifetime=90)  # 10 days left
     assert not ensure(adapter, rotate_before_days=7)["changed"]
     rotated = ensure(adapter, rotate_before_days=14, revoke_previous=False)
     assert rotated["changed"] and rotated["rotated"] and rotated["revoked_ids"] == []
     assert rotated["kept_ids"] == [old["id"]]
-    assert {c["id"] for c in adapter.credentials} == {old["id"], rotated["credential"]["id"]}
+    assert set(adapter.live()) == {old["id"], rotated["credential"]["id"]}
     assert ensure(adapter, rotate_before_days=14, revoke_previous=False)["kept_ids"] == [old["id"]]
     cutover = ensure(adapter, rotate_before_days=14)
     assert cutover["changed"] and cutover["revoked_ids"] == [old["id"]] and "client_secret" not in cutover
 
 
 def test_expired_credential_is_replaced_and_force_rotate_works():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("ci", age_days=100, lifetime=90)
     assert ensure(adapter)["reason"] == "expired"
     assert ensure(adapter, force_rotate=True)["reason"] == "force_rotate"
 
 
 def test_lost_create_answer_revokes_the_orphan_and_creates_again():
-    adapter = MemoryAdapter()
-    adapter.lose_next_creates = 1
+    adapter = OnePrincipalPlatform()
+    adapter.lose_creates(1)
     result = ensure(adapter)
     orphan = adapter.writes[1][1]
     assert [w[0] for w in adapter.writes] == ["create", "revoke", "create"]
     assert result["revoked_ids"] == [orphan] and result["client_secret"]
-    assert [c["id"] for c in adapter.credentials] == [result["credential"]["id"]]
+    assert list(adapter.live()) == [result["credential"]["id"]]
 
 
 def test_create_lost_twice_fails_naming_what_it_revoked():
-    adapter = MemoryAdapter()
-    adapter.lose_next_creates = 2
+    adapter = OnePrincipalPlatform()
+    adapter.lose_creates(2)
     with pytest.raises(ConductorError) as err:
         ensure(adapter)
     assert "lost 2 times" in str(err.value) and "c1" in str(err.value) and "c2" in str(err.value)
-    assert adapter.credentials == []  # nothing alive that nobody can use
+    assert adapter.live() == {}  # nothing alive that nobody can use
+
+
+@pytest.mark.parametrize("fails, said", [
+    (("list_credentials", 2), "a credential named 'ci' may be live that nobody holds"),  # the 1st lists for the plan
+    (("revoke_credential", 1), "the credential c1 it made is live and nobody holds its secret; revoke it by hand"),
+])
+def test_a_lost_create_that_cannot_be_cleaned_up_says_what_may_be_live(fails, said):
+    """Finding (or revoking) what a lost create made fails too: the task says a credential nobody holds may be live."""
+    adapter = OnePrincipalPlatform()
+    adapter.faults = lambda method, number: (OutcomeUnknownError("lost") if method == "create_credential"
+                                             else (method, number) == fails or None)
+    with pytest.raises(ConductorError) as err:
+        ensure(adapter)
+    assert said in str(err.value) and "the answer to the create was lost" in str(err.value)
+    assert list(adapter.live()) == ["c1"]
 
 
 @pytest.mark.parametrize("overrides, fragment", [
@@ -162,7 +117,7 @@ def test_create_lost_twice_fails_naming_what_it_revoked():
     (dict(rotate_before_days=-1), "rotate_before_days must be"),
 ])
 def test_bad_input_fails_before_any_write(overrides, fragment):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     with pytest.raises(ConfigError) as err:
         ensure(adapter, **overrides)
     assert fragment in str(err.value)
@@ -170,7 +125,7 @@ def test_bad_input_fails_before_any_write(overrides, fragment):
 
 
 def test_absent_revokes_every_credential_of_the_name():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     ids = [adapter.add("ci")["id"], adapter.add("ci")["id"]]
     adapter.add("other")
     result = ensure(adapter, state="absent")
@@ -178,7 +133,7 @@ def test_absent_revokes_every_credential_of_the_name():
     assert not ensure(adapter, state="absent")["changed"]
 
 
-class RefusingAdapter(MemoryAdapter):
+class RefusingAdapter(OnePrincipalPlatform):
     """The API refuses to revoke the credentials whose IDs are in ``refused``."""
 
     def __init__(self):
@@ -202,11 +157,11 @@ def test_a_refused_revoke_after_a_create_keeps_the_new_credential_and_a_rerun_re
     assert rotated["revoked_ids"] == [] and rotated["kept_ids"] == [old["id"]]
     assert 'HTTP 403; the API said "permission denied"' in rotated["kept_reasons"][old["id"]]
     assert len(rotated["warnings"]) == 1 and rotated["client_secret"] not in rotated["warnings"][0]
-    assert sorted(c["id"] for c in adapter.credentials) == sorted([old["id"], new])
+    assert sorted(adapter.live()) == sorted([old["id"], new])
     adapter.refused.clear()
     again = ensure(adapter)
     assert again["revoked_ids"] == [old["id"]] and again["credential"]["id"] == new and "warnings" not in again
-    assert [c["id"] for c in adapter.credentials] == [new]
+    assert list(adapter.live()) == [new]
 
 
 def test_a_refused_revoke_without_a_create_still_fails():
@@ -217,11 +172,11 @@ def test_a_refused_revoke_without_a_create_still_fails():
         ensure(adapter)  # the newer one is kept, nothing new to hold: the task fails as before
     with pytest.raises(ConductorError, match="Could not revoke credential %s" % older["id"]):
         ensure(adapter, state="absent")
-    assert [c["id"] for c in adapter.credentials] == [older["id"]]
+    assert list(adapter.live()) == [older["id"]]
 
 
 def test_info_reports_days_left_and_expired():
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("a", age_days=80, lifetime=90)
     adapter.add("b", age_days=91, lifetime=90)
     found = {c["name"]: c for c in credential_info(adapter, "sp", {}, now=NOW)["credentials"]}

@@ -9,20 +9,20 @@ from ansible_collections.conductor.principals.plugins.module_utils.credential_pl
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoreError, store_for
-from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import (
-    NOW, MemoryAdapter, params)
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, OnePrincipalPlatform, credential_params
 
 KEY = EntryKey("conductorone", "Terraform CI", "ci")
 
 
-class OrkesMemoryAdapter(MemoryAdapter):
-    capabilities = Capabilities(platform="orkes", credentials_can_pause=True, credential_settings=frozenset(("enabled",)))
+class OrkesMemoryAdapter(OnePrincipalPlatform):
+    capabilities = Capabilities(platform="orkes", credentials_can_pause=True,
+                                credential_settings=frozenset(("enabled",)))
 
     def create_credential(self, owner, desired):
-        self.writes.append(("create", desired["name"]))
-        credential = self.add(None, lifetime=90)
-        credential["expires_at"] = None
-        return dict(credential), "orkes-secret-%s" % credential["id"]
+        """Nameless keys that never expire, and secrets without the shape redact() knows."""
+        credential, _secret = super().create_credential(owner, dict(desired, name=None, expires_days=None))
+        secret = self.secrets[credential["id"]] = "orkes-secret-%s" % credential["id"]
+        return credential, secret
 
 
 class FailingWrites(object):
@@ -58,12 +58,12 @@ def store(tmp_path):
 
 
 def ensure(adapter, store, key=KEY, check_mode=False, prover=None, **overrides):
-    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW, store=store,
-                         key=key, server_url="https://tenant.example", prover=prover).ensure()
+    return CredentialRun(adapter, Owner.principal("sp"), credential_params(**overrides), check_mode=check_mode, now=NOW,
+                         store=store, key=key, server_url="https://tenant.example", prover=prover).ensure()
 
 
 def test_create_writes_the_entry_then_a_rerun_writes_nothing(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     first = ensure(adapter, store)
     entry = store.read(KEY).content
     assert entry["client_secret"] == first["client_secret"] and entry["credential_id"] == first["credential"]["id"]
@@ -76,7 +76,7 @@ def test_create_writes_the_entry_then_a_rerun_writes_nothing(store):
 
 
 def test_a_missing_entry_or_one_holding_another_credential_rotates(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci")
     missing = ensure(adapter, store)
     assert missing["rotated"] and "not in the vault_file store" in missing["reason"]
@@ -89,7 +89,7 @@ def test_a_missing_entry_or_one_holding_another_credential_rotates(store):
 
 
 def test_a_failed_store_write_revokes_the_new_credential_and_keeps_the_old(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci")
     store.fail_writes = True
     with pytest.raises(ConductorError) as caught:
@@ -97,14 +97,14 @@ def test_a_failed_store_write_revokes_the_new_credential_and_keeps_the_old(store
     message = str(caught.value)
     created = adapter.writes[0]
     assert [w[0] for w in adapter.writes] == ["create", "revoke"]
-    assert [c["id"] for c in adapter.credentials] == [old["id"]]  # the old one is live, the new one gone
+    assert list(adapter.live()) == [old["id"]]  # the old one is live, the new one gone
     assert "No space left on device" in message and "stays live" in message and old["id"] in message
     assert "secret-token" not in message and created
     assert store.read(KEY) is None
 
 
 def test_verify_failure_revokes_the_new_one_and_puts_the_entry_back(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     first = ensure(adapter, store)
     before = store.read(KEY)
 
@@ -115,7 +115,7 @@ def test_verify_failure_revokes_the_new_one_and_puts_the_entry_back(store):
         ensure(adapter, store, force_rotate=True, verify=True, prover=refuse)
     message = str(caught.value)
     assert "did not obtain an access token" in message and "put back" in message and "secret-token" not in message
-    assert [c["id"] for c in adapter.credentials] == [first["credential"]["id"]]
+    assert list(adapter.live()) == [first["credential"]["id"]]
     assert store.read(KEY).content == before.content
 
 
@@ -145,12 +145,12 @@ def test_a_failed_put_back_names_the_failure_without_either_secret(store):
 
 
 def test_verify_success_revokes_the_previous_only_after_the_proof(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci")
     seen = []
 
     def prove(credential, secret):
-        seen.append((credential["id"], [c["id"] for c in adapter.credentials]))
+        seen.append((credential["id"], list(adapter.live())))
 
     result = ensure(adapter, store, verify=True, prover=prove)
     assert seen == [(result["credential"]["id"], [old["id"], result["credential"]["id"]])]
@@ -158,15 +158,15 @@ def test_verify_success_revokes_the_previous_only_after_the_proof(store):
 
 
 def test_absent_revokes_then_deletes_the_entry(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     ensure(adapter, store)
     gone = ensure(adapter, store, state="absent")
-    assert gone["changed"] and adapter.credentials == [] and store.read(KEY) is None
+    assert gone["changed"] and adapter.live() == {} and store.read(KEY) is None
     assert not ensure(adapter, store, state="absent")["changed"]
 
 
 def test_check_mode_reads_the_store_and_writes_nothing(store):
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.add("ci")
     result = ensure(adapter, store, check_mode=True)
     assert result["changed"] and "not in the vault_file store" in result["reason"]
@@ -181,19 +181,19 @@ def test_orkes_names_are_store_keys_and_keep_apart_keys_of_one_application(store
     first = ensure(adapter, store, key=ci)
     second = ensure(adapter, store, key=deploy, name="deploy")
     assert first["credential"]["id"] != second["credential"]["id"]
-    assert second["revoked_ids"] == [] and len(adapter.credentials) == 2
+    assert second["revoked_ids"] == [] and len(adapter.live()) == 2
     writes = list(adapter.writes)
     assert not ensure(adapter, store, key=ci)["changed"]
     assert not ensure(adapter, store, key=deploy, name="deploy")["changed"]
     assert adapter.writes == writes
     gone = ensure(adapter, store, key=ci, state="absent")
     assert gone["revoked_ids"] == [first["credential"]["id"]]
-    assert [c["id"] for c in adapter.credentials] == [second["credential"]["id"]]
+    assert list(adapter.live()) == [second["credential"]["id"]]
 
 
 def test_orkes_name_without_a_store_is_still_refused():
     with pytest.raises(ConfigError) as caught:
-        CredentialRun(OrkesMemoryAdapter(), Owner.principal("sp"), params(), now=NOW).ensure()
+        CredentialRun(OrkesMemoryAdapter(), Owner.principal("sp"), credential_params(), now=NOW).ensure()
     assert "name cannot be set on platform orkes" in str(caught.value)
 
 
@@ -202,11 +202,12 @@ def test_the_apply_steps_driven_in_waves_do_what_ensure_does(store):
     from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Applied, result_of
     from ansible_collections.conductor.principals.plugins.module_utils.credentials import (
         create_credential, keep_secret, prove, retire)
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     old = adapter.add("ci", age_days=80)
     keys = {name: EntryKey("conductorone", "Terraform CI", name) for name in ("ci", "deploy")}
-    runs = {name: CredentialRun(adapter, Owner.principal("sp"), params(name=name, rotate_before_days=30, verify=True),
-                                now=NOW, store=store, key=keys[name], server_url="https://tenant.example")
+    runs = {name: CredentialRun(adapter, Owner.principal("sp"),
+                                credential_params(name=name, rotate_before_days=30, verify=True), now=NOW, store=store,
+                                key=keys[name], server_url="https://tenant.example")
             for name in keys}
     plans = {name: run.plan() for name, run in runs.items()}
     assert {name: p.action for name, p in plans.items()} == {"ci": "rotate", "deploy": "create"}
@@ -222,7 +223,8 @@ def test_the_apply_steps_driven_in_waves_do_what_ensure_does(store):
     for name, p in plans.items():
         settled, revoked, after = retire(adapter, p, created[name], store, keys[name])
         results[name] = result_of(p, Applied(after, created[name].secret, tuple(revoked), settled))
-    assert adapter.writes == [("create", "ci"), ("create", "deploy"), ("revoke", old["id"])]
+    assert adapter.writes == [("create", created["ci"].credential["id"]),
+                              ("create", created["deploy"].credential["id"]), ("revoke", old["id"])]
     assert proven == [created["ci"].credential["id"], created["deploy"].credential["id"]]
     assert results["ci"]["revoked_ids"] == [old["id"]] and results["ci"]["rotated"] is True
     for name in keys:

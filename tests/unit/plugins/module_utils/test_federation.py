@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.conductor.principals.plugins.module_utils import federation as fed
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import c1_federation as wire
+from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform
 
 GH = "https://token.actions.githubusercontent.com"
 
@@ -182,26 +183,19 @@ def test_token_test_steps_in_order_without_the_token():
 
 
 # ---- trusts, applied through an in-memory adapter ------------------------------------------------
-class Memory(object):
-    """Records every write; test-cel answers from a table of (expression, claims) -> matched."""
-
-    has_workload_federation = True
+class Memory(MemoryPlatform):
+    """MemoryPlatform with C1's providers and trusts: records every write; test-cel answers from a table of
+    (expression, claims) -> matched."""
 
     def __init__(self, cel=None):
+        super().__init__()
         self.providers = [provider()]
-        self.principals = [{"id": "sp1", "name": "deploy"}]
+        self.principal("deploy")  # sp1
         self.trusts = []
-        self.writes = []
         self.cel = cel or {}
 
     def list_providers(self):
         return [dict(p) for p in self.providers]
-
-    def list_principals(self):
-        return list(self.principals)
-
-    def get_principal(self, pid):
-        return next((p for p in self.principals if p["id"] == pid), None)
 
     def list_trusts(self, pid):
         return [dict(t) for t in self.trusts if t["service_principal_id"] == pid]

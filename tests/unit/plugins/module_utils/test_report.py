@@ -7,61 +7,19 @@ import json
 import os
 import stat
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.report import (
     FLAGS, credential_report, judge, render_html, render_markdown, report_format)
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-
-
-def stamp(moment):
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class MemoryAdapter(object):
-    capabilities = Capabilities(platform="conductorone", records_credential_use=True, has_personal_credentials=True)
-
-    def __init__(self):
-        self.principals = []
-        self.credentials = {}
-        self.calls = []
-        self.counter = 0
-
-    def principal(self, name):
-        principal = {"id": "sp%d" % (len(self.principals) + 1), "name": name}
-        self.principals.append(principal)
-        self.credentials[principal["id"]] = []
-        return principal
-
-    def credential(self, owner, name, age_days=0, lifetime=90, used_days_ago=None):
-        self.counter += 1
-        created = NOW - timedelta(days=age_days)
-        credential = {"id": "c%d" % self.counter, "name": name, "client_id": "fox-%d@h/spc" % self.counter,
-                      "created_at": stamp(created),
-                      "expires_at": stamp(created + timedelta(days=lifetime)) if lifetime else None,
-                      "last_used_at": None if used_days_ago is None else stamp(NOW - timedelta(days=used_days_ago)),
-                      "status": "ACTIVE"}
-        self.credentials.setdefault(owner and owner["id"], []).append(credential)
-        return credential
-
-    def list_principals(self):
-        self.calls.append("principals")
-        return [dict(p) for p in self.principals]
-
-    def list_credentials(self, owner):
-        self.calls.append(owner)
-        return [dict(c) for c in self.credentials.get(owner, [])]
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, MemoryStore, ReportPlatform
 
 
 @pytest.fixture
 def tenant():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     ci = adapter.principal("Terraform CI")
     ops = adapter.principal("Ops <bot> | nightly")
     adapter.principal("Empty")
@@ -161,7 +119,7 @@ def test_requests_are_one_listing_of_principals_and_one_per_principal(tenant):
 
 
 def test_personal_keys_are_listed_on_request():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     adapter.credential(None, "laptop", age_days=1, used_days_ago=0)
     rows = report(adapter, include_personal=True)["credentials"]
     assert [(r["personal"], r["service_principal"], r["name"]) for r in rows] == [(True, None, "laptop")]
@@ -169,7 +127,7 @@ def test_personal_keys_are_listed_on_request():
 
 
 def test_orkes_judges_no_use_and_overlaps_nameless_keys():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     adapter.capabilities = replace(adapter.capabilities, platform="orkes", records_credential_use=False,
                                    has_personal_credentials=False)
     app = adapter.principal("worker")
@@ -263,34 +221,32 @@ def test_dest_is_written_atomically_with_mode_0600(tenant, tmp_path, fmt):
 
 
 def test_judge_counts_expired_at_the_exact_moment():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     sp = adapter.principal("p")
     adapter.credential(sp, "edge", age_days=30, lifetime=30, used_days_ago=0)
     rows = judge([(sp, adapter.credentials[sp["id"]])], NOW)
     assert rows[0]["flags"] == ["expired"] and rows[0]["expires_in_days"] == 0
 
 
-class MemoryStore(object):
-    """Entries by EntryKey; counts reads."""
+class ReadCountingStore(MemoryStore):
+    """The shared in-memory store holding ``entries`` ({EntryKey: content}); each read noted in ``reads``."""
 
     def __init__(self, entries):
-        self.entries = entries
+        super().__init__()
         self.reads = []
+        for key, content in entries.items():
+            self.put(key, content)
 
     def read(self, key):
-        from ansible_collections.conductor.principals.plugins.module_utils.stores import StoredEntry
         self.reads.append(key)
-        return StoredEntry(self.entries[key], 1) if key in self.entries else None
-
-    def list(self, platform=None):
-        return [k for k in self.entries if platform is None or k.platform == platform]
+        return super().read(key)
 
 
 def test_held_by_a_store_reads_each_named_entry_once(tenant):
     from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
     from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
     adapter, ids = tenant
-    store = MemoryStore({
+    store = ReadCountingStore({
         EntryKey("conductorone", "Terraform CI", "fine"): {"credential_id": ids["fine"], "client_secret": "s1"},
         EntryKey("conductorone", "Ops <bot> | nightly", "dup"): {"credential_id": ids["dup_new"]},
         EntryKey("conductorone", "Ops <bot> | nightly", "stale"): {"credential_id": "an-older-one"},
@@ -306,19 +262,19 @@ def test_held_by_a_store_reads_each_named_entry_once(tenant):
 def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
     from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
     from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     adapter.capabilities = replace(adapter.capabilities, platform="orkes", records_credential_use=False)
     app = adapter.principal("worker")
     kept, loose = adapter.credential(app, None, lifetime=0), adapter.credential(app, None, lifetime=0)
-    store = MemoryStore({EntryKey("orkes", "worker", "key"): {"credential_id": kept["id"]},
+    store = ReadCountingStore({EntryKey("orkes", "worker", "key"): {"credential_id": kept["id"]},
                          EntryKey("orkes", "other", "key"): {"credential_id": loose["id"]}})
     flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "orkes")))
     assert flags == {kept["id"]: ["overlapping"], loose["id"]: ["unheld", "overlapping"]}
 
 
-class GrantingAdapter(MemoryAdapter):
+class GrantingAdapter(ReportPlatform):
     """Principals that hold permissions (as on Orkes): one read of each one's grants."""
-    capabilities = replace(MemoryAdapter.capabilities, principal_settings=frozenset(("permissions",)))
+    capabilities = replace(ReportPlatform.capabilities, principal_settings=frozenset(("permissions",)))
 
     def __init__(self, grants):
         super().__init__()
@@ -342,7 +298,7 @@ def test_grants_are_counted_per_principal_and_shown_in_every_format(tmp_path):
     assert adapter.calls.count("grants of sp1") == 1
     assert "per application: worker \\| a 2, idle 0." in render_markdown(result)
     assert "per application: worker | a 2, idle 0." in render_html(result)
-    plain = report(MemoryAdapter())
+    plain = report(ReportPlatform())
     assert "permissions" not in plain and "per application" not in render_markdown(plain)
 
 

@@ -9,17 +9,22 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.report import render_markdown
-
-from test_report import MemoryAdapter, report
+from ansible_collections.conductor.principals.plugins.module_utils.report import credential_report, render_markdown
+from ansible_collections.conductor.principals.tests.unit.helpers import NOW, ReportPlatform
 
 HOSTILE = ["<script>alert(1)</script>", "line\r<img src=x onerror=alert(1)>", "a\u2028b\u2029c", "x | y \\ z\n# h",
            "&lt;b&gt; [link](javascript:alert(1)) `code` *em*", "lone \udc80 surrogate \ud800"]
 
 
+def report(adapter, **options):
+    params = dict(dict(expiring_within_days=14, unused_days=30, include_personal=False, dest=None, format=None),
+                  **options)
+    return credential_report(adapter, params, lambda: NOW, server_url="https://t.example")
+
+
 @pytest.fixture
 def hostile():
-    adapter = MemoryAdapter()
+    adapter = ReportPlatform()
     for index, name in enumerate(HOSTILE):
         adapter.credential(adapter.principal(name), "cred-" + name, age_days=index)
     return adapter

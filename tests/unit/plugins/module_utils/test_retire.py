@@ -8,8 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.retire import retire, validate_retire_params
+from ansible_collections.conductor.principals.tests.unit.helpers import OnePrincipalPlatform, credential_params
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -56,10 +59,9 @@ def test_a_newer_one_being_made_now_starts_the_overlap():
     assert ids(revoke) == ["idle"] and list(kept) == ["old"]
 
 
-class Adapter(object):
-    def __init__(self, records):
-        self.platform = "conductorone" if records else "orkes"
-        self.records_credential_use = records
+def capabilities(records):
+    """The facts validate_retire_params reads: ConductorOne records each credential's last use, Orkes does not."""
+    return Capabilities(platform="conductorone" if records else "orkes", records_credential_use=records)
 
 
 @pytest.mark.parametrize("params, message", [
@@ -70,28 +72,25 @@ class Adapter(object):
 ])
 def test_bad_input(params, message):
     with pytest.raises(ConfigError, match=message):
-        validate_retire_params(Adapter(True), params)
+        validate_retire_params(capabilities(True), params)
 
 
 def test_orkes_keys_record_no_use_so_the_option_is_refused_there():
     with pytest.raises(ConfigError, match="which Orkes access keys do not record; remove it"):
-        validate_retire_params(Adapter(False), dict(revoke_previous_after_unused_hours=24))
-    validate_retire_params(Adapter(False), dict(max_overlap_days=7))  # without the hours: nothing to refuse
+        validate_retire_params(capabilities(False), dict(revoke_previous_after_unused_hours=24))
+    validate_retire_params(capabilities(False), dict(max_overlap_days=7))  # without the hours: nothing to refuse
 
 
-# ---- through CredentialRun (the in-memory adapter of test_credentials) ----------------------
+# ---- through CredentialRun (the shared in-memory platform) ------------------------------------
 
 def run_with(adapter, check_mode=False, **overrides):
-    from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Owner
-    from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
-    from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import params
     overrides.setdefault("revoke_previous_after_unused_hours", 24)
-    return CredentialRun(adapter, Owner.principal("sp"), params(**overrides), check_mode=check_mode, now=NOW).ensure()
+    return CredentialRun(adapter, Owner.principal("sp"), credential_params(**overrides), check_mode=check_mode,
+                         now=NOW).ensure()
 
 
 def memory():
-    from ansible_collections.conductor.principals.tests.unit.plugins.module_utils.test_credentials import MemoryAdapter
-    adapter = MemoryAdapter()
+    adapter = OnePrincipalPlatform()
     adapter.capabilities = dataclasses.replace(adapter.capabilities, records_credential_use=True)
     return adapter
 
@@ -102,7 +101,7 @@ def test_a_rotation_keeps_the_used_one_and_a_later_run_revokes_it_once_unused():
     rotated = run_with(adapter, force_rotate=True)
     assert rotated["changed"] and rotated["revoked_ids"] == [] and rotated["kept_ids"] == [old_one["id"]]
     assert "last used 3.0 hours ago" in rotated["kept_reasons"][old_one["id"]]
-    adapter.credentials[0]["last_used_at"] = stamp(NOW - timedelta(hours=30))
+    adapter.credentials["sp"][0]["last_used_at"] = stamp(NOW - timedelta(hours=30))
     predicted = run_with(adapter, check_mode=True, diff=True)
     assert predicted["changed"] and predicted["revoked_ids"] == [old_one["id"]]
     assert predicted["diff"]["before"]["previous_ids"] == [old_one["id"]]

@@ -3,22 +3,22 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
-from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created
+from ansible_collections.conductor.principals.plugins.module_utils import tenant as tenant_module
+from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created, entry_of
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, OutcomeUnknownError
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.parallel import Pool
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.base import PlatformAdapter
-from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import CAPABILITIES as C1_CAPABILITIES
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
     TenantRun, credential_action, failure_message, plan_tenant, prune_lookups)
+from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, MemoryStore
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
@@ -212,6 +212,9 @@ def test_each_plan_action_has_its_word(action, word):
     assert credential_action(Plan(action)) == word
 
 
+SERVER_URL = "https://tenant.example"
+
+
 def test_the_failure_message_names_each_item():
     message = failure_message([{"principal": "a", "credential": "ci", "msg": "Could not create credential 'ci'."},
                                {"principal": "b", "trust": "gh", "msg": "refused"}], 10)
@@ -276,55 +279,11 @@ def test_the_runner_tells_service_principals_whether_a_diff_is_wanted(monkeypatc
 
 
 # ---- a wave that raises --------------------------------------------------------------------
-class WaveAdapter(PlatformAdapter):
-    """C1 credentials in memory, as a wave uses them: made (with a secret), listed, revoked."""
-
-    capabilities = C1_CAPABILITIES
-
-    def __init__(self):
-        super().__init__(client=None)
-        self.lock = threading.Lock()
-        self.live = {}
-        self.made = []
-
-    def list_principals(self):
-        return []
-
-    def get_principal(self, principal_id):
-        return None
-
-    def create_principal(self, desired):
-        raise AssertionError("a wave makes no principal")
-
-    update_principal = delete_principal = create_principal
-
-    def list_credentials(self, owner):
-        return [c for c in self.live.values() if c["service_principal_id"] == owner]
-
-    def create_credential(self, owner, desired):
-        with self.lock:
-            credential = {"id": "cred-%d" % len(self.made), "name": desired["name"], "service_principal_id": owner,
-                          "client_id": "fox-%d@t/spc" % len(self.made), "created_at": "2026-01-01T00:00:00Z"}
-            self.made.append(credential["id"])
-            self.live[credential["id"]] = credential
-        return dict(credential), "secret-token:%s" % credential["id"]
-
-    def revoke_credential(self, owner, credential):
-        with self.lock:
-            self.live.pop(credential["id"], None)
-
-    def resolve_role_ids(self, names_or_ids):
-        return sorted(names_or_ids)
-
-    def whoami(self):
-        return {}
-
-
 def wave_run(store, count=4):
-    """A TenantRun over WaveAdapter, ready to apply one wave of ``count`` new credentials ("app-N"/"ci")."""
+    """A TenantRun over MemoryPlatform, ready to apply one wave of ``count`` new credentials ("app-N"/"ci")."""
     run = TenantRun(_Client(), {})
     run.pool = Pool(2)
-    run.adapter = WaveAdapter()
+    run.adapter = MemoryPlatform()
     run.store = store
     run.cache = {}
     run.shared = SimpleNamespace(server_now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
@@ -345,7 +304,7 @@ def test_a_store_write_that_raises_revokes_every_credential_its_wave_made(tmp_pa
     run, work = wave_run(store)
     with run.pool, pytest.raises(RuntimeError) as caught:
         run._apply_wave(work)
-    assert len(run.adapter.made) == 4 and run.adapter.live == {}
+    assert len(run.adapter.made) == 4 and run.adapter.live() == {}
     notes = " ".join(getattr(caught.value, "__notes__", []))
     assert all("the new credential %s was revoked" % made in notes for made in run.adapter.made) or not hasattr(
         caught.value, "add_note")
@@ -361,7 +320,7 @@ def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_
     run, work = wave_run(store)
 
     def prover(credential, secret):
-        if credential["id"] == "cred-2":
+        if credential["id"] == run.adapter.made[2]:
             raise KeyError("a bug in the proof")
     run._prover = prover
     with run.pool, pytest.raises(KeyError):
@@ -369,6 +328,211 @@ def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_
     assert len(run.adapter.made) == 4
     if with_store:
         held = {store.read(key("app-%d" % n, "ci")).content["credential_id"] for n in range(4)}
-        assert set(run.adapter.live) == held == set(run.adapter.made)
+        assert set(run.adapter.live()) == held == set(run.adapter.made)
     else:
-        assert run.adapter.live == {}
+        assert run.adapter.live() == {}
+
+
+# ---- the whole engine on an in-memory tenant, for any tenant and list ----------------------------------
+PRINCIPAL_NAMES = ("app", "db", "ops")
+CREDENTIAL_NAMES = ("ci", "deploy", "old")
+#: (age, lifetime) in days: fresh, within rotate_before_days, expired, made with another lifetime.
+AGES = ((0, 90), (10, 90), (80, 90), (95, 90), (1, 30), (20, 30))
+#: A credential's store entry: holds it, holds another (gone) credential's ID, or there is none.
+ENTRIES = st.sampled_from(["held", "stale", None])
+ENGINE = settings(max_examples=60, deadline=None, derandomize=True)
+#: Besides the drawn ones, every engine property runs these: an expired credential held by its entry, rotated (with
+#: an older one of its name by hand), and a new one made for a new principal.
+EXPIRED = ({"app": [("ci", 95, 90, "held"), ("ci", 96, 90, None)]},
+           [{"name": "app", "credentials": [{"name": "ci", "state": "present", "replace_on_change": True}]}], False)
+NEW = ({}, [{"name": "app", "credentials": [{"name": "ci", "state": "present", "replace_on_change": True}]}], False)
+
+
+@st.composite
+def tenants_and_lists(draw):
+    """(tenant, principals option, prune). The tenant: per principal name, None (no such principal) or its
+    credentials as (name, age, lifetime, entry), entry "held" (holds it), "stale" (holds another ID) or None;
+    the list names some principals present (0-3 credentials each, some absent) or absent."""
+    tenant, listed = {}, []
+    for name in PRINCIPAL_NAMES:
+        if draw(st.booleans()):
+            made = draw(st.lists(st.sampled_from(CREDENTIAL_NAMES + ("by hand",)), max_size=3))
+            tenant[name] = [(credential,) + draw(st.sampled_from(AGES)) + (draw(ENTRIES),) for credential in made]
+        state = draw(st.sampled_from(["present", "present", "present", "absent", None]))
+        if state == "absent":
+            listed.append({"name": name, "state": "absent"})
+        elif state == "present":
+            credentials = draw(st.lists(st.sampled_from(CREDENTIAL_NAMES), unique=True, min_size=1, max_size=3))
+            listed.append({"name": name, "credentials": [
+                {"name": credential, "state": draw(st.sampled_from(["present", "present", "absent"])),
+                 "expires_days": draw(st.sampled_from([None, 30, 90])), "replace_on_change": True}
+                for credential in credentials]})
+    return tenant, listed, draw(st.booleans())
+
+
+def built(tenant):
+    """The MemoryPlatform and MemoryStore (one log of writes) of a drawn tenant."""
+    platform = MemoryPlatform()
+    store = MemoryStore(log=platform.writes)
+    for name, credentials in tenant.items():
+        principal = platform.principal(name)
+        for credential, age, lifetime, entry in credentials:
+            made = platform.add_credential(principal["id"], credential, age, lifetime)
+            if entry is not None:
+                held = made if entry == "held" else dict(made, id="c-gone")
+                store.put(key(name, credential),
+                          entry_of(key(name, credential), Created(held, platform.secrets[made["id"]]), SERVER_URL))
+    return platform, store
+
+
+def run_tenant(platform, store, principals, prune):
+    """One service_principals task: the real engine (TenantRun) on MemoryPlatform and MemoryStore, one request at
+    a time (a fault injected by call number is the same fault on every replay); the proofs asked of the platform."""
+    params = dict(DEFAULTS, principals=principals, store={"type": store.type}, prune=prune, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tenant_module, "store_for", lambda options, environ=None: store)
+        patch.setattr(tenant_module, "adapter_for", lambda client: platform)
+        patch.setattr(tenant_module.parallel, "shared_client",
+                      lambda client, pool: SimpleNamespace(server_now=lambda: platform.now))
+        run = TenantRun(_Client(), params)
+        run._prover = platform.prove
+        return run.run()
+
+
+def declared(principals):
+    """{(principal, credential): state} of the credentials the list names, on principals listed present."""
+    return {(p["name"], c["name"]): c["state"] for p in principals if p.get("state", "present") == "present"
+            for c in p["credentials"]}
+
+
+def snapshot(platform, store):
+    """What a replay of the log starts from: the principals' names, the live credentials, what each entry holds."""
+    return {"names": {p["id"]: p["name"] for p in platform.principals}, "live": set(platform.live()),
+            "held": {(k.principal, k.credential): content.get("credential_id")
+                     for k, content, _version in store.entries.values()}}
+
+
+def revoked_before_held(platform, before, principals, since):
+    """The credentials of a listed present name revoked (in ``platform.writes[since:]``, from ``before``) while
+    their store entry held no other live credential: each revoked before its replacement was held."""
+    names = dict(before["names"], **{p["id"]: p["name"] for p in platform.principals})
+    wanted = {name for name, state in declared(principals).items() if state == "present"}
+    held, live, early = dict(before["held"]), set(before["live"]), []
+    for event in platform.writes[since:]:
+        if event[0] == "create":
+            live.add(event[1])
+        elif event[0] in ("store write", "store delete"):
+            where = (event[1].principal, event[1].credential)
+            held[where] = event[2] if event[0] == "store write" else None
+        elif event[0] == "delete principal":
+            live = {c for c in live if platform.every[c]["service_principal_id"] != event[1]}
+        elif event[0] == "revoke":
+            credential = platform.every[event[1]]
+            name = (names.get(credential["service_principal_id"]), credential["name"])
+            if event[1] in before["live"] and name in wanted and (held.get(name) not in live
+                                                                   or held.get(name) == event[1]):
+                early.append(event[1])
+            live.discard(event[1])
+    return early
+
+
+@ENGINE
+@given(tenants_and_lists())
+@example(EXPIRED)
+@example(NEW)
+def test_apply_then_plan_is_a_no_op(drawn):
+    tenant, principals, prune = drawn
+    platform, store = built(tenant)
+    first = run_tenant(platform, store, principals, prune)
+    assert not first.get("failed"), first.get("msg")
+    done = len(platform.writes)
+    again = run_tenant(platform, store, principals, prune)
+    assert not again.get("failed"), again.get("msg")
+    assert platform.writes[done:] == [] and again["changed"] is False
+    assert {r["action"] for r in again["principals"] + again["credentials"]} <= {"unchanged"}
+
+
+# Faults: {(where.method, its call number): "refused" (a ConductorError) or "lost" (made, its answer lost)}.
+FAULTY_CALLS = tuple("platform." + m for m in ("list_principals", "create_principal", "list_credentials",
+                                                "create_credential", "revoke_credential", "prove")) + tuple(
+    "store." + m for m in ("list", "read", "write", "delete"))
+FAULTS = st.dictionaries(st.tuples(st.sampled_from(FAULTY_CALLS), st.integers(1, 3)),
+                         st.sampled_from(["refused", "lost"]), max_size=10)
+
+
+def injected(faults, where):
+    """The Faults callable of one fake (``where``: platform or store) for drawn FAULTS."""
+    def fault(method, number):
+        kind = faults.get(("%s.%s" % (where, method), number))
+        if kind is None:
+            return None
+        return OutcomeUnknownError("the answer was lost") if kind == "lost" else ConductorError("refused")
+    return fault
+
+
+def unheld(platform, store, made):
+    """The credentials of ``made`` that are live and that no entry holds."""
+    holders = {content.get("credential_id") for _key, content, _version in store.entries.values()}
+    live = platform.live()
+    return [i for i in made if i in live and i not in holders]
+
+
+def faulty_then_clean(tenant, principals, prune, faults):
+    """A run under ``faults``, then one clean run: (platform, store, what the faulty run left unheld and did not
+    name, the clean run's result, the credentials either run revoked before their replacement was held)."""
+    platform, store = built(tenant)
+    platform.faults, store.faults = injected(faults, "platform"), injected(faults, "store")
+    before = snapshot(platform, store)
+    try:
+        failed = run_tenant(platform, store, principals, prune)["failed_items"]
+    except ConductorError:
+        failed = []  # a read the whole task needs failed: nothing was made
+    # Its new credentials end held or revoked; one whose revoke failed too stays, named in its item's message.
+    said = {(item["principal"], item.get("credential")): item["msg"] for item in failed}
+    names = {p["id"]: p["name"] for p in platform.principals}
+    unnamed = []
+    for made in unheld(platform, store, platform.made):
+        credential = platform.every[made]
+        message = said.get((names.get(credential["service_principal_id"]), credential["name"])) or ""
+        if made not in message and "may be live that nobody holds" not in message:
+            unnamed.append(made)
+    early = revoked_before_held(platform, before, principals, 0)
+    platform.faults, store.faults = {}, {}
+    since, before = len(platform.writes), snapshot(platform, store)
+    clean = run_tenant(platform, store, principals, prune)
+    return platform, store, unnamed, clean, early + revoked_before_held(platform, before, principals, since)
+
+
+@ENGINE
+@given(tenants_and_lists(), FAULTS)
+@example(EXPIRED, {})
+@example(EXPIRED, {("store.write", 1): "refused"})
+def test_no_credential_is_revoked_before_its_replacement_is_held(drawn, faults):
+    tenant, principals, prune = drawn
+    early = faulty_then_clean(tenant, principals, prune, faults)[-1]
+    assert early == []
+
+
+@ENGINE
+@given(tenants_and_lists(), FAULTS)
+@example(EXPIRED, {("store.write", 1): "refused"})
+@example(NEW, {("store.write", 1): "lost"})
+@example(NEW, {("platform.create_credential", 1): "lost", ("platform.list_credentials", 1): "refused"})
+def test_after_faults_and_one_clean_run_each_listed_credential_is_live_once_and_held(drawn, faults):
+    tenant, principals, prune = drawn
+    platform, store, unnamed, clean, _early = faulty_then_clean(tenant, principals, prune, faults)
+    assert unnamed == []  # the faulty run left no new credential unheld without saying so
+    assert not clean.get("failed"), clean.get("msg")
+    live = platform.live()
+    names = {p["id"]: p["name"] for p in platform.principals}
+    for (principal, name), state in declared(principals).items():
+        ids = [i for i, c in live.items() if names.get(c["service_principal_id"]) == principal and c["name"] == name]
+        entry = store.held(key(principal, name))
+        if state == "absent":
+            assert ids == [] and entry is None
+        else:
+            assert len(ids) == 1, "%s/%s: live %s" % (principal, name, ids)
+            assert entry is not None and entry["credential_id"] == ids[0]
+            assert entry["client_secret"] == platform.secrets[ids[0]]
+    assert not {p["name"] for p in principals if p.get("state") == "absent"} & set(names.values())
+    assert unheld(platform, store, platform.made) == []  # each one the runs made is held, or revoked

@@ -8,9 +8,10 @@ import json
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 from ansible_collections.conductor.principals.plugins.module_utils.stores import (
-    EntryKey, StoreConflictError, StoredEntry, store_for)
-from ansible_collections.conductor.principals.plugins.module_utils.stores.base import SecretStore, entry_content
+    EntryKey, StoreConflictError, store_for)
+from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
 from ansible_collections.conductor.principals.plugins.module_utils.stores.vault_file import Store, version_of
+from ansible_collections.conductor.principals.tests.unit.helpers import MemoryStore
 
 PASSWORD = "correct horse battery staple"
 
@@ -85,40 +86,12 @@ def test_delete_many_in_one_write(tmp_path, monkeypatch):
     assert sorted(k.principal for k in store.list()) == ["app-3", "app-4"]
 
 
-class Memory(SecretStore):
-    """A store in a dict: the base class's batches loop over its single calls."""
-
-    type = "memory"
-
-    def __init__(self):
-        super().__init__({})
-        self.entries = {}
-        self.writes = 0
-
-    def read(self, key):
-        entry = self.entries.get(self.path(key))
-        return None if entry is None else StoredEntry(entry, json.dumps(entry, sort_keys=True))
-
-    def write(self, key, content, version=None):
-        current = self.read(key)
-        if (current.version if current else None) != version:
-            raise StoreConflictError("changed")
-        self.writes += 1
-        self.entries[self.path(key)] = content
-        return json.dumps(content, sort_keys=True)
-
-    def delete(self, key):
-        self.entries.pop(self.path(key), None)
-
-    def list(self, platform=None, principal=None):
-        return []
-
-
 def test_the_base_batches_loop_and_keep_each_error_to_its_entry():
-    store = Memory()
+    store = MemoryStore()  # a store in a dict: the base class's batches loop over its single calls
     store.write(KEYS[0], content(KEYS[0], "old"))
     done, errors = store.write_many([(k, content(k, "n"), None) for k in KEYS[:3]])
-    assert set(done) == set(KEYS[1:3]) and list(errors) == [KEYS[0]] and store.writes == 3
+    assert set(done) == set(KEYS[1:3]) and list(errors) == [KEYS[0]]
+    assert [w[:2] for w in store.writes] == [("store write", k) for k in KEYS[:3]]
     found, errors = store.read_many(KEYS[:4])
     assert errors == {} and found[KEYS[3]] is None and found[KEYS[1]].content["credential_id"] == "n"
     done, errors = store.delete_many(KEYS[:2])
