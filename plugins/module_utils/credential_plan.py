@@ -592,7 +592,7 @@ def refusal_warnings(plan_, credential):
     whose = "the personal keys" if owner.kind == "personal" else repr(owner.name or owner.id)
     return ["Credential %r of %s: the new credential %s is in place and held, but the previous credential %s "
             "stays live: %s; a later run revokes it" % (plan_.desired.name, whose, (credential or {}).get("id"),
-                                                         cid, why) for cid, why in plan_.refused.items()]
+                                                        cid, why) for cid, why in plan_.refused.items()]
 
 
 # ---- the result --------------------------------------------------------------------------

@@ -108,9 +108,7 @@ def test_orkes_refuses_the_option_in_one_sentence_and_writes_nothing(fresh, play
     assert fresh.counters()["writes"] == before
 
 
-
 # ---- a refused revoke: the new credential stays the caller's ------------------------------------
-
 CRED_ONE = "/api/v1/service_principals/{service_principal_id}/credentials/{id}"
 
 
@@ -164,6 +162,7 @@ def test_a_refused_revoke_keeps_the_new_secret_stored_and_a_rerun_retires_the_ol
     assert [e["credential_id"] for e in entries(store).values()] == [new]
 
 # ---- the rotate role, as a scheduled job ------------------------------------------------------
+
 
 @pytest.fixture
 def roles(fresh, playbook, tmp_path):

@@ -166,7 +166,8 @@ def test_a_refused_revoke_after_a_create_keeps_the_new_credential_and_a_rerun_re
 
 def test_a_refused_revoke_without_a_create_still_fails():
     adapter = RefusingAdapter()
-    older, newer = adapter.add("ci", age_days=10), adapter.add("ci", age_days=1)
+    older = adapter.add("ci", age_days=10)
+    adapter.add("ci", age_days=1)  # the newer one
     adapter.refused.add(older["id"])
     with pytest.raises(ConductorError, match="Could not revoke credential %s" % older["id"]):
         ensure(adapter)  # the newer one is kept, nothing new to hold: the task fails as before

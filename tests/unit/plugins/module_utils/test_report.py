@@ -267,7 +267,7 @@ def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
     app = adapter.principal("worker")
     kept, loose = adapter.credential(app, None, lifetime=0), adapter.credential(app, None, lifetime=0)
     store = ReadCountingStore({EntryKey("orkes", "worker", "key"): {"credential_id": kept["id"]},
-                         EntryKey("orkes", "other", "key"): {"credential_id": loose["id"]}})
+                               EntryKey("orkes", "other", "key"): {"credential_id": loose["id"]}})
     flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "orkes")))
     assert flags == {kept["id"]: ["overlapping"], loose["id"]: ["unheld", "overlapping"]}
 

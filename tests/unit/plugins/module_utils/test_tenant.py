@@ -430,7 +430,7 @@ def revoked_before_held(platform, before, principals, since):
             credential = platform.every[event[1]]
             name = (names.get(credential["service_principal_id"]), credential["name"])
             if event[1] in before["live"] and name in wanted and (held.get(name) not in live
-                                                                   or held.get(name) == event[1]):
+                                                                  or held.get(name) == event[1]):
                 early.append(event[1])
             live.discard(event[1])
     return early
@@ -454,7 +454,7 @@ def test_apply_then_plan_is_a_no_op(drawn):
 
 # Faults: {(where.method, its call number): "refused" (a ConductorError) or "lost" (made, its answer lost)}.
 FAULTY_CALLS = tuple("platform." + m for m in ("list_principals", "create_principal", "list_credentials",
-                                                "create_credential", "revoke_credential", "prove")) + tuple(
+                                               "create_credential", "revoke_credential", "prove")) + tuple(
     "store." + m for m in ("list", "read", "write", "delete"))
 FAULTS = st.dictionaries(st.tuples(st.sampled_from(FAULTY_CALLS), st.integers(1, 3)),
                          st.sampled_from(["refused", "lost"]), max_size=10)

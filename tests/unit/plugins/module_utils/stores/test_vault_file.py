@@ -395,7 +395,7 @@ def test_from_a_payload_a_child_that_fails_is_named_without_what_it_printed(tmp_
 
 
 def test_from_a_payload_the_child_gets_none_of_the_tasks_secrets_from_its_environment(tmp_path, monkeypatch,
-                                                                                   from_a_payload):
+                                                                                      from_a_payload):
     """The task's environment can hold the store password, a Vault token, cloud keys: the child sees none."""
     vault_file = from_a_payload
     sensitive = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": PASSWORD, "VAULT_TOKEN": "hvs.not-for-the-child",
