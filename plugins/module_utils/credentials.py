@@ -20,10 +20,10 @@ Apply keeps one order and its guarantees, in four steps a caller can also drive 
 3. ``prove(adapter, prover, plan, created, store=None, key=None, version=None)``: with
    ``verify``, the new secret must obtain a token by itself, else the create and the store
    write are undone.
-4. ``retire(adapter, plan, created=None, store=None, key=None) -> (plan, revoked, credential)``:
-   revoke the older credentials that are due (counted from the new one's created_at), pause or
-   resume in place, and for state absent delete the store entry after the revokes (a secret
-   stays held while its credential lives). After a create a refused revoke does not fail: the
+4. ``retire(adapter, plan, created=None) -> (plan, revoked, credential)``: revoke the older
+   credentials that are due (counted from the new one's created_at) and pause or resume in place;
+   for state absent the settled plan's ``store_delete`` tells the caller to delete the store entry,
+   which it does after the revokes (a secret stays held while its credential lives). After a create a refused revoke does not fail: the
    new credential is held and stays the caller's, the older one is kept with the API's refusal
    (``keep_refused``) and a later run retires it.
 
@@ -156,10 +156,11 @@ def prove(adapter, prover, plan_, created, store=None, key=None, version=None):
     raise ConductorError(message + still_live(plan_.older))
 
 
-def retire(adapter, plan_, created=None, store=None, key=None):
-    """Revoke what is due, set the status, delete the entry of state absent.
+def retire(adapter, plan_, created=None):
+    """Revoke what is due and set the status.
 
-    Returns (the plan settled against the new credential, the IDs revoked, the credential after).
+    Returns (the plan settled against the new credential, the IDs revoked, the credential after); the
+    caller deletes the store entry when the settled plan's ``store_delete`` says so, after these revokes.
     """
     settled = settle(plan_, created.credential) if created is not None else plan_
     owner = plan_.owner.api_id
@@ -178,8 +179,6 @@ def retire(adapter, plan_, created=None, store=None, key=None):
     after = created.credential if created is not None else settled.current
     if settled.action == "set_status":
         after = adapter.set_credential_status(owner, settled.current, settled.status)
-    if settled.store_delete:
-        store.delete(key)  # after the revokes: a secret stays held while its credential lives
     return settled, revoked, after
 
 
@@ -192,7 +191,9 @@ def apply(adapter, plan_, store=None, key=None, server_url=None, prover=None):
         version = keep_secret(adapter, store, key, plan_, created, server_url) if store is not None else None
         if plan_.desired.verify:
             prove(adapter, prover, plan_, created, store, key, version)
-    settled, revoked, after = retire(adapter, plan_, created, store, key)
+    settled, revoked, after = retire(adapter, plan_, created)
+    if settled.store_delete:
+        store.delete(key)  # after the revokes: a secret stays held while its credential lives
     return Applied(credential=after, secret=created.secret if created is not None else None,
                    revoked=(created.lost if created is not None else ()) + tuple(revoked), plan=settled)
 

@@ -24,10 +24,12 @@ def find_by_name(principals, name):
     return matches[0] if matches else None
 
 
-def find_principal(adapter, name=None, principal_id=None):
+def find_principal(adapter, name=None, principal_id=None, listed=None):
+    """The principal of that ID, else the one of that name; ``listed``: the principals the caller listed
+    already (service_principals lists the tenant once), where the name is looked up instead of listing again."""
     if principal_id:
         return adapter.get_principal(principal_id)
-    return find_by_name(adapter.list_principals(), name)
+    return find_by_name(adapter.list_principals() if listed is None else listed, name)
 
 
 def _permission_changes(current, wanted):
@@ -44,8 +46,9 @@ def _apply_permissions(adapter, principal, changes, after):
     return dict(principal, permissions=after) if "permissions" in adapter.capabilities.principal_settings else principal
 
 
-def ensure_principal(adapter, params, check_mode=False):
-    """Make one principal match ``params``; return the module result (without secrets)."""
+def ensure_principal(adapter, params, check_mode=False, listed=None):
+    """Make one principal match ``params``; return the module result (without secrets). ``listed``: as in
+    find_principal (a lost create still lists the API again to find what it made)."""
     desired = desired_principal(params)
     settings = adapter.capabilities.principal_settings
     unsupported = [f for f in PRINCIPAL_SETTINGS if f in desired and f not in settings]
@@ -61,7 +64,7 @@ def ensure_principal(adapter, params, check_mode=False):
     wanted_grants = desired.pop("permissions", None)
     wanted_grants = None if wanted_grants is None else grants.grant_set(wanted_grants)
 
-    current = find_principal(adapter, params.get("name"), params.get("id"))
+    current = find_principal(adapter, params.get("name"), params.get("id"), listed)
     if current is not None and params.get("state") != "absent":
         current = adapter.hydrate(current)
     if params.get("state") == "absent":

@@ -203,32 +203,6 @@ def _plan_prune(plan, wanted, by_name, by_id, entries, live):
 
 
 # ---- 3. apply --------------------------------------------------------------------------------
-class _LaterDeletes(object):
-    """What retire() is given as the store: it notes the entry to delete; the wave deletes them in one batch."""
-
-    def __init__(self):
-        self.keys = []
-
-    def delete(self, key):
-        self.keys.append(key)
-
-
-class _FirstListing(object):
-    """An adapter whose first listing of principals is the one the plan read; a later listing (a lost
-    create looking for what it made) asks the API again."""
-
-    def __init__(self, adapter, principals):
-        self._adapter = adapter
-        self._principals = principals
-
-    def list_principals(self):
-        listed, self._principals = self._principals, None
-        return list(listed) if listed is not None else self._adapter.list_principals()
-
-    def __getattr__(self, name):
-        return getattr(self._adapter, name)
-
-
 def credential_action(plan):
     """What a credential plan did (or would do), as the result names it."""
     return ACTION_WORDS[plan.action]
@@ -375,8 +349,7 @@ class TenantRun(object):
         principal = dict(step["settings"], name=name, state="present")
         if step["id"]:
             principal["id"] = step["id"]
-        adapter = _FirstListing(self.adapter, listed)
-        result = ensure_principal(adapter, principal, self.check_mode)
+        result = ensure_principal(self.adapter, principal, self.check_mode, listed=listed)
         after = result.get("service_principal") or {}
         self._noted("after", "principals", name, after)
         action = "created" if step["action"] == "create" else ("updated" if result.get("changed") else "unchanged")
@@ -531,9 +504,8 @@ class TenantRun(object):
                 raise store_write_failed(self.adapter, plan, created, self.store.type, w["write_error"])
             if plan.desired.verify:
                 prove(self.adapter, self._prover, plan, created, self.store, w["key"], w.get("version"))
-        later = _LaterDeletes()
-        settled, revoked, after = retire(self.adapter, plan, created, later, w["key"])
-        w["plan"], w["delete"] = settled, bool(later.keys)
+        settled, revoked, after = retire(self.adapter, plan, created)
+        w["plan"], w["delete"] = settled, settled.store_delete  # the wave deletes the entries in one batch
         lost = created.lost if created is not None else ()
         return self._row(w, result_of(plan, Applied(after, created.secret if created is not None else None,
                                                     tuple(lost) + tuple(revoked), settled)))

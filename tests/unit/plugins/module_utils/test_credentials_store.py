@@ -221,7 +221,8 @@ def test_the_apply_steps_driven_in_waves_do_what_ensure_does(store):
               store, keys[name], versions[name])
     results = {}
     for name, p in plans.items():
-        settled, revoked, after = retire(adapter, p, created[name], store, keys[name])
+        settled, revoked, after = retire(adapter, p, created[name])
+        assert not settled.store_delete
         results[name] = result_of(p, Applied(after, created[name].secret, tuple(revoked), settled))
     assert adapter.writes == [("create", created["ci"].credential["id"]),
                               ("create", created["deploy"].credential["id"]), ("revoke", old["id"])]
