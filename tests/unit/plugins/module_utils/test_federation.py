@@ -200,8 +200,8 @@ class Memory(MemoryPlatform):
     def list_trusts(self, pid):
         return [dict(t) for t in self.trusts if t["service_principal_id"] == pid]
 
-    def resolve_role_ids(self, names):
-        return sorted({"role-" + n for n in names})
+    def resolve_role_ids(self, names_or_ids):
+        return sorted({"role-" + n for n in names_or_ids})
 
     def create_trust(self, pid, desired):
         self.writes.append(("create", desired["name"]))
