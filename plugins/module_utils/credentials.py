@@ -4,45 +4,47 @@
 """Client credentials (Orkes: access keys): ensure, rotate, revoke; written once for every platform.
 
 A task is: check the input once, list, read the store, plan (credential_plan.plan, pure),
-then, unless in check mode, apply the plan; the result and the diff come from the plan
+then, unless in check mode, apply the plans; the result and the diff come from each plan
 (credential_plan.result_of).
 
-Apply keeps one order and its guarantees, in four steps a caller can also drive one by one
-(a bulk caller runs each step over a wave of plans):
+``apply_wave(adapter, items, store, pool, ...)`` applies plans (a single-item module's one plan,
+a wave of service_principals' many) in one order, each step returning values:
 
-1. ``create_credential(adapter, plan) -> Created``: the API. A credential's secret exists only
-   in the answer to its create, so a create whose answer was lost leaves a credential nobody
-   can use: it is found (not among ``plan.known_ids``) and revoked before trying again, and
-   never left alive silently.
-2. ``keep_secret(adapter, store, key, plan, created, server_url) -> version``: the new secret is written
-   to the store (check-and-set) before anything else can fail; if the write fails the new
-   credential is revoked (``undo_create``) and the task fails.
-3. ``prove(adapter, prover, plan, created, store=None, key=None, version=None)``: with
-   ``verify``, the new secret must obtain a token by itself, else the create and the store
-   write are undone.
-4. ``retire(adapter, plan, created=None) -> (plan, revoked, credential)``: revoke the older
-   credentials that are due (counted from the new one's created_at) and pause or resume in place;
-   for state absent the settled plan's ``store_delete`` tells the caller to delete the store entry,
-   which it does after the revokes (a secret stays held while its credential lives). After a create a refused revoke does not fail: the
-   new credential is held and stays the caller's, the older one is kept with the API's refusal
-   (``keep_refused``) and a later run retires it.
+1. ``create_credential(adapter, plan) -> Created``, the creates in parallel. A credential's secret
+   exists only in the answer to its create, so a create whose answer was lost leaves a credential
+   nobody can use: it is found (not among ``plan.known_ids``) and revoked before trying again,
+   and never left alive silently.
+2. ONE store write of the new secrets (check-and-set per entry; vault_file writes its file once),
+   before anything else can fail; an item whose write fails has its new credential revoked
+   (``undo_create``) and fails.
+3. In parallel, each item's proof and retire: with ``verify`` the new secret must obtain a token by
+   itself, else the create and the store write are undone (``prove``); then ``retire`` revokes
+   the older credentials that are due (counted from the new one's created_at) and pauses or
+   resumes in place. After a create a refused revoke does not fail: the new credential is held
+   and stays the caller's, the older one is kept with the API's refusal (``keep_refused``) and a
+   later run retires it.
+4. ONE store delete of the entries of revoked credentials (state absent), after the revokes: a
+   secret stays held while its credential lives.
 
-``apply(adapter, plan, store=None, key=None, server_url=None, prover=None) -> Applied`` runs them.
+Whatever raises inside a wave (a bug, an interrupt), its new credentials end held (in the store)
+or revoked before the exception goes on.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .credential_plan import (
     Applied, Desired, Stored, keep_refused, needs_claims, plan, result_of, settle, still_live, with_expiry)
 from .errors import ConductorError, OutcomeUnknownError, redact
+from .parallel import InOrder
 from .stores.base import entry_content
 
 CREATE_ATTEMPTS = 2
 
-__all__ = ["CredentialRun", "Created", "apply", "create_credential", "credential_info", "entry_of", "keep_secret",
+__all__ = ["CredentialRun", "Created", "Done", "Item", "apply_wave", "create_credential", "credential_info",
            "prove", "retire", "store_write_failed", "undo_create"]
 
 
@@ -53,6 +55,19 @@ class Created(object):
     credential: dict
     secret: str = field(repr=False)
     lost: tuple = ()
+
+
+@dataclass(frozen=True)
+class Item(object):
+    """One credential plan to apply, and the store key its secret is kept under (None without a store)."""
+
+    plan: object
+    key: object = None
+
+
+#: What applying an Item came to: ``applied`` (an Applied) or ``error`` (a ConductorError); ``version``: of the
+#: store entry that now holds its new secret (None: no new secret written).
+Done = namedtuple("Done", "item applied error version")
 
 
 # ---- apply, step by step ------------------------------------------------------------------------
@@ -107,22 +122,6 @@ def undo_create(adapter, plan_, credential, why):
         return ("%s; revoking the new credential %s failed too (%s), so revoke it by hand: nobody holds "
                 "its secret" % (why, credential["id"], exc.message))
     return "%s; the new credential %s was revoked" % (why, credential["id"])
-
-
-def entry_of(key, created, server_url):
-    """The store entry for a new credential (it holds the secret, and the ID of its principal: prune acts on IDs)."""
-    content = entry_content(key, created.credential, created.credential.get("client_id"), created.secret, server_url)
-    content["service_principal_id"] = created.credential.get("service_principal_id")
-    return content
-
-
-def keep_secret(adapter, store, key, plan_, created, server_url):
-    """Write the new secret to the store (check-and-set); on failure revoke the credential and fail."""
-    version = plan_.stored.version if plan_.stored is not None else None
-    try:
-        return store.write(key, entry_of(key, created, server_url), version)
-    except ConductorError as exc:
-        raise store_write_failed(adapter, plan_, created, store.type, exc)
 
 
 def store_write_failed(adapter, plan_, created, store_type, error):
@@ -182,20 +181,83 @@ def retire(adapter, plan_, created=None):
     return settled, revoked, after
 
 
-def apply(adapter, plan_, store=None, key=None, server_url=None, prover=None):
-    """Do the plan's writes in order (module docstring); return what was done as Applied."""
-    created = None
-    if plan_.makes_credential:
-        created = create_credential(adapter, plan_)
-        # The secret is kept before anything else can fail, or the credential is undone.
-        version = keep_secret(adapter, store, key, plan_, created, server_url) if store is not None else None
+def _stored_version(plan_):
+    stored = plan_.stored
+    return stored.version if stored is not None and stored.present else None
+
+
+def _keep_secrets(store, items, created, server_url):
+    """Step 2: ONE write of the new secrets (``created``: {index: Created}); ({index: version}, {index: error})."""
+    order = sorted(created)
+    writes = [(items[i].key, entry_content(items[i].key, created[i].credential, created[i].credential.get("client_id"),
+                                           created[i].secret, server_url), _stored_version(items[i].plan))
+              for i in order]
+    try:
+        done, refused = store.write_many(writes)
+    except ConductorError as exc:
+        done, refused = {}, {key: exc for key, _content, _version in writes}
+    versions = {i: done[items[i].key] for i in order if items[i].key in done}
+    errors = {i: refused.get(items[i].key) or ConductorError("the store did not write the entry")
+              for i in order if i not in versions}
+    return versions, errors
+
+
+def _finish(adapter, store, prover, item, created, write_error, version):
+    """Step 3 for one item: a refused write undone, the proof, then the retire; what was done as Applied."""
+    plan_ = item.plan
+    if created is not None:
+        if write_error is not None:  # the new credential revoked, the previous one kept
+            raise store_write_failed(adapter, plan_, created, store.type, write_error)
         if plan_.desired.verify:
-            prove(adapter, prover, plan_, created, store, key, version)
+            prove(adapter, prover, plan_, created, store, item.key, version)
     settled, revoked, after = retire(adapter, plan_, created)
-    if settled.store_delete:
-        store.delete(key)  # after the revokes: a secret stays held while its credential lives
     return Applied(credential=after, secret=created.secret if created is not None else None,
                    revoked=(created.lost if created is not None else ()) + tuple(revoked), plan=settled)
+
+
+def apply_wave(adapter, items, store=None, pool=None, server_url=None, prover=None):
+    """Apply the plans of ``items`` (a list of Item) in the module docstring's four steps; a Done per item, in
+    order. ``pool``: what runs a step over many items (parallel.Pool; by default one after the other)."""
+    pool = pool or InOrder()
+    created, versions = {}, {}
+    try:
+        errors = {}
+        makers = [i for i, item in enumerate(items) if item.plan.makes_credential]
+        for outcome in pool.map(lambda i: create_credential(adapter, items[i].plan), makers):
+            if outcome.error is not None:
+                errors[outcome.item] = outcome.error
+            else:
+                created[outcome.item] = outcome.value
+        write_errors = {}
+        if store is not None and created:
+            versions, write_errors = _keep_secrets(store, items, created, server_url)
+        applied = {}
+        for outcome in pool.map(lambda i: _finish(adapter, store, prover, items[i], created.get(i),
+                                                  write_errors.get(i), versions.get(i)),
+                                [i for i in range(len(items)) if i not in errors]):
+            if outcome.error is not None:
+                errors[outcome.item] = outcome.error
+            else:
+                applied[outcome.item] = outcome.value
+        deletes = [i for i in sorted(applied) if applied[i].plan.store_delete]
+        if deletes:
+            _deleted, refused = store.delete_many([items[i].key for i in deletes])
+            for i in deletes:
+                if items[i].key in refused:
+                    errors[i] = refused[items[i].key]
+                    del applied[i]
+    except BaseException as exc:
+        # Held means in the store (a result is not returned now): the rest is revoked (revoking one an undo
+        # revoked already is no error), so none stays live with its secret unheld.
+        why = "The task stopped on an unexpected %s in a wave of creates" % type(exc).__name__
+        unheld = [i for i in sorted(created) if store is None or i not in versions]
+        said = [o.value for o in pool.map(
+            lambda i: undo_create(adapter, items[i].plan, created[i].credential, why), unheld)]
+        if said and hasattr(exc, "add_note"):  # Python 3.11+: the traceback says what was undone
+            exc.add_note("; ".join(said))
+        raise
+    return [Done(item, applied.get(i), errors.get(i), versions.get(i) if i in applied else None)
+            for i, item in enumerate(items)]
 
 
 # ---- one task ---------------------------------------------------------------------------------
@@ -261,11 +323,15 @@ class CredentialRun(object):
         return plan(self.capabilities, desired, listed, self.read_store(desired), self.now, self.owner)
 
     def ensure(self):
-        """The task's result: the plan's, after applying it (check mode: plan, do not apply)."""
+        """The task's result: the plan's, after applying it as a wave of one (check mode: plan, do not apply)."""
         planned = self.plan()
         if self.check_mode:
             return result_of(planned)
-        return result_of(planned, apply(self.adapter, planned, self.store, self.key, self.server_url, self.prover))
+        done, = apply_wave(self.adapter, [Item(planned, self.key)], self.store, server_url=self.server_url,
+                           prover=self.prover)
+        if done.error is not None:
+            raise done.error
+        return result_of(planned, done.applied)
 
 
 def credential_info(adapter, owner, params, now=None):

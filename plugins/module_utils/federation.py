@@ -558,7 +558,7 @@ def _predicted_trust(desired, owner_id, provider_id):
 
 
 def ensure_trust(adapter, params, check_mode=False):
-    """Make one trust match ``params``; return the module result."""
+    """Make one trust match ``params``; return the module result, and its plan's ``action`` (actions.DONE)."""
     check_text(params, TRUST_TEXT)
     state = params.get("state") or "present"
     if not params.get("name") and not params.get("trust_client_id"):
@@ -594,7 +594,7 @@ def ensure_trust(adapter, params, check_mode=False):
             raise ConfigError("tests need a condition to evaluate: give condition, github, gitlab or kubernetes")
         check_samples(adapter, check_condition, params["tests"])
 
-    result = _apply_trust(adapter, plan, current, desired, owner, provider, check_mode)
+    result = dict(_apply_trust(adapter, plan, current, desired, owner, provider, check_mode), action=action)
     if warnings:
         result["warnings"] = warnings
     trust = result.get("trust")

@@ -160,6 +160,23 @@ def check_parallelism(value):
     return value
 
 
+def outcome_of(function, item):
+    """``function(item)`` as an Outcome: its value, or the ConductorError it raised (any other exception is raised)."""
+    try:
+        return Outcome(item, function(item), None)
+    except ConductorError as exc:
+        return Outcome(item, None, exc)
+
+
+class InOrder(object):
+    """``Pool.map`` in the caller's thread, one item after the other: what a single-item task applies with."""
+
+    parallelism = 1
+
+    def map(self, function, items):
+        return [outcome_of(function, item) for item in items]
+
+
 class Pool(object):
     """At most ``parallelism`` worker threads and requests in flight; one session per worker."""
 
@@ -188,14 +205,7 @@ class Pool(object):
             return []
         if self.executor is None:
             self.executor = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="conductor")
-
-        def one(item):
-            try:
-                return Outcome(item, function(item), None)
-            except ConductorError as exc:
-                return Outcome(item, None, exc)
-
-        futures = [self.executor.submit(one, item) for item in items]
+        futures = [self.executor.submit(outcome_of, function, item) for item in items]
         # A bug is raised only once every item has ended: nothing the caller cannot see runs on behind it.
         wait(futures)
         return [future.result() for future in futures]

@@ -47,8 +47,9 @@ def _apply_permissions(adapter, principal, changes, after):
 
 
 def ensure_principal(adapter, params, check_mode=False, listed=None):
-    """Make one principal match ``params``; return the module result (without secrets). ``listed``: as in
-    find_principal (a lost create still lists the API again to find what it made)."""
+    """Make one principal match ``params``; return the module result (without secrets) and its ``action``
+    (actions.DONE). ``listed``: as in find_principal (a lost create still lists the API again to find what it
+    made)."""
     desired = desired_principal(params)
     settings = adapter.capabilities.principal_settings
     unsupported = [f for f in PRINCIPAL_SETTINGS if f in desired and f not in settings]
@@ -69,10 +70,10 @@ def ensure_principal(adapter, params, check_mode=False, listed=None):
         current = adapter.hydrate(current)
     if params.get("state") == "absent":
         if current is None:
-            return {"changed": False, "diff": {"before": {}, "after": {}}}
+            return {"changed": False, "action": "none", "diff": {"before": {}, "after": {}}}
         if not check_mode:
             adapter.delete_principal(current)
-        return {"changed": True, "diff": {"before": current, "after": {}}}
+        return {"changed": True, "action": "delete", "diff": {"before": current, "after": {}}}
 
     if current is None:
         if params.get("id"):
@@ -81,7 +82,8 @@ def ensure_principal(adapter, params, check_mode=False, listed=None):
         if wanted_grants is not None:
             after["permissions"] = grants.as_entries(wanted_grants)
         if check_mode:
-            return {"changed": True, "service_principal": after, "diff": {"before": {}, "after": after}}
+            return {"changed": True, "action": "create", "service_principal": after,
+                    "diff": {"before": {}, "after": after}}
         created, _recovered = create_once(
             lambda: adapter.create_principal(desired),
             lambda: find_by_name(adapter.list_principals(), desired["name"]))
@@ -90,19 +92,22 @@ def ensure_principal(adapter, params, check_mode=False, listed=None):
             created = adapter.update_principal(created, desired)
         permission_changes, granted = _permission_changes(created, wanted_grants)
         created = _apply_permissions(adapter, created, permission_changes, granted)
-        return {"changed": True, "service_principal": created, "diff": {"before": {}, "after": created}}
+        return {"changed": True, "action": "create", "service_principal": created,
+                "diff": {"before": {}, "after": created}}
 
     changes = differences(current, desired)
     permission_changes, granted = _permission_changes(current, wanted_grants)
     if not changes and grants.is_empty(permission_changes):
-        return {"changed": False, "service_principal": current, "diff": {"before": current, "after": current}}
+        return {"changed": False, "action": "none", "service_principal": current,
+                "diff": {"before": current, "after": current}}
     after = dict(current, **{field: pair[1] for field, pair in changes.items()})
     if not check_mode:
         after = adapter.update_principal(current, desired) if changes else current
         after = _apply_permissions(adapter, after, permission_changes, granted)
     elif wanted_grants is not None:
         after["permissions"] = granted
-    return {"changed": True, "service_principal": after, "diff": {"before": current, "after": after}}
+    return {"changed": True, "action": "update", "service_principal": after,
+            "diff": {"before": current, "after": after}}
 
 
 def principal_info(adapter, params):

@@ -93,8 +93,14 @@ def _credential_result(client, result):
     return result
 
 
+def _without_action(result):
+    """A single-item module's result: the plan's ``action`` is for the bulk rows (the module says ``changed``)."""
+    result.pop("action", None)
+    return result
+
+
 def run_service_principal(client, params, check_mode, environ, diff=False):
-    return ensure_principal(adapter_for(client), params, check_mode)
+    return _without_action(ensure_principal(adapter_for(client), params, check_mode))
 
 
 def run_service_principal_info(client, params, check_mode, environ, diff=False):
@@ -168,7 +174,7 @@ def run_federation_provider_info(client, params, check_mode, environ, diff=False
 
 
 def run_sp_trust(client, params, check_mode, environ, diff=False):
-    result = ensure_trust(_federation(client), params, check_mode)
+    result = _without_action(ensure_trust(_federation(client), params, check_mode))
     trust = result.get("trust")
     if trust is not None:
         # What the workload sets as CONDUCTORONE_CLIENT_ID and CONDUCTORONE_SERVER_URL.

@@ -13,36 +13,38 @@ Three steps, each in its own place:
    only principals and credentials that entries prove and that the list dropped are removed.
 3. ``TenantRun`` applies it with at most ``parallelism`` requests in flight (parallel.py):
    principals first; then each credential is planned by the one credential planner
-   (``credential_plan.plan``, as sp_credential plans it) and the plans are applied in waves of
-   ``WAVE_FACTOR`` x ``parallelism`` items: the creates of a wave in parallel, then ONE batched
-   store write of its new secrets (vault_file: its file once), then in parallel the proofs, the
-   undo of any item whose write or proof failed, and the revokes of what the new credentials
-   replace; then one batched delete of the entries of revoked credentials. Then trusts.
+   (``credential_plan.plan``, as sp_credential plans it) and the plans are applied by the one
+   applier sp_credential uses too (``credentials.apply_wave``), in waves of ``WAVE_FACTOR`` x
+   ``parallelism`` items: the creates of a wave in parallel, ONE batched store write of its new
+   secrets (vault_file: its file once), in parallel the proofs and the revokes, one batched delete
+   of the entries of revoked credentials. Then trusts, then the entries of removed principals.
 
 One item's failure does not stop the others: it is undone by the core (the new credential
-revoked, the old one kept) and named in ``failed_items``; the task fails at the end.
+revoked, the old one kept) and named in ``failed_items``; the task fails at the end. A bug
+(any other exception) inside a wave revokes that wave's new credentials the store does not hold;
+with ``return_secrets`` and no store the task then ends failed with the result of the waves done
+(their secrets are nowhere else), otherwise the exception goes on.
 """
 
 from __future__ import annotations
 
 import collections
+import traceback
+from dataclasses import dataclass, field
 
 from . import parallel
+from .actions import done
 from .client import ApiClient
 from .config import resolve_settings
-from .credential_plan import Applied, Desired, Owner, Stored, needs_claims, plan as plan_credential, result_of
-from .credentials import create_credential, entry_of, prove, retire, store_write_failed, undo_create
-from .errors import ConductorError, ConfigError
+from .credential_plan import Desired, Owner, Stored, needs_claims, plan as plan_credential, result_of
+from .credentials import Done, Item, apply_wave
+from .errors import ConductorError, ConfigError, redact
 from .federation import ensure_trust
 from .inputs import CREDENTIAL_DEFAULTS, check_principals
 from .platforms import adapter_for
 from .principals import ensure_principal
 from .stores import SERVICE_PRINCIPAL, EntryKey, StoredEntry, store_for
 
-# Why a credential was made, as the core says it, when it was made for its age (a rotation).
-# What each action of a credential plan is called in the result.
-ACTION_WORDS = {"create": "created", "rotate": "rotated", "replace": "replaced", "set_status": "updated",
-                "keep": "unchanged", "none": "unchanged", "revoke": "revoked"}
 #: A wave of credential items is this many times ``parallelism``: its new secrets wait for one store write.
 WAVE_FACTOR = 4
 
@@ -110,24 +112,70 @@ def prune_lookups(wanted, listed, entries, live):
     return entry_lookups(prune_candidates(wanted, entries), listed, entries, live, renamed_and_kept)
 
 
+@dataclass(frozen=True)
+class PrincipalStep(object):
+    """What to do with one principal: ``action`` create, update (roles, tags or permissions to compare), keep,
+    delete (listed absent, or pruned) or duplicate (several principals have that name: the item fails naming
+    their IDs, ``ids``)."""
+
+    name: str
+    action: str
+    id: str = None
+    ids: tuple = ()
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CredentialStep(object):
+    """A credential item of a present principal (``params`` as sp_credential takes them); ``pruned``: one the
+    list dropped, revoked by the ID its entry holds."""
+
+    principal: str
+    params: dict
+    pruned: bool = False
+
+
+@dataclass(frozen=True)
+class TrustStep(object):
+    """A trust item of a present principal (``params`` as sp_trust takes them)."""
+
+    principal: str
+    params: dict
+
+
+@dataclass(frozen=True)
+class Forget(object):
+    """A store entry to delete once the principal of ID ``after`` is deleted (None: now)."""
+
+    key: EntryKey
+    after: str = None
+
+
+@dataclass(frozen=True)
+class TenantPlan(object):
+    """plan_tenant's answer: the steps in order, and the store keys prune would judge but could not read."""
+
+    principals: tuple = ()
+    credentials: tuple = ()
+    trusts: tuple = ()
+    forget: tuple = ()
+    unproven: tuple = ()
+
+    @property
+    def size(self):
+        return len(self.principals) + len(self.credentials) + len(self.trusts)
+
+
 def plan_tenant(wanted, listed, entries, prune=False, live=None):
-    """What to do, from the checked list, the tenant's principals and the store's entries (plain values).
+    """What to do, as a TenantPlan, from the checked list, the tenant's principals and the store's entries (plain
+    values). ``entries``: {EntryKey: content} of the store (content None: it could not be read); ``live``: the
+    credential IDs of the principals prune_lookups asked for.
 
-    ``entries``: {EntryKey: content} of the store (content None: it could not be read); ``live``: the
-    credential IDs of the principals prune_lookups asked for. Returns {"principals", "credentials",
-    "trusts", "forget", "unproven"}:
-    - each principal {name, action, id, ids, settings}: ``create``, ``ensure`` (roles, tags or
-      permissions to compare), ``keep``, ``remove`` (listed absent, or pruned), or ``duplicate``
-      (several principals have that name: the item fails naming their IDs);
-    - each credential {principal, params} for a present principal, and with ``prune`` one with
-      ``state: absent`` and the ``id`` its entry holds for each entry of that principal the list does not name;
-    - each trust {principal, params};
-    - ``forget``: {key, after}: store keys to delete once the principal of ID ``after`` is removed (None: now);
-    - ``unproven``: keys prune would judge but could not read.
-
-    Prune acts on the IDs entries prove, never on names: it removes a principal only if an entry records its ID
-    (or holds the ID of a credential it owns), revokes a credential only by the ID an entry holds, and forgets an
-    entry once its credential is not live anywhere. A principal renamed in place is still the one its entries name.
+    With ``prune``, each entry of a present principal that the list does not name adds a CredentialStep with
+    ``state: absent`` and the ``id`` the entry holds. Prune acts on the IDs entries prove, never on names: it
+    deletes a principal only if an entry records its ID (or holds the ID of a credential it owns), revokes a
+    credential only by the ID an entry holds, and forgets an entry once its credential is not live anywhere. A
+    principal renamed in place is still the one its entries name.
     """
     live = live or {}
     by_name, by_id = {}, {}
@@ -138,76 +186,74 @@ def plan_tenant(wanted, listed, entries, prune=False, live=None):
     for key in entries:
         if key.owner == SERVICE_PRINCIPAL:
             under.setdefault(key.principal, []).append(key)
-    plan = {"principals": [], "credentials": [], "trusts": [], "forget": [], "unproven": []}
+    steps, credentials, trusts, forget = [], [], [], []
 
     def principal_step(name, action, settings=None):
         found = by_name.get(name) or []
-        if action == "remove" and not found:
+        if action == "delete" and not found:
             return  # gone already: only its entries are forgotten
         if len(found) > 1:
             action = "duplicate"
-        elif action != "remove":
-            action = "create" if not found else ("ensure" if settings else "keep")
-        plan["principals"].append({"name": name, "action": action, "settings": settings or {},
-                                   "id": found[0]["id"] if len(found) == 1 else None,
-                                   "ids": sorted(str(p["id"]) for p in found)})
+        elif action != "delete":
+            action = "create" if not found else ("update" if settings else "keep")
+        steps.append(PrincipalStep(name, action, found[0]["id"] if len(found) == 1 else None,
+                                   tuple(sorted(str(p["id"]) for p in found)), settings or {}))
 
     for principal in wanted:
         name = principal["name"]
         if principal["state"] == "absent":
-            principal_step(name, "remove")
+            principal_step(name, "delete")
             found = by_name.get(name) or []
             if len(found) < 2:  # several of that name: the item fails, its entries stay
-                plan["forget"].extend({"key": key, "after": found[0]["id"] if found else None}
-                                      for key in sorted(under.get(name, [])))
+                forget.extend(Forget(key, found[0]["id"] if found else None) for key in sorted(under.get(name, [])))
             continue
         principal_step(name, "create", principal["settings"])
-        plan["credentials"].extend({"principal": name, "params": c} for c in principal["credentials"])
-        plan["trusts"].extend({"principal": name, "params": t} for t in principal["trusts"])
+        credentials.extend(CredentialStep(name, c) for c in principal["credentials"])
+        trusts.extend(TrustStep(name, t) for t in principal["trusts"])
+    unproven = []
     if prune:
-        _plan_prune(plan, wanted, by_name, by_id, entries, live)
-    return plan
+        pruned = _plan_prune(wanted, by_name, by_id, entries, live)
+        steps.extend(pruned.principals)
+        credentials.extend(pruned.credentials)
+        forget.extend(pruned.forget)
+        unproven = pruned.unproven
+    return TenantPlan(tuple(steps), tuple(credentials), tuple(trusts), tuple(forget), tuple(unproven))
 
 
-def _plan_prune(plan, wanted, by_name, by_id, entries, live):
-    """Add to ``plan`` what prune does, judged by the IDs the entries prove (plan_tenant)."""
+def _plan_prune(wanted, by_name, by_id, entries, live):
+    """What prune adds, as a TenantPlan, judged by the IDs the entries prove (plan_tenant)."""
     present = {p["name"] for p in wanted if p["state"] == "present"}
     absent = {p["name"] for p in wanted if p["state"] == "absent"}
-    removed = {}
+    removed, credentials, forget, unproven = {}, [], [], []
     for key in prune_candidates(wanted, entries):
         content = entries[key]
         if content is None:
-            plan["unproven"].append(key)
+            unproven.append(key)
             continue
         credential_id = content.get("credential_id")
         owner = by_id.get(entry_owner(content, live))
         if owner is None:  # its principal is gone, or its credential is live nowhere: nothing it holds lives
-            plan["forget"].append({"key": key, "after": None})
+            forget.append(Forget(key))
             continue
         name = owner.get("name")
-        if name in absent:  # the principal listed absent removes it (when it is the one of that name)
-            plan["forget"].append({"key": key, "after": owner["id"]})
-        elif name not in present:  # the list dropped it: removed (by its ID), then its entries forgotten
+        if name in absent:  # the principal listed absent deletes it (when it is the one of that name)
+            forget.append(Forget(key, owner["id"]))
+        elif name not in present:  # the list dropped it: deleted (by its ID), then its entries forgotten
             removed.setdefault(owner["id"], owner)
-            plan["forget"].append({"key": key, "after": owner["id"]})
+            forget.append(Forget(key, owner["id"]))
         elif len(by_name.get(name) or []) > 1:
             continue  # listed, but several have its name: that item fails, its entries stay
         elif name == key.principal and credential_id:  # a credential the list dropped: revoked by its ID
-            plan["credentials"].append({"principal": name, "params": {"name": key.credential, "id": credential_id,
-                                                                      "state": "absent"}, "pruned": True})
+            credentials.append(CredentialStep(name, {"name": key.credential, "id": credential_id, "state": "absent"},
+                                              pruned=True))
         elif entry_gone(content, by_id, live):
-            plan["forget"].append({"key": key, "after": None})  # renamed in place, and its credential is gone
-    for principal in sorted(removed.values(), key=lambda p: (str(p.get("name")), str(p["id"]))):
-        plan["principals"].append({"name": principal.get("name"), "action": "remove", "settings": {},
-                                   "id": principal["id"], "ids": [str(principal["id"])]})
+            forget.append(Forget(key))  # renamed in place, and its credential is gone
+    steps = tuple(PrincipalStep(p.get("name"), "delete", p["id"], (str(p["id"]),))
+                  for p in sorted(removed.values(), key=lambda p: (str(p.get("name")), str(p["id"]))))
+    return TenantPlan(steps, tuple(credentials), (), tuple(forget), tuple(unproven))
 
 
 # ---- 3. apply --------------------------------------------------------------------------------
-def credential_action(plan):
-    """What a credential plan did (or would do), as the result names it."""
-    return ACTION_WORDS[plan.action]
-
-
 def _count(rows):
     counts = {}
     for row in rows:
@@ -246,6 +292,8 @@ class TenantRun(object):
         self.forgotten = 0
         self.items = 0
         self.read_errors = {}
+        self.halted = None  # why the task stopped after a bug in a wave (return_secrets without a store)
+        self.exception = None
 
     def run(self):
         params = self.params
@@ -272,16 +320,17 @@ class TenantRun(object):
             live = self._prune_listings(wanted, listed, entries) if params.get("prune") else {}
             plan = plan_tenant(wanted, listed, entries, params.get("prune"), live)
             del entries, live
-            self.items = len(plan["principals"]) + len(plan["credentials"]) + len(plan["trusts"])
-            for key in plan["unproven"]:
+            self.items = plan.size
+            for key in plan.unproven:
                 if key in self.read_errors:
                     self._fail(key.principal, credential=key.credential, msg="prune left its entry alone: %s"
                                % self.read_errors[key].message)
             principals = self._principals(plan, listed)
             del listed  # the tenant's whole listing: not needed once the principals are done
             credentials = self._credentials(plan, principals, keys)
-            trusts = self._trusts(plan, principals)
-            self._forget(plan, principals)
+            trusts = [] if self.halted else self._trusts(plan, principals)
+            if not self.halted:
+                self._forget(plan, principals)
         if store is not None:  # a refused Vault metadata step: the writes themselves are done
             self.warnings.extend(store.warnings)
         return self._result(principals, credentials, trusts)
@@ -314,46 +363,51 @@ class TenantRun(object):
 
     # ---- principals ------------------------------------------------------------------------
     def _principals(self, plan, listed):
-        """{name: {"id", "action", "ok"}} after creating, updating and removing what the plan says."""
+        """{slot: {"name", "id", "action", "ok"}} after creating, updating and removing what the plan says; a slot is
+        the name, or for a removal (name, ID): prune may remove several principals of one name."""
         out = {}
         work = []
-        for step in plan["principals"]:
-            if step["action"] == "keep":
-                out[step["name"]] = {"id": step["id"], "action": "unchanged", "ok": True}
-            elif step["action"] == "duplicate":
-                out[step["name"]] = {"id": None, "action": "failed", "ok": False}
-                self._fail(step["name"], msg="%d service principals are named %r (%s); remove the extra ones or "
+        named = collections.Counter(step.name for step in plan.principals)
+
+        def slot(step):
+            return step.name if step.action != "delete" else (step.name, step.id)
+        for step in plan.principals:
+            if step.action == "keep":
+                out[slot(step)] = {"name": step.name, "id": step.id, "action": done("keep"), "ok": True}
+            elif step.action == "duplicate":
+                out[slot(step)] = {"name": step.name, "id": None, "action": "failed", "ok": False}
+                self._fail(step.name, msg="%d service principals are named %r (%s); remove the extra ones or "
                            "manage them by id with conductor.principals.service_principal"
-                           % (len(step["ids"]), step["name"], ", ".join(step["ids"])))
+                           % (len(step.ids), step.name, ", ".join(step.ids)))
             else:
                 work.append(step)
-        for outcome in self.pool.map(lambda step: self._principal(step, listed), work):
+        for outcome in self.pool.map(lambda step: self._principal(step, listed, named[step.name] > 1), work):
             step = outcome.item
             if outcome.error is not None:
-                out[step["name"]] = {"id": step["id"], "action": "failed", "ok": False}
-                self._fail(step["name"], msg=outcome.error.message + (
-                    "; its credentials and trusts were not touched" if step["action"] != "remove" else ""))
+                out[slot(step)] = {"name": step.name, "id": step.id, "action": "failed", "ok": False}
+                self._fail(step.name, msg=outcome.error.message + (
+                    "; its credentials and trusts were not touched" if step.action != "delete" else ""))
             else:
-                out[step["name"]] = outcome.value
+                out[slot(step)] = dict(outcome.value, name=step.name)
         return out
 
-    def _principal(self, step, listed):
-        name = step["name"]
-        before = next((p for p in listed if p.get("id") == step["id"]), None) if step["id"] else None
-        self._noted("before", "principals", name, before or {})
-        if step["action"] == "remove":
+    def _principal(self, step, listed, shared_name=False):
+        name = step.name
+        label = "%s (%s)" % (name, step.id) if shared_name and step.action == "delete" else name
+        before = next((p for p in listed if p.get("id") == step.id), None) if step.id else None
+        self._noted("before", "principals", label, before or {})
+        if step.action == "delete":
             if not self.check_mode:
                 self.adapter.delete_principal(before)
-            self._noted("after", "principals", name, {})
-            return {"id": step["id"], "action": "removed", "ok": True}
-        principal = dict(step["settings"], name=name, state="present")
-        if step["id"]:
-            principal["id"] = step["id"]
+            self._noted("after", "principals", label, {})
+            return {"id": step.id, "action": done("delete"), "ok": True}
+        principal = dict(step.settings, name=name, state="present")
+        if step.id:
+            principal["id"] = step.id
         result = ensure_principal(self.adapter, principal, self.check_mode, listed=listed)
         after = result.get("service_principal") or {}
         self._noted("after", "principals", name, after)
-        action = "created" if step["action"] == "create" else ("updated" if result.get("changed") else "unchanged")
-        return {"id": after.get("id"), "action": action, "ok": True}
+        return {"id": after.get("id"), "action": done(result["action"]), "ok": True}
 
     # ---- credentials -----------------------------------------------------------------------
     def _prover(self, credential, secret):
@@ -368,16 +422,16 @@ class TenantRun(object):
 
     def _credentials(self, plan, principals, keys):
         """Plan every credential item (one listing per principal), then apply the plans wave by wave."""
-        items = [c for c in plan["credentials"] if (principals.get(c["principal"]) or {}).get("ok")]
+        items = [c for c in plan.credentials if (principals.get(c.principal) or {}).get("ok")]
         # A principal this run made has no credentials yet: only the others are listed (one request each).
-        owners = sorted({principals[c["principal"]]["id"] for c in items if principals[c["principal"]]["id"]
-                         and principals[c["principal"]]["action"] != "created"})
+        owners = sorted({principals[c.principal]["id"] for c in items if principals[c.principal]["id"]
+                         and principals[c.principal]["action"] != "created"})
         listings = {o.item: o.error or o.value for o in self.pool.map(self.adapter.list_credentials, owners)}
         listings.update((p["id"], []) for p in principals.values() if p["action"] == "created" and p["id"])
         work = []
         for outcome in self.pool.map(lambda item: self._plan_credential(item, principals, listings), items):
             if outcome.error is not None:
-                self._fail(outcome.item["principal"], credential=outcome.item["params"]["name"],
+                self._fail(outcome.item.principal, credential=outcome.item.params["name"],
                            msg=outcome.error.message)
             else:
                 work.append(outcome.value)
@@ -387,12 +441,30 @@ class TenantRun(object):
         waves = collections.deque(work[start:start + size] for start in range(0, len(work), size))
         del work
         while waves:  # a wave done is let go (its plans, listings and new secrets): only its rows are kept
-            rows.extend(self._apply_wave(waves.popleft()))
+            try:
+                rows.extend(self._apply_wave(waves.popleft()))
+            except Exception as exc:
+                if self.store is not None or not self.secrets:
+                    raise
+                # The wave that raised is undone (apply_wave); the secrets of earlier ones live in this result only.
+                self._halt(exc, len(waves))
+                break
         return rows
 
+    def _halt(self, exc, left):
+        """Stop after a bug in a wave, keeping the result (and the secrets it returns) of the waves done."""
+        secrets = [c["client_secret"] for by_name in self.secrets.get(self.platform, {}).values()
+                   for c in by_name.values()]
+        self.halted = redact(
+            "The task stopped on an unexpected %s (%s): the credentials of the waves done are in this result with "
+            "their secrets, that wave's new credentials were revoked, %d later waves, the trusts and prune were not "
+            "run" % (type(exc).__name__, exc, left), secrets)
+        self.exception = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), secrets)
+
     def _plan_credential(self, item, principals, listings):
-        """One credential's Plan, from the listing and the store read before (credential_plan.plan)."""
-        principal, params = item["principal"], item["params"]
+        """(principal, params, Item): one credential's Plan (credential_plan.plan) from the listing and the store
+        read before."""
+        principal, params = item.principal, item.params
         owner_id = principals[principal]["id"]
         key = self._key(principal, params["name"])
         if key in self.read_errors:
@@ -415,111 +487,40 @@ class TenantRun(object):
             stored = Stored.of_entry(None if held is None else StoredEntry(held[0], held[1]), self.store.type,
                                      self.store.location(key), claimed)
         owner = Owner.principal(owner_id, principal) if owner_id else Owner.pending(principal)
-        return {"principal": principal, "params": params, "key": key, "owner": owner_id,
-                "plan": plan_credential(capabilities, desired, listed, stored, self.shared.server_now(), owner)}
+        planned = plan_credential(capabilities, desired, listed, stored, self.shared.server_now(), owner)
+        return principal, params, Item(planned, key)
 
-    def _apply_wave(self, work):
-        """Creates in parallel, one store write for the wave, then proofs, undos and revokes in parallel.
-
-        Whatever raises in it (a bug, an interrupt), the wave's new credentials end held or revoked first.
-        """
+    def _apply_wave(self, wave):
+        """One wave of (principal, params, Item): applied by credentials.apply_wave (check mode: only the plans);
+        a row per item done, a failed item per error."""
+        items = [item for _principal, _params, item in wave]
         if self.check_mode:
-            return [self._row(w, result_of(w["plan"])) for w in work]
-        makers = [w for w in work if w["plan"].makes_credential]
-        try:
-            return self._wave_steps(work, makers)
-        except BaseException as exc:
-            # Held means in the store: a result with the secrets in it is not returned now. The rest is revoked
-            # (revoking one an undo revoked already is no error), so none stays live with its secret unheld.
-            unheld = [w for w in makers if "created" in w and (self.store is None or "version" not in w)]
-            why = "The task stopped on an unexpected %s in a wave of creates" % type(exc).__name__
-            said = [o.value for o in self.pool.map(
-                lambda w: undo_create(self.adapter, w["plan"], w["created"].credential, why), unheld)]
-            if said and hasattr(exc, "add_note"):  # Python 3.11+: the traceback says what was undone
-                exc.add_note("; ".join(said))
-            raise
-
-    def _wave_steps(self, work, makers):
-        for outcome in self.pool.map(self._create, makers):
+            done = [Done(item, None, None, None) for item in items]
+        else:
+            done = apply_wave(self.adapter, items, self.store, self.pool, self.client.settings.server_url,
+                              self._prover)
+            self.wave_batches += any(d.version is not None for d in done)
+        rows = []
+        for (principal, params, item), outcome in zip(wave, done):
+            if outcome.version is not None:  # what this task read of the entry is stale: let go, nothing reads it
+                self.cache.pop(item.key, None)
             if outcome.error is not None:
-                outcome.item["error"] = outcome.error
-        made = [w for w in makers if "created" in w]
-        if self.store is not None and made:
-            self._store_wave(made)
-        rows, deletes = [], []
-        for outcome in self.pool.map(self._finish, [w for w in work if "error" not in w]):
-            w = outcome.item
-            if outcome.error is not None:
-                w["error"] = outcome.error
-            elif w.get("delete"):
-                deletes.append((w, outcome.value))
+                self._fail(principal, credential=params["name"], msg=outcome.error.message)
             else:
-                rows.append(outcome.value)
-        if deletes:  # after the revokes: a secret stays held while its credential lives
-            _done, errors = self.store.delete_many([w["key"] for w, _row in deletes])
-            for w, row in deletes:
-                if w["key"] in errors:
-                    w["error"] = errors[w["key"]]
-                else:
-                    self.cache[w["key"]] = None
-                    rows.append(row)
-        for w in work:
-            if "error" in w:
-                if "version" in w:  # prove() put the entry back (or removed it): so does what this task read
-                    stored = w["plan"].stored
-                    self.cache[w["key"]] = (stored.content, None) if stored is not None and stored.present else None
-                self._fail(w["principal"], credential=w["params"]["name"], msg=w["error"].message)
+                rows.append(self._row(principal, params, item, outcome.applied))
         return rows
 
-    def _create(self, w):
-        """Step 1 of the credential core's apply: the create (a lost create found and revoked)."""
-        w["created"] = create_credential(self.adapter, w["plan"])
-
-    def _store_wave(self, made):
-        """Step 2 for the whole wave: ONE store write of its new secrets, each entry written or refused on its own."""
-        writes = []
-        for w in made:
-            stored = w["plan"].stored
-            writes.append((w["key"], entry_of(w["key"], w["created"], self.client.settings.server_url),
-                           stored.version if stored is not None and stored.present else None))
-        try:
-            done, errors = self.store.write_many(writes)
-        except ConductorError as exc:
-            done, errors = {}, {key: exc for key, _content, _version in writes}
-        self.wave_batches += 1
-        for (key, _content, _version), w in zip(writes, made):
-            if key in done:
-                w["version"] = done[key]
-                # What this task read of the entry is stale now, and the new secret is let go with its wave
-                # (its row and, with return_secrets, the result keep what is needed): nothing reads it later.
-                self.cache.pop(key, None)
-            else:
-                w["write_error"] = errors.get(key) or ConductorError("the store did not write the entry")
-
-    def _finish(self, w):
-        """Steps 3 and 4 for one item: the proof (undone on failure), then the revokes and status; its row."""
-        plan, created = w["plan"], w.get("created")
-        if created is not None:
-            if "write_error" in w:  # as keep_secret fails: the new credential revoked, the previous one kept
-                raise store_write_failed(self.adapter, plan, created, self.store.type, w["write_error"])
-            if plan.desired.verify:
-                prove(self.adapter, self._prover, plan, created, self.store, w["key"], w.get("version"))
-        settled, revoked, after = retire(self.adapter, plan, created)
-        w["plan"], w["delete"] = settled, settled.store_delete  # the wave deletes the entries in one batch
-        lost = created.lost if created is not None else ()
-        return self._row(w, result_of(plan, Applied(after, created.secret if created is not None else None,
-                                                    tuple(lost) + tuple(revoked), settled)))
-
-    def _row(self, w, result):
+    def _row(self, principal, params, item, applied):
         """One row of ``credentials`` (never a secret) from the item's result; the diff and secrets noted."""
-        principal, params, key = w["principal"], w["params"], w["key"]
+        key, result = item.key, result_of(item.plan, applied)
+        settled = applied.plan if applied is not None and applied.plan is not None else item.plan
         secret = result.pop("client_secret", None)
         credential = result.get("credential") or {}
         row = {"platform": self.platform, "principal": principal, "name": params["name"], "id": credential.get("id"),
                "client_id": credential.get("client_id"), "expires_at": credential.get("expires_at"),
-               "action": credential_action(w["plan"]), "revoked_ids": list(result.get("revoked_ids") or []),
+               "action": done(settled.action), "revoked_ids": list(result.get("revoked_ids") or []),
                "kept_ids": list(result.get("kept_ids") or []), "kept_reasons": dict(result.get("kept_reasons") or {}),
-               "stored": (None if self.store is None or w["plan"].action in ("revoke", "none")
+               "stored": (None if self.store is None or settled.action in ("revoke", "none")
                           else self.store.location(key))}
         if result.get("reason"):
             row["reason"] = result["reason"]
@@ -547,36 +548,34 @@ class TenantRun(object):
 
     # ---- trusts and forgotten entries --------------------------------------------------------
     def _trusts(self, plan, principals):
-        items = [t for t in plan["trusts"] if (principals.get(t["principal"]) or {}).get("ok")]
+        items = [t for t in plan.trusts if (principals.get(t.principal) or {}).get("ok")]
         rows = []
         for outcome in self.pool.map(lambda item: self._trust(item, principals), items):
             item = outcome.item
             if outcome.error is not None:
-                self._fail(item["principal"], trust=item["params"]["name"], msg=outcome.error.message)
+                self._fail(item.principal, trust=item.params["name"], msg=outcome.error.message)
             else:
                 rows.append(outcome.value)
         return rows
 
     def _trust(self, item, principals):
-        principal, params = item["principal"], item["params"]
+        principal, params = item.principal, item.params
         owner = principals[principal]["id"]
         if owner is None:  # check mode, the principal is still to be made
             return {"platform": self.platform, "principal": principal, "name": params["name"], "client_id": None,
-                    "action": "created"}
+                    "action": done("create")}
         result = ensure_trust(self.adapter, dict(params, service_principal_id=owner), self.check_mode)
         diff = result.get("diff") or {}
-        action = ("unchanged" if not result.get("changed") else "created" if not diff.get("before")
-                  else "removed" if not diff.get("after") else "updated")
         label = "%s/%s" % (principal, params["name"])
         self._noted("before", "trusts", label, diff.get("before") or {})
         self._noted("after", "trusts", label, diff.get("after") or {})
         return {"platform": self.platform, "principal": principal, "name": params["name"],
-                "client_id": (result.get("trust") or {}).get("client_id"), "action": action}
+                "client_id": (result.get("trust") or {}).get("client_id"), "action": done(result["action"])}
 
     def _forget(self, plan, principals):
         """Delete the entries of removed principals, after the principal (and so its credentials) is gone."""
         removed = {value["id"] for value in principals.values() if value["action"] == "removed"}
-        keys = [f["key"] for f in plan["forget"] if f["after"] is None or f["after"] in removed]
+        keys = [f.key for f in plan.forget if f.after is None or f.after in removed]
         for key in keys:
             label = "%s/%s" % (key.principal, key.credential)
             self._noted("before", "entries", label, {"location": self.store.location(key)})
@@ -603,8 +602,8 @@ class TenantRun(object):
         self.failed.append(item)
 
     def _result(self, principals, credentials, trusts):
-        principal_rows = [{"platform": self.platform, "name": name, "id": value["id"], "action": value["action"]}
-                          for name, value in principals.items()]
+        principal_rows = [{"platform": self.platform, "name": value["name"], "id": value["id"],
+                           "action": value["action"]} for value in principals.values()]
         # An unchanged credential may still have retired an older one of its name (revoked_ids): a write too.
         changed = any(r["action"] not in ("unchanged", "failed") for r in principal_rows + credentials + trusts) \
             or any(r["revoked_ids"] for r in credentials) or bool(self.forgotten)
@@ -627,6 +626,9 @@ class TenantRun(object):
             result["warnings"] = self.warnings
         if self.failed:
             result.update(failed=True, msg=failure_message(self.failed, max(self.items, len(self.failed))))
+        if self.halted:
+            result.update(failed=True, exception=self.exception,
+                          msg=self.halted + ("; and " + result["msg"] if self.failed else ""))
         return result
 
 

@@ -327,13 +327,15 @@ class SecretStore(object):
 
 
 def entry_content(key, credential, client_id, client_secret, server_url):
-    """The JSON object a store keeps for one credential (plus the exact names and the owner kind)."""
+    """The JSON object a store keeps for one credential (plus the exact names and the owner kind), and the ID of
+    its principal: prune acts on the IDs entries prove."""
     return {
         "client_id": client_id,
         "client_secret": client_secret,
         "server_url": server_url,
         "platform": key.platform,
         "credential_id": credential.get("id"),
+        "service_principal_id": credential.get("service_principal_id"),
         "expires_at": credential.get("expires_at"),
         "names": names_of(key),
     }

@@ -8,7 +8,8 @@ import pytest
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Capabilities, Owner
 from ansible_collections.conductor.principals.plugins.module_utils.credentials import CredentialRun
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
-from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoreError, store_for
+from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, StoreError
+from ansible_collections.conductor.principals.plugins.module_utils.stores.vault_file import Store as VaultFileStore
 from ansible_collections.conductor.principals.tests.unit.helpers import NOW, OnePrincipalPlatform, credential_params
 
 KEY = EntryKey("conductorone", "Terraform CI", "ci")
@@ -25,36 +26,42 @@ class OrkesMemoryAdapter(OnePrincipalPlatform):
         return credential, secret
 
 
-class FailingWrites(object):
-    """A store whose writes fail the way a full disk would, and counts every call."""
+class FailingWrites(VaultFileStore):
+    """A vault_file store whose writes fail the way a full disk would, and that counts every call."""
 
-    def __init__(self, store):
-        self.inner = store
-        self.type = store.type
+    def __init__(self, options, environ=None):
+        super().__init__(options, environ)
         self.fail_writes = False
         self.calls = []
 
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
     def read(self, key):
         self.calls.append("read")
-        return self.inner.read(key)
+        return super().read(key)
+
+    def write_many(self, writes):
+        self.calls.extend("write" for _write in writes)
+        if self.fail_writes:
+            raise StoreError("Could not write the vault_file store /x: No space left on device")
+        return super().write_many(writes)
 
     def write(self, key, content, version=None):
         self.calls.append("write")
         if self.fail_writes:
             raise StoreError("Could not write the vault_file store /x: No space left on device")
-        return self.inner.write(key, content, version)
+        return super().write(key, content, version)
+
+    def delete_many(self, keys):
+        self.calls.extend("delete" for _key in keys)
+        return super().delete_many(keys)
 
     def delete(self, key):
         self.calls.append("delete")
-        return self.inner.delete(key)
+        return super().delete(key)
 
 
 @pytest.fixture
 def store(tmp_path):
-    return FailingWrites(store_for({"type": "vault_file", "path": str(tmp_path / "s.vault"), "password": "pw"}))
+    return FailingWrites({"type": "vault_file", "path": str(tmp_path / "s.vault"), "password": "pw"})
 
 
 def ensure(adapter, store, key=KEY, check_mode=False, prover=None, **overrides):
@@ -82,7 +89,7 @@ def test_a_missing_entry_or_one_holding_another_credential_rotates(store):
     assert missing["rotated"] and "not in the vault_file store" in missing["reason"]
     assert missing["revoked_ids"] == [old["id"]]
     new_id = missing["credential"]["id"]
-    store.inner.write(KEY, dict(store.read(KEY).content, credential_id="someone-else"), store.read(KEY).version)
+    VaultFileStore.write(store, KEY, dict(store.read(KEY).content, credential_id="someone-else"), store.read(KEY).version)
     other = ensure(adapter, store)
     assert "holds credential someone-else, not the live credential %s" % new_id in other["reason"]
     assert other["revoked_ids"] == [new_id] and store.read(KEY).content["credential_id"] == other["credential"]["id"]
@@ -123,16 +130,18 @@ def test_a_failed_put_back_names_the_failure_without_either_secret(store):
     adapter = OrkesMemoryAdapter()  # its secrets have no shape redact() knows: only the explicit list hides them
     key = EntryKey("orkes", "Order Worker", "worker-key")
     old_secret = ensure(adapter, store, key=key)["client_secret"]
-    echoed = []
+    written = []
+    write_many = store.write_many
+
+    def recording_write_many(writes):
+        written.extend(content["client_secret"] for _key, content, _version in writes)
+        return write_many(writes)
 
     def echoing_write(key, content, version=None):
-        # The put-back after a failed proof fails with an error quoting what it was given.
-        if echoed:
-            raise StoreError("write refused: %s / %s" % (echoed[0], content["client_secret"]))
-        echoed.append(content["client_secret"])
-        return store.inner.write(key, content, version)
+        # The put-back after a failed proof fails with an error quoting the new secret and what it was given.
+        raise StoreError("write refused: %s / %s" % (written[0], content["client_secret"]))
 
-    store.write = echoing_write
+    store.write_many, store.write = recording_write_many, echoing_write
 
     def refuse(credential, secret):
         raise ConductorError("invalid_client")
@@ -141,7 +150,7 @@ def test_a_failed_put_back_names_the_failure_without_either_secret(store):
         ensure(adapter, store, key=key, force_rotate=True, verify=True, prover=refuse)
     message = str(caught.value)
     assert "putting its store entry back failed (write refused:" in message
-    assert echoed and echoed[0] not in message and old_secret not in message
+    assert written and written[0] not in message and old_secret not in message
 
 
 def test_verify_success_revokes_the_previous_only_after_the_proof(store):
@@ -197,11 +206,10 @@ def test_orkes_name_without_a_store_is_still_refused():
     assert "name cannot be set on platform orkes" in str(caught.value)
 
 
-def test_the_apply_steps_driven_in_waves_do_what_ensure_does(store):
-    """A bulk caller plans every task, then runs each apply step over the wave: create, keep, prove, retire."""
-    from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Applied, result_of
-    from ansible_collections.conductor.principals.plugins.module_utils.credentials import (
-        create_credential, keep_secret, prove, retire)
+def test_a_wave_of_plans_is_applied_as_ensure_applies_one(store):
+    """A bulk caller plans every task, then applies the plans as one wave (apply_wave): create, keep, prove, retire."""
+    from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import result_of
+    from ansible_collections.conductor.principals.plugins.module_utils.credentials import Item, apply_wave
     adapter = OnePrincipalPlatform()
     old = adapter.add("ci", age_days=80)
     keys = {name: EntryKey("conductorone", "Terraform CI", name) for name in ("ci", "deploy")}
@@ -212,23 +220,18 @@ def test_the_apply_steps_driven_in_waves_do_what_ensure_does(store):
     plans = {name: run.plan() for name, run in runs.items()}
     assert {name: p.action for name, p in plans.items()} == {"ci": "rotate", "deploy": "create"}
     assert adapter.writes == []  # planning writes nothing
-    created = {name: create_credential(adapter, p) for name, p in plans.items()}
-    versions = {name: keep_secret(adapter, store, keys[name], plans[name], created[name], "https://tenant.example")
-                for name in plans}
     proven = []
-    for name in plans:
-        prove(adapter, lambda credential, secret: proven.append(credential["id"]), plans[name], created[name],
-              store, keys[name], versions[name])
-    results = {}
-    for name, p in plans.items():
-        settled, revoked, after = retire(adapter, p, created[name])
-        assert not settled.store_delete
-        results[name] = result_of(p, Applied(after, created[name].secret, tuple(revoked), settled))
-    assert adapter.writes == [("create", created["ci"].credential["id"]),
-                              ("create", created["deploy"].credential["id"]), ("revoke", old["id"])]
-    assert proven == [created["ci"].credential["id"], created["deploy"].credential["id"]]
+    done = apply_wave(adapter, [Item(plans[name], keys[name]) for name in keys], store,
+                      server_url="https://tenant.example",
+                      prover=lambda credential, secret: proven.append(credential["id"]))
+    assert [d.error for d in done] == [None, None]
+    results = {name: result_of(plans[name], d.applied) for name, d in zip(keys, done)}
+    created = {name: d.applied.credential["id"] for name, d in zip(keys, done)}
+    assert adapter.writes == [("create", created["ci"]), ("create", created["deploy"]), ("revoke", old["id"])]
+    assert proven == [created["ci"], created["deploy"]]
     assert results["ci"]["revoked_ids"] == [old["id"]] and results["ci"]["rotated"] is True
-    for name in keys:
+    for name, d in zip(keys, done):
         assert store.read(keys[name]).content["client_secret"] == results[name]["client_secret"]
+        assert store.read(keys[name]).version == d.version
     # a rerun of each task plans nothing to do
     assert {name: run.plan().action for name, run in runs.items()} == {"ci": "keep", "deploy": "keep"}

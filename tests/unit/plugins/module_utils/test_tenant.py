@@ -9,15 +9,14 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import Plan
 from ansible_collections.conductor.principals.plugins.module_utils import tenant as tenant_module
-from ansible_collections.conductor.principals.plugins.module_utils.credentials import Created, entry_of
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, OutcomeUnknownError
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.parallel import Pool
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
+from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
-    TenantRun, credential_action, failure_message, plan_tenant, prune_lookups)
+    CredentialStep, Forget, TenantRun, failure_message, plan_tenant, prune_lookups)
 from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, MemoryStore
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
@@ -39,34 +38,34 @@ def listed(*names):
 
 
 def actions(plan):
-    return {(p["name"], p["action"]) for p in plan["principals"]}
+    return {(p.name, p.action) for p in plan.principals}
 
 
 def test_create_keep_ensure_and_duplicate():
     wanted = checked([{"name": "new"}, {"name": "there"}, {"name": "twice"}])
     wanted += checked([{"name": "app", "roles": ["WORKER"]}], platform="orkes")
     plan = plan_tenant(wanted, listed("there", "twice", "twice", "app"), {})
-    assert actions(plan) == {("new", "create"), ("there", "keep"), ("twice", "duplicate"), ("app", "ensure")}
-    by_name = {p["name"]: p for p in plan["principals"]}
-    assert by_name["there"]["id"] == "id-there-0" and by_name["new"]["id"] is None
-    assert by_name["twice"]["ids"] == ["id-twice-1", "id-twice-2"]
-    assert by_name["app"]["settings"] == {"roles": ["WORKER"]}
+    assert actions(plan) == {("new", "create"), ("there", "keep"), ("twice", "duplicate"), ("app", "update")}
+    by_name = {p.name: p for p in plan.principals}
+    assert by_name["there"].id == "id-there-0" and by_name["new"].id is None
+    assert by_name["twice"].ids == ("id-twice-1", "id-twice-2")
+    assert by_name["app"].settings == {"roles": ["WORKER"]}
 
 
 def test_absent_removes_and_forgets_its_entries_and_a_gone_one_only_forgets():
     wanted = checked([{"name": "old", "state": "absent"}, {"name": "gone", "state": "absent"}])
     keys = {key("old", "ci"): {}, key("gone", "ci"): {}, key("other", "ci"): {}}
     plan = plan_tenant(wanted, listed("old"), keys)
-    assert actions(plan) == {("old", "remove")}
-    assert plan["forget"] == [{"key": key("old", "ci"), "after": "id-old-0"}, {"key": key("gone", "ci"), "after": None}]
-    assert plan["credentials"] == []
+    assert actions(plan) == {("old", "delete")}
+    assert plan.forget == (Forget(key("old", "ci"), "id-old-0"), Forget(key("gone", "ci")))
+    assert plan.credentials == ()
 
 
 def test_without_prune_nothing_unlisted_is_touched():
     wanted = checked([{"name": "a", "credentials": [{"name": "ci"}]}])
     plan = plan_tenant(wanted, listed("a", "b", "c"), dict.fromkeys([key("a", "ci"), key("a", "old"), key("b", "ci")]))
-    assert actions(plan) == {("a", "keep")} and plan["forget"] == []
-    assert [(c["principal"], c["params"]["name"], c["params"]["state"]) for c in plan["credentials"]] == [
+    assert actions(plan) == {("a", "keep")} and plan.forget == ()
+    assert [(c.principal, c.params["name"], c.params["state"]) for c in plan.credentials] == [
         ("a", "ci", "present")]
 
 
@@ -80,9 +79,9 @@ def entry(credential_id, principal_id=None):
 
 def pruned(plan):
     """(removed principal IDs, revoked credential IDs, forgotten keys) of a plan."""
-    return ({p["id"] for p in plan["principals"] if p["action"] == "remove"},
-            {c["params"]["id"] for c in plan["credentials"] if c.get("pruned")},
-            {f["key"] for f in plan["forget"]})
+    return ({p.id for p in plan.principals if p.action == "delete"},
+            {c.params["id"] for c in plan.credentials if c.pruned},
+            {f.key for f in plan.forget})
 
 
 def test_prune_is_bounded_by_the_store():
@@ -92,10 +91,10 @@ def test_prune_is_bounded_by_the_store():
                EntryKey("conductorone", "@personal", "mine"): entry("c-p")}
     plan = plan_tenant(wanted, listed("a", "b", "c"), entries, prune=True)
     # c has no entry: not ours. b has one and is not listed: removed. gone: only its entry.
-    assert actions(plan) == {("a", "keep"), ("b", "remove")}
-    assert plan["forget"] == [{"key": key("b", "ci"), "after": "id-b-1"}, {"key": key("gone", "ci"), "after": None}]
-    assert [(c["params"]["name"], c["params"].get("id"), c["params"]["state"], c.get("pruned", False))
-            for c in plan["credentials"]] == [("ci", None, "present", False), ("old", "c-old", "absent", True)]
+    assert actions(plan) == {("a", "keep"), ("b", "delete")}
+    assert plan.forget == (Forget(key("b", "ci"), "id-b-1"), Forget(key("gone", "ci")))
+    assert [(c.params["name"], c.params.get("id"), c.params["state"], c.pruned)
+            for c in plan.credentials] == [("ci", None, "present", False), ("old", "c-old", "absent", True)]
 
 
 def test_prune_never_acts_on_a_name_an_entry_does_not_prove():
@@ -107,7 +106,7 @@ def test_prune_never_acts_on_a_name_an_entry_does_not_prove():
                key("a", "old"): entry("c-old", "a")}
     plan = plan_tenant(wanted, tenant, entries, prune=True)
     assert pruned(plan) == ({"ours"}, {"c-old"}, {key("gone", "ci"), key("twin", "ci")})
-    assert [f["after"] for f in plan["forget"]] == [None, "ours"]
+    assert [f.after for f in plan.forget] == [None, "ours"]
 
 
 def test_a_principal_renamed_in_place_is_still_the_managed_one():
@@ -139,7 +138,7 @@ def test_an_older_entry_is_the_principal_that_owns_its_credential():
 
 def test_an_entry_prune_could_not_read_is_left_alone():
     plan = plan_tenant(checked([{"name": "x"}]), listed("a"), {key("a", "ci"): None}, prune=True)
-    assert plan["unproven"] == [key("a", "ci")] and pruned(plan) == (set(), set(), set())
+    assert plan.unproven == (key("a", "ci"),) and pruned(plan) == (set(), set(), set())
 
 
 # ---- prune, for any tenant: it touches only IDs the entries hold --------------------------------
@@ -192,26 +191,19 @@ def test_prune_never_removes_a_principal_or_revokes_a_credential_no_entry_holds(
     plan = plan_tenant(wanted, tenant, entries, True, live)
     principals, held = held_ids(entries, credentials)
     listed_absent = {p["id"] for w in wanted if w["state"] == "absent" for p in tenant if p["name"] == w["name"]}
-    removed = {p["id"] for p in plan["principals"] if p["action"] == "remove"} - listed_absent
+    removed = {p.id for p in plan.principals if p.action == "delete"} - listed_absent
     assert removed <= principals
-    assert {c["params"]["id"] for c in plan["credentials"] if c.get("pruned")} <= held
-    assert all(c["params"]["state"] == "present" for c in plan["credentials"] if not c.get("pruned"))
+    assert {c.params["id"] for c in plan.credentials if c.pruned} <= held
+    assert all(c.params["state"] == "present" for c in plan.credentials if not c.pruned)
 
 
 def test_trusts_of_present_principals_are_planned():
     wanted = checked([{"name": "a", "trusts": [{"name": "gh", "github": {"repository": "o/r"}}]}])
     plan = plan_tenant(wanted, [], [])
-    assert [(t["principal"], t["params"]["name"]) for t in plan["trusts"]] == [("a", "gh")]
+    assert [(t.principal, t.params["name"]) for t in plan.trusts] == [("a", "gh")]
 
 
 # ---- what the core's result means ------------------------------------------------------------
-@pytest.mark.parametrize("action, word", [("create", "created"), ("rotate", "rotated"), ("replace", "replaced"),
-                                          ("revoke", "revoked"), ("set_status", "updated"), ("keep", "unchanged"),
-                                          ("none", "unchanged")])
-def test_each_plan_action_has_its_word(action, word):
-    assert credential_action(Plan(action)) == word
-
-
 SERVER_URL = "https://tenant.example"
 
 
@@ -246,24 +238,6 @@ def test_the_diff_is_built_only_when_asked(diff):
         assert "diff" not in result and run.diff is None
 
 
-def test_a_wave_in_the_store_leaves_no_new_secret_in_the_run(tmp_path):
-    """Once the wave's entries are written, its new secrets live in the store and in the wave only (which is
-    let go): the run's record of what it read keeps neither them nor the stale entry they replaced."""
-    store = store_for({"type": "vault_file", "path": str(tmp_path / "store.vault"), "password": "pw"})
-    run = TenantRun(_Client(), {}, diff=True)
-    run.store = store
-    new, rotated = key("app-00", "ci"), key("app-01", "ci")
-    old = store.write(rotated, {"client_id": "old@t/spc", "client_secret": "secret-token:old", "credential_id": "c0"})
-    run.cache = {new: None, rotated: ({"client_secret": "secret-token:old", "credential_id": "c0"}, old)}
-    wave = [{"key": k, "plan": SimpleNamespace(stored=stored),
-             "created": Created({"id": "c-%d" % i, "client_id": "fox-%d@t/spc" % i}, "secret-token:new-%d" % i)}
-            for i, (k, stored) in enumerate([(new, None), (rotated, SimpleNamespace(present=True, version=old))])]
-    run._store_wave(wave)
-    assert [w.get("version") for w in wave] == [store.read(new).version, store.read(rotated).version]
-    assert store.read(rotated).content["client_secret"] == "secret-token:new-1"
-    assert "secret-token" not in repr(run.cache)
-
-
 @pytest.mark.parametrize("diff", [True, False])
 def test_the_runner_tells_service_principals_whether_a_diff_is_wanted(monkeypatch, diff):
     from ansible_collections.conductor.principals.plugins.module_utils import runner
@@ -289,9 +263,28 @@ def wave_run(store, count=4):
     run.shared = SimpleNamespace(server_now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
     names = ["app-%d" % n for n in range(count)]
     wanted = checked([{"name": name, "credentials": [{"name": "ci"}]} for name in names])
-    work = [run._plan_credential({"principal": w["name"], "params": w["credentials"][0]},
+    work = [run._plan_credential(CredentialStep(w["name"], w["credentials"][0]),
                                  {w["name"]: {"id": "sp-" + w["name"]}}, {"sp-" + w["name"]: []}) for w in wanted]
     return run, work
+
+
+def test_a_wave_in_the_store_leaves_no_new_secret_in_the_run(tmp_path):
+    """Once the wave's entries are written, its new secrets live in the store and in the wave only (which is
+    let go): the run's record of what it read keeps neither them nor the stale entry they replaced."""
+    store = store_for({"type": "vault_file", "path": str(tmp_path / "store.vault"), "password": "pw"})
+    stale = key("app-1", "ci")
+    version = store.write(stale, {"client_id": "old@t/spc", "client_secret": "secret-token:old", "credential_id": "c0"})
+    run, _work = wave_run(store, count=2)
+    run.cache = {stale: ({"client_secret": "secret-token:old", "credential_id": "c0"}, version)}
+    run._prover = lambda credential, secret: None
+    wanted = checked([{"name": "app-%d" % n, "credentials": [{"name": "ci"}]} for n in range(2)])
+    work = [run._plan_credential(CredentialStep(w["name"], w["credentials"][0]),
+                                 {w["name"]: {"id": "sp-" + w["name"]}}, {"sp-" + w["name"]: []}) for w in wanted]
+    with run.pool:
+        rows = run._apply_wave(work)
+    assert [row["action"] for row in rows] == ["created", "created"] and run.wave_batches == 1
+    assert {store.read(key("app-%d" % n, "ci")).content["credential_id"] for n in range(2)} == set(run.adapter.made)
+    assert "secret-token" not in repr(run.cache)
 
 
 def test_a_store_write_that_raises_revokes_every_credential_its_wave_made(tmp_path, monkeypatch):
@@ -331,6 +324,53 @@ def test_a_bug_in_one_item_after_the_creates_leaves_each_new_credential_held_or_
         assert set(run.adapter.live()) == held == set(run.adapter.made)
     else:
         assert run.adapter.live() == {}
+
+
+def test_a_bug_in_a_later_wave_returns_the_secrets_of_the_waves_done():
+    """return_secrets without a store: the result is where the waves done hold their secrets, so a bug in a later
+    wave ends the task failed with that result (the wave that raised undone), not with a traceback alone."""
+    platform = MemoryPlatform()
+    names = ["app-%d" % n for n in range(6)]
+    for name in names:
+        platform.principal(name)
+
+    def prover(credential, secret):
+        if credential["id"] == "c5":  # the first create of the second wave (a wave is 4 items at parallelism 1)
+            raise KeyError("a bug in the proof")
+        platform.prove(credential, secret)
+    params = dict(DEFAULTS, principals=[{"name": name, "credentials": [{"name": "ci"}]} for name in names],
+                  return_secrets=True, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tenant_module, "adapter_for", lambda client: platform)
+        patch.setattr(tenant_module.parallel, "shared_client",
+                      lambda client, pool: SimpleNamespace(server_now=lambda: platform.now))
+        run = TenantRun(_Client(), params)
+        run._prover = prover
+        result = run.run()
+    held = {name: value["ci"] for name, value in result["secrets"]["conductorone"].items()}
+    assert result["failed"] and "unexpected KeyError" in result["msg"] and "2 later waves" not in result["msg"]
+    assert sorted(held) == names[:4] and [row["principal"] for row in result["credentials"]] == names[:4]
+    assert set(platform.live()) == {c["id"] for c in platform.every.values() if c["client_id"] in
+                                    {value["client_id"] for value in held.values()}}
+    assert "KeyError" in result["exception"]
+    for value in held.values():
+        assert value["client_secret"] not in result["msg"] + result["exception"]
+
+
+def test_pruned_principals_of_one_name_each_have_their_row():
+    """Prune removes by ID: two managed principals that came to share a name are two removals, two rows."""
+    platform = MemoryPlatform()
+    store = MemoryStore(log=platform.writes)
+    for credential in ("ci", "deploy"):
+        owner = platform.principal("old")
+        made = platform.add_credential(owner["id"], credential)
+        store.put(key("old", credential), entry_content(key("old", credential), made, made["client_id"],
+                                                        platform.secrets[made["id"]], SERVER_URL))
+    result = run_tenant(platform, store, [{"name": "app"}], prune=True)
+    removed = [row for row in result["principals"] if row["action"] == "removed"]
+    assert sorted((row["name"], row["id"]) for row in removed) == [("old", "sp1"), ("old", "sp2")]
+    assert result["summary"]["principals"]["removed"] == 2 and platform.principals == [
+        p for p in platform.principals if p["name"] == "app"]
 
 
 # ---- the whole engine on an in-memory tenant, for any tenant and list ----------------------------------
@@ -380,8 +420,8 @@ def built(tenant):
             made = platform.add_credential(principal["id"], credential, age, lifetime)
             if entry is not None:
                 held = made if entry == "held" else dict(made, id="c-gone")
-                store.put(key(name, credential),
-                          entry_of(key(name, credential), Created(held, platform.secrets[made["id"]]), SERVER_URL))
+                store.put(key(name, credential), entry_content(key(name, credential), held, held.get("client_id"),
+                                                               platform.secrets[made["id"]], SERVER_URL))
     return platform, store
 
 
