@@ -71,7 +71,6 @@ _TOKENS = re.compile(r'''
 _ESCAPE = re.compile(r'''\\(?:([abfnrtv\\'"`?])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})'''
                      r'''|([0-3][0-7]{2})|(.))''', re.DOTALL)
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_KEYWORDS = ("true", "false", "null", "in")
 
 
 class Node:
@@ -124,14 +123,13 @@ class _Parser:
         self.at = 0
 
     # -- tokens --
-    def peek(self, offset=0):
-        index = self.at + offset
-        return self.tokens[index] if index < len(self.tokens) else ("end", "", len(self.text))
+    def peek(self):
+        return self.tokens[self.at] if self.at < len(self.tokens) else ("end", "", len(self.text))
 
     def take(self, *texts):
-        """The next token if it is an operator or keyword among ``texts`` (any token when none given)."""
+        """The next token if it is an operator or keyword among ``texts``, else None."""
         token = self.peek()
-        if token[0] == "end" or texts and not (token[1] in texts and token[0] in ("op", "name")):
+        if token[0] not in ("op", "name") or token[1] not in texts:
             return None
         self.at += 1
         return token

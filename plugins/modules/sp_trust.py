@@ -335,7 +335,7 @@ MODULE_SPEC = dict(
         service_principal_id=dict(type="str"),
         trust_client_id=dict(type="str"),
         test_token=dict(type="str", no_log=True),
-        test_token_source_ip=dict(type="str"),
+        test_token_source_ip=dict(type="str", no_log=False),  # an address, not a secret
         **trust_options()
     ),
     required_one_of=[("service_principal", "service_principal_id")],
