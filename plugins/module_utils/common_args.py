@@ -120,7 +120,7 @@ def provider_options():
         issuer_url=dict(type="str"),
         name=dict(type="str"),
         description=dict(type="str"),
-        type=dict(type="str", choices=list(PROVIDER_TYPES), default="custom"),
+        type=dict(type="str", choices=list(PROVIDER_TYPES)),
         enabled=dict(type="bool"),
         spiffe_bundle_endpoint_url=dict(type="str"),
         replace_on_change=dict(type="bool", default=False),

@@ -14,6 +14,7 @@ federation calls (platforms/c1.py). Neutral shapes:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from urllib.parse import urlsplit, urlunsplit
@@ -22,17 +23,11 @@ from .cidrs import normalise_cidrs
 from .client import create_once
 from .common_args import CONDITION_FORMS, PROVIDER_TYPES
 from .compare import describe, differences
+from .conditions import broad_reason, check_broad, issuer_type
 from .errors import ConductorError, ConfigError, redact
 from .principals import find_by_name
 
 MAX_CONDITION_BYTES = 1024
-
-# The claims that pin a token to one repository / project on the well-known CI issuers: a
-# condition on such a provider that references none of them accepts every job of the platform.
-IDENTIFYING_CLAIMS = {
-    "github_actions": ("repository", "repository_owner", "repository_id", "sub"),
-    "gitlab_ci": ("project_path", "namespace_path", "project_id", "sub"),
-}
 
 # What the provider fields are called in plans and messages; the mutable ones change in place.
 PROVIDER_MUTABLE = ("name", "description", "enabled", "spiffe_bundle_endpoint_url")
@@ -43,7 +38,7 @@ TRUST_MUTABLE = ("name", "description", "condition", "allowed_cidrs", "scoped_ro
 PROVIDER_TEXT = ("id", "issuer_url", "name", "description", "spiffe_bundle_endpoint_url")
 TRUST_TEXT = ("service_principal", "service_principal_id", "name", "trust_client_id", "description", "provider",
               "condition", "github", "gitlab", "kubernetes", "allowed_cidrs", "scoped_roles", "passthrough_claims",
-              "tests", "test_token")
+              "tests", "test_token", "test_token_source_ip")
 
 
 # ---- text -----------------------------------------------------------------------------------
@@ -88,19 +83,32 @@ def normalise_issuer(url):
     if parts.scheme.lower() not in ("https", "http", "spiffe"):
         raise ConfigError("issuer_url: %r must start with https:// (an OIDC issuer) or spiffe:// (a SPIFFE trust "
                           "domain)" % text)
+    if parts.scheme.lower() == "http" and not _loopback(parts.hostname):
+        raise ConfigError("issuer_url: %r must be https:// (C1 accepts http:// only for a loopback host such as "
+                          "127.0.0.1)" % text)
     if parts.query or parts.fragment:
         raise ConfigError("issuer_url: %r must not carry a query or fragment" % text)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
+def _loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 def desired_provider(params):
-    """The managed provider fields from module parameters (None = not managed)."""
-    kind = params.get("type") or "custom"
-    if kind not in PROVIDER_TYPES:
-        raise ConfigError("type: %r is not one of %s" % (kind, ", ".join(PROVIDER_TYPES)))
+    """The managed provider fields from module parameters (None = not managed). Without ``type`` a well-known
+    issuer gives its own (GitHub's is github_actions), any other is custom."""
     issuer = normalise_issuer(params["issuer_url"]) if params.get("issuer_url") else None
+    kind = params.get("type") or issuer_type(issuer) or (issuer and "custom")
+    if kind is not None and kind not in PROVIDER_TYPES:
+        raise ConfigError("type: %r is not one of %s" % (kind, ", ".join(PROVIDER_TYPES)))
     bundle = params.get("spiffe_bundle_endpoint_url")
-    if bundle and kind != "spiffe":
+    if bundle and kind not in ("spiffe", None):
         raise ConfigError("spiffe_bundle_endpoint_url applies only to type spiffe; remove it or set type: spiffe")
     if issuer and (kind == "spiffe") != issuer.startswith("spiffe://"):
         raise ConfigError("issuer_url: type spiffe takes a spiffe:// trust domain and every other type an "
@@ -359,43 +367,6 @@ def build_condition(params):
     return condition
 
 
-_STRING_LITERAL = re.compile(r'''[rR]?("""(?:\\.|[^\\])*?"""|\'\'\'(?:\\.|[^\\])*?\'\'\'|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')''')
-
-
-def claims_referenced(condition):
-    """The top-level claim names a CEL expression reads (claims.x, claims["x"], has(claims.x))."""
-    names = set(re.findall(r'\bclaims\s*\[\s*"([^"]+)"\s*\]', condition))
-    names |= set(re.findall(r"\bclaims\s*\[\s*'([^']+)'\s*\]", condition))
-    code = _STRING_LITERAL.sub('""', condition)  # a claim name inside a string literal is not a reference
-    names |= set(re.findall(r"\bclaims\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)", code))
-    return names
-
-
-def broad_reason(condition, provider_type):
-    """Why ``condition`` lets every token of the issuer through, or None.
-
-    The literal ``true``; on github_actions / gitlab_ci a condition that reads none of the claims
-    naming the repository or project.
-    """
-    bare = re.sub(r"[\s()]", "", condition or "")
-    if bare in ("", "true"):
-        return "the condition is true, so every token of the issuer is accepted"
-    needed = IDENTIFYING_CLAIMS.get(provider_type)
-    if needed and not claims_referenced(condition) & set(needed):
-        return ("the condition constrains none of %s, so every %s job of every %s is accepted"
-                % (", ".join("claims." + c for c in needed), "GitHub Actions" if provider_type == "github_actions"
-                   else "GitLab CI", "repository" if provider_type == "github_actions" else "project"))
-    return None
-
-
-def check_broad(condition, provider_type, allow_broad=False):
-    reason = broad_reason(condition, provider_type)
-    if reason and not allow_broad:
-        raise ConfigError("The trust's condition is too broad: %s; narrow it, or set allow_broad_condition: true "
-                          "if that is what you mean" % reason)
-    return reason
-
-
 def check_samples(adapter, condition, samples):
     """Each ``{claims, expect}`` sample evaluated by the server (test-cel); a mismatch is bad input."""
     for index, sample in enumerate(samples or []):
@@ -530,8 +501,20 @@ def failing_steps(token_test):
     return [s for s in token_test["steps"] if not s.get("passed") and not s.get("skipped")]
 
 
-def run_token_test(adapter, trust, token):
-    answer = adapter.test_token(trust, token)
+def check_source_ip(value):
+    """TestToken's ``sourceIp``: an IPv4 or IPv6 address, optionally with a prefix (bad input otherwise)."""
+    if value is None:
+        return None
+    try:
+        ipaddress.ip_network(str(value).strip(), strict=False)
+    except ValueError:
+        raise ConfigError("test_token_source_ip: %r is not an IPv4 or IPv6 address (such as 10.0.0.5 or 2001:db8::1)"
+                          % value)
+    return str(value).strip()
+
+
+def run_token_test(adapter, trust, token, source_ip=None):
+    answer = adapter.test_token(trust, token, source_ip)
     result = token_test_result(answer["steps"], answer["matched"])
     failed = failing_steps(result)
     if not result["matched"] or failed:
@@ -564,6 +547,9 @@ def ensure_trust(adapter, params, check_mode=False):
     if not params.get("name") and not params.get("trust_client_id"):
         raise ConfigError("Give name (or trust_client_id) to say which trust to manage")
     condition = None if state == "absent" else build_condition(params)
+    source_ip = check_source_ip(params.get("test_token_source_ip"))
+    if source_ip and not params.get("test_token"):
+        raise ConfigError("test_token_source_ip needs test_token: give the token to test from that address")
     desired = None if state == "absent" else desired_trust(adapter, params, condition)
     provider = None
     if state != "absent" and params.get("provider"):
@@ -584,8 +570,9 @@ def ensure_trust(adapter, params, check_mode=False):
     action = plan["action"]
     warnings = []
     if action in ("create", "update", "replace") and desired.get("condition") is not None:
-        kind = provider["type"] if provider else _provider_type(adapter, current)
-        reason = check_broad(desired["condition"], kind, params.get("allow_broad_condition"))
+        judged = provider or _provider_of(adapter, current) or {}
+        reason = check_broad(desired["condition"], judged.get("type"), params.get("allow_broad_condition"),
+                             judged.get("issuer_url"))
         if reason:
             warnings.append("The trust's condition is broad (allowed by allow_broad_condition): %s" % reason)
     if params.get("tests"):
@@ -601,7 +588,7 @@ def ensure_trust(adapter, params, check_mode=False):
     if params.get("test_token") and state != "absent":
         if trust and trust.get("client_id") and not (check_mode and result["changed"]):
             try:
-                result["token_test"] = run_token_test(adapter, trust, params["test_token"])
+                result["token_test"] = run_token_test(adapter, trust, params["test_token"], source_ip)
             except TokenTestFailed as exc:
                 exc.changed = result["changed"]
                 raise
@@ -611,9 +598,8 @@ def ensure_trust(adapter, params, check_mode=False):
     return result
 
 
-def _provider_type(adapter, trust):
-    found = [p for p in adapter.list_providers() if p.get("id") == (trust or {}).get("provider_id")]
-    return found[0].get("type") if found else None
+def _provider_of(adapter, trust):
+    return next((p for p in adapter.list_providers() if p.get("id") == (trust or {}).get("provider_id")), None)
 
 
 def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
@@ -672,12 +658,13 @@ def trust_info(adapter, params):
 def trust_rows(adapter, principals):
     """credential_report's rows of the trusts (``kind: trust``): flags ``broad`` (the safety rule) and
     ``disabled``; no expiry and no last use."""
-    types = {p["id"]: p.get("type") for p in adapter.list_providers()}
+    providers = {p["id"]: p for p in adapter.list_providers()}
     rows = []
     for principal in principals:
         for trust in adapter.list_trusts(principal["id"]):
             flags = []
-            if broad_reason(trust.get("condition") or "", types.get(trust.get("provider_id"))):
+            provider = providers.get(trust.get("provider_id")) or {}
+            if broad_reason(trust.get("condition") or "", provider.get("type"), provider.get("issuer_url")):
                 flags.append("broad")
             if trust.get("enabled") is False:
                 flags.append("disabled")

@@ -18,7 +18,7 @@ description:
     V(overlapping) (another live credential of the same name, on Orkes
     another key, on the same principal: a rotation whose previous credential is still live)."
   - "ConductorOne workload federation trusts (M(conductor.principals.sp_trust)) are listed too, as rows of
-    C(kind=trust) with no expiry, flagged V(broad) (a condition that lets every token of its issuer through,
+    C(kind=trust) with no expiry, flagged V(broad) (a condition that lets a stranger's token through,
     the safety rule of M(conductor.principals.sp_trust)) and V(disabled)."
   - Orkes access keys record no use, so on Orkes V(unused) and V(never_used) are never set and C(days_unused)
     is null.

@@ -30,6 +30,8 @@ options:
     description:
       - The issuer (the C(iss) claim of its tokens), V(https://...) for OIDC or V(spiffe://<trust domain>) for
         SPIFFE. Required to create a provider.
+      - C(http://) is refused in one sentence before anything is sent (the API takes only C(https://) issuers),
+        except for a loopback host (V(localhost), V(127.0.0.1), V(::1)).
     type: str
   id:
     description: ID of an existing provider.
@@ -44,11 +46,15 @@ options:
     type: str
   type:
     description:
-      - The kind of issuer (the API's C(WELL_KNOWN_WORKLOAD_PROVIDER_*)). V(github_actions) and V(gitlab_ci)
-        turn on the safety rule of M(conductor.principals.sp_trust) for broad conditions.
+      - The kind of issuer (the API's C(WELL_KNOWN_WORKLOAD_PROVIDER_*)). It decides which claims the safety rule
+        of M(conductor.principals.sp_trust) requires a trust's condition to pin.
+      - Unset, a well-known issuer gives its own type (V(https://token.actions.githubusercontent.com) and its
+        enterprise form V(github_actions), V(https://gitlab.com) V(gitlab_ci), V(https://app.terraform.io)
+        V(hcp_terraform)) and any other issuer V(custom); with neither O(issuer_url) nor O(type), the type is
+        left as it is.
+      - The trusts of a well-known issuer are judged by the issuer's own type even when this says V(custom).
     type: str
     choices: [github_actions, gitlab_ci, hcp_terraform, aws_iam_outbound, spiffe, custom]
-    default: custom
   enabled:
     description:
       - V(false) disables the provider; a disabled provider's tokens are all refused.

@@ -20,10 +20,22 @@ description:
   - The condition is a CEL expression over C(claims), given raw as O(condition) or built from one of the
     structured forms O(github), O(gitlab) or O(kubernetes) (each says exactly what it builds); the result is
     returned as RV(trust.condition).
-  - "Safety: a condition that lets every token of the issuer through is refused, naming the risk, unless
-    O(allow_broad_condition=true): the literal V(true); on a V(github_actions) provider a condition that
-    constrains none of C(repository), C(repository_owner), C(repository_id), C(sub); on V(gitlab_ci) none of
-    C(project_path), C(namespace_path), C(project_id), C(sub). A condition over 1,024 bytes is refused."
+  - "Safety: a condition that lets a stranger's token through is refused in one sentence naming the risk, before
+    anything is written, unless O(allow_broad_condition=true). A condition I(pins) an identifying claim when it
+    compares C(claims.x) or C(claims['x']) with C(==) to a non-empty string literal, or with C(startsWith) to a
+    literal that fixes the owner in full: one holding a C(/) after a non-empty owner (V(acme/), V(repo:acme/),
+    V(project_path:acme/)), or for HCP Terraform's C(sub) one starting C(organization:<name>:). V(repo:acme)
+    pins nothing: C(repo:acme-evil/x) starts with it. A condition is broad unless every top-level C(||) branch
+    pins one through its C(&&) terms; C(has()), C(!=), C(in), C(matches), a comparison with another claim and
+    anything under C(!) or C(?:) pin nothing, and so does what the rule cannot read as CEL."
+  - "Identifying claims, by the provider's type; a well-known issuer (GitHub's, C(https://gitlab.com),
+    C(https://app.terraform.io)) is judged by its own type even on a V(custom) provider. V(github_actions):
+    C(repository), C(repository_owner), C(repository_id), C(repository_owner_id), C(sub); V(gitlab_ci):
+    C(project_path), C(namespace_path), C(project_id), C(namespace_id), C(sub); V(hcp_terraform) (one issuer
+    for every organisation): C(terraform_organization_name), C(terraform_organization_id), C(sub); V(spiffe):
+    C(sub); any other type: every claim (the literal V(true), or a condition that pins nothing, is broad).
+    M(conductor.principals.credential_report) flags V(broad) by the same rule. A condition over 1,024 bytes is
+    refused."
   - O(tests) samples are evaluated by the server (test-cel) before anything is written, in check mode too; a
     sample whose result differs from its C(expect) fails the task and nothing is written.
   - O(name), O(description), the condition, O(allowed_cidrs), O(scoped_roles), O(passthrough_claims) and
@@ -164,8 +176,15 @@ options:
         nothing would change), it is run through the server's TestToken, which returns RV(token_test); a token
         that does not match fails the task naming the failing steps.
     type: str
+  test_token_source_ip:
+    description:
+      - The source address O(test_token) is tested from (TestToken's C(sourceIp)), an IPv4 or IPv6 address,
+        optionally with a prefix, so that O(allowed_cidrs) is tested too; a token from outside them fails the task
+        naming the C(Source IP check) step.
+      - Unset, the server tests the address the request comes from. Needs O(test_token).
+    type: str
   allow_broad_condition:
-    description: Accept a condition that lets every token of the issuer through (see the safety rule above).
+    description: Accept a condition that lets a stranger's token through (see the safety rule above).
     type: bool
     default: false
   replace_on_change:
@@ -206,6 +225,17 @@ EXAMPLES = r'''
     provider: GitLab
     condition: claims.project_path == "acme/infra" && claims.environment == "production"
     test_token: "{{ lookup('ansible.builtin.env', 'CI_JOB_JWT') }}"
+
+- name: A trust limited to the runners' network, its token tested as if it came from there
+  conductor.principals.sp_trust:
+    service_principal: Deploy
+    name: infra-runners
+    provider: https://token.actions.githubusercontent.com
+    github:
+      repository: acme/infra
+    allowed_cidrs: [10.20.0.0/16]
+    test_token: "{{ lookup('ansible.builtin.env', 'ACTIONS_ID_TOKEN') }}"
+    test_token_source_ip: 10.20.1.7
 
 - name: Stop the exchange without deleting the trust
   conductor.principals.sp_trust:
@@ -305,6 +335,7 @@ MODULE_SPEC = dict(
         service_principal_id=dict(type="str"),
         trust_client_id=dict(type="str"),
         test_token=dict(type="str", no_log=True),
+        test_token_source_ip=dict(type="str", no_log=False),  # an address, not a secret
         **trust_options()
     ),
     required_one_of=[("service_principal", "service_principal_id")],

@@ -214,10 +214,12 @@ class C1Adapter(PlatformAdapter):
         self.client.call("DELETE", self._trusts_path(trust["service_principal_id"], trust),
                          "delete trust %s" % trust["client_id"], json={}, ok=(200, 404))
 
-    def test_token(self, trust, token):
+    def test_token(self, trust, token, source_ip=None):
+        request = {"subjectToken": token}
+        if source_ip:  # else the server tests the address the request comes from
+            request["sourceIp"] = source_ip
         body = self.client.call("POST", self._trusts_path(trust["service_principal_id"], trust) + "/test",
-                                "test a token against trust %s" % trust["client_id"], json={"subjectToken": token},
-                                idempotent=True)
+                                "test a token against trust %s" % trust["client_id"], json=request, idempotent=True)
         return fed_wire.token_test(body or {})
 
     def test_cel(self, expression, claims):

@@ -38,7 +38,7 @@ def test_gitlab_and_kubernetes_forms():
 def test_values_are_cel_string_literals():
     built = fed.github_condition({"repository": 'a/b" || true || "'})
     assert built == 'claims.repository == "a/b\\" || true || \\""'
-    assert fed.claims_referenced(built) == {"repository"}
+    assert fed.broad_reason(built, "github_actions") is None  # the quote stays inside the literal
 
 
 @pytest.mark.parametrize("params, message", [
@@ -61,28 +61,13 @@ def test_the_limit_counts_bytes_not_characters():
         fed.build_condition({"condition": 'claims.sub == "%s"' % ("é" + "x" * (1024 - 17))})
 
 
-# ---- the safety rule --------------------------------------------------------------------------
-@pytest.mark.parametrize("condition, kind, broad", [
-    ("true", "custom", True),
-    (" ( true ) ", "custom", True),
-    ('claims.ref == "refs/heads/main"', "github_actions", True),
-    ('claims.ref == "refs/heads/main"', "custom", False),
-    ('claims.ref == "claims.repository"', "github_actions", True),  # inside a string is no reference
-    ('claims.repository_owner == "acme"', "github_actions", False),
-    ('claims["repository_id"] == "42"', "github_actions", False),
-    ('claims.sub.startsWith("repo:acme/infra:")', "github_actions", False),
-    ('claims.repository == "acme/infra"', "gitlab_ci", True),
-    ('claims.namespace_path == "acme"', "gitlab_ci", False),
-    ('has(claims.project_id) && claims.project_id == "7"', "gitlab_ci", False),
-])
-def test_broad_conditions(condition, kind, broad):
-    assert bool(fed.broad_reason(condition, kind)) is broad
-
-
-def test_broad_refused_unless_allowed():
-    with pytest.raises(ConfigError, match="too broad: the condition constrains none of claims.repository"):
-        fed.check_broad('claims.ref == "refs/heads/main"', "github_actions")
-    assert fed.check_broad("true", "custom", allow_broad=True)
+# ---- the safety rule (its table: test_conditions.py) -------------------------------------------
+def test_the_trust_is_judged_by_its_providers_issuer():
+    memory = Memory()
+    memory.providers = [provider(type="custom")]
+    with pytest.raises(ConfigError, match="too broad.*GitHub Actions job of any repository"):
+        fed.ensure_trust(memory, params(github=None, condition='claims.ref == "refs/heads/main"'))
+    assert memory.writes == []
 
 
 # ---- providers ---------------------------------------------------------------------------------
@@ -95,7 +80,8 @@ def test_issuer_normalised(given, normal):
     assert fed.normalise_issuer(given) == normal
 
 
-@pytest.mark.parametrize("given", ["token.actions.githubusercontent.com", "ftp://x.example", "https://x.example/?a=1"])
+@pytest.mark.parametrize("given", ["token.actions.githubusercontent.com", "ftp://x.example", "https://x.example/?a=1",
+                                   "http://issuer.example.com", "http://10.0.0.5/oidc"])
 def test_issuer_refused(given):
     with pytest.raises(ConfigError, match="issuer_url"):
         fed.normalise_issuer(given)
@@ -139,6 +125,21 @@ def test_provider_type_and_spiffe_consistency():
         fed.desired_provider({"issuer_url": GH, "spiffe_bundle_endpoint_url": "https://b"})
     with pytest.raises(ConfigError, match="does not fit type spiffe"):
         fed.desired_provider({"issuer_url": GH, "type": "spiffe"})
+
+
+@pytest.mark.parametrize("issuer, kind", [
+    (GH, "github_actions"), ("https://gitlab.com/", "gitlab_ci"), ("https://app.terraform.io", "hcp_terraform"),
+    ("https://gitlab.example.com", "custom"), ("http://127.0.0.1:8080/oidc", "custom"),
+    ("http://localhost/oidc", "custom"), ("http://[::1]:9000", "custom"),
+])
+def test_a_well_known_issuer_gives_the_providers_type_when_none_is_given(issuer, kind):
+    assert fed.desired_provider({"issuer_url": issuer})["type"] == kind
+    assert fed.desired_provider({"issuer_url": issuer, "type": "custom"})["type"] == "custom"
+
+
+def test_without_issuer_or_type_the_type_is_not_managed():
+    assert fed.desired_provider({"name": "GitHub"})["type"] is None
+    assert fed.plan_provider(provider(), fed.desired_provider({"name": "GitHub"}))["action"] == "none"
 
 
 def test_find_provider_by_issuer_name_or_id():
@@ -396,13 +397,35 @@ def test_provider_in_use_is_not_removed():
 
 def test_token_test_failure_names_the_step():
     memory = Memory()
-    memory.test_token = lambda trust, token: {"matched": False, "steps": [
+    memory.test_token = lambda trust, token, source_ip=None: {"matched": False, "steps": [
         {"name": "Issuer match", "passed": True, "skipped": False, "message": ""},
         {"name": "CEL evaluation", "passed": False, "skipped": False, "message": "condition is false"}]}
     with pytest.raises(ConductorError, match="CEL evaluation: condition is false") as caught:
         fed.ensure_trust(memory, params(test_token="eyJ.a.b"))
     assert caught.value.to_dict()["changed"] is True
     assert caught.value.to_dict()["token_test"]["matched"] is False
+
+
+def test_test_token_source_ip_goes_to_the_token_test():
+    memory = Memory()
+    asked = []
+    memory.test_token = lambda trust, token, source_ip=None: asked.append(source_ip) or {"matched": True, "steps": [
+        {"name": "Source IP check", "passed": True, "skipped": False, "message": ""}]}
+    fed.ensure_trust(memory, params(test_token="eyJ.a.b", test_token_source_ip=" 10.0.0.5 "))
+    fed.ensure_trust(memory, params(test_token="eyJ.a.b"))
+    assert asked == ["10.0.0.5", None]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"test_token": "eyJ.a.b", "test_token_source_ip": "10.0.0.300"}, "test_token_source_ip: '10.0.0.300' is not an"),
+    ({"test_token_source_ip": "10.0.0.5"}, "test_token_source_ip needs test_token"),
+])
+def test_a_wrong_source_ip_is_refused_before_any_write(extra, message):
+    memory = Memory()
+    with pytest.raises(ConfigError, match=message):
+        fed.ensure_trust(memory, params(**extra))
+    assert memory.writes == []
+    assert fed.check_source_ip("2001:db8::/64") == "2001:db8::/64"
 
 
 def test_duplicate_trust_names_listed():
@@ -430,3 +453,26 @@ def test_federation_plan_checks_the_providers_and_flattens_them():
     assert plan == {"providers": [{"issuer_url": GH, "type": "github_actions"}], "platform": "conductorone"}
     with pytest.raises(AnsibleFilterError, match="names the issuer .* more than once"):
         federation_plan([{"issuer_url": GH}, {"issuer_url": GH + "/"}])
+
+
+def test_federation_plan_judges_the_trusts_of_the_principals_by_the_safety_rule():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
+    providers = [{"issuer_url": GH, "name": "GitHub"}, {"issuer_url": "https://idp.example.com", "type": "custom"}]
+
+    def principals(provider, condition, **extra):
+        return [{"name": "deployer", "trusts": [dict({"name": "t", "provider": provider, "condition": condition},
+                                                     **extra)]}]
+    broad = 'claims.ref == "refs/heads/main"'
+    for provider in ("GitHub", GH + "/", "https://gitlab.com"):  # by name, by issuer, a well-known issuer unlisted
+        with pytest.raises(AnsibleFilterError, match="principal 'deployer', trust 't': The trust's condition is too "
+                                                     "broad: it does not pin one of claims"):
+            federation_plan(providers, principals(provider, broad))
+    federation_plan(providers, principals("https://idp.example.com", broad))  # custom: any claim identifies
+    with pytest.raises(AnsibleFilterError, match="the condition is true"):
+        federation_plan(providers, principals("p-unknown-id", "true"))  # an unknown provider: the rule every type has
+    federation_plan(providers, principals("GitHub", broad, allow_broad_condition=True))
+    federation_plan(providers, principals("GitHub", broad, state="absent"))
+    gone = dict(principals("GitHub", "true")[0], state="absent")
+    federation_plan(providers, [gone])
+    federation_plan(providers, principals("GitHub", None, github={"repository": "acme/infra"}))
