@@ -45,6 +45,10 @@ class PlatformAdapter(abc.ABC):
         """Refuse desired principal settings the platform cannot hold (raise ConfigError); no request:
         the principals list is checked before anything is sent (inputs.py), by the roles too."""
 
+    def check_roles(self, names, label=None):
+        """Refuse (ConfigError, its sentence starting with ``label`` when given) a role in ``names`` that the
+        server does not know, before any write; platforms whose principals take no ``roles`` have nothing to check."""
+
     def hydrate(self, principal):
         """The principal with the settings kept outside its record (roles, tags)."""
         return principal
