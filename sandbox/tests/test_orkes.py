@@ -111,15 +111,16 @@ def test_roles_system_and_custom_and_the_refusals(sbx):
     call(sbx, "POST", "/roles", token, expect=400, json={"name": "deployer", "permissions": [], "owner": "me"})
     call(sbx, "POST", "/roles", token, json={"name": "deployer", "permissions": ["WORKFLOW_READ"]})
     call(sbx, "POST", "/roles", token, expect=409, json={"name": "deployer", "permissions": []})
-    assert call(sbx, "GET", "/roles/custom", token) == [{"name": "deployer", "permissions": [{"name": "WORKFLOW_READ"}]}]
+    custom = call(sbx, "GET", "/roles/custom", token)
+    assert custom == [{"name": "deployer", "permissions": [{"name": "WORKFLOW_READ"}]}]
     assert "deployer" in [r["name"] for r in call(sbx, "GET", "/roles", token)]
     assert "deployer" not in call(sbx, "GET", "/roles/system", token)
     call(sbx, "PUT", "/roles/WORKER", token, expect=400, json={"permissions": []})  # system roles are fixed
     call(sbx, "GET", "/roles/nobody", token, expect=404)
     app = call(sbx, "POST", "/applications", token, json={"name": "holder"})
     call(sbx, "POST", "/applications/%s/roles/deployer" % app["id"], token)
-    call(sbx, "POST", "/auth/authorization", token, json={"subject": {"type": "ROLE", "id": "deployer"},
-                                                            "target": {"type": "PROMPT", "id": "p"}, "access": ["READ"]})
+    call(sbx, "POST", "/auth/authorization", token, json={
+        "subject": {"type": "ROLE", "id": "deployer"}, "target": {"type": "PROMPT", "id": "p"}, "access": ["READ"]})
     assert call(sbx, "GET", "/auth/authorization/PROMPT/p", token) == {"READ": [{"type": "ROLE", "id": "deployer"}]}
     call(sbx, "DELETE", "/roles/deployer", token)
     assert call(sbx, "GET", "/users/app:" + app["id"], token)["roles"] == []
