@@ -57,7 +57,7 @@ def test_the_principals_list_takes_custom_roles(fresh, playbook):
 
 
 def refusal_of(outcome):
-    """The failed task's one sentence, from its result when registered, else from the output."""
+    """The line of the run's output that carries the refusal."""
     lines = [line for line in outcome.stdout.splitlines() if REFUSAL in line]
     assert lines, outcome.stdout[-2000:]
     return lines[0]
