@@ -61,6 +61,8 @@ def ensure_principal(adapter, params, check_mode=False, listed=None):
     if not params.get("id") and not params.get("name"):
         raise ConfigError("Give name (or id) to say which service principal to manage")
     adapter.check_principal(desired)
+    if params.get("state") != "absent":
+        adapter.check_roles(desired.get("roles"))  # against the server's list, before the first write
     # Grants are compared as a set of (target type, id, access), apart from the other fields.
     wanted_grants = desired.pop("permissions", None)
     wanted_grants = None if wanted_grants is None else grants.grant_set(wanted_grants)

@@ -310,6 +310,8 @@ class TenantRun(object):
             self.pool = pool
             self.shared = parallel.shared_client(self.client, pool)
             self.adapter = adapter_for(self.shared)
+            for item in (p for p in wanted if p["state"] != "absent"):  # the server's roles, read once
+                self.adapter.check_roles(item["settings"].get("roles"), "principals: principal %r" % item["name"])
             listed = self.adapter.list_principals()
             keys = store.list(self.platform) if store is not None else []
             self.store = store

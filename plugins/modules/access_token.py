@@ -23,7 +23,10 @@ extends_documentation_fragment:
   - conductor.principals.attributes.info_module
 options:
   validate:
-    description: Also ask the API who the token belongs to (ConductorOne introspect), returned as RV(identity).
+    description:
+      - Also ask the API who the token belongs to, returned as RV(identity).
+      - ConductorOne introspect; on Orkes C(GET /api/token/userInfo), which answers for any valid key whatever
+        its roles.
     type: bool
     default: false
 '''
@@ -73,7 +76,9 @@ dpop_key:
   returned: for DPoP tokens
   type: dict
 identity:
-  description: Who the token belongs to (the API's introspect answer).
+  description:
+    - Who the token belongs to. ConductorOne, the API's introspect answer.
+    - Orkes, C(key_id), C(user_id) (C(app:<application id>)), C(name) and C(roles) of the key's user.
   returned: when O(validate=true)
   type: dict
 '''

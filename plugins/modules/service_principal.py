@@ -38,7 +38,11 @@ options:
     default: present
   roles:
     description:
-      - Orkes Conductor only. The exact set of roles of the application, for example V(WORKER).
+      - Orkes Conductor only. The exact set of roles of the application, for example V(WORKER) or V(METADATA_API)
+        (the role Orkes documents for CI/CD applications).
+      - Any role the server lists at C(GET /api/roles), system or custom. The list is read once per task and every
+        role is checked against it before any write; an unknown role fails the task with one sentence naming the
+        roles the server knows, and nothing is changed.
       - Roles not listed are removed. Leave unset to not manage roles.
     type: list
     elements: str
@@ -60,10 +64,12 @@ options:
     suboptions:
       type:
         description:
-          - The type of the target.
+          - The type of the target. The types of conductor-python's C(TargetType), then those the Orkes
+            grant-access documentation adds (V(INTEGRATION_PROVIDER) to V(SCHEMA)).
         type: str
         required: true
-        choices: [WORKFLOW_DEF, TASK_DEF, APPLICATION, USER, SECRET, SECRET_NAME, TAG, DOMAIN]
+        choices: [WORKFLOW_DEF, TASK_DEF, APPLICATION, USER, SECRET, SECRET_NAME, TAG, DOMAIN, INTEGRATION_PROVIDER,
+                  PROMPT, WORKFLOW_SCHEDULE, EVENT_HANDLER, WEBHOOK, ENV_VARIABLE, SCHEMA]
       id:
         description:
           - The name of the target, for example the workflow's name.
@@ -103,6 +109,14 @@ EXAMPLES = r'''
       - {type: WORKFLOW_DEF, id: payments, access: [EXECUTE]}
       - {type: TASK_DEF, id: charge_card, access: [READ]}
 
+- name: A CI/CD application with the documented METADATA_API role and a custom role made on the server
+  conductor.principals.service_principal:
+    platform: orkes
+    name: deploy-pipeline
+    roles: [METADATA_API, payments-deployer]
+    permissions:
+      - {type: WORKFLOW_SCHEDULE, id: nightly-payments, access: [READ, UPDATE]}
+
 - name: Connection options once for many tasks
   module_defaults:
     group/conductor.principals.all:
@@ -135,6 +149,15 @@ service_principal:
     updated_at:
       description: When it last changed (RFC 3339).
       type: str
+    created_by:
+      description: Orkes only, the user that created the application (C(app:<id>) for an application's key).
+      type: str
+      returned: on Orkes
+      sample: app:8c6f0a4e-2b0e-4c1e-9c1e-3f1b6a2d7e11
+    updated_by:
+      description: Orkes only, the user that last changed the application record (its name).
+      type: str
+      returned: on Orkes
     roles:
       description: Orkes only, the application's roles.
       type: list

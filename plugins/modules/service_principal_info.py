@@ -61,6 +61,15 @@ service_principals:
     updated_at:
       description: When it last changed (RFC 3339).
       type: str
+    created_by:
+      description: Orkes only, the user that created the application (C(app:<id>) for an application's key).
+      type: str
+      returned: on Orkes
+      sample: app:8c6f0a4e-2b0e-4c1e-9c1e-3f1b6a2d7e11
+    updated_by:
+      description: Orkes only, the user that last changed the application record (its name).
+      type: str
+      returned: on Orkes
     roles:
       description: Orkes only, the application's roles.
       type: list

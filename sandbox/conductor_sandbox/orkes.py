@@ -7,12 +7,18 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .store import new_id
 
-ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
+# The system roles (spec: the documented application, admin-only and user roles); custom roles are made with
+# POST /api/roles. Their permissions are not emulated (any valid key may do anything), so system roles list none.
+SYSTEM_ROLES = ("WORKER", "METADATA_API", "APPLICATION_CREATOR", "UNRESTRICTED_WORKER", "METADATA_MANAGER",
+                "WORKFLOW_MANAGER", "APPLICATION_MANAGER", "PROMPT_MANAGER", "ADMIN", "USER", "USER_READ_ONLY")
 
 
 # Grants: a subject holds access values on named targets (conductor-python's SubjectRef, TargetRef, AccessType).
 SUBJECT_TYPES = ("USER", "ROLE", "GROUP")
-TARGET_TYPES = ("WORKFLOW_DEF", "TASK_DEF", "APPLICATION", "USER", "SECRET", "SECRET_NAME", "TAG", "DOMAIN")
+# conductor-python's TargetType, then those the Orkes grant-access docs add.
+TARGET_TYPES = ("WORKFLOW_DEF", "TASK_DEF", "APPLICATION", "USER", "SECRET", "SECRET_NAME", "TAG", "DOMAIN",
+                "INTEGRATION_PROVIDER", "PROMPT", "WORKFLOW_SCHEDULE", "EVENT_HANDLER", "WEBHOOK", "ENV_VARIABLE",
+                "SCHEMA")
 ACCESS = ("CREATE", "READ", "UPDATE", "DELETE", "EXECUTE")
 
 TAG_TYPE = "METADATA"
@@ -65,6 +71,23 @@ class Orkes(object):
         """{"<subject type>:<subject id>": [{"target": {"type", "id"}, "access": [...]}]}"""
         return self.data.setdefault("grants", {})
 
+    @property
+    def custom_roles(self):
+        """{name: [permission names]} of the roles made with POST /api/roles."""
+        return self.data.setdefault("custom_roles", {})
+
+    def role_names(self):
+        return list(SYSTEM_ROLES) + sorted(self.custom_roles)
+
+    def role_view(self, name):
+        return {"name": name, "permissions": [{"name": p} for p in self.custom_roles.get(name, [])]}
+
+    def user_view(self, user_id):
+        """The user app:<id> as GET /api/users/{id} answers: its roles with their permissions."""
+        app = self.app_user_or_404(user_id)
+        return {"id": user_id, "name": app["name"], "applicationUser": True,
+                "roles": [self.role_view(r) for r in self.data["roles"][app["id"]]]}
+
     def app_user_or_404(self, user_id):
         """The application behind the user app:<id> (the only users emulated)."""
         app_id = user_id[4:] if user_id.startswith("app:") else None
@@ -75,7 +98,7 @@ class Orkes(object):
     def check_subject(self, subject):
         if subject["type"] == "USER":
             self.app_user_or_404(subject["id"])
-        elif subject["type"] == "ROLE" and subject["id"] not in ROLES:
+        elif subject["type"] == "ROLE" and subject["id"] not in self.role_names():
             raise OrkesError(404, "Role %s not found" % subject["id"])
         elif subject["type"] == "GROUP":
             raise OrkesError(404, "Group %s not found" % subject["id"])
@@ -215,8 +238,8 @@ def register(app, store):
         with store.lock:
             service.caller()
             service.app_or_404(app_id)
-            if role not in ROLES:
-                raise OrkesError(400, "Unknown role %s; valid roles: %s" % (role, ", ".join(ROLES)))
+            if role not in service.role_names():
+                raise OrkesError(400, "Unknown role %s; valid roles: %s" % (role, ", ".join(service.role_names())))
             roles = service.data["roles"][app_id]
             if request.method == "POST" and role not in roles:
                 roles.append(role)
@@ -229,10 +252,94 @@ def register(app, store):
     def get_user(user_id):
         with store.lock:
             service.caller()
-            app_id = service.app_user_or_404(user_id)["id"]
-            return jsonify({"id": user_id, "name": service.data["apps"][app_id]["name"],
-                            "roles": [{"name": r, "permissions": []} for r in service.data["roles"][app_id]],
-                            "applicationUser": True})
+            return jsonify(service.user_view(user_id))
+
+    @bp.get("/api/token/userInfo")
+    def user_info():
+        """The caller's own user, for any valid token whatever its roles."""
+        with store.lock:
+            return jsonify(service.user_view(service.caller()["sub"]))
+
+    # ---- roles: system and custom (conductor-python's RoleResourceApi) ----------------------
+    def role_request(name=None):
+        """A CreateOrUpdateRoleRequest {name, permissions: [str]}; on PUT the name is the path's."""
+        body = json_body(dict)
+        if set(body) - {"name", "permissions"}:
+            raise OrkesError(400, "Unknown fields: %s" % ", ".join(sorted(set(body) - {"name", "permissions"})))
+        name = body.get("name") if name is None else name
+        if not isinstance(name, str) or not name.strip():
+            raise OrkesError(400, "name must be a non-empty string")
+        permissions = body.get("permissions")
+        if not isinstance(permissions, list) or not all(isinstance(p, str) and p for p in permissions):
+            raise OrkesError(400, "permissions must be a list of permission names")
+        return name, list(dict.fromkeys(permissions))
+
+    def custom_role_or_error(name):
+        if name in SYSTEM_ROLES:
+            raise OrkesError(400, "Role %s is a system role; it cannot be changed" % name)
+        if name not in service.custom_roles:
+            raise OrkesError(404, "Role %s not found" % name)
+
+    @bp.get("/api/roles")
+    def list_roles():
+        with store.lock:
+            service.caller()
+            return jsonify([service.role_view(r) for r in service.role_names()])
+
+    @bp.get("/api/roles/system")
+    def system_roles():
+        """A map name -> role, as conductor-python's list_system_roles describes it (dict(str, Role))."""
+        with store.lock:
+            service.caller()
+            return jsonify({r: service.role_view(r) for r in SYSTEM_ROLES})
+
+    @bp.get("/api/roles/custom")
+    def custom_roles():
+        with store.lock:
+            service.caller()
+            return jsonify([service.role_view(r) for r in sorted(service.custom_roles)])
+
+    @bp.post("/api/roles")
+    def create_role():
+        with store.lock:
+            service.caller()
+            name, permissions = role_request()
+            if name in service.role_names():
+                raise OrkesError(409, "Role %s already exists" % name)
+            service.custom_roles[name] = permissions
+            store.save()
+            return jsonify(service.role_view(name))
+
+    @bp.get("/api/roles/<name>")
+    def get_role(name):
+        with store.lock:
+            service.caller()
+            if name not in service.role_names():
+                raise OrkesError(404, "Role %s not found" % name)
+            return jsonify(service.role_view(name))
+
+    @bp.put("/api/roles/<name>")
+    def update_role(name):
+        with store.lock:
+            service.caller()
+            custom_role_or_error(name)
+            dummy, permissions = role_request(name)
+            service.custom_roles[name] = permissions
+            store.save()
+            return jsonify(service.role_view(name))
+
+    @bp.delete("/api/roles/<name>")
+    def delete_role(name):
+        """A deleted custom role is no longer held by any application, nor does it hold grants."""
+        with store.lock:
+            service.caller()
+            custom_role_or_error(name)
+            del service.custom_roles[name]
+            for held in service.data["roles"].values():
+                held[:] = [r for r in held if r != name]
+            service.grants.pop("ROLE:" + name, None)
+            store.save()
+            return "", 200
 
     def ref(body, field, types):
         value = body.get(field)

@@ -20,6 +20,7 @@ from conftest import ASSERTION_TYPE, Dpop, admin_headers, c1_call, key_of_secret
 from conductor.client.configuration.configuration import Configuration
 from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
 from conductor.client.http.models.create_or_update_application_request import CreateOrUpdateApplicationRequest
+from conductor.client.http.models.create_or_update_role_request import CreateOrUpdateRoleRequest
 from conductor.client.http.models.subject_ref import SubjectRef
 from conductor.client.http.models.target_ref import TargetRef, TargetType
 from conductor.client.http.rest import ApiException
@@ -114,6 +115,71 @@ def test_conductor_python_grants_lists_and_removes_permissions(sbx):
 
     admin.delete_application(app.id)  # its grants go with it
     assert admin.get_permissions(payments) == {}
+
+
+def test_conductor_python_role_resource_api_lists_system_and_custom_roles(sbx):
+    admin = orkes_client(sbx, sbx.orkes_admin["key_id"], sbx.orkes_admin["key_secret"])
+    system = admin.list_system_roles()
+    assert {"WORKER", "METADATA_API", "APPLICATION_CREATOR", "ADMIN", "USER_READ_ONLY"} <= set(system)
+    assert admin.list_custom_roles() == []
+
+    admin.create_role(CreateOrUpdateRoleRequest(name="deployer", permissions=["WORKFLOW_READ"]))
+    assert [r.name for r in admin.list_custom_roles()] == ["deployer"]
+    every = {r.name: r for r in admin.list_all_roles()}
+    assert set(system) | {"deployer"} == set(every)
+    assert [p.name for p in every["deployer"].permissions] == ["WORKFLOW_READ"]
+    admin.update_role("deployer", CreateOrUpdateRoleRequest(name="deployer",
+                                                            permissions=["WORKFLOW_READ", "WORKFLOW_EXECUTE"]))
+    assert admin.get_role("deployer")["permissions"] == [{"name": "WORKFLOW_READ"}, {"name": "WORKFLOW_EXECUTE"}]
+    with pytest.raises(ApiException) as refused:
+        admin.create_role(CreateOrUpdateRoleRequest(name="METADATA_API", permissions=[]))
+    assert refused.value.status == 409
+
+    app = admin.create_application(CreateOrUpdateApplicationRequest(name="custom-role-holder"))
+    admin.add_role_to_application_user(app.id, "deployer")  # a custom role is assigned as a system one is
+    admin.add_role_to_application_user(app.id, "METADATA_API")
+    assert sorted(r.name for r in admin.get_user("app:" + app.id).roles) == ["METADATA_API", "deployer"]
+    with pytest.raises(ApiException) as refused:
+        admin.add_role_to_application_user(app.id, "NO_SUCH_ROLE")
+    assert refused.value.status == 400
+
+    admin.delete_role("deployer")  # no application holds a deleted role
+    assert [r.name for r in admin.get_user("app:" + app.id).roles] == ["METADATA_API"]
+    assert admin.list_custom_roles() == []
+    with pytest.raises(ApiException) as refused:
+        admin.delete_role("ADMIN")
+    assert refused.value.status == 400
+
+
+def test_conductor_python_user_info_answers_for_the_callers_own_key(sbx):
+    admin = orkes_client(sbx, sbx.orkes_admin["key_id"], sbx.orkes_admin["key_secret"])
+    app = admin.create_application(CreateOrUpdateApplicationRequest(name="no-roles"))
+    key = admin.create_access_key(app.id)
+    caller = orkes_client(sbx, key.id, key.secret).get_user_info_from_token()
+    assert caller["id"] == "app:" + app.id and caller["roles"] == []  # whatever its roles
+    assert admin.get_user_info_from_token()["id"] == "app:" + sbx.orkes_admin["application_id"]
+
+
+@pytest.mark.parametrize("target_type", ["INTEGRATION_PROVIDER", "PROMPT", "WORKFLOW_SCHEDULE", "EVENT_HANDLER",
+                                         "WEBHOOK", "ENV_VARIABLE", "SCHEMA"])
+def test_conductor_python_grants_on_the_documented_target_types(sbx, target_type):
+    """The generated AuthorizationResourceApi and UserResourceApi carry these types; conductor-python's
+    TargetRef model refuses every type outside its TargetType enum, so the request body is a plain dict."""
+    admin = orkes_client(sbx, sbx.orkes_admin["key_id"], sbx.orkes_admin["key_secret"])
+    app = admin.create_application(CreateOrUpdateApplicationRequest(name="typed-" + target_type.lower()))
+    body = {"subject": {"type": "USER", "id": "app:" + app.id}, "target": {"type": target_type, "id": "thing"},
+            "access": ["READ", "UPDATE"]}
+    admin.authorizationResourceApi.grant_permissions(body)
+    held = admin.userResourceApi.get_granted_permissions("app:" + app.id)["grantedAccess"]
+    assert held == [{"target": {"type": target_type, "id": "thing"}, "access": ["READ", "UPDATE"]}]
+    holders = admin.authorizationResourceApi.get_permissions(target_type, "thing")
+    assert holders == {"READ": [{"type": "USER", "id": "app:" + app.id}],
+                       "UPDATE": [{"type": "USER", "id": "app:" + app.id}]}
+    admin.authorizationResourceApi.remove_permissions(dict(body, access=["UPDATE"]))
+    assert admin.userResourceApi.get_granted_permissions("app:" + app.id)["grantedAccess"][0]["access"] == ["READ"]
+    with pytest.raises(ApiException) as refused:
+        admin.authorizationResourceApi.grant_permissions(dict(body, target={"type": "NOT_A_TYPE", "id": "x"}))
+    assert refused.value.status == 400
 
 
 def test_conductor_python_reauthenticates_after_the_sandbox_expires_its_token(sbx):

@@ -101,3 +101,35 @@ def test_deleting_an_application_drops_its_grants(sbx):
     call(sbx, "DELETE", "/applications/" + app["id"], token)
     assert call(sbx, "GET", "/auth/authorization/WORKFLOW_DEF/payments", token) == {}
     call(sbx, "GET", "/users/app:%s/permissions" % app["id"], token, expect=404)
+
+
+def test_roles_system_and_custom_and_the_refusals(sbx):
+    token = admin(sbx)
+    listed = call(sbx, "GET", "/roles", token)
+    assert {"name": "METADATA_API", "permissions": []} in listed and "deployer" not in [r["name"] for r in listed]
+    call(sbx, "POST", "/roles", token, expect=400, json={"name": "deployer"})  # permissions are required
+    call(sbx, "POST", "/roles", token, expect=400, json={"name": "deployer", "permissions": [], "owner": "me"})
+    call(sbx, "POST", "/roles", token, json={"name": "deployer", "permissions": ["WORKFLOW_READ"]})
+    call(sbx, "POST", "/roles", token, expect=409, json={"name": "deployer", "permissions": []})
+    custom = call(sbx, "GET", "/roles/custom", token)
+    assert custom == [{"name": "deployer", "permissions": [{"name": "WORKFLOW_READ"}]}]
+    assert "deployer" in [r["name"] for r in call(sbx, "GET", "/roles", token)]
+    assert "deployer" not in call(sbx, "GET", "/roles/system", token)
+    call(sbx, "PUT", "/roles/WORKER", token, expect=400, json={"permissions": []})  # system roles are fixed
+    call(sbx, "GET", "/roles/nobody", token, expect=404)
+    app = call(sbx, "POST", "/applications", token, json={"name": "holder"})
+    call(sbx, "POST", "/applications/%s/roles/deployer" % app["id"], token)
+    call(sbx, "POST", "/auth/authorization", token, json={
+        "subject": {"type": "ROLE", "id": "deployer"}, "target": {"type": "PROMPT", "id": "p"}, "access": ["READ"]})
+    assert call(sbx, "GET", "/auth/authorization/PROMPT/p", token) == {"READ": [{"type": "ROLE", "id": "deployer"}]}
+    call(sbx, "DELETE", "/roles/deployer", token)
+    assert call(sbx, "GET", "/users/app:" + app["id"], token)["roles"] == []
+    assert call(sbx, "GET", "/auth/authorization/PROMPT/p", token) == {}
+    assert requests.get(sbx.base + "/api/roles", timeout=10).status_code == 401
+
+
+def test_user_info_is_the_callers_user(sbx):
+    token = admin(sbx)
+    me = call(sbx, "GET", "/token/userInfo", token)
+    assert me["id"] == "app:" + sbx.orkes_admin["application_id"] and [r["name"] for r in me["roles"]] == ["ADMIN"]
+    assert requests.get(sbx.base + "/api/token/userInfo", timeout=10).status_code == 401

@@ -86,7 +86,7 @@ def test_options_orkes_cannot_honour_fail_clearly_without_writing(fresh, playboo
         ({CRED: {"service_principal": "strict", "scoped_roles": ["ADMIN"]}}, "scoped_roles cannot be set"),
         ({CRED: {"service_principal": "strict", "require_dpop": True}}, "require_dpop cannot be set"),
         ({TOKEN: {"oidc_token": "x.y.z"}}, "oidc_token is a ConductorOne option"),
-        ({SP: {"name": "strict", "roles": ["GOD"]}}, "roles: GOD is not an Orkes role"),
+        ({SP: {"name": "strict", "roles": ["GOD"]}}, "roles: GOD is not a role on this Orkes server; use one of ADMIN,"),
     ]
     for task, fragment in cases:
         before = writes(fresh)

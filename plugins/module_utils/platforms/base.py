@@ -6,7 +6,8 @@ credentials.py, runner.py) talks to. Differences between platforms are named
 capabilities below, never "is this platform X?" tests.
 
 Neutral shapes (every adapter returns these, whatever its API calls them):
-  principal  {id, name, created_at, updated_at} (+ roles, tags where the platform has them)
+  principal  {id, name, created_at, updated_at} (+ roles, tags, permissions, created_by, updated_by where the
+             platform has them)
   credential {id, name, client_id, service_principal_id, created_at, expires_at,
               allowed_cidrs, scoped_role_ids, require_dpop, last_used_at, status}
 Times are RFC 3339 UTC (timestamps.py). A credential ``owner`` is a service principal
@@ -44,6 +45,10 @@ class PlatformAdapter(abc.ABC):
     def check_principal(cls, desired):
         """Refuse desired principal settings the platform cannot hold (raise ConfigError); no request:
         the principals list is checked before anything is sent (inputs.py), by the roles too."""
+
+    def check_roles(self, names, label=None):
+        """Refuse (ConfigError, its sentence starting with ``label`` when given) a role in ``names`` that the
+        server does not know, before any write; platforms whose principals take no ``roles`` have nothing to check."""
 
     def hydrate(self, principal):
         """The principal with the settings kept outside its record (roles, tags)."""

@@ -18,10 +18,13 @@ from ..timestamps import from_epoch_millis as _time  # Orkes times are epoch mil
 from .base import PlatformAdapter
 
 APPS = "/applications"
-# Role names the Orkes SDK models accept, plus the documented read-only user role.
-ROLES = ("ADMIN", "USER", "WORKER", "METADATA_MANAGER", "WORKFLOW_MANAGER", "USER_READ_ONLY")
-# Grants on named resources, as conductor-python's TargetType and AccessType name them.
-PERMISSION_TARGET_TYPES = ("WORKFLOW_DEF", "TASK_DEF", "APPLICATION", "USER", "SECRET", "SECRET_NAME", "TAG", "DOMAIN")
+# Roles are not a fixed list: the server lists its system and custom roles here.
+ROLES_PATH = "/roles"
+USER_INFO = "/token/userInfo"
+# Grants on named resources: conductor-python's TargetType, then the types the Orkes grant-access docs add.
+PERMISSION_TARGET_TYPES = ("WORKFLOW_DEF", "TASK_DEF", "APPLICATION", "USER", "SECRET", "SECRET_NAME", "TAG", "DOMAIN",
+                           "INTEGRATION_PROVIDER", "PROMPT", "WORKFLOW_SCHEDULE", "EVENT_HANDLER", "WEBHOOK",
+                           "ENV_VARIABLE", "SCHEMA")
 PERMISSION_ACCESS = ("CREATE", "READ", "UPDATE", "EXECUTE", "DELETE")
 AUTHORIZATION = "/auth/authorization"
 
@@ -32,7 +35,8 @@ def _q(value):
 
 def _principal(raw):
     return {"id": raw.get("id"), "name": raw.get("name"), "created_at": _time(raw.get("createTime")),
-            "updated_at": _time(raw.get("updateTime"))}
+            "updated_at": _time(raw.get("updateTime")), "created_by": raw.get("createdBy"),
+            "updated_by": raw.get("updatedBy")}
 
 
 def _key(raw, owner):
@@ -69,16 +73,30 @@ CAPABILITIES = Capabilities(
 class OrkesAdapter(PlatformAdapter):
     capabilities = CAPABILITIES
 
+    def __init__(self, client):
+        super().__init__(client)
+        self._known_roles = None  # GET /api/roles, read once per task
+
     # ---- applications -----------------------------------------------------------------
     @classmethod
     def check_principal(cls, desired):
-        unknown = sorted(set(desired.get("roles") or ()) - set(ROLES))
-        if unknown:
-            raise ConfigError("roles: %s %s; use %s"
-                              % (", ".join(unknown), "is not an Orkes role" if len(unknown) == 1
-                                 else "are not Orkes roles", ", ".join(ROLES)))
+        # Roles are checked against the server's own list (check_roles); only the grants can be checked here.
         if desired.get("permissions") is not None:
             permissions.check(desired["permissions"], PERMISSION_TARGET_TYPES, PERMISSION_ACCESS)
+
+    def check_roles(self, names, label=None):
+        """Every role in ``names`` is one the server lists, system or custom (one GET /api/roles per task)."""
+        if not names:
+            return
+        if self._known_roles is None:
+            listed = self.client.call("GET", ROLES_PATH, "list the roles of the Orkes server") or []
+            self._known_roles = sorted({r.get("name") for r in listed if isinstance(r, dict) and r.get("name")})
+        unknown = sorted(set(names) - set(self._known_roles))
+        if unknown:
+            raise ConfigError("%sroles: %s %s on this Orkes server; use one of %s"
+                              % (label + ": " if label else "", ", ".join(unknown),
+                                 "is not a role" if len(unknown) == 1 else "are not roles",
+                                 ", ".join(self._known_roles)))
 
     def list_principals(self):
         return [_principal(a) for a in self.client.call("GET", APPS, "list applications") or []]
@@ -181,6 +199,7 @@ class OrkesAdapter(PlatformAdapter):
         return sorted(set(names_or_ids))
 
     def whoami(self):
-        """A cheap authenticated call: the key is valid if it may list applications."""
-        apps = self.client.call("GET", APPS, "validate the access token")
-        return {"key_id": self.client.settings.client_id, "applications_visible": len(apps or [])}
+        """The caller's own user: GET /api/token/userInfo answers for any valid key, whatever its roles."""
+        user = self.client.call("GET", USER_INFO, "validate the access token") or {}
+        return {"key_id": self.client.settings.client_id, "user_id": user.get("id"), "name": user.get("name"),
+                "roles": sorted(r.get("name") if isinstance(r, dict) else r for r in user.get("roles") or [])}

@@ -45,7 +45,8 @@ MISTAKES = [
     ([{"name": "a", "tags": {"t": "1"}}], "conductorone",
      "principals: principal 'a' sets tags, which ConductorOne service principals cannot have; remove it or set "
      "platform: orkes"),
-    ([{"name": "a", "roles": ["BAD"]}], "orkes", "principals: principal 'a': roles: BAD is not an Orkes role"),
+    # Roles are checked against the server's list (GET /api/roles) when the task runs, not here.
+    ([{"name": "a", "roles": ["A_CUSTOM_ROLE"], "credentials": [{"name": "ci"}]}], "orkes", None),
     ([{"name": "a", "credentials": [{"name": "ci", "expires_days": 30}]}], "orkes",
      "principals: principal 'a', credential 'ci': expires_days cannot be set on platform orkes; remove it"),
     ([{"name": "a", "credentials": [{"name": "ci", "max_overlap_days": 3}]}], "orkes", None),

@@ -91,6 +91,8 @@ class RecordingClient(object):
                                       for g in self.granted]}
         if path == "/applications/A1/tags":
             return []
+        if path == "/roles":
+            return [{"name": "WORKER", "permissions": []}, {"name": "deployer", "permissions": []}]
         raise AssertionError("unexpected call %s %s" % (method, path))
 
 
@@ -137,3 +139,13 @@ def test_a_platform_without_permissions_refuses_the_option_by_name():
     assert ADAPTERS["conductorone"].capabilities.permission_target_types == ()
     with pytest.raises(ConfigError, match="^permissions is only for platform orkes"):
         ensure_principal(ADAPTERS["conductorone"](client=None), {"name": "x", "permissions": []})
+
+
+def test_an_unknown_role_is_refused_before_any_write_and_a_custom_one_is_granted():
+    client = RecordingClient(roles=["WORKER"])
+    with pytest.raises(ConfigError, match=r"^roles: NOPE is not a role on this Orkes server; use one of WORKER, "
+                                          r"deployer\.$"):
+        run(client, roles=["WORKER", "NOPE"], permissions=[])
+    assert client.writes == []
+    run(client, roles=["WORKER", "deployer"])
+    assert client.writes == [("POST", "/applications/A1/roles/deployer", None)]

@@ -50,8 +50,55 @@ def test_pausing_where_the_platform_cannot_is_bad_input():
         ADAPTERS["conductorone"](client=None).set_credential_status("sp", {"id": "c"}, "INACTIVE")
 
 
-def test_orkes_epoch_milliseconds_become_rfc3339():
-    assert _principal({"id": "a", "name": "n", "createTime": 1763812800000, "updateTime": None}) == {
-        "id": "a", "name": "n", "created_at": "2025-11-22T12:00:00Z", "updated_at": None}
+def test_orkes_epoch_milliseconds_become_rfc3339_and_the_authors_are_kept():
+    assert _principal({"id": "a", "name": "n", "createTime": 1763812800000, "updateTime": None, "createdBy": "app:x",
+                       "updatedBy": "app:y"}) == {
+        "id": "a", "name": "n", "created_at": "2025-11-22T12:00:00Z", "updated_at": None, "created_by": "app:x",
+        "updated_by": "app:y"}
     assert _key({"id": "k", "createdAt": 1763812800123, "status": "ACTIVE"}, "a")["created_at"] == \
         "2025-11-22T12:00:00Z"
+
+
+class RolesClient(object):
+    """Answers GET /roles (system and custom roles, as the server lists them) and GET /token/userInfo; counts calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def call(self, method, path, what, **kwargs):
+        self.calls.append((method, path))
+        if (method, path) == ("GET", "/roles"):
+            return [{"name": "WORKER", "permissions": []}, {"name": "METADATA_API", "permissions": []},
+                    {"name": "deployer", "permissions": [{"name": "WORKFLOW_EXECUTE"}]}]
+        if (method, path) == ("GET", "/token/userInfo"):
+            return {"id": "app:A1", "name": "ci", "roles": [{"name": "WORKER", "permissions": []}]}
+        raise AssertionError("unexpected call %s %s" % (method, path))
+
+
+def test_orkes_roles_are_checked_against_the_servers_list_read_once():
+    client = RolesClient()
+    adapter = ADAPTERS["orkes"](client)
+    adapter.check_roles(None)
+    adapter.check_roles([])
+    assert client.calls == []  # no roles named: nothing to read
+    adapter.check_roles(["METADATA_API", "deployer"])
+    adapter.check_roles(["WORKER"])
+    with pytest.raises(ConfigError) as refused:
+        adapter.check_roles(["WORKER", "NOPE", "ALSO_NOPE"], "principals: principal 'ci'")
+    assert refused.value.message == ("principals: principal 'ci': roles: ALSO_NOPE, NOPE are not roles on this Orkes "
+                                     "server; use one of METADATA_API, WORKER, deployer")
+    with pytest.raises(ConfigError, match="^roles: worker is not a role on this Orkes server; use one of "):
+        adapter.check_roles(["worker"])  # names are exact
+    assert client.calls == [("GET", "/roles")]
+
+
+def test_a_platform_without_a_roles_setting_checks_nothing():
+    ADAPTERS["conductorone"](client=None).check_roles(["anything"])
+
+
+def test_orkes_whoami_is_the_callers_own_user():
+    client = RolesClient()
+    adapter = ADAPTERS["orkes"](client)
+    adapter.client.settings = type("Settings", (), {"client_id": "key-1"})()
+    assert adapter.whoami() == {"key_id": "key-1", "user_id": "app:A1", "name": "ci", "roles": ["WORKER"]}
+    assert client.calls == [("GET", "/token/userInfo")]
