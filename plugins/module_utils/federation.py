@@ -14,6 +14,7 @@ federation calls (platforms/c1.py). Neutral shapes:
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -144,10 +145,19 @@ def find_provider(providers, reference):
     return named[0] if named else None
 
 
+@dataclasses.dataclass(frozen=True)
+class ObjectPlan(object):
+    """What to do with one provider or trust: ``action`` none, create, update, replace or delete (actions.DONE);
+    ``changes`` {field: (current, desired)} to PATCH. C1's create takes no ``disabled``: one made disabled is
+    created, then disabled in the same task (``disable_after_create``), and deleted again if that fails."""
+
+    action: str
+    changes: dict = dataclasses.field(default_factory=dict)
+    disable_after_create: bool = False
+
+
 def _plan(action, changes=None, disable_after_create=False):
-    """A provider's or trust's plan. C1's create takes no ``disabled``: one made disabled is created, then
-    disabled in the same task (``disable_after_create``), and deleted again if that fails."""
-    return {"action": action, "changes": changes or {}, "disable_after_create": disable_after_create}
+    return ObjectPlan(action, changes or {}, disable_after_create)
 
 
 def _made_disabled(desired, current):
@@ -159,8 +169,7 @@ def _made_disabled(desired, current):
 
 
 def plan_provider(current, desired, state="present", replace_on_change=False):
-    """What to do with one provider: {"action": none|create|update|replace|delete, "changes": {...},
-    "disable_after_create": bool}.
+    """What to do with one provider, as an ObjectPlan.
 
     ``changes`` holds {field: (current, desired)} of the mutable fields to PATCH; a difference of an
     immutable field (issuer_url, type) is refused naming it unless ``replace_on_change``.
@@ -233,7 +242,7 @@ def ensure_provider(adapter, params, check_mode=False):
     state = params.get("state") or "present"
     current = _current_provider(adapter, params, desired)
     plan = plan_provider(current, desired, state, params.get("replace_on_change"))
-    action = plan["action"]
+    action = plan.action
     if action == "none":
         return {"changed": False, "provider": current, "diff": {"before": current or {}, "after": current or {}}}
     if action == "delete":
@@ -242,9 +251,9 @@ def ensure_provider(adapter, params, check_mode=False):
             adapter.delete_provider(current)
         return {"changed": True, "diff": {"before": current, "after": {}}}
     if action == "update":
-        after = dict(current, **{field: pair[1] for field, pair in plan["changes"].items()})
+        after = dict(current, **{field: pair[1] for field, pair in plan.changes.items()})
         if not check_mode:
-            after = adapter.update_provider(current, {field: pair[1] for field, pair in plan["changes"].items()})
+            after = adapter.update_provider(current, {field: pair[1] for field, pair in plan.changes.items()})
         return {"changed": True, "provider": after, "diff": {"before": current, "after": after}}
     # create, or replace (the issuer keeps one provider: the old one goes first when the issuer stays)
     if action == "replace":
@@ -265,7 +274,7 @@ def ensure_provider(adapter, params, check_mode=False):
     created, _recovered = create_once(
         lambda: adapter.create_provider(after),
         lambda: next((p for p in adapter.list_providers() if p.get("issuer_url") == after["issuer_url"]), None))
-    if plan["disable_after_create"] and created.get("enabled") is not False:
+    if plan.disable_after_create and created.get("enabled") is not False:
         created = disable_or_undo("provider", created, lambda: adapter.update_provider(created, {"enabled": False}),
                                   lambda: adapter.delete_provider(created))
     if action == "replace" and not current_deleted:
@@ -404,8 +413,7 @@ def desired_trust(adapter, params, condition):
 
 
 def plan_trust(current, desired, provider_id, state="present", replace_on_change=False):
-    """What to do with one trust: {"action": none|create|update|replace|delete, "changes": {...},
-    "disable_after_create": bool}."""
+    """What to do with one trust, as an ObjectPlan."""
     if state == "absent":
         return _plan("delete" if current else "none")
     if current is None:
@@ -567,7 +575,7 @@ def ensure_trust(adapter, params, check_mode=False):
         raise ConfigError("Give provider (its issuer URL, name or ID) to create the trust")
 
     plan = plan_trust(current, desired, provider and provider["id"], state, params.get("replace_on_change"))
-    action = plan["action"]
+    action = plan.action
     warnings = []
     if action in ("create", "update", "replace") and desired.get("condition") is not None:
         judged = provider or _provider_of(adapter, current) or {}
@@ -603,7 +611,7 @@ def _provider_of(adapter, trust):
 
 
 def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
-    action = plan["action"]
+    action = plan.action
     if action == "none":
         return {"changed": False, "trust": current, "diff": {"before": current or {}, "after": current or {}}}
     if action == "delete":
@@ -611,7 +619,7 @@ def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
             adapter.delete_trust(current)
         return {"changed": True, "diff": {"before": current, "after": {}}}
     if action == "update":
-        changes = {field: pair[1] for field, pair in plan["changes"].items()}
+        changes = {field: pair[1] for field, pair in plan.changes.items()}
         after = dict(current, **changes)
         if not check_mode:
             after = adapter.update_trust(current, changes)
@@ -632,7 +640,7 @@ def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
         lambda: adapter.create_trust(owner_id, after),
         lambda: next((t for t in adapter.list_trusts(owner_id)
                       if t.get("name") == after["name"] and t.get("client_id") not in known), None))
-    if plan["disable_after_create"] and created.get("enabled") is not False:
+    if plan.disable_after_create and created.get("enabled") is not False:
         created = disable_or_undo("trust", created, lambda: adapter.update_trust(created, {"enabled": False}),
                                   lambda: adapter.delete_trust(created))
     if current is not None:

@@ -11,6 +11,8 @@ and one remove call. Pure functions: no I/O, unit tested.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from .errors import ConfigError
 
 #: The options of one entry of ``permissions`` (the module's and the roles' argument specs).
@@ -72,14 +74,17 @@ def as_entries(grants):
     return _grouped(grants)
 
 
+class GrantPlan(namedtuple("GrantPlan", "add remove")):
+    """What turns one grant set into another: the entries to ``add`` and to ``remove``, one per target with every
+    access value to add (or to remove) on it, so each is one call."""
+
+    __slots__ = ()
+
+    @property
+    def empty(self):
+        return not self.add and not self.remove
+
+
 def plan(current, desired):
-    """What turns grants ``current`` into ``desired`` (both sets of triples).
-
-    Returns {"add": [entries], "remove": [entries]}: one entry per target with every access
-    value to add (or to remove) on it, so each is one call.
-    """
-    return {"add": _grouped(set(desired) - set(current)), "remove": _grouped(set(current) - set(desired))}
-
-
-def is_empty(changes):
-    return not changes["add"] and not changes["remove"]
+    """The GrantPlan that turns grants ``current`` into ``desired`` (both sets of triples)."""
+    return GrantPlan(_grouped(set(desired) - set(current)), _grouped(set(current) - set(desired)))

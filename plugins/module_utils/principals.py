@@ -41,7 +41,7 @@ def _permission_changes(current, wanted):
 
 
 def _apply_permissions(adapter, principal, changes, after):
-    if not grants.is_empty(changes):
+    if not changes.empty:
         adapter.change_permissions(principal, changes)
     return dict(principal, permissions=after) if "permissions" in adapter.capabilities.principal_settings else principal
 
@@ -99,7 +99,7 @@ def ensure_principal(adapter, params, check_mode=False, listed=None):
 
     changes = differences(current, desired)
     permission_changes, granted = _permission_changes(current, wanted_grants)
-    if not changes and grants.is_empty(permission_changes):
+    if not changes and permission_changes.empty:
         return {"changed": False, "action": "none", "service_principal": current,
                 "diff": {"before": current, "after": current}}
     after = dict(current, **{field: pair[1] for field, pair in changes.items()})

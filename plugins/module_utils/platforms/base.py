@@ -71,7 +71,7 @@ class PlatformAdapter(abc.ABC):
         raise ConfigError("permissions cannot be set on platform %s" % self.capabilities.platform)
 
     def change_permissions(self, principal, changes):
-        """Apply ``changes`` ({"add": [entries], "remove": [entries]}, one entry per target)."""
+        """Apply ``changes`` (a permissions.GrantPlan: entries to add and to remove, one per target)."""
         raise ConfigError("permissions cannot be set on platform %s" % self.capabilities.platform)
 
     # ---- credentials --------------------------------------------------------------------

@@ -130,7 +130,7 @@ class OrkesAdapter(PlatformAdapter):
 
     def change_permissions(self, principal, changes):
         """One POST per target with every access value to add, one DELETE per target with those to remove."""
-        for method, entries, verb in (("POST", changes["add"], "grant"), ("DELETE", changes["remove"], "remove")):
+        for method, entries, verb in (("POST", changes.add, "grant"), ("DELETE", changes.remove, "remove")):
             for entry in entries:
                 self.client.call(method, AUTHORIZATION, "%s %s on %s %s %s application %s"
                                  % (verb, ", ".join(entry["access"]), entry["type"], entry["id"],

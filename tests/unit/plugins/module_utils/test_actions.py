@@ -19,11 +19,11 @@ def test_every_credential_action_has_its_word():
 def test_the_trust_and_provider_plans_speak_the_same_vocabulary():
     trust = {"name": "gh", "condition": "claims.sub == 'x'", "provider_id": "p1"}
     provider = {"name": "GitHub", "issuer_url": "https://issuer.example"}
-    actions = [plan_trust(None, trust, "p1")["action"], plan_trust(trust, trust, "p1")["action"],
-               plan_trust(trust, dict(trust, condition="claims.sub == 'y'"), "p1")["action"],
-               plan_trust(trust, None, "p1", "absent")["action"],
-               plan_provider(None, provider)["action"], plan_provider(provider, provider)["action"],
-               plan_provider(provider, None, "absent")["action"]]
+    actions = [plan_trust(None, trust, "p1").action, plan_trust(trust, trust, "p1").action,
+               plan_trust(trust, dict(trust, condition="claims.sub == 'y'"), "p1").action,
+               plan_trust(trust, None, "p1", "absent").action,
+               plan_provider(None, provider).action, plan_provider(provider, provider).action,
+               plan_provider(provider, None, "absent").action]
     assert actions == ["create", "none", "update", "delete", "create", "none", "delete"]
     assert [done(action) for action in actions] == ["created", "unchanged", "updated", "removed", "created",
                                                     "unchanged", "removed"]

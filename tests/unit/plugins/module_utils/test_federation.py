@@ -96,28 +96,27 @@ def provider(**over):
 
 def test_provider_plan():
     desired = fed.desired_provider({"issuer_url": GH + "/", "type": "github_actions", "name": "GitHub"})
-    assert fed.plan_provider(None, desired)["action"] == "create"
-    assert fed.plan_provider(provider(), desired) == {"action": "none", "changes": {}, "disable_after_create": False}
+    assert fed.plan_provider(None, desired).action == "create"
+    assert fed.plan_provider(provider(), desired) == fed.ObjectPlan("none")
     renamed = dict(desired, name="GH", enabled=False)
-    assert fed.plan_provider(provider(), renamed)["changes"] == {"name": ("GitHub", "GH"), "enabled": (True, False)}
+    assert fed.plan_provider(provider(), renamed).changes == {"name": ("GitHub", "GH"), "enabled": (True, False)}
     with pytest.raises(ConfigError, match="type cannot change on the live provider p1 .type is github_actions, "
                                           "wanted custom.; set replace_on_change"):
         fed.plan_provider(provider(), dict(desired, type="custom"))
-    assert fed.plan_provider(provider(), dict(desired, type="custom"), replace_on_change=True)["action"] == "replace"
-    assert fed.plan_provider(provider(), desired, state="absent")["action"] == "delete"
+    assert fed.plan_provider(provider(), dict(desired, type="custom"), replace_on_change=True).action == "replace"
+    assert fed.plan_provider(provider(), desired, state="absent").action == "delete"
 
 
 def test_a_provider_made_disabled_is_disabled_after_its_create():
     off = fed.desired_provider({"issuer_url": GH, "type": "github_actions", "enabled": False})
-    assert fed.plan_provider(None, off)["disable_after_create"] is True
-    assert fed.plan_provider(None, dict(off, enabled=None))["disable_after_create"] is False
+    assert fed.plan_provider(None, off).disable_after_create is True
+    assert fed.plan_provider(None, dict(off, enabled=None)).disable_after_create is False
     # A replacement keeps the state of the provider it replaces unless told otherwise.
     custom = dict(off, type="custom", enabled=None)
-    assert fed.plan_provider(provider(enabled=False), custom, replace_on_change=True)["disable_after_create"] is True
-    assert fed.plan_provider(provider(), custom, replace_on_change=True)["disable_after_create"] is False
+    assert fed.plan_provider(provider(enabled=False), custom, replace_on_change=True).disable_after_create is True
+    assert fed.plan_provider(provider(), custom, replace_on_change=True).disable_after_create is False
     # An existing provider is disabled in place.
-    assert fed.plan_provider(provider(), off) == {"action": "update", "changes": {"enabled": (True, False)},
-                                                  "disable_after_create": False}
+    assert fed.plan_provider(provider(), off) == fed.ObjectPlan("update", {"enabled": (True, False)})
 
 
 def test_provider_type_and_spiffe_consistency():
@@ -139,7 +138,7 @@ def test_a_well_known_issuer_gives_the_providers_type_when_none_is_given(issuer,
 
 def test_without_issuer_or_type_the_type_is_not_managed():
     assert fed.desired_provider({"name": "GitHub"})["type"] is None
-    assert fed.plan_provider(provider(), fed.desired_provider({"name": "GitHub"}))["action"] == "none"
+    assert fed.plan_provider(provider(), fed.desired_provider({"name": "GitHub"})).action == "none"
 
 
 def test_find_provider_by_issuer_name_or_id():
@@ -307,8 +306,8 @@ def test_disabled_at_creation_is_create_then_patch():
     memory = Memory()
     fed.ensure_trust(memory, params(enabled=False))
     assert memory.writes == [("create", "main"), ("patch", "disabled")]
-    assert fed.plan_trust(None, {"condition": "true", "enabled": False}, "p1")["disable_after_create"] is True
-    assert fed.plan_trust(None, {"condition": "true"}, "p1")["disable_after_create"] is False
+    assert fed.plan_trust(None, {"condition": "true", "enabled": False}, "p1").disable_after_create is True
+    assert fed.plan_trust(None, {"condition": "true"}, "p1").disable_after_create is False
 
 
 def refused(what):

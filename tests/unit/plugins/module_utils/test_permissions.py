@@ -25,22 +25,22 @@ def test_a_set_ignores_order_grouping_and_repeats():
              {"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE"]}]
     assert permissions.grant_set(split) == permissions.grant_set([PAYMENTS, CHARGE])
     assert permissions.as_entries(permissions.grant_set(split)) == [CHARGE, PAYMENTS]
-    assert permissions.plan(permissions.grant_set(split), permissions.grant_set([CHARGE, PAYMENTS])) == {
-        "add": [], "remove": []}
+    assert permissions.plan(permissions.grant_set(split), permissions.grant_set([CHARGE, PAYMENTS])) == (
+        permissions.GrantPlan(add=[], remove=[]))
 
 
 def test_the_plan_is_one_add_and_one_remove_per_target_at_most():
     current = permissions.grant_set([PAYMENTS, {"type": "TAG", "id": "team:ci", "access": ["READ"]}])
     desired = permissions.grant_set([{"type": "WORKFLOW_DEF", "id": "payments", "access": ["EXECUTE", "UPDATE",
                                                                                            "DELETE"]}, CHARGE])
-    assert permissions.plan(current, desired) == {
-        "add": [{"type": "TASK_DEF", "id": "charge_card", "access": ["READ"]},
-                {"type": "WORKFLOW_DEF", "id": "payments", "access": ["DELETE", "UPDATE"]}],
-        "remove": [{"type": "TAG", "id": "team:ci", "access": ["READ"]},
-                   {"type": "WORKFLOW_DEF", "id": "payments", "access": ["READ"]}]}
+    assert permissions.plan(current, desired) == permissions.GrantPlan(
+        add=[{"type": "TASK_DEF", "id": "charge_card", "access": ["READ"]},
+             {"type": "WORKFLOW_DEF", "id": "payments", "access": ["DELETE", "UPDATE"]}],
+        remove=[{"type": "TAG", "id": "team:ci", "access": ["READ"]},
+                {"type": "WORKFLOW_DEF", "id": "payments", "access": ["READ"]}])
     everything = permissions.plan(current, frozenset())
-    assert everything["add"] == [] and len(everything["remove"]) == 2
-    assert not permissions.is_empty(everything) and permissions.is_empty(permissions.plan(current, current))
+    assert everything.add == [] and len(everything.remove) == 2
+    assert not everything.empty and permissions.plan(current, current).empty
 
 
 @pytest.mark.parametrize("entries, message", [
