@@ -166,6 +166,24 @@ def test_trust_search_body_holds_only_the_filters_given():
     assert wire.trust_search("p1", "sp1") == {"providerId": "p1", "servicePrincipalId": "sp1"}
 
 
+def test_the_c1_adapter_searches_trusts_with_the_filters_given_and_reads_every_page():
+    from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import C1Adapter
+
+    class Searching(object):
+        def __init__(self):
+            self.searches = []
+
+        def paginate(self, path, what, search=None, **kwargs):
+            self.searches.append((path, search))
+            return iter([{"clientId": "fox-1@h/wfe", "servicePrincipalId": "sp1", "providerId": "p1",
+                          "displayName": "main", "disabled": True}])
+
+    client = Searching()
+    found = C1Adapter(client).search_trusts(provider_id="p1")
+    assert [(t["client_id"], t["service_principal_id"], t["enabled"]) for t in found] == [("fox-1@h/wfe", "sp1", False)]
+    assert client.searches == [("/api/v1/search/workload_federation_trusts", {"providerId": "p1"})]
+
+
 def test_provider_wire_round_trip():
     body = wire.provider_create_body({"issuer_url": GH, "name": None, "type": "github_actions"})
     assert body == {"issuerUrl": GH, "displayName": GH, "description": "",
