@@ -115,13 +115,22 @@ class ApiClient(object):
         self.auth.dpop.nonce = nonce
         return True
 
-    def paginate(self, path, what, params=None, item_key="list", page_size=100):
-        """Yield every item of a C1 list, following nextPageToken to the end."""
-        query = dict(params or {})
-        query["page_size"] = page_size
+    def paginate(self, path, what, params=None, item_key="list", page_size=100, search=None):
+        """Yield every item of a C1 list, following nextPageToken to the end.
+
+        A search (``search``: its request body, such as SearchTrusts') is a POST that reads nothing but
+        takes pageSize and pageToken in its body instead of the query.
+        """
+        if search is None:
+            request = dict(params or {}, page_size=page_size)
+        else:
+            request = dict(search, pageSize=page_size)
         seen_tokens = set()
         for _page in range(MAX_PAGES):
-            body = self.call("GET", path, what, params=query) or {}
+            if search is None:
+                body = self.call("GET", path, what, params=request) or {}
+            else:
+                body = self.call("POST", path, what, json=request, idempotent=True) or {}
             yield from body.get(item_key) or ()
             token = body.get("nextPageToken")
             if not token:
@@ -129,7 +138,7 @@ class ApiClient(object):
             if token in seen_tokens:
                 raise ConductorError("Could not %s: the API repeated page token of an earlier page" % what)
             seen_tokens.add(token)
-            query["page_token"] = token
+            request["page_token" if search is None else "pageToken"] = token
         raise ConductorError("Could not %s: the listing did not end after %d pages" % (what, MAX_PAGES))
 
     @property

@@ -194,13 +194,15 @@ def plan_provider(current, desired, state="present", replace_on_change=False):
 
 
 def trusts_using(adapter, provider_id):
-    """"principal/trust" labels of every trust that references the provider."""
-    labels = []
-    for principal in adapter.list_principals():
-        for trust in adapter.list_trusts(principal["id"]):
-            if trust.get("provider_id") == provider_id:
-                labels.append("%s/%s" % (principal.get("name"), trust.get("name") or trust.get("client_id")))
-    return sorted(labels)
+    """"principal/trust" labels of every trust that references the provider: one search (SearchTrusts),
+    and the principals' names only when some trust uses it."""
+    # The filter checked again: a refusal names only the trusts that do use the provider.
+    users = [t for t in adapter.search_trusts(provider_id=provider_id) if t.get("provider_id") == provider_id]
+    if not users:
+        return []
+    names = {p["id"]: p.get("name") for p in adapter.list_principals()}
+    return sorted("%s/%s" % (names.get(t.get("service_principal_id"), t.get("service_principal_id")),
+                             t.get("name") or t.get("client_id")) for t in users)
 
 
 def _refuse_in_use(adapter, provider, doing):
@@ -649,27 +651,26 @@ def _apply_trust(adapter, plan, current, desired, owner, provider, check_mode):
 
 
 def trust_info(adapter, params):
+    """The trusts of one principal (its listing), or of every principal (one search, SearchTrusts)."""
     if params.get("service_principal") or params.get("service_principal_id"):
-        owner = _trust_owner(adapter, params, check_mode=False)
-        principals = [owner]
+        trusts = adapter.list_trusts(_trust_owner(adapter, params, check_mode=False)["id"])
     else:
-        principals = adapter.list_principals()
-    trusts = []
-    for principal in principals:
-        for trust in adapter.list_trusts(principal["id"]):
-            if params.get("name") and trust.get("name") != params["name"]:
-                continue
-            trusts.append(trust)
+        trusts = adapter.search_trusts()
+    if params.get("name"):
+        trusts = [t for t in trusts if t.get("name") == params["name"]]
     return {"changed": False, "trusts": trusts}
 
 
 def trust_rows(adapter, principals):
-    """credential_report's rows of the trusts (``kind: trust``): flags ``broad`` (the safety rule) and
-    ``disabled``; no expiry and no last use."""
+    """credential_report's rows of the trusts (``kind: trust``) of ``principals``, read with one search
+    (SearchTrusts, page by page): flags ``broad`` (the safety rule) and ``disabled``; no expiry and no last use."""
     providers = {p["id"]: p for p in adapter.list_providers()}
+    trusts = {}
+    for trust in adapter.search_trusts():  # one search for every principal, not one listing each
+        trusts.setdefault(trust.get("service_principal_id"), []).append(trust)
     rows = []
     for principal in principals:
-        for trust in adapter.list_trusts(principal["id"]):
+        for trust in trusts.get(principal["id"], ()):
             flags = []
             provider = providers.get(trust.get("provider_id")) or {}
             if broad_reason(trust.get("condition") or "", provider.get("type"), provider.get("issuer_url")):

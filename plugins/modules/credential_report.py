@@ -27,7 +27,9 @@ description:
     ID. Each entry is read once; only its credential ID is looked at. Without O(store), V(unheld) is not judged.
   - Ages are measured on the server's clock (the C(Date) of its answers).
   - "Requests: one listing of the principals (every page), one listing of credentials per principal, one
-    token. The module only reads the API and never sees a secret."
+    token; on ConductorOne also one listing of the federation providers and one search of the trusts of every
+    principal (SearchTrusts, every page), never one listing of trusts per principal. The module only reads
+    the API and never sees a secret."
   - With O(dest), the report is also written to that file as JSON, Markdown or HTML. The HTML page shows
     the counts, a chart of days to expiry (inline SVG) and the table; it needs no script and no network.
 author:

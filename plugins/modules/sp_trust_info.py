@@ -12,6 +12,9 @@ version_added: 0.2.0
 description:
   - Lists the trusts of one service principal, or of every principal when neither O(service_principal) nor
     O(service_principal_id) is given; O(name) keeps those of that name.
+  - "Requests: with a principal, its lookup and one listing of its trusts; without one, one search of the
+    trusts of every principal (SearchTrusts, C(POST /api/v1/search/workload_federation_trusts), every page),
+    never one listing per principal."
   - ConductorOne only.
 author:
   - conductor.principals developers (@conductor-principals)
@@ -40,11 +43,22 @@ EXAMPLES = r'''
 - name: Their client IDs
   ansible.builtin.debug:
     msg: "{{ found.trusts | map(attribute='client_id') | list }}"
+
+- name: Every trust of the tenant, whichever its principal (one search)
+  conductor.principals.sp_trust_info: {}
+  register: every
+
+- name: The principals that trust the provider 2bYh1
+  ansible.builtin.debug:
+    msg: "{{ every.trusts | selectattr('provider_id', 'equalto', '2bYh1')
+             | map(attribute='service_principal_id') | unique | list }}"
 '''
 
 RETURN = r'''
 trusts:
-  description: The matching trusts, with the fields of RV(conductor.principals.sp_trust#module:trust).
+  description:
+    - The matching trusts, with the fields of RV(conductor.principals.sp_trust#module:trust).
+    - Without a principal, the trusts of every principal; C(service_principal_id) says whose each one is.
   returned: always
   type: list
   elements: dict

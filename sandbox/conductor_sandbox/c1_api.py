@@ -33,12 +33,18 @@ def body_json(method, template):
     return body
 
 
-def page(items, store):
-    """page_size / page_token (or pageSize / pageToken) over an ordered list."""
-    size = request.args.get("page_size") or request.args.get("pageSize")
-    size = int(size) if size and size.isdigit() and int(size) > 0 else store.settings["page_size"]
+def page(items, store, body=None):
+    """page_size / page_token (or pageSize / pageToken) over an ordered list; a search (``body``) takes
+    pageSize and pageToken in its body instead of the query."""
+    if body is None:
+        size = request.args.get("page_size") or request.args.get("pageSize")
+        token = request.args.get("page_token") or request.args.get("pageToken")
+    else:
+        size, token = body.get("pageSize"), body.get("pageToken")
+    size = str(size or "")
+    size = int(size) if size.isdigit() and int(size) > 0 else store.settings["page_size"]
     size = min(size, store.settings["max_page_size"])
-    token = request.args.get("page_token") or request.args.get("pageToken") or ""
+    token = token or ""
     try:
         start = int(token) if token else 0
     except ValueError:

@@ -26,6 +26,7 @@ TRUSTS = "/api/v1/service_principals/{service_principal_id}/trusts"
 TRUST = TRUSTS + "/{client_id}"
 TEST_TOKEN = TRUST + "/test"
 TEST_CEL = "/api/v1/workload_federation/test-cel"
+SEARCH_TRUSTS = "/api/v1/search/workload_federation_trusts"
 
 PROVIDER_MUTABLE = ("displayName", "description", "disabled", "spiffe", "spiffe.bundleEndpointUrl")
 PROVIDER_FIXED = ("id", "issuerUrl", "wellKnownProvider", "oidc", "createdAt", "updatedAt")
@@ -199,6 +200,14 @@ def token_steps(token, trust, provider, verify, now, source_ip):
         steps["cidrCheck"] = step(inside, "the source IP is inside the allowlist" if inside else
                                   "the source IP is not allowed for this trust", ",".join(cidrs), source_ip)
     return steps, claims
+
+
+def found_by(trust, search):
+    """SearchTrusts' filters, each optional: provider, principal, and text in the name or description."""
+    text = (search.get("query") or "").lower()
+    return search.get("providerId") in (None, "", trust["providerId"]) \
+        and search.get("servicePrincipalId") in (None, "", trust["servicePrincipalId"]) \
+        and any(text in (trust[field] or "").lower() for field in ("displayName", "description"))
 
 
 # ---- views of stored objects ---------------------------------------------------------------
@@ -398,6 +407,12 @@ def register(app, service, read_only_routes):
         principal_or_404(service_principal_id)
         return page([trust_view(t) for t in fed.data["trusts"].values()
                      if t["servicePrincipalId"] == service_principal_id], store)
+
+    @route("POST", SEARCH_TRUSTS, writes=False)
+    def search_trusts(call):
+        """Trusts of every principal, each filter optional; pageSize and pageToken in the body."""
+        return page([trust_view(t) for t in fed.data["trusts"].values() if found_by(t, call.body)], store,
+                    body=call.body)
 
     @route("GET", TRUST)
     def get_trust(call, service_principal_id, client_id):

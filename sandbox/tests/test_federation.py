@@ -15,6 +15,7 @@ PROVIDERS = "/api/v1/workload_federation/providers"
 TRUSTS = SP + "/{service_principal_id}/trusts"
 TRUST = TRUSTS + "/{client_id}"
 TEST_CEL = "/api/v1/workload_federation/test-cel"
+SEARCH_TRUSTS = "/api/v1/search/workload_federation_trusts"
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT = "urn:ietf:params:oauth:token-type:jwt"
 GITHUB = "https://token.actions.githubusercontent.com"
@@ -258,6 +259,83 @@ def test_trusts_go_with_their_principal(fed):
                           headers={"Authorization": "Bearer " + token})
     assert answer.status_code == 401  # its tokens went with it
     fed.call("DELETE", PROVIDERS + "/" + provider["id"], json={})  # no trust uses it any more
+
+
+# ---- SearchTrusts: trusts across principals ------------------------------------------------
+
+def search_all(fed, headers=None, **search):
+    """Every page of SearchTrusts (pageSize and pageToken in the body), each checked against the schema."""
+    found, token, pages = [], "", 0
+    while True:
+        body = dict(search, pageToken=token) if token else dict(search)
+        answer = c1_call(fed.server, "POST", SEARCH_TRUSTS, headers or fed.headers, json=body)
+        conforms("POST", SEARCH_TRUSTS, answer)
+        found += answer["list"]
+        pages += 1
+        token = answer["nextPageToken"]
+        if not token:
+            return found, pages
+
+
+def test_search_trusts_spans_every_principal_with_optional_filters(fed):
+    github, gitlab = fed.provider(GITHUB, "GITHUB_ACTIONS"), fed.provider("https://gitlab.com", "GITLAB_CI")
+    alpha, beta = fed.principal("alpha"), fed.principal("beta")
+    made = [fed.trust(alpha["id"], github["id"], displayName="deploy", description="prod pushes"),
+            fed.trust(alpha["id"], gitlab["id"], displayName="mirror"),
+            fed.trust(beta["id"], github["id"], displayName="release")]
+    listed = {t["clientId"]: t for t in made}
+    everything, _pages = search_all(fed)
+    assert {t["clientId"]: t for t in everything} == listed  # the trusts' own shape, each once
+    by_provider, _pages = search_all(fed, providerId=github["id"])
+    assert sorted(t["displayName"] for t in by_provider) == ["deploy", "release"]
+    by_principal, _pages = search_all(fed, servicePrincipalId=alpha["id"])
+    assert sorted(t["displayName"] for t in by_principal) == ["deploy", "mirror"]
+    both, _pages = search_all(fed, providerId=github["id"], servicePrincipalId=beta["id"])
+    assert [t["displayName"] for t in both] == ["release"]
+    assert [t["displayName"] for t in search_all(fed, query="PROD")[0]] == ["deploy"]  # name or description
+    assert [t["displayName"] for t in search_all(fed, query="mirr")[0]] == ["mirror"]
+    assert search_all(fed, providerId="no-such-provider") == ([], 1)
+    assert search_all(fed, servicePrincipalId="no-such-principal") == ([], 1)
+
+
+def test_search_trusts_pages_by_the_body_page_size_and_token(fed):
+    provider = fed.provider()
+    principals = [fed.principal("p%d" % n) for n in range(5)]
+    made = [fed.trust(sp["id"], provider["id"], displayName="t%d" % n)["clientId"]
+            for n, sp in enumerate(principals * 5)]  # 25 trusts: the default page size is 10
+    found, pages = search_all(fed)
+    assert [t["clientId"] for t in found] == made and pages == 3
+    found, pages = search_all(fed, pageSize=7)
+    assert [t["clientId"] for t in found] == made and pages == 4
+    first = fed.call("POST", SEARCH_TRUSTS, json={"pageSize": 7})
+    assert len(first["list"]) == 7 and first["nextPageToken"]
+    answer = fed.call("POST", SEARCH_TRUSTS, expect=400, json={"pageToken": "not-a-token"})
+    assert answer["code"] == 3 and "page token" in answer["message"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"provider": "x"}, "invalid request"),  # only the spec's fields
+    ({"pageSize": "ten"}, "invalid request"),
+    ({"providerId": 7}, "invalid request"),
+])
+def test_search_trusts_refuses_a_body_the_spec_does_not_describe(fed, body, words):
+    answer = fed.call("POST", SEARCH_TRUSTS, expect=400, json=body)
+    assert answer["code"] == 3 and words in answer["message"]
+
+
+def test_search_trusts_counts_as_a_read_and_needs_no_write_permission(fed):
+    provider = fed.provider()
+    sp = fed.principal()
+    trust = fed.trust(sp["id"], provider["id"])
+    cred = c1_call(fed.server, "POST", SP + "/" + sp["id"] + "/credentials", fed.headers, json={
+        "displayName": "ro", "scopedRoles": ["2GaLs9rReadOnlyAdmin0000002"]})
+    reader = token_for(fed.server, cred["credential"]["clientId"], cred["clientSecret"])["access_token"]
+    fed.server.control("POST", "/counters/reset")
+    found, _pages = search_all(fed, {"Authorization": "Bearer " + reader})
+    assert [t["clientId"] for t in found] == [trust["clientId"]]
+    counters = fed.server.control("GET", "/counters")
+    assert counters["writes"] == 0 and counters["reads"] == 1
+    assert counters["by_route"]["POST " + SEARCH_TRUSTS] == 1
 
 
 # ---- the token exchange: CEL truth tables over GitHub- and GitLab-shaped tokens ---------------

@@ -22,7 +22,7 @@ TRUST_INFO = "conductor.principals.sp_trust_info"
 TOKEN = "conductor.principals.access_token"
 REPORT = "conductor.principals.credential_report"
 MAIN = 'claims.repository == "acme/infra" && claims.ref == "refs/heads/main"'
-READ_ONLY = ("/test", "/test-cel")
+READ_ONLY = ("/test", "/test-cel", "/search/workload_federation_trusts")  # POSTs that only read
 
 
 def issuer(sandbox):

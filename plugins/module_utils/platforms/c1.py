@@ -22,6 +22,7 @@ ROLES_PATH = "/api/v1/iam/roles"
 INTROSPECT_PATH = "/api/v1/auth/introspect"
 PROVIDERS_PATH = "/api/v1/workload_federation/providers"
 TEST_CEL_PATH = "/api/v1/workload_federation/test-cel"
+SEARCH_TRUSTS_PATH = "/api/v1/search/workload_federation_trusts"
 
 DAY = 86400
 
@@ -197,6 +198,11 @@ class C1Adapter(PlatformAdapter):
     def list_trusts(self, principal_id):
         return [fed_wire.trust(t) for t in self.client.paginate(
             self._trusts_path(principal_id), "list trusts of service principal %s" % principal_id)]
+
+    def search_trusts(self, provider_id=None, principal_id=None):
+        """Trusts across principals (SearchTrusts, every page), optionally of one provider or principal."""
+        return [fed_wire.trust(t) for t in self.client.paginate(
+            SEARCH_TRUSTS_PATH, "search trusts", search=fed_wire.trust_search(provider_id, principal_id))]
 
     def create_trust(self, principal_id, desired):
         body = self.client.call("POST", self._trusts_path(principal_id), "create trust %r" % desired["name"],

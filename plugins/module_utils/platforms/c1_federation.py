@@ -121,6 +121,16 @@ def trust(raw):
     }
 
 
+def trust_search(provider_id=None, principal_id=None):
+    """SearchTrusts' filters (its body without the paging); none given: every trust of the tenant."""
+    body = {}
+    if provider_id:
+        body["providerId"] = provider_id
+    if principal_id:
+        body["servicePrincipalId"] = principal_id
+    return body
+
+
 def trust_create_body(desired):
     body = {
         "displayName": desired["name"],

@@ -34,6 +34,19 @@ def test_pagination_follows_next_page_token_to_the_end():
 
 
 @responses.activate
+def test_a_search_posts_its_filters_with_page_size_and_token_in_the_body():
+    search = SERVER + "/api/v1/search/workload_federation_trusts"
+    responses.add("POST", search, match=[matchers.json_params_matcher({"providerId": "p1", "pageSize": 2})],
+                  json={"list": [{"id": 1}, {"id": 2}], "nextPageToken": "p2"})
+    responses.add("POST", search, match=[matchers.json_params_matcher(
+        {"providerId": "p1", "pageSize": 2, "pageToken": "p2"})], json={"list": [{"id": 3}], "nextPageToken": ""})
+    found = client().paginate("/api/v1/search/workload_federation_trusts", "search trusts", page_size=2,
+                              search={"providerId": "p1"})
+    assert [i["id"] for i in found] == [1, 2, 3]
+    assert len(responses.calls) == 2 and not responses.calls[0].request.url.count("?")
+
+
+@responses.activate
 def test_pagination_refuses_a_server_that_repeats_a_page():
     responses.add("GET", LIST, json={"list": [{"id": 1}], "nextPageToken": "same"})
     with pytest.raises(ConductorError) as err:

@@ -158,6 +158,31 @@ def test_trust_update_body_names_only_changes():
         wire.trust_update_body({"client_id": "x"}, {"provider_id": "p2"})
 
 
+def test_trust_search_body_holds_only_the_filters_given():
+    assert wire.trust_search() == {}
+    assert wire.trust_search("p1") == {"providerId": "p1"}
+    assert wire.trust_search(principal_id="sp1") == {"servicePrincipalId": "sp1"}
+    assert wire.trust_search("p1", "sp1") == {"providerId": "p1", "servicePrincipalId": "sp1"}
+
+
+def test_the_c1_adapter_searches_trusts_with_the_filters_given_and_reads_every_page():
+    from ansible_collections.conductor.principals.plugins.module_utils.platforms.c1 import C1Adapter
+
+    class Searching(object):
+        def __init__(self):
+            self.searches = []
+
+        def paginate(self, path, what, search=None, **kwargs):
+            self.searches.append((path, search))
+            return iter([{"clientId": "fox-1@h/wfe", "servicePrincipalId": "sp1", "providerId": "p1",
+                          "displayName": "main", "disabled": True}])
+
+    client = Searching()
+    found = C1Adapter(client).search_trusts(provider_id="p1")
+    assert [(t["client_id"], t["service_principal_id"], t["enabled"]) for t in found] == [("fox-1@h/wfe", "sp1", False)]
+    assert client.searches == [("/api/v1/search/workload_federation_trusts", {"providerId": "p1"})]
+
+
 def test_provider_wire_round_trip():
     body = wire.provider_create_body({"issuer_url": GH, "name": None, "type": "github_actions"})
     assert body == {"issuerUrl": GH, "displayName": GH, "description": "",
@@ -193,12 +218,19 @@ class Memory(MemoryPlatform):
         self.principal("deploy")  # sp1
         self.trusts = []
         self.cel = cel or {}
+        self.trust_reads = []  # ("list", principal) or ("search", provider, principal), in order
 
     def list_providers(self):
         return [dict(p) for p in self.providers]
 
     def list_trusts(self, pid):
+        self.trust_reads.append(("list", pid))
         return [dict(t) for t in self.trusts if t["service_principal_id"] == pid]
+
+    def search_trusts(self, provider_id=None, principal_id=None):
+        self.trust_reads.append(("search", provider_id, principal_id))
+        return [dict(t) for t in self.trusts if provider_id in (None, t["provider_id"])
+                and principal_id in (None, t["service_principal_id"])]
 
     def resolve_role_ids(self, names_or_ids):
         return sorted({"role-" + n for n in names_or_ids})
@@ -389,9 +421,40 @@ def test_a_lone_surrogate_in_a_provider_field_is_refused():
 def test_provider_in_use_is_not_removed():
     memory = Memory()
     fed.ensure_trust(memory, params())
+    memory.trust_reads = []
     with pytest.raises(ConfigError, match=r"cannot be removed: 1 trust uses it \(deploy/main\)"):
         fed.ensure_provider(memory, {"issuer_url": GH, "state": "absent", "type": "custom"})
     assert ("delete provider", "p1") not in memory.writes
+    assert memory.trust_reads == [("search", "p1", None)]
+
+
+def test_a_provider_in_use_by_a_trust_of_any_principal_is_named_from_one_search():
+    memory = Memory()
+    for name in ("build", "release"):
+        memory.principal(name)
+    fed.ensure_trust(memory, params(service_principal="release", name="ship"))
+    fed.ensure_trust(memory, params(service_principal="build", name="ci"))
+    memory.trust_reads = []
+    assert fed.trusts_using(memory, "p1") == ["build/ci", "release/ship"]
+    assert fed.trusts_using(memory, "no-such-provider") == []
+    assert memory.trust_reads == [("search", "p1", None), ("search", "no-such-provider", None)]
+
+
+def test_trust_info_lists_one_principal_or_searches_every_principal():
+    memory = Memory()
+    memory.principal("build")
+    fed.ensure_trust(memory, params(name="main"))
+    fed.ensure_trust(memory, params(service_principal="build", name="main"))
+    fed.ensure_trust(memory, params(service_principal="build", name="nightly"))
+    memory.trust_reads = []
+    every = fed.trust_info(memory, {})["trusts"]
+    assert sorted((t["service_principal_id"], t["name"]) for t in every) == [
+        ("sp1", "main"), ("sp2", "main"), ("sp2", "nightly")]
+    assert [t["service_principal_id"] for t in fed.trust_info(memory, {"name": "main"})["trusts"]] == ["sp1", "sp2"]
+    assert memory.trust_reads == [("search", None, None)] * 2
+    memory.trust_reads = []
+    one = fed.trust_info(memory, {"service_principal": "build", "name": "nightly"})["trusts"]
+    assert [t["name"] for t in one] == ["nightly"] and memory.trust_reads == [("list", "sp2")]
 
 
 def test_token_test_failure_names_the_step():
@@ -442,6 +505,19 @@ def test_report_rows_of_trusts_flag_broad_and_disabled():
     assert [(r["kind"], r["name"], r["flags"]) for r in rows] == [
         ("trust", "main", []), ("trust", "any", ["broad", "disabled"])]
     assert rows[0]["expires_at"] is None and rows[0]["client_id"] == rows[0]["id"]
+
+
+def test_report_rows_of_the_trusts_of_many_principals_come_from_one_search():
+    memory = Memory()
+    for n in range(2, 6):
+        memory.principal("svc-%d" % n)
+    for name in ("svc-5", "deploy", "svc-3"):
+        fed.ensure_trust(memory, params(service_principal=name, name="t-" + name))
+    memory.trust_reads = []
+    principals = [p for p in memory.principals if p["name"] != "svc-3"]  # the report's principals only
+    rows = fed.trust_rows(memory, principals)
+    assert [(r["service_principal"], r["name"]) for r in rows] == [("deploy", "t-deploy"), ("svc-5", "t-svc-5")]
+    assert memory.trust_reads == [("search", None, None)]
 
 
 # ---- the role's planning ---------------------------------------------------------------------------
