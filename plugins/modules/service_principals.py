@@ -207,8 +207,8 @@ trusts:
     client_id: {description: The trust's client ID (what a workload exchanges its token for)., type: str}
     action:
       description:
-        - V(created), V(updated), V(replaced) (its provider changed, with C(replace_on_change): a new client ID),
-          V(removed) or V(unchanged).
+        - V(created), V(updated), V(replaced) (its provider changed, with C(replace_on_change), so a new client
+          ID), V(removed) or V(unchanged).
       type: str
 summary:
   description: Counts per action of principals, credentials and trusts, and of store entries removed and failed items.
