@@ -30,7 +30,8 @@ API (every value is a frozen dataclass):
   ``Plan.action`` is one of ACTIONS: ``create`` (none yet), ``rotate`` (a new one replaces the
   current one: age, force_rotate, expired, the store does not hold it, no active key),
   ``replace`` (settings drift with replace_on_change), ``keep``, ``rename`` (given by ``id``
-  with another name: renamed in place), ``set_status`` (pause or resume in place), ``revoke`` (state absent, something to revoke or an entry to delete),
+  with another name: renamed in place), ``set_status`` (pause or resume in place), ``revoke``
+  (state absent, something to revoke or an entry to delete),
   ``none`` (absent, nothing there). ``Plan.makes_credential``, ``retire`` ((credential, why)
   pairs to revoke), ``kept`` ({id: reason}), ``store_delete``, ``create_spec`` (what to pass
   to adapter.create_credential), ``known_ids`` (for finding lost creates), ``status``.
