@@ -12,6 +12,7 @@ DONE = {
     "update": "updated",
     "replace": "replaced",
     "rotate": "rotated",
+    "rename": "renamed",
     "set_status": "updated",
     "delete": "removed",
     "revoke": "revoked",

@@ -29,8 +29,9 @@ API (every value is a frozen dataclass):
   change, without replace_on_change, raises ConductorError (one sentence).
   ``Plan.action`` is one of ACTIONS: ``create`` (none yet), ``rotate`` (a new one replaces the
   current one: age, force_rotate, expired, the store does not hold it, no active key),
-  ``replace`` (settings drift with replace_on_change), ``keep``, ``set_status`` (pause or
-  resume in place), ``revoke`` (state absent, something to revoke or an entry to delete),
+  ``replace`` (settings drift with replace_on_change), ``keep``, ``rename`` (given by ``id``
+  with another name: renamed in place), ``set_status`` (pause or resume in place), ``revoke``
+  (state absent, something to revoke or an entry to delete),
   ``none`` (absent, nothing there). ``Plan.makes_credential``, ``retire`` ((credential, why)
   pairs to revoke), ``kept`` ({id: reason}), ``store_delete``, ``create_spec`` (what to pass
   to adapter.create_credential), ``known_ids`` (for finding lost creates), ``status``.
@@ -68,7 +69,7 @@ AUTH_METHODS = {"token": "access_token", "oidc": "oidc_token", "secret": "client
 # How a client ID and secret become a token: an OAuth token endpoint (v1 secrets sign an
 # assertion, other secrets are posted), or an access key and secret posted for a token.
 SECRET_EXCHANGES = ("oauth_token_endpoint", "access_key_token")
-ACTIONS = ("create", "rotate", "replace", "keep", "set_status", "revoke", "none")
+ACTIONS = ("create", "rotate", "replace", "keep", "rename", "set_status", "revoke", "none")
 MAKES_CREDENTIAL = ("create", "rotate", "replace")
 KEPT_NO_REVOKE = "revoke_previous is false: kept for an overlap"
 
@@ -147,10 +148,16 @@ class Owner(object):
     kind: str  # "principal" | "personal" | "pending"
     id: str = None
     name: str = None
+    #: The roles the principal holds (None: not read), which a credential's scoped roles must be among.
+    role_ids: tuple = None
 
     @classmethod
-    def principal(cls, principal_id, name=None):
-        return cls("principal", principal_id, name)
+    def principal(cls, principal_id, name=None, role_ids=None):
+        return cls("principal", principal_id, name, None if role_ids is None else tuple(role_ids))
+
+    def as_principal(self):
+        """The owner as the adapter's neutral principal (for adapter.check_held_roles)."""
+        return {"id": self.id, "name": self.name, "role_ids": None if self.role_ids is None else list(self.role_ids)}
 
     @classmethod
     def personal(cls, name=None):
@@ -413,6 +420,28 @@ def check_params(params, capabilities, personal=False, with_store=None):
     validate_retire_params(capabilities, params)
 
 
+def _roles_phrase(role_ids, names):
+    shown = ["%r (%s)" % (names[i], i) if names.get(i) else str(i) for i in role_ids]
+    return shown[0] if len(shown) == 1 else "%s and %s" % (", ".join(shown[:-1]), shown[-1])
+
+
+def check_held_roles(role_ids, held, names, whose, what="credential", product="the platform"):
+    """Refuse scoped ``role_ids`` the principal ``whose`` does not hold (``held``: its role IDs; ``names``: {ID:
+    display name}): a credential's or trust's permissions are those of its scoped roles that its principal holds, so
+    a scope it lacks would give nothing. One ConfigError sentence naming each missing role and the held ones."""
+    missing = [i for i in sorted(set(role_ids or ())) if i not in set(held)]
+    if not missing:
+        return
+    raise ConfigError(
+        "scoped_roles: service principal %r does not hold the role%s %s, so the %s would get no permission from %s "
+        "(its permissions are those of its scoped roles that its principal holds); %s; scope the %s to roles it "
+        "holds, or give the principal the missing role%s in the %s console (no public API sets a principal's roles)"
+        % (whose, "s" if len(missing) > 1 else "", _roles_phrase(missing, names), what,
+           "them" if len(missing) > 1 else "it",
+           "it holds %s" % _roles_phrase(sorted(held), names) if held else "it holds no role", what,
+           "s" if len(missing) > 1 else "", product))
+
+
 def needs_claims(capabilities, desired):
     """Whether the store's other entries of the principal must be read (Stored.claimed)."""
     return not capabilities.credentials_have_names and not desired.id
@@ -556,6 +585,11 @@ def plan(capabilities, desired, listed, stored, now, owner=None):
                     predicted=predicted(capabilities, desired, owner.id, now), **base)
 
     due, kept = retire_decision(desired, older, current.get("created_at"), now)  # the end of an overlap
+    if desired.id and desired.credential_name and current.get("name") != desired.credential_name:
+        # Named by its ID: a new name renames it in place (same client ID, no new secret).
+        return Plan("rename", reason="name is %r, wanted %r" % (current.get("name"), desired.credential_name),
+                    current=current, older=older, retire=due, kept=kept,
+                    predicted=dict(current, name=desired.credential_name), **base)
     status = desired.status
     if status and status != current.get("status"):
         return Plan("set_status", reason="status is %s, wanted %s" % (current.get("status"), status),

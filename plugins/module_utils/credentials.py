@@ -20,7 +20,7 @@ a wave of service_principals' many) in one order, each step returning values:
 3. In parallel, each item's proof and retire: with ``verify`` the new secret must obtain a token by
    itself, else the create and the store write are undone (``prove``); then ``retire`` revokes
    the older credentials that are due (counted from the new one's created_at) and pauses or
-   resumes in place. After a create a refused revoke does not fail: the new credential is held
+   resumes or renames in place. After a create a refused revoke does not fail: the new credential is held
    and stays the caller's, the older one is kept with the API's refusal (``keep_refused``) and a
    later run retires it.
 4. ONE store delete of the entries of revoked credentials (state absent), after the revokes: a
@@ -178,6 +178,8 @@ def retire(adapter, plan_, created=None):
     after = created.credential if created is not None else settled.current
     if settled.action == "set_status":
         after = adapter.set_credential_status(owner, settled.current, settled.status)
+    elif settled.action == "rename":
+        after = adapter.rename_credential(owner, settled.current, settled.desired.credential_name)
     return settled, revoked, after
 
 
@@ -292,6 +294,8 @@ class CredentialRun(object):
                                       with_store=self.store is not None, checked=self.checked)
         if desired.needs_roles and not (self.owner.kind == "pending" and desired.state == "absent"):
             desired = desired.with_role_ids(self.adapter.resolve_role_ids(list(desired.scoped_roles)))
+        if desired.scoped_role_ids and desired.state != "absent" and self.owner.kind == "principal":
+            self.adapter.check_held_roles(desired.scoped_role_ids, self.owner.as_principal())
         return desired
 
     def read_store(self, desired):

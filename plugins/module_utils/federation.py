@@ -568,6 +568,8 @@ def ensure_trust(adapter, params, check_mode=False):
             raise ConfigError("provider: no federation provider has the issuer URL, name or ID %r; create it with "
                               "conductor.principals.federation_provider" % params["provider"])
     owner = _trust_owner(adapter, params, check_mode)
+    if desired and desired["scoped_role_ids"] and owner:  # a scope the principal lacks gives nothing: refused
+        adapter.check_held_roles(desired["scoped_role_ids"], owner, "trust")
     trusts = adapter.list_trusts(owner["id"]) if owner else []
     current = find_trust(trusts, params.get("name"), params.get("trust_client_id"))
     if current is None and params.get("trust_client_id") and state != "absent":

@@ -31,19 +31,19 @@ PERSONAL_PRINCIPAL = "@personal"
 
 
 def _owner(adapter, params, check_mode, need_name=False):
-    """The service principal that owns the credentials, as an Owner.
+    """The service principal that owns the credentials, as an Owner (with the roles it holds).
 
-    Owner.pending when (in check mode) it is yet to be made; the name is looked up from an ID
-    only when ``need_name`` (a store entry is keyed by it).
+    Owner.pending when (in check mode) it is yet to be made; the principal is read from an ID only
+    when ``need_name`` (a store entry is keyed by it) or scoped_roles must be among the roles it holds.
     """
     if params.get("service_principal_id"):
-        if not need_name:
+        if not need_name and not (params.get("scoped_roles") and params.get("state") != "absent"):
             return Owner.principal(params["service_principal_id"])
         found = adapter.get_principal(params["service_principal_id"])
         if found is None:
             raise ConfigError("No service principal has id %r; check service_principal_id"
                               % params["service_principal_id"])
-        return Owner.principal(found["id"], found["name"])
+        return Owner.principal(found["id"], found["name"], found.get("role_ids"))
     if not params.get("service_principal"):
         raise ConfigError("Give service_principal (a name) or service_principal_id")
     found = find_by_name(adapter.list_principals(), params["service_principal"])
@@ -52,7 +52,7 @@ def _owner(adapter, params, check_mode, need_name=False):
             return Owner.pending(params["service_principal"])
         raise ConfigError("No service principal is named %r; create it first with "
                           "conductor.principals.service_principal" % params["service_principal"])
-    return Owner.principal(found["id"], found["name"])
+    return Owner.principal(found["id"], found["name"], found.get("role_ids"))
 
 
 def _platforms_with(fact):

@@ -370,12 +370,14 @@ class TenantRun(object):
         out = {}
         work = []
         named = collections.Counter(step.name for step in plan.principals)
+        held = {p["id"]: p.get("role_ids") for p in listed}  # the roles each principal holds, from the listing
 
         def slot(step):
             return step.name if step.action != "delete" else (step.name, step.id)
         for step in plan.principals:
             if step.action == "keep":
-                out[slot(step)] = {"name": step.name, "id": step.id, "action": done("keep"), "ok": True}
+                out[slot(step)] = {"name": step.name, "id": step.id, "action": done("keep"), "ok": True,
+                                   "role_ids": held.get(step.id)}
             elif step.action == "duplicate":
                 out[slot(step)] = {"name": step.name, "id": None, "action": "failed", "ok": False}
                 self._fail(step.name, msg="%d service principals are named %r (%s); remove the extra ones or "
@@ -409,7 +411,8 @@ class TenantRun(object):
         result = ensure_principal(self.adapter, principal, self.check_mode, listed=listed)
         after = result.get("service_principal") or {}
         self._noted("after", "principals", name, after)
-        return {"id": after.get("id"), "action": done(result["action"]), "ok": True}
+        return {"id": after.get("id"), "action": done(result["action"]), "ok": True,
+                "role_ids": after.get("role_ids")}
 
     # ---- credentials -----------------------------------------------------------------------
     def _prover(self, credential, secret):
@@ -430,6 +433,7 @@ class TenantRun(object):
                          and principals[c.principal]["action"] != "created"})
         listings = {o.item: o.error or o.value for o in self.pool.map(self.adapter.list_credentials, owners)}
         listings.update((p["id"], []) for p in principals.values() if p["action"] == "created" and p["id"])
+        self._read_held_roles(items, principals)
         work = []
         for outcome in self.pool.map(lambda item: self._plan_credential(item, principals, listings), items):
             if outcome.error is not None:
@@ -452,6 +456,17 @@ class TenantRun(object):
                 self._halt(exc, len(waves))
                 break
         return rows
+
+    def _read_held_roles(self, items, principals):
+        """The roles held by the principals whose answer at hand lacked them (a create's may), one read each, only
+        for those with scoped credentials: their scoped_roles must be among them."""
+        unread = sorted({principals[c.principal]["id"] for c in items if c.params.get("scoped_roles")
+                         and c.params.get("state") != "absent" and principals[c.principal]["id"]
+                         and principals[c.principal].get("role_ids") is None})
+        found = {o.item: o.value for o in self.pool.map(self.adapter.get_principal, unread) if o.error is None}
+        for row in principals.values():
+            if row["id"] in found and found[row["id"]] is not None:
+                row["role_ids"] = found[row["id"]].get("role_ids")
 
     def _halt(self, exc, left):
         """Stop after a bug in a wave, keeping the result (and the secrets it returns) of the waves done."""
@@ -478,6 +493,9 @@ class TenantRun(object):
         desired = Desired.from_params(params, capabilities, with_store=True, checked=True)
         if desired.needs_roles:
             desired = desired.with_role_ids(self.adapter.resolve_role_ids(list(desired.scoped_roles)))
+        if desired.scoped_role_ids and desired.state != "absent" and owner_id:  # before any write of this item
+            self.adapter.check_held_roles(desired.scoped_role_ids, {
+                "id": owner_id, "name": principal, "role_ids": principals[principal].get("role_ids")})
         stored = None
         if self.store is not None:
             held = self.cache.get(key)

@@ -61,6 +61,14 @@ service_principals:
     updated_at:
       description: When it last changed (RFC 3339).
       type: str
+    role_ids:
+      description:
+        - ConductorOne only, the IDs of the roles the principal holds (its C(user.roleIds)), which the
+          O(conductor.principals.sp_credential#module:scoped_roles) of its credentials and trusts must be among.
+          Set in the ConductorOne console (no public API sets them); a new principal holds the tenant's default roles.
+      type: list
+      elements: str
+      returned: on ConductorOne
     created_by:
       description: Orkes only, the user that created the application (C(app:<id>) for an application's key).
       type: str

@@ -59,6 +59,10 @@ options:
         C(replace_on_change), C(state)).
       - The whole list is checked before any request; a mistake fails the task with one sentence naming the
         principal (and credential or trust) to fix, and nothing is written.
+      - C(scoped_roles) of a credential or trust must be roles its principal holds (as in
+        M(conductor.principals.sp_credential)), read from the listing of principals (a principal this task
+        creates holds the tenant's default roles, as the API answers them); an item scoped to a role its principal
+        lacks fails naming it and the held roles, before anything of that item is written.
     type: list
     elements: dict
     required: true

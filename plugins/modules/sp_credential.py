@@ -17,6 +17,9 @@ description:
   - "Identity: O(id) when given, else the credential's O(name). Several live credentials with one name
     (an overlap after a rotation with O(revoke_previous=false)) count as one: the newest is the current
     one, and the older ones are revoked by the next run with O(revoke_previous=true)."
+  - "With O(id), a O(name) other than the credential's renames it in place (ConductorOne's UpdateCredential):
+    the same credential and client ID, no new secret; the diff shows the name. Orkes Conductor access keys
+    have no name, so they cannot be renamed."
   - Settings the API cannot change in place (O(expires_days), O(allowed_cidrs), O(scoped_roles),
     O(require_dpop)) that differ from the live credential make the task fail naming each difference,
     unless O(replace_on_change=true), which creates a new credential and revokes the old one.
@@ -43,6 +46,7 @@ options:
   name:
     description:
       - Display name of the credential, for example V(prod-terraform). Required unless O(id) is given.
+      - With O(id), a different name renames the credential in place (ConductorOne).
       - Orkes Conductor access keys have no name; there O(name) is allowed only with O(store), and is only the
         name of the store entry (the access key held by that entry is the one managed).
     type: str
@@ -71,6 +75,11 @@ options:
     description:
       - Roles the credential is limited to, by role ID or display name. ConductorOne only.
       - An unknown role is an error naming it. An empty list means all of the service principal's roles.
+      - "Each must be a role the service principal holds (its C(user.roleIds)): a credential's permissions are
+        those of its scoped roles that its principal holds, so a role it lacks would give none. Such a role
+        fails the task naming it and the roles the principal holds, and nothing is written. A principal's roles
+        are set in the ConductorOne console (no public API sets them); a new principal holds the tenant's
+        default roles."
     type: list
     elements: str
   require_dpop:

@@ -138,7 +138,11 @@ options:
     type: list
     elements: str
   scoped_roles:
-    description: Roles the issued tokens are limited to, by role ID or display name. An empty list means all.
+    description:
+      - Roles the issued tokens are limited to, by role ID or display name. An empty list means all.
+      - "Each must be a role the service principal holds (its C(user.roleIds)): a role it lacks would give the
+        tokens no permission, so it fails the task naming it and the roles the principal holds, and nothing is
+        written. A principal's roles are set in the ConductorOne console (no public API sets them)."
     type: list
     elements: str
   passthrough_claims:

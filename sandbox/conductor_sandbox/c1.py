@@ -51,8 +51,11 @@ class C1(object):
             self.data["roles"][role["id"]] = dict(role, createdAt=now)
 
     def add_principal(self, name):
+        # A new principal holds the tenant's default roles (its user.roleIds; the setting
+        # c1_default_principal_role_ids). No public API sets them: the console does, tests use /_sandbox/.
         now = rfc3339(self.store.now())
-        sp = {"id": new_id(), "displayName": name, "createdAt": now, "updatedAt": now}
+        sp = {"id": new_id(), "displayName": name, "createdAt": now, "updatedAt": now,
+              "roleIds": list(self.store.settings["c1_default_principal_role_ids"])}
         self.data["principals"][sp["id"]] = sp
         return sp
 
@@ -90,6 +93,16 @@ class C1(object):
         self.data["credentials"][cred["id"]] = cred
         self.store.remember(secret)
         return cred, secret
+
+    def set_principal_roles(self, sp_id, role_ids):
+        """The console's step (no public API): the roles a principal holds."""
+        unknown = [r for r in role_ids if r not in self.data["roles"]]
+        if unknown:
+            raise ApiError(400, 3, "unknown role id %s" % unknown[0])
+        sp = self.principal_or_404(sp_id)
+        sp["roleIds"] = list(role_ids)
+        sp["updatedAt"] = rfc3339(self.store.now())
+        return sp
 
     def default_role_id(self):
         return ROLES[0]["id"]

@@ -73,7 +73,11 @@ def update_mask(body, allowed, immutable=(), what="object"):
 # ---- views of stored objects ---------------------------------------------------------------
 
 def sp_view(sp):
-    return {k: sp[k] for k in ("id", "displayName", "createdAt", "updatedAt")}
+    view = {k: sp[k] for k in ("id", "displayName", "createdAt", "updatedAt")}
+    # The principal's user (the spec's c1.api.user.v1.User), with the roles it holds.
+    view["user"] = {"id": sp["id"], "displayName": sp["displayName"], "type": "USER_TYPE_SERVICE",
+                    "status": "ENABLED", "roleIds": list(sp.get("roleIds") or [])}
+    return view
 
 
 def credential_view(cred):
@@ -240,8 +244,13 @@ def register(app, service, read_only_routes):
     @route("PATCH", CRED_ONE)
     def update_credential(call, service_principal_id, id):  # noqa: A002
         cred = credential_or_404(service_principal_id, id)
+        # UpdateCredential: only the display name is writable; the client ID, secret and settings stay.
         update_mask(call.body, ("displayName",), what="credential")
-        cred["displayName"] = (call.body.get("credential") or {}).get("displayName") or cred["displayName"]
+        name = (call.body.get("credential") or {}).get("displayName")
+        if not name:
+            raise ApiError(400, 3, "credential.displayName must not be empty")
+        cred["displayName"] = name
+        cred["updatedAt"] = rfc3339(store.now())
         return {"credential": credential_view(cred)}
 
     @route("DELETE", CRED_ONE)

@@ -5,6 +5,7 @@ import ipaddress
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from .c1_api import ApiError
 from .keys import workload_claims
 
 FAULT_MODES = ("429", "500", "502", "503", "504", "drop_after_commit", "drop_before", "invalid_client")
@@ -108,6 +109,21 @@ def register(app, store):
                 service.add_principal("%s%05d" % (prefix, index))
             store.save()
         return jsonify({"seeded": count})
+
+    @bp.post("/_sandbox/c1/principals/<sp_id>/roles")
+    def principal_roles(sp_id):
+        """What the console does (no public API): set the roles a C1 service principal holds, {"roleIds": [...]}."""
+        role_ids = body().get("roleIds")
+        if not isinstance(role_ids, list) or not all(isinstance(r, str) for r in role_ids):
+            return jsonify({"error": "give roleIds, a list of role IDs"}), 400
+        service = current_app.config["c1"]
+        with store.lock:
+            try:
+                sp = service.set_principal_roles(sp_id, role_ids)
+            except ApiError as exc:
+                return jsonify({"error": exc.message}), exc.status
+            store.save()
+            return jsonify({"id": sp["id"], "roleIds": sp["roleIds"]})
 
     @bp.post("/_sandbox/clock")
     def clock():

@@ -28,6 +28,8 @@ DEFAULT_SETTINGS = {
     "client_ip_override": None,
     "dpop_nonce_required": True,
     "latency_seconds": 0.0,  # each API answer waits this long (outside the lock): lets overlap show
+    # The tenant's default roles, which a new C1 service principal holds (Super Admin, Read-Only Admin).
+    "c1_default_principal_role_ids": ["2GaLs9rSuperAdmin0000000001", "2GaLs9rReadOnlyAdmin0000002"],
 }
 
 

@@ -279,3 +279,44 @@ def test_oidc_token_exchange_against_a_trust(sbx):
     assert who["principleId"] == sp["id"]
     assert exchange("repo:fork", trust["clientId"]).status_code == 400
     assert exchange("repo:main", "someone-else").status_code == 400
+
+
+def test_a_new_principal_holds_the_tenants_default_roles(sbx):
+    defaults = sbx.store.settings["c1_default_principal_role_ids"]
+    sp = new_sp(sbx, "holder")
+    assert sp["user"]["roleIds"] == defaults
+    listed = c1_call(sbx, "GET", SP)
+    conforms("GET", SP, listed)
+    assert {p["id"]: p["user"]["roleIds"] for p in listed["list"]}[sp["id"]] == defaults
+    sbx.control("POST", "/settings", json={"c1_default_principal_role_ids": [defaults[1]]})
+    assert new_sp(sbx, "narrow")["user"]["roleIds"] == [defaults[1]]
+
+
+def test_a_principals_roles_are_set_by_the_sandbox_control_only(sbx):
+    sp = new_sp(sbx, "holder")
+    custom = "2GaLs9rSandboxCustom0000005"
+    assert sbx.control("POST", "/c1/principals/%s/roles" % sp["id"], json={"roleIds": [custom]})["roleIds"] == [custom]
+    got = c1_call(sbx, "GET", SP + "/" + sp["id"])
+    conforms("GET", SP + "/{id}", got)
+    assert got["servicePrincipal"]["user"]["roleIds"] == [custom]
+    for body, status in (({"roleIds": ["nope"]}, 400), ({"roleIds": "x"}, 400)):
+        answer = requests.post(sbx.base + "/_sandbox/c1/principals/%s/roles" % sp["id"], json=body, timeout=10)
+        assert answer.status_code == status
+    assert requests.post(sbx.base + "/_sandbox/c1/principals/nope/roles", json={"roleIds": []},
+                         timeout=10).status_code == 404
+    # The public API has no way: the principal's update mask takes displayName only.
+    refused = c1_call(sbx, "PATCH", SP + "/" + sp["id"], expect=400,
+                      json={"servicePrincipal": {"displayName": "x"}, "updateMask": "user.roleIds"})
+    assert "updateMask must name fields among displayName" in refused["message"]
+
+
+def test_update_credential_renames_in_place_and_writes_only_the_display_name(sbx):
+    sp = new_sp(sbx)
+    cred, secret = new_credential(sbx, sp["id"], displayName="old", allowSourceCidrs=["127.0.0.0/8"])
+    path = CREDS.format(service_principal_id=sp["id"]) + "/" + cred["id"]
+    renamed = c1_call(sbx, "PATCH", path, json={"credential": {"displayName": "new", "requireDpop": True},
+                                                "updateMask": "displayName"})["credential"]
+    assert renamed == dict(cred, displayName="new")  # same ID, client ID and settings; requireDpop not in the mask
+    assert token_for(sbx, cred["clientId"], secret)["access_token"]  # the same secret still works
+    c1_call(sbx, "PATCH", path, expect=400, json={"credential": {"displayName": ""}, "updateMask": "displayName"})
+    assert c1_call(sbx, "GET", path)["credential"]["displayName"] == "new"

@@ -7,7 +7,7 @@ capabilities below, never "is this platform X?" tests.
 
 Neutral shapes (every adapter returns these, whatever its API calls them):
   principal  {id, name, created_at, updated_at} (+ roles, tags, permissions, created_by, updated_by where the
-             platform has them)
+             platform has them; role_ids: the roles a C1 principal holds, None when the answer lacked them)
   credential {id, name, client_id, service_principal_id, created_at, expires_at,
               allowed_cidrs, scoped_role_ids, require_dpop, last_used_at, status}
 Times are RFC 3339 UTC (timestamps.py). A credential ``owner`` is a service principal
@@ -87,6 +87,11 @@ class PlatformAdapter(abc.ABC):
     def revoke_credential(self, owner, credential):
         """Revoke; a credential already gone is not an error."""
 
+    def rename_credential(self, owner, credential, name):
+        """Rename a credential in place (its ID, client ID and secret stay); only where credentials have names."""
+        raise ConfigError("credentials have no names on platform %s, so they cannot be renamed"
+                          % self.capabilities.platform)
+
     def set_credential_status(self, owner, credential, status):
         """Pause (INACTIVE) or resume (ACTIVE); only where ``capabilities.credentials_can_pause``."""
         raise ConfigError("enabled cannot be set on platform %s" % self.capabilities.platform)
@@ -95,6 +100,11 @@ class PlatformAdapter(abc.ABC):
     @abc.abstractmethod
     def resolve_role_ids(self, names_or_ids):
         """Sorted role IDs for role IDs or names; an unknown role is a ConfigError."""
+
+    def check_held_roles(self, role_ids, principal, what="credential"):
+        """Refuse (ConfigError) scoped ``role_ids`` that ``principal`` (a neutral principal; its ``role_ids`` read
+        back from the API when the answer at hand lacks them) does not hold: its credential or trust would get no
+        permission from them. Platforms without scoped roles have nothing to check."""
 
     @abc.abstractmethod
     def whoami(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..credential_plan import Capabilities
+from ..credential_plan import Capabilities, check_held_roles
 from ..errors import ConfigError
 from . import c1_federation as fed_wire
 from .base import PlatformAdapter
@@ -32,11 +32,14 @@ def _q(value):
 
 
 def _principal(raw):
+    user = raw.get("user")
     return {
         "id": raw.get("id"),
         "name": raw.get("displayName"),
         "created_at": raw.get("createdAt"),
         "updated_at": raw.get("updatedAt"),
+        # The roles it holds (user.roleIds; None: the API did not say). Set in the console: no public API does.
+        "role_ids": None if not isinstance(user, dict) else sorted(user.get("roleIds") or []),
     }
 
 
@@ -168,6 +171,22 @@ class C1Adapter(PlatformAdapter):
                 raise ConfigError("scoped_roles: no role has the ID or name %r; list roles with "
                                   "GET /api/v1/iam/roles" % wanted)
         return sorted(set(ids))
+
+    def check_held_roles(self, role_ids, principal, what="credential"):
+        held = (principal or {}).get("role_ids")
+        if held is None and (principal or {}).get("id"):  # the answer at hand did not carry them: read them back
+            held = (self.get_principal(principal["id"]) or {}).get("role_ids")
+        if held is not None:
+            names = {r.get("id"): r.get("displayName") or r.get("name") for r in self.roles()}
+            check_held_roles(role_ids, held, names, principal.get("name") or principal["id"], what,
+                             self.capabilities.display_name)
+
+    def rename_credential(self, owner, credential, name):
+        body = self.client.call(
+            "PATCH", "%s/%s" % (self._credentials_path(owner), _q(credential["id"])),
+            "rename credential %s to %r" % (credential["id"], name),
+            json={"credential": {"displayName": name}, "updateMask": "displayName"}, idempotent=True)
+        return _credential(body.get("credential") or {})
 
     def whoami(self):
         return self.client.call("GET", INTROSPECT_PATH, "introspect the access token")

@@ -13,7 +13,7 @@ from ansible_collections.conductor.principals.plugins.module_utils.federation im
 def test_every_credential_action_has_its_word():
     assert {action: done(action) for action in ACTIONS} == {
         "create": "created", "rotate": "rotated", "replace": "replaced", "keep": "unchanged",
-        "set_status": "updated", "revoke": "revoked", "none": "unchanged"}
+        "rename": "renamed", "set_status": "updated", "revoke": "revoked", "none": "unchanged"}
 
 
 def test_the_trust_and_provider_plans_speak_the_same_vocabulary():

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import (
-    ACTIONS, Applied, Capabilities, Desired, Owner, Stored, check_params, keep_refused, plan, result_of,
-    settle)
+    ACTIONS, Applied, Capabilities, Desired, Owner, Stored, check_held_roles, check_params, keep_refused, plan,
+    result_of, settle)
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import StoredEntry
 
@@ -341,4 +341,64 @@ def test_personal_keys_may_never_expire():
 
 
 def test_every_action_is_named():
-    assert set(ACTIONS) == {"create", "rotate", "replace", "keep", "set_status", "revoke", "none"}
+    assert set(ACTIONS) == {"create", "rotate", "replace", "keep", "rename", "set_status", "revoke", "none"}
+
+
+# ---- scoped roles the principal holds -----------------------------------------------------------------
+ROLE_NAMES = {"r-super": "Super Admin", "r-ro": "Read-Only Admin", "r-conn": "Connector Admin"}
+
+
+def test_scoped_roles_the_principal_holds_pass():
+    check_held_roles(["r-ro"], ["r-super", "r-ro"], ROLE_NAMES, "ci")
+    check_held_roles([], [], ROLE_NAMES, "ci")
+
+
+def test_a_scoped_role_the_principal_lacks_is_named_with_the_held_ones_in_one_sentence():
+    with pytest.raises(ConfigError) as refused:
+        check_held_roles(["r-ro", "r-conn"], ["r-ro"], ROLE_NAMES, "ci", product="ConductorOne")
+    message = refused.value.message
+    assert message.startswith("scoped_roles: service principal 'ci' does not hold the role 'Connector Admin' "
+                              "(r-conn), so the credential would get no permission from it")
+    assert "it holds 'Read-Only Admin' (r-ro)" in message
+    assert message.endswith("in the ConductorOne console (no public API sets a principal's roles)")
+    assert "\n" not in message and message.count(".") == 0
+
+
+def test_every_missing_role_is_named_and_a_principal_without_roles_says_so():
+    with pytest.raises(ConfigError) as refused:
+        check_held_roles(["r-conn", "r-super", "unnamed"], [], ROLE_NAMES, "deployer", what="trust")
+    message = refused.value.message
+    assert "does not hold the roles 'Connector Admin' (r-conn), 'Super Admin' (r-super) and unnamed, so the " \
+           "trust would get no permission from them" in message
+    assert "it holds no role" in message and "the missing roles in" in message
+
+
+def test_an_owner_carries_the_roles_it_holds_as_a_neutral_principal():
+    owner = Owner.principal("sp", "deployer", ["r-ro"])
+    assert owner.as_principal() == {"id": "sp", "name": "deployer", "role_ids": ["r-ro"]}
+    assert Owner.principal("sp").as_principal()["role_ids"] is None
+
+
+# ---- rename in place ---------------------------------------------------------------------------------
+def test_a_credential_given_by_id_with_another_name_is_renamed_in_place():
+    live = credential("c1", name="old")
+    p = plan(C1, desired(name="new", id="c1"), [live], None, NOW, SP)
+    assert p.action == "rename" and p.changed and not p.makes_credential and p.retire == ()
+    assert p.reason == "name is 'old', wanted 'new'"
+    result = result_of(p)
+    assert result["changed"] and result["credential"] == dict(live, name="new")
+    assert result["diff"]["before"]["name"] == "old" and result["diff"]["after"]["name"] == "new"
+    renamed = dict(live, name="new")
+    assert result_of(p, Applied(credential=renamed))["credential"] == renamed
+    assert plan(C1, desired(name="new", id="c1"), [renamed], None, NOW, SP).action == "keep"
+
+
+def test_a_rename_gives_way_to_a_new_credential_when_one_is_due():
+    live = credential("c1", name="old", age_days=89)
+    p = plan(C1, desired(name="new", id="c1", force_rotate=True), [live], None, NOW, SP)
+    assert p.action == "rotate" and p.create_spec["name"] == "new"
+
+
+def test_nameless_credentials_are_never_renamed():
+    p = plan(ORKES, desired(ORKES, name=None, id="k1"), [key("k1")], None, NOW, SP)
+    assert p.action == "keep"

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from ansible_collections.conductor.principals.plugins.module_utils import tenant as tenant_module
-from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, OutcomeUnknownError
+from ansible_collections.conductor.principals.plugins.module_utils.credential_plan import check_held_roles
+from ansible_collections.conductor.principals.plugins.module_utils.errors import (
+    ConductorError, ConfigError, OutcomeUnknownError)
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.parallel import Pool
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
@@ -576,3 +578,42 @@ def test_after_faults_and_one_clean_run_each_listed_credential_is_live_once_and_
             assert entry["client_secret"] == platform.secrets[ids[0]]
     assert not {p["name"] for p in principals if p.get("state") == "absent"} & set(names.values())
     assert unheld(platform, store, platform.made) == []  # each one the runs made is held, or revoked
+
+
+# ---- scoped roles the principal holds -------------------------------------------------------------
+class HoldingPlatform(MemoryPlatform):
+    """MemoryPlatform whose principals hold roles (C1's user.roleIds), read by get_principal (each read counted)."""
+
+    def __init__(self, held):
+        MemoryPlatform.__init__(self)
+        self.held, self.gets = held, []
+        self.roles = {"r-ro": "r-ro", "r-conn": "r-conn"}
+
+    def get_principal(self, principal_id):
+        self.gets.append(principal_id)
+        return {"id": principal_id, "name": principal_id, "role_ids": self.held.get(principal_id)}
+
+    def check_held_roles(self, role_ids, principal, what="credential"):
+        check_held_roles(role_ids, principal["role_ids"], {}, principal["name"], what)
+
+
+def test_scoped_credentials_are_checked_against_their_principals_roles_read_once_per_principal():
+    run = TenantRun(_Client(), {})
+    run.pool, run.adapter, run.store, run.cache = Pool(2), HoldingPlatform({"sp-new": ["r-ro"]}), None, {}
+    run.shared = SimpleNamespace(server_now=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+    wanted = checked([{"name": "new", "credentials": [{"name": "a", "scoped_roles": ["r-conn"]},
+                                                      {"name": "b", "scoped_roles": ["r-ro"]}, {"name": "plain"}]},
+                      {"name": "old", "credentials": [{"name": "c", "scoped_roles": ["r-conn"]}]}])
+    items = [CredentialStep(w["name"], c) for w in wanted for c in w["credentials"]]
+    # A principal made by this run whose create answer lacked its roles, and one listed with its roles.
+    principals = {"new": {"id": "sp-new", "action": "created", "ok": True, "role_ids": None},
+                  "old": {"id": "sp-old", "action": "unchanged", "ok": True, "role_ids": ["r-conn"]}}
+    listings = {"sp-new": [], "sp-old": []}
+    with run.pool:
+        run._read_held_roles(items, principals)
+    assert run.adapter.gets == ["sp-new"] and principals["new"]["role_ids"] == ["r-ro"]
+    with pytest.raises(ConfigError) as refused:
+        run._plan_credential(items[0], principals, listings)
+    assert "service principal 'new' does not hold the role r-conn" in refused.value.message
+    assert [run._plan_credential(item, principals, listings)[2].plan.action for item in items[1:]] == ["create"] * 3
+    assert run.adapter.made == []  # planning writes nothing
