@@ -40,7 +40,7 @@ from .credential_plan import (
     Applied, Desired, Stored, keep_refused, needs_claims, plan, result_of, settle, still_live, with_expiry)
 from .errors import ConductorError, OutcomeUnknownError, redact
 from .parallel import InOrder
-from .stores.base import entry_content
+from .stores.base import entry_content, names_of
 
 CREATE_ATTEMPTS = 2
 
@@ -287,6 +287,7 @@ class CredentialRun(object):
         self.server_url = server_url
         self.prover = prover
         self.checked = checked
+        self.moved_from = None  # the entry's key before a rename in place (read_store)
 
     def desired(self):
         """The task as a Desired value, its scoped_roles resolved to IDs."""
@@ -298,14 +299,18 @@ class CredentialRun(object):
             self.adapter.check_held_roles(desired.scoped_role_ids, self.owner.as_principal())
         return desired
 
-    def read_store(self, desired):
-        """This task's entry as a Stored value (None without a store), with the other entries' claims."""
+    def read_store(self, desired, listed=()):
+        """This task's entry as a Stored value (None without a store), with the other entries' claims. A
+        credential named by ``id`` under a new name: its entry is still under its current name (``moved_from``)."""
+        self.moved_from = None
         if self.store is None:
             return None
         location = self.store.location(self.key)
         if self.owner.kind == "pending":  # nothing can be stored for a principal not made yet
             return Stored(False, store_type=self.store.type, location=location)
         entry = self.store.read(self.key)
+        if entry is None and desired.id:
+            entry = self._entry_before_rename(desired.id, listed)
         claimed = None
         if needs_claims(self.capabilities, desired):
             claimed = set()
@@ -316,6 +321,19 @@ class CredentialRun(object):
                         claimed.add(held.content["credential_id"])
         return Stored.of_entry(entry, self.store.type, location, claimed)
 
+    def _entry_before_rename(self, credential_id, listed):
+        """The entry that holds credential ``credential_id`` under the credential's current name, when the task
+        renames it (the entry moves with it once the API renamed it), else None."""
+        current = next((c for c in listed if c.get("id") == credential_id), None)
+        if current is None or not current.get("name") or current["name"] == self.key.credential:
+            return None
+        before = self.key._replace(credential=current["name"])
+        entry = self.store.read(before)
+        if entry is None or entry.content.get("credential_id") != credential_id:
+            return None
+        self.moved_from = before
+        return entry
+
     def plan(self):
         """List, read the clock and the store, and plan."""
         desired = self.desired()
@@ -324,7 +342,7 @@ class CredentialRun(object):
             listed = self.adapter.list_credentials(self.owner.api_id)
             if self.clock is not None:
                 self.now = self.clock()
-        return plan(self.capabilities, desired, listed, self.read_store(desired), self.now, self.owner)
+        return plan(self.capabilities, desired, listed, self.read_store(desired, listed), self.now, self.owner)
 
     def ensure(self):
         """The task's result: the plan's, after applying it as a wave of one (check mode: plan, do not apply)."""
@@ -335,7 +353,22 @@ class CredentialRun(object):
                            prover=self.prover)
         if done.error is not None:
             raise done.error
+        if self.moved_from is not None and done.applied.plan.action == "rename":
+            self._move_entry(planned.stored)
         return result_of(planned, done.applied)
+
+    def _move_entry(self, stored):
+        """After a rename in place: the entry (the same secret) under the new name, then the old one deleted."""
+        try:
+            self.store.write(self.key, dict(stored.content, names=names_of(self.key)), None)
+            self.store.delete(self.moved_from)
+        except ConductorError as exc:
+            raise ConductorError(
+                "Credential %s was renamed in place, but moving its store entry from %s to %s failed (%s); its "
+                "secret is still held at %s" % (stored.credential_id, self.store.location(self.moved_from),
+                                                 self.store.location(self.key),
+                                                 redact(exc.message, [stored.content.get("client_secret")]),
+                                                 self.store.location(self.moved_from)))
 
 
 def credential_info(adapter, owner, params, now=None):

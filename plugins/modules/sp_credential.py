@@ -18,8 +18,8 @@ description:
     (an overlap after a rotation with O(revoke_previous=false)) count as one: the newest is the current
     one, and the older ones are revoked by the next run with O(revoke_previous=true)."
   - "With O(id), a O(name) other than the credential's renames it in place (ConductorOne's UpdateCredential):
-    the same credential and client ID, no new secret; the diff shows the name. Orkes Conductor access keys
-    have no name, so they cannot be renamed."
+    the same credential and client ID, no new secret; the diff shows the name. With O(store), its entry (the
+    same secret) moves to the new name. Orkes Conductor access keys have no name, so they cannot be renamed."
   - Settings the API cannot change in place (O(expires_days), O(allowed_cidrs), O(scoped_roles),
     O(require_dpop)) that differ from the live credential make the task fail naming each difference,
     unless O(replace_on_change=true), which creates a new credential and revokes the old one.

@@ -13,6 +13,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -32,6 +33,18 @@ SEALED = "conductor-principals-sealed:v1:"
 def writes(sandbox):
     """How many writes the sandbox has answered (both APIs) since its counters were reset."""
     return sandbox.counters()["writes"]
+
+
+def issuer(sandbox):
+    """The sandbox's own OIDC issuer (a workload's token source in the federation tests)."""
+    return sandbox.url + "/_sandbox/oidc"
+
+
+def github_token(sandbox, **claims):
+    """A GitHub Actions-shaped token of the sandbox's issuer, for the tenant (aud = the API's host)."""
+    body = {"shape": "github", "aud": urlsplit(sandbox.url).netloc}
+    body.update(claims)
+    return sandbox.control("POST", "/oidc/token", json=body)["token"]
 
 
 def api(sandbox, method, path, **kwargs):

@@ -9,11 +9,10 @@ test hands in (oidc_token, test_token).
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlsplit
 
 import pytest
 
-from helpers import api, principals_named, writes
+from helpers import api, github_token, issuer, principals_named, writes
 
 PROVIDER = "conductor.principals.federation_provider"
 PROVIDER_INFO = "conductor.principals.federation_provider_info"
@@ -23,17 +22,6 @@ TOKEN = "conductor.principals.access_token"
 REPORT = "conductor.principals.credential_report"
 MAIN = 'claims.repository == "acme/infra" && claims.ref == "refs/heads/main"'
 READ_ONLY = ("/test", "/test-cel", "/search/workload_federation_trusts")  # POSTs that only read
-
-
-def issuer(sandbox):
-    return sandbox.url + "/_sandbox/oidc"
-
-
-def github_token(sandbox, **claims):
-    """A GitHub Actions-shaped token of the sandbox's issuer, for the tenant (aud = the API's host)."""
-    body = {"shape": "github", "aud": urlsplit(sandbox.url).netloc}
-    body.update(claims)
-    return sandbox.control("POST", "/oidc/token", json=body)["token"]
 
 
 def write_routes(before, after):

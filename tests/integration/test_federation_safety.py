@@ -6,25 +6,13 @@ a trust's source IP allowlist can be tested with test_token_source_ip, and an is
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
-from helpers import api, writes
+from helpers import api, github_token, issuer, writes
 
 PROVIDER = "conductor.principals.federation_provider"
 TRUST = "conductor.principals.sp_trust"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-
-
-def issuer(sandbox):
-    return sandbox.url + "/_sandbox/oidc"
-
-
-def github_token(sandbox, **claims):
-    body = {"shape": "github", "aud": urlsplit(sandbox.url).netloc}
-    body.update(claims)
-    return sandbox.control("POST", "/oidc/token", json=body)["token"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import entries
+from conftest import STORE_PASSWORD, entries
 from helpers import CRED, SP, api, live_credentials, one_sentence, principals_named, writes
 
 SPS = "conductor.principals.service_principals"
@@ -140,3 +140,24 @@ def test_sp_credential_with_id_renames_in_place_and_a_rerun_writes_nothing(fresh
     quiet = writes(fresh)
     again = playbook([rename], keep=["cred"]).results["cred"]
     assert again["changed"] is False and writes(fresh) == quiet
+
+
+def test_a_stored_credential_renamed_by_id_keeps_its_secret_and_its_entry_moves(fresh, playbook, store):
+    """With a store, the rename is still in place (same client ID, no new secret): the entry moves to the new name."""
+    env = {"CONDUCTOR_PRINCIPALS_STORE_PASSWORD": STORE_PASSWORD}
+    held = {"path": str(store)}
+    made = playbook([{SP: {"name": "renamer"}}, {CRED: {"service_principal": "renamer", "name": "old", "store": held},
+                                                 "register": "cred"}], keep=["cred"], extra_env=env).results["cred"]
+    credential, secret = made["credential"], made["client_secret"]
+    rename = {CRED: {"service_principal": "renamer", "id": credential["id"], "name": "new", "store": held},
+              "register": "cred"}
+    renamed = playbook([rename], keep=["cred"], extra_env=env).results["cred"]
+    assert renamed["changed"] is True and "client_secret" not in renamed and renamed["revoked_ids"] == []
+    assert renamed["credential"]["id"] == credential["id"] and renamed["credential"]["name"] == "new"
+    stored = entries(store)
+    assert [(e["names"]["credential"], e["credential_id"], e["client_secret"]) for e in stored.values()] == [
+        ("new", credential["id"], secret)]
+    assert [c["id"] for c in live_credentials(fresh, credential["service_principal_id"])] == [credential["id"]]
+    quiet = writes(fresh)
+    again = playbook([rename], keep=["cred"], extra_env=env).results["cred"]
+    assert again["changed"] is False and writes(fresh) == quiet and entries(store) == stored
