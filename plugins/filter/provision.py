@@ -35,7 +35,8 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     store entries of the present credentials), ``runs`` (per platform, the ``principals`` of its
     service_principals task, whether it needs the store — ``needs_store``: it has credentials, or
     principals to remove with their entries — and, where its credentials record their last use,
-    ``revoke_previous_after_unused_hours``) and ``needs_store`` (whether any run does).
+    ``revoke_previous_after_unused_hours``), ``needs_store`` (whether any run does) and ``preflight`` (over several
+    platforms: the runs to plan in check mode first, see _preflight).
     """
     defaults = {"rotate_before_days": rotate_before_days, "force_rotate": bool(force_rotate), "verify": bool(verify)}
     try:
@@ -63,7 +64,22 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
                            for c in plan["credentials"] if c["state"] == "present"]
     plan["runs"] = [runs[p] for p in plan["platforms"]]
     plan["needs_store"] = any(run["needs_store"] for run in plan["runs"])
+    plan["preflight"] = _preflight(plan["runs"])
     return plan
+
+
+def _preflight(runs):
+    """A list over several platforms is first planned on each (check mode) before any write on any: what only a
+    server can refuse (an Orkes role it does not list, a scoped role a principal lacks) is named before the first
+    platform's writes. Its trusts are left out: a trust may name a provider the role writes first."""
+    if len(runs) < 2:
+        return []
+    checks = []
+    for run in runs:
+        principals = [dict(p, trusts=[]) for p in run["principals"] if p.get("state") != "absent"]
+        if principals:
+            checks.append(dict(run, principals=principals))
+    return checks
 
 
 def _run(platform, revoke_previous, unused_hours):

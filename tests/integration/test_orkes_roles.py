@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import SP, SP_INFO, TOKEN, one_sentence, orkes, run_on_orkes, writes
+from helpers import SP, SP_INFO, TOKEN, one_sentence, orkes, principals_named, run_on_orkes, writes
 
 TENANT = "conductor.principals.service_principals"
 CUSTOM = "payments-deployer"
@@ -86,6 +86,17 @@ def test_an_unknown_role_is_named_with_the_known_ones_and_nothing_is_written(fre
     assert writes(fresh) == 0
     assert [a["name"] for a in fresh.orkes_api("GET", "/applications")] == ["sandbox-admin", "existing"]
     assert held_roles(fresh, existing["id"]) == []
+
+
+def test_a_list_over_both_platforms_writes_nothing_on_either_when_the_server_refuses_a_role(fresh, roles):
+    """The role plans each platform's part first: the ConductorOne principal is not made before Orkes refuses."""
+    fresh.control("POST", "/counters/reset")
+    outcome = roles("provision", {"provision_principals": [
+        {"name": "c1-first", "credentials": [{"name": "ci"}]},
+        {"name": "orkes-second", "platform": "orkes", "roles": ["NOT_A_ROLE"], "credentials": [{"name": "key"}]}]},
+        expect_rc=2)
+    assert "METADATA_API" in refusal_of(outcome) and writes(fresh) == 0
+    assert principals_named(fresh, "c1-first") == []
 
 
 def test_the_refusal_is_one_sentence(fresh, playbook):

@@ -53,6 +53,18 @@ def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
                                    {"platform": "orkes", "principal": "Terraform CI", "credential": "ci"}]
 
 
+def test_a_list_over_several_platforms_is_planned_on_each_first_without_its_trusts():
+    trust = {"name": "gh", "provider": "https://token.actions.githubusercontent.com",
+             "github": {"repository": "acme/infra", "ref": "refs/heads/main"}}
+    plan = provision_plan([dict(CI, trusts=[trust]), WORKER, {"name": "Gone", "state": "absent"}])
+    c1_check, orkes_check = plan["preflight"]
+    assert [p["name"] for p in c1_check["principals"]] == ["Terraform CI"] and c1_check["principals"][0]["trusts"] == []
+    assert c1_check["principals"][0]["credentials"] == plan["runs"][0]["principals"][0]["credentials"]
+    assert orkes_check["principals"][0]["roles"] == ["WORKER"]
+    assert plan["runs"][0]["principals"][0]["trusts"][0]["name"] == "gh"  # the run itself keeps them
+    assert provision_plan([CI])["preflight"] == []  # one platform: its own run checks before it writes
+
+
 def test_plan_uses_the_default_platform_and_force_rotate():
     plan = provision_plan([{"name": "x", "credentials": [{"name": "k", "rotate_before_days": 3}]}],
                           platform="orkes", force_rotate=True)
