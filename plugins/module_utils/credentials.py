@@ -363,12 +363,11 @@ class CredentialRun(object):
             self.store.write(self.key, dict(stored.content, names=names_of(self.key)), None)
             self.store.delete(self.moved_from)
         except ConductorError as exc:
-            raise ConductorError(
-                "Credential %s was renamed in place, but moving its store entry from %s to %s failed (%s); its "
-                "secret is still held at %s" % (stored.credential_id, self.store.location(self.moved_from),
-                                                 self.store.location(self.key),
-                                                 redact(exc.message, [stored.content.get("client_secret")]),
-                                                 self.store.location(self.moved_from)))
+            before, after = self.store.location(self.moved_from), self.store.location(self.key)
+            why = redact(exc.message, [stored.content.get("client_secret")])
+            raise ConductorError("Credential %s was renamed in place, but moving its store entry from %s to %s failed "
+                                 "(%s); its secret is still held at %s"
+                                 % (stored.credential_id, before, after, why, before))
 
 
 def credential_info(adapter, owner, params, now=None):
