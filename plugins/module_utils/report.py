@@ -187,27 +187,33 @@ def judge(groups, now, expiring_within_days=14, unused_days=30, records_use=True
 def held_by(store, platform):
     """``held(principal, credential)`` for ``judge``: the store holds an entry with the credential's ID.
 
-    A named credential is looked up at its own entry key (one read); a nameless Orkes key at the
-    entries listed under its principal (each read once). Only ``credential_id`` is looked at.
+    The platform's entries are listed and read once, all together, on the first question (vault_file: one
+    decryption for each, whatever the number of credentials judged); only ``credential_id`` is kept of each. A
+    named credential is judged by its own entry key, a nameless Orkes key by the entries of its principal.
     """
     from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey  # the store package, only when a store is asked for
 
-    ids, listed = {}, []
+    read = {}
+
+    def entries():
+        if not read:
+            keys = list(store.list(platform))
+            found, errors = store.read_many(keys)
+            read.update(keys=keys, errors=errors, ids={
+                key: (entry.content or {}).get("credential_id") if entry else None for key, entry in found.items()})
+        return read
 
     def credential_id(key):
-        if key not in ids:
-            stored = store.read(key)
-            ids[key] = ((stored.content or {}).get("credential_id") if stored else None)
-        return ids[key]
+        if key in entries()["errors"]:  # an entry the store could not read is not judged held: its error is said
+            raise read["errors"][key]
+        return read["ids"].get(key)
 
     def held(principal, credential):
         owner = principal["name"] if principal else PERSONAL_OWNER
         kind = SERVICE_PRINCIPAL if principal else PERSONAL
         if credential.get("name"):
             return credential_id(EntryKey(platform, owner, credential["name"], kind)) == credential["id"]
-        if not listed:
-            listed.append(list(store.list(platform)))
-        return any(credential_id(key) == credential["id"] for key in listed[0]
+        return any(credential_id(key) == credential["id"] for key in entries()["keys"]
                    if (key.principal, key.owner) == (owner, kind))
 
     return held

@@ -24,7 +24,9 @@ description:
     is null.
   - With O(store), a live credential is flagged V(unheld) when its entry is missing or holds another
     credential ID; an Orkes access key, which has no name, when no entry under its application holds its
-    ID. Each entry is read once; only its credential ID is looked at. Without O(store), V(unheld) is not judged.
+    ID. The platform's entries are listed and read once, all together (a C(vault_file) store is decrypted twice,
+    whatever the number of credentials); only their credential IDs are looked at. Without O(store), V(unheld) is
+    not judged.
   - Ages are measured on the server's clock (the C(Date) of its answers).
   - "Requests: one listing of the principals (every page), one listing of credentials per principal, one
     token; on ConductorOne also one listing of the federation providers and one search of the trusts of every

@@ -242,7 +242,7 @@ class ReadCountingStore(MemoryStore):
         return super().read(key)
 
 
-def test_held_by_a_store_reads_each_named_entry_once(tenant):
+def test_held_by_a_store_reads_each_entry_once(tenant):
     from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
     from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey
     adapter, ids = tenant
@@ -255,8 +255,30 @@ def test_held_by_a_store_reads_each_named_entry_once(tenant):
     unheld = sorted(i for i, flags in flags_by_id(result).items() if "unheld" in flags)
     assert unheld == sorted([ids["unused"], ids["never"], ids["old_never"], ids["dup_old"], ids["expiring"],
                              ids["forever"]])  # not the expired one: it needs no secret
-    assert len(store.reads) == len(set(store.reads)) == 7  # one per live name: both "dup" share one entry
+    assert len(store.reads) == len(set(store.reads)) == 3  # every entry of the platform once, all together
     assert "s1" not in json.dumps(result)
+
+
+def test_a_report_with_a_vault_file_store_decrypts_it_twice_whatever_the_number_of_credentials(tmp_path, monkeypatch):
+    """One decryption to list, one to read every entry: judging N credentials held is not N decryptions."""
+    from ansible_collections.conductor.principals.plugins.module_utils.report import held_by
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
+    from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
+    store = store_for({"type": "vault_file", "path": str(tmp_path / "s.vault"), "password": "pw"})
+    adapter = ReportPlatform()
+    held_ids = set()
+    for n in range(40):
+        principal = adapter.principal("app-%02d" % n)
+        credential = adapter.credential(principal, "ci", used_days_ago=0)
+        if n % 2:
+            store.write(EntryKey("conductorone", principal["name"], "ci"), {"credential_id": credential["id"]})
+            held_ids.add(credential["id"])
+    decrypts = []
+    load = vault_file.Store._load
+    monkeypatch.setattr(vault_file.Store, "_load", lambda self: decrypts.append(1) or load(self))
+    flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "conductorone")))
+    assert {i for i, f in flags.items() if "unheld" not in f} == held_ids and len(flags) == 40
+    assert len(decrypts) == 2
 
 
 def test_held_by_a_store_finds_nameless_keys_among_the_principals_entries():
