@@ -32,13 +32,19 @@ ENTRY_FIELDS = ("client_id", "client_secret", "server_url", "platform", "credent
 
 
 def read_entries(store, keys):
-    """{platform: {principal: {credential: entry}}} of the keys that have an entry."""
+    """{platform: {principal: {credential: entry}}} of the keys that have an entry, read all together (one
+    ``read_many``: a vault_file store decrypted once, whatever the number of keys); an entry that cannot be read
+    fails the task with its error."""
+    wanted = [EntryKey(key["platform"], key["principal"], key["credential"], SERVICE_PRINCIPAL) for key in keys]
+    read, errors = store.read_many(wanted)
+    if errors:
+        raise next(iter(errors.values()))
     found = {}
-    for key in keys:
-        stored = store.read(EntryKey(key["platform"], key["principal"], key["credential"], SERVICE_PRINCIPAL))
+    for key in wanted:
+        stored = read.get(key)
         if stored is not None:
             entry = {field: (stored.content or {}).get(field) for field in ENTRY_FIELDS}
-            found.setdefault(key["platform"], {}).setdefault(key["principal"], {})[key["credential"]] = entry
+            found.setdefault(key.platform, {}).setdefault(key.principal, {})[key.credential] = entry
     return found
 
 
