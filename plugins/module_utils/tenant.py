@@ -472,11 +472,15 @@ class TenantRun(object):
         """Stop after a bug in a wave, keeping the result (and the secrets it returns) of the waves done."""
         secrets = [c["client_secret"] for by_name in self.secrets.get(self.platform, {}).values()
                    for c in by_name.values()]
-        self.halted = redact(
-            "The task stopped on an unexpected %s (%s): the credentials of the waves done are in this result with "
+        # The exception's own words may hold a secret of the wave that raised (an Orkes secret has no shape to
+        # redact by): the message names its type and the traceback gives its frames, never its text.
+        self.halted = (
+            "The task stopped on an unexpected %s: the credentials of the waves done are in this result with "
             "their secrets, that wave's new credentials were revoked, %d later waves, the trusts and prune were not "
-            "run" % (type(exc).__name__, exc, left), secrets)
-        self.exception = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), secrets)
+            "run" % (type(exc).__name__, left))
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        self.exception = redact("Traceback (most recent call last):\n%s%s (its message is withheld: it may hold "
+                                "a secret)\n" % (frames, type(exc).__name__), secrets)
 
     def _plan_credential(self, item, principals, listings):
         """(principal, params, Item): one credential's Plan (credential_plan.plan) from the listing and the store
