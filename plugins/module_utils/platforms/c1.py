@@ -85,10 +85,6 @@ CAPABILITIES = Capabilities(
 class C1Adapter(PlatformAdapter):
     capabilities = CAPABILITIES
 
-    def __init__(self, client):
-        super().__init__(client)
-        self._roles = None
-
     # ---- service principals -----------------------------------------------------------
     def list_principals(self):
         return [_principal(p) for p in self.client.paginate(SP_PATH, "list service principals")]
@@ -146,9 +142,7 @@ class C1Adapter(PlatformAdapter):
 
     # ---- roles and identity -----------------------------------------------------------
     def roles(self):
-        if self._roles is None:
-            self._roles = list(self.client.paginate(ROLES_PATH, "list roles"))
-        return self._roles
+        return self.read_once("roles", lambda: list(self.client.paginate(ROLES_PATH, "list roles")))
 
     def resolve_role_ids(self, names_or_ids):
         """Role IDs for role IDs or display names; an unknown role is bad input."""

@@ -73,10 +73,6 @@ CAPABILITIES = Capabilities(
 class OrkesAdapter(PlatformAdapter):
     capabilities = CAPABILITIES
 
-    def __init__(self, client):
-        super().__init__(client)
-        self._known_roles = None  # GET /api/roles, read once per task
-
     # ---- applications -----------------------------------------------------------------
     @classmethod
     def check_principal(cls, desired):
@@ -88,15 +84,15 @@ class OrkesAdapter(PlatformAdapter):
         """Every role in ``names`` is one the server lists, system or custom (one GET /api/roles per task)."""
         if not names:
             return
-        if self._known_roles is None:
-            listed = self.client.call("GET", ROLES_PATH, "list the roles of the Orkes server") or []
-            self._known_roles = sorted({r.get("name") for r in listed if isinstance(r, dict) and r.get("name")})
-        unknown = sorted(set(names) - set(self._known_roles))
+        known = self.read_once("roles", lambda: sorted({
+            r.get("name") for r in self.client.call("GET", ROLES_PATH, "list the roles of the Orkes server") or []
+            if isinstance(r, dict) and r.get("name")}))
+        unknown = sorted(set(names) - set(known))
         if unknown:
             raise ConfigError("%sroles: %s %s on this Orkes server; use one of %s"
                               % (label + ": " if label else "", ", ".join(unknown),
                                  "is not a role" if len(unknown) == 1 else "are not roles",
-                                 ", ".join(self._known_roles)))
+                                 ", ".join(known)))
 
     def list_principals(self):
         return [_principal(a) for a in self.client.call("GET", APPS, "list applications") or []]

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import inspect
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -102,3 +104,22 @@ def test_orkes_whoami_is_the_callers_own_user():
     adapter.client.settings = type("Settings", (), {"client_id": "key-1"})()
     assert adapter.whoami() == {"key_id": "key-1", "user_id": "app:A1", "name": "ci", "roles": ["WORKER"]}
     assert client.calls == [("GET", "/token/userInfo")]
+
+
+def test_a_listing_read_once_is_read_once_by_threads_that_ask_together():
+    """The pool's threads plan at the same time; each asking for the roles must not send its own listing."""
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def read():
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return ["role"]
+
+    adapter = ADAPTERS["conductorone"](client=None)
+    with ThreadPoolExecutor(4) as pool:
+        answers = [pool.submit(adapter.read_once, "roles", read) for _ in range(4)]
+        started.wait(5)
+        release.set()
+        assert [answer.result() for answer in answers] == [["role"]] * 4
+    assert calls == [1]
