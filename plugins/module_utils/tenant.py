@@ -433,7 +433,6 @@ class TenantRun(object):
                          and principals[c.principal]["action"] != "created"})
         listings = {o.item: o.error or o.value for o in self.pool.map(self.adapter.list_credentials, owners)}
         listings.update((p["id"], []) for p in principals.values() if p["action"] == "created" and p["id"])
-        self._read_held_roles(items, principals)
         work = []
         for outcome in self.pool.map(lambda item: self._plan_credential(item, principals, listings), items):
             if outcome.error is not None:
@@ -456,17 +455,6 @@ class TenantRun(object):
                 self._halt(exc, len(waves))
                 break
         return rows
-
-    def _read_held_roles(self, items, principals):
-        """The roles held by the principals whose answer at hand lacked them (a create's may), one read each, only
-        for those with scoped credentials: their scoped_roles must be among them."""
-        unread = sorted({principals[c.principal]["id"] for c in items if c.params.get("scoped_roles")
-                         and c.params.get("state") != "absent" and principals[c.principal]["id"]
-                         and principals[c.principal].get("role_ids") is None})
-        found = {o.item: o.value for o in self.pool.map(self.adapter.get_principal, unread) if o.error is None}
-        for row in principals.values():
-            if row["id"] in found and found[row["id"]] is not None:
-                row["role_ids"] = found[row["id"]].get("role_ids")
 
     def _halt(self, exc, left):
         """Stop after a bug in a wave, keeping the result (and the secrets it returns) of the waves done."""

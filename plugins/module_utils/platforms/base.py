@@ -17,6 +17,7 @@ ID, or None for the caller's own personal API keys (where the platform has them)
 from __future__ import annotations
 
 import abc
+import collections
 import threading
 
 from ..errors import ConfigError
@@ -33,12 +34,15 @@ class PlatformAdapter(abc.ABC):
     def __init__(self, client):
         self.client = client
         self._read_once = {}
+        self._read_once_locks = collections.defaultdict(threading.Lock)
         self._read_once_lock = threading.Lock()
 
     def read_once(self, what, read):
-        """``read()``'s answer, read once per adapter (per task) under a lock: a pool's threads planning at
-        the same time would each send the same listing."""
+        """``read()``'s answer, read once per adapter (per task) for each ``what``: a pool's threads planning at
+        the same time would each send the same request. Different ``what`` are read in parallel."""
         with self._read_once_lock:
+            lock = self._read_once_locks[what]
+        with lock:
             if what not in self._read_once:
                 self._read_once[what] = read()
             return self._read_once[what]

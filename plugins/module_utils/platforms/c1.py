@@ -168,8 +168,10 @@ class C1Adapter(PlatformAdapter):
 
     def check_held_roles(self, role_ids, principal, what="credential"):
         held = (principal or {}).get("role_ids")
-        if held is None and (principal or {}).get("id"):  # the answer at hand did not carry them: read them back
-            held = (self.get_principal(principal["id"]) or {}).get("role_ids")
+        if held is None and (principal or {}).get("id"):  # the answer at hand did not carry them: read them back,
+            # once per principal however many of its credentials the task plans
+            held = (self.read_once(("role_ids", principal["id"]), lambda: self.get_principal(principal["id"]))
+                    or {}).get("role_ids")
         if held is not None:
             names = {r.get("id"): r.get("displayName") or r.get("name") for r in self.roles()}
             check_held_roles(role_ids, held, names, principal.get("name") or principal["id"], what,

@@ -123,3 +123,28 @@ def test_a_listing_read_once_is_read_once_by_threads_that_ask_together():
         release.set()
         assert [answer.result() for answer in answers] == [["role"]] * 4
     assert calls == [1]
+
+
+class PrincipalsClient(object):
+    """Answers a C1 principal's read (holding r-ro) and the roles listing; counts the reads."""
+
+    def __init__(self):
+        self.calls = []
+
+    def call(self, method, path, what, **kwargs):
+        self.calls.append((method, path))
+        return {"servicePrincipal": {"id": path.rsplit("/", 1)[1], "displayName": "ci", "user": {"roleIds": ["r-ro"]}}}
+
+    def paginate(self, path, what, **kwargs):
+        self.calls.append(("GET", path))
+        return [{"id": "r-ro", "displayName": "Read only"}, {"id": "r-super", "displayName": "Super admin"}]
+
+
+def test_the_roles_a_c1_principal_holds_are_read_back_once_for_all_its_credentials():
+    client = PrincipalsClient()
+    adapter = ADAPTERS["conductorone"](client)
+    for _ in range(3):  # three scoped credentials of one principal whose listing lacked its roles
+        adapter.check_held_roles(["r-ro"], {"id": "sp1", "name": "ci", "role_ids": None})
+    with pytest.raises(ConfigError, match="Super admin"):
+        adapter.check_held_roles(["r-super"], {"id": "sp1", "name": "ci", "role_ids": None})
+    assert client.calls == [("GET", "/api/v1/service_principals/sp1"), ("GET", "/api/v1/iam/roles")]
