@@ -318,3 +318,17 @@ eda-test: build eda-host .venv-eda/.installed
 	@$(TIMED) CONDUCTOR_EDA_BIN=$(abspath .venv-eda)/bin CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) \
 		PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider \
 		tests/integration/test_eda.py
+
+# `make de` builds the decision environment localhost/conductor-principals-de:<version> as `make ee` builds the
+# EE (tools/ee_build.py: the Debian base, here with Java, and the user's definition decision-environment/
+# re-based on it); `make de-test` runs the rulebook inside it with podman, as an EDA Controller activation
+# runs, against the sandbox on the host (tests/integration/test_de.py).
+DE_IMAGE := localhost/conductor-principals-de:$(shell sed -n 's/^version: *//p' galaxy.yml)
+.PHONY: de de-test
+de: build ee-host .venv-ee/.installed
+	@$(TIMED) .venv-ee/bin/python tools/ee_build.py --definition decision-environment/decision-environment.yml \
+		--base-packages $(EDA_JAVA) --tarball $(BUILD)/conductor-principals-*.tar.gz --work $(BUILD)/de --tag $(DE_IMAGE)
+
+de-test: de
+	@$(TIMED) CONDUCTOR_DE_IMAGE=$(DE_IMAGE) CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
+		PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_de.py
