@@ -125,6 +125,7 @@ demo: build
 bench: build
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py $(if $(ROWS),--rows $(ROWS))
+	$(if $(ROWS),,PYTHONPATH=$(COLLECTIONS) $(BIN)/python bench/eda_poll.py)
 
 # Only the credential_report row of make bench (1,000 principals against the ping floor).
 bench-report: build
@@ -298,7 +299,7 @@ docs-screenshot: build .venv-docs/.installed
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) .venv-docs/bin/python tools/docs_site.py --dest $(BUILD)/docs-site \
 		--screenshot docs/sp-credential-docs.png --page sp_credential_module
 
-# ---- Event-Driven Ansible: the rulebook run as ansible-rulebook and EDA Controller run it (docs/guide/event-driven.md) ----
+# ---- Event-Driven Ansible, as ansible-rulebook and EDA Controller run it (docs/guide/event-driven.md) -------------
 # `make eda-test` runs extensions/eda/rulebooks/rotate_on_expiry.yml with ansible-rulebook (.venv-eda, pinned in
 # tools/ee/requirements-eda.txt) against the sandbox (tests/integration/test_eda.py; `make integration` leaves
 # that file out, as it needs .venv-eda and Java). ansible-rulebook's rule engine (Drools) needs Java 17:
@@ -308,7 +309,8 @@ EDA_JAVA := openjdk-17-jre-headless
 
 .PHONY: eda-host eda-test
 eda-host:
-	@if java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then echo "eda-host: Java 17 or newer is installed"; \
+	@if java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then \
+		echo "eda-host: Java 17 or newer is installed"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive \
 			apt-get -o DPkg::Lock::Timeout=600 install -y -q $(EDA_JAVA); \

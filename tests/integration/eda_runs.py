@@ -100,6 +100,27 @@ def local_rulebook(directory, store, collections, sandbox, **variables):
     return Rulebook(command, rulebook_env(sandbox, store, collections), directory / "rulebook.log")
 
 
+CONNECTION_ENV = ("CONDUCTORONE_SERVER_URL", "CONDUCTORONE_CLIENT_ID", "CONDUCTORONE_CLIENT_SECRET",
+                  "CONDUCTOR_PRINCIPALS_STORE_PASSWORD")
+
+
+def container_rulebook(directory, store, sandbox, image, name):
+    """The rulebook inside the decision environment ``image``, as an activation runs it: podman, the collection
+    and ansible-rulebook of the image, the connection injected as environment variables, the host's network (the
+    sandbox), the run's folder (inventory, vars, the vault_file store) mounted at the same path."""
+    inventory, variables_file = rulebook_files(directory, store)
+    env = rulebook_env(sandbox, store, "/unused")
+    command = ["podman", "run", "--rm", "--name", name, "--network=host", "--user=root",
+               "--volume", "%s:%s" % (directory, directory)]
+    for variable in CONNECTION_ENV:
+        command += ["--env", variable]  # the value from podman's environment: never on a command line
+    command += [image, "ansible-rulebook", "-r", "conductor.principals.rotate_on_expiry", "-i", str(inventory),
+                "--vars", str(variables_file), "--print-events"]
+    env = dict({k: v for k, v in os.environ.items() if k not in ("ANSIBLE_COLLECTIONS_PATH",)},
+               **{k: env[k] for k in CONNECTION_ENV})
+    return Rulebook(command, env, directory / "rulebook.log")
+
+
 def polls(sandbox):
     """How many listings of the principals the sandbox has answered (one per poll of the source)."""
     return sandbox.counters()["by_route"].get("GET /api/v1/service_principals", 0)
