@@ -10,6 +10,31 @@ thread, never on the event loop.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+try:
+    from ansible_collections.conductor.principals.plugins.module_utils import runner
+except ImportError:  # loaded by path (ansible-rulebook runs a source file): import it from the collections root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[7]))
+    from ansible_collections.conductor.principals.plugins.module_utils import runner
+
+# pylint: disable=wrong-import-position
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import check_arguments
+from ansible_collections.conductor.principals.plugins.module_utils.client import ApiClient
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
+    argument_spec, connection_options, store_argument_spec)
+from ansible_collections.conductor.principals.plugins.module_utils.config import resolve_settings
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, redact
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import adapter_for
+from ansible_collections.conductor.principals.plugins.module_utils.report import validate_report_params
+from ansible_collections.conductor.principals.plugins.module_utils.stores import store_for
+
 DOCUMENTATION = r'''
 ---
 short_description: Credential findings (expiring, expired, unused, unheld, broad) of one platform, as events
@@ -110,31 +135,6 @@ EXAMPLES = r'''
         run_playbook:
           name: conductor.principals.rotate
 '''
-
-import asyncio
-import json
-import logging
-import os
-import sys
-import tempfile
-from pathlib import Path
-
-try:
-    from ansible_collections.conductor.principals.plugins.module_utils import runner
-except ImportError:  # loaded by path (ansible-rulebook runs a source file): import it from the collections root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[7]))
-    from ansible_collections.conductor.principals.plugins.module_utils import runner
-
-# pylint: disable=wrong-import-position
-from ansible_collections.conductor.principals.plugins.module_utils.arguments import check_arguments
-from ansible_collections.conductor.principals.plugins.module_utils.client import ApiClient
-from ansible_collections.conductor.principals.plugins.module_utils.common_args import (
-    argument_spec, connection_options, store_argument_spec)
-from ansible_collections.conductor.principals.plugins.module_utils.config import resolve_settings
-from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, redact
-from ansible_collections.conductor.principals.plugins.module_utils.platforms import adapter_for
-from ansible_collections.conductor.principals.plugins.module_utils.report import validate_report_params
-from ansible_collections.conductor.principals.plugins.module_utils.stores import store_for
 
 NAME = "credential_events"
 EVENT_KEY = "conductor_principals"
