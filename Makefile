@@ -324,7 +324,9 @@ eda-test: build eda-host .venv-eda/.installed
 # `make de` builds the decision environment localhost/conductor-principals-de:<version> as `make ee` builds the
 # EE (tools/ee_build.py: the Debian base, here with Java, and the user's definition decision-environment/
 # re-based on it); `make de-test` runs the rulebook inside it with podman, as an EDA Controller activation
-# runs, against the sandbox on the host (tests/integration/test_de.py).
+# runs, against the sandbox on the host (tests/integration/test_de.py). Not in `make test`, for its cost (measured on
+# 2 shared cores): the Java base image 7 min once per machine, the image 5 min at every build (a new collection
+# tarball: pip installs again inside the build), the run under 1 min.
 DE_IMAGE := localhost/conductor-principals-de:$(shell sed -n 's/^version: *//p' galaxy.yml)
 .PHONY: de de-test
 de: build ee-host .venv-ee/.installed
