@@ -82,3 +82,12 @@ def test_an_outage_gives_one_error_event_and_no_finding_again(tenant, store, rul
 
 def _epoch(stamp):
     return datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+
+
+def test_bad_args_end_the_rulebook_at_start_with_one_sentence(tenant, store, rulebook):
+    run = rulebook(interval=0)
+    assert run.process.wait(timeout=120) == 1
+    run.stop()
+    assert "BadArguments: interval must be 1 second or more, not 0" in run.output
+    assert polls(tenant.sandbox) == 0, "a request was sent before the arguments were checked"
+    assert tenant.sandbox.c1["client_secret"] not in run.output
