@@ -13,7 +13,8 @@ REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/require
 .PHONY: test install build install-collection sandbox-env units sandbox-test integration sshd sanity lint \
 	changelog demo bench bench-report report-screenshot sandbox clean distclean molecule
 
-test: matrix-venvs units sandbox-test integration sanity lint changelog matrix ee-test awx-lookups galaxy-importer docs-site
+test: matrix-venvs units sandbox-test integration sanity lint changelog matrix ee-test awx-lookups galaxy-importer docs-site \
+	eda-test
 	@echo "make test: every step passed"
 
 $(STAMP): $(REQUIREMENTS)
@@ -67,7 +68,7 @@ integration: build sshd
 	@if [ ! -d tests/integration ]; then echo "integration: skipped, there is no tests/integration yet"; \
 	elif [ ! -d sandbox/conductor_sandbox ]; then echo "integration: skipped, the sandbox (sandbox/conductor_sandbox) is not there yet"; \
 	else CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) \
-		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) $(addprefix --ignore=,$(EE_TESTS) $(AWX_LOOKUP_TESTS)) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) $(addprefix --ignore=,$(EE_TESTS) $(AWX_LOOKUP_TESTS) $(EDA_TESTS)) \
 		tests/integration; fi
 
 # ansible-test sanity, every default test, in a pristine installed copy of its own (the
@@ -124,6 +125,7 @@ demo: build
 bench: build
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	BENCH_COLLECTIONS=$(COLLECTIONS) PATH=$(BIN):$$PATH $(BIN)/python bench/bench.py $(if $(ROWS),--rows $(ROWS))
+	$(if $(ROWS),,PYTHONPATH=$(COLLECTIONS) $(BIN)/python bench/eda_poll.py)
 
 # Only the credential_report row of make bench (1,000 principals against the ping floor).
 bench-report: build
@@ -228,8 +230,8 @@ EE_APT := podman runc fuse-overlayfs slirp4netns uidmap containernetworking-plug
 EE_IMAGE := localhost/conductor-principals-ee:$(shell sed -n 's/^version: *//p' galaxy.yml)
 export CONTAINERS_CONF := $(abspath tools/ee/containers.conf)
 EE_VENVS := .venv-ee/.installed
-# The venvs of make awx-lookups, galaxy-importer and docs-site (below), from tools/ee/requirements-*.txt too.
-TOOL_VENVS := .venv-awxlookups/.installed .venv-importer/.installed .venv-docs/.installed
+# The venvs of make awx-lookups, galaxy-importer, docs-site and eda-test (below), from tools/ee/requirements-*.txt too.
+TOOL_VENVS := .venv-awxlookups/.installed .venv-importer/.installed .venv-docs/.installed .venv-eda/.installed
 TIMED = started=$$(date +%s); trap 'echo "make $@: $$(( ($$(date +%s) - started) / 60 )) min $$(( ($$(date +%s) - started) % 60 )) s"' EXIT;
 
 .PHONY: ee-host ee-venvs ee ee-test
@@ -296,3 +298,41 @@ docs-screenshot: build .venv-docs/.installed
 	else echo "docs-screenshot needs Chromium: apt-get install -y chromium" >&2; exit 1; fi
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) .venv-docs/bin/python tools/docs_site.py --dest $(BUILD)/docs-site \
 		--screenshot docs/sp-credential-docs.png --page sp_credential_module
+
+# ---- Event-Driven Ansible, as ansible-rulebook and EDA Controller run it (docs/guide/event-driven.md) -------------
+# `make eda-test` runs extensions/eda/rulebooks/rotate_on_expiry.yml with ansible-rulebook (.venv-eda, pinned in
+# tools/ee/requirements-eda.txt) against the sandbox (tests/integration/test_eda.py; `make integration` leaves
+# that file out, as it needs .venv-eda and Java). ansible-rulebook's rule engine (Drools) needs Java 17:
+# eda-host installs Debian's openjdk-17-jre-headless as root where no Java 17 or newer runs.
+EDA_TESTS := tests/integration/test_eda.py tests/integration/test_de.py
+EDA_JAVA := openjdk-17-jre-headless
+
+.PHONY: eda-host eda-test
+eda-host:
+	@if java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then \
+		echo "eda-host: Java 17 or newer is installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout=600 install -y -q $(EDA_JAVA); \
+	else echo "make eda-test: ansible-rulebook needs Java 17; install $(EDA_JAVA)" >&2; exit 1; fi
+
+eda-test: build eda-host .venv-eda/.installed
+	@$(TIMED) CONDUCTOR_EDA_BIN=$(abspath .venv-eda)/bin CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) \
+		PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/integration/test_eda.py
+
+# `make de` builds the decision environment localhost/conductor-principals-de:<version> as `make ee` builds the
+# EE (tools/ee_build.py: the Debian base, here with Java, and the user's definition decision-environment/
+# re-based on it); `make de-test` runs the rulebook inside it with podman, as an EDA Controller activation
+# runs, against the sandbox on the host (tests/integration/test_de.py). Not in `make test`, for its cost (measured on
+# 2 shared cores): the Java base image 7 min once per machine, the image 5 min at every build (a new collection
+# tarball: pip installs again inside the build), the run under 1 min.
+DE_IMAGE := localhost/conductor-principals-de:$(shell sed -n 's/^version: *//p' galaxy.yml)
+.PHONY: de de-test
+de: build ee-host .venv-ee/.installed
+	@$(TIMED) .venv-ee/bin/python tools/ee_build.py --definition decision-environment/decision-environment.yml \
+		--base-packages $(EDA_JAVA) --tarball $(BUILD)/conductor-principals-*.tar.gz --work $(BUILD)/de --tag $(DE_IMAGE)
+
+de-test: de
+	@$(TIMED) CONDUCTOR_DE_IMAGE=$(DE_IMAGE) CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \
+		PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_de.py

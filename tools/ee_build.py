@@ -10,6 +10,9 @@ image registry.
    requirements), only the base image, the Python interpreter and the package manager differ.
 3. ansible-builder 3 builds it with podman; pip inside the build uses the host's CA bundle.
 
+`make de` builds the decision environment the same way (--definition decision-environment/decision-environment.yml,
+--base-packages openjdk-17-jre-headless: ansible-rulebook's Java in a base image of its own).
+
 Run by .venv-ee's Python (ansible-builder, PyYAML); podman reads CONTAINERS_CONF.
 """
 
@@ -28,7 +31,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCE = REPO / "execution-environment"
+SOURCE = REPO / "execution-environment" / "execution-environment.yml"
 BASE_IMAGE = "localhost/conductor-ee-base:bookworm"
 BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
@@ -60,16 +63,24 @@ def _image_exists(podman, name):
     return subprocess.run([podman, "image", "exists", name], check=False).returncode == 0
 
 
-def ensure_base(podman, work, sources):
-    if _image_exists(podman, BASE_IMAGE):
-        print("base image %s is there" % BASE_IMAGE)
-        return
+def base_image_for(extra_packages):
+    """The base image's name: BASE_IMAGE, or one of its own per set of extra Debian packages."""
+    return BASE_IMAGE + "".join("-" + name for name in sorted(extra_packages))
+
+
+def ensure_base(podman, work, sources, extra_packages=()):
+    image = base_image_for(extra_packages)
+    if _image_exists(podman, image):
+        print("base image %s is there" % image)
+        return image
     tarball = work / "debian-bookworm.tar"
     started = time.monotonic()
-    _run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + BASE_PACKAGES, "bookworm", tarball, sources])
-    _run([podman, "import", "--change", 'CMD ["/bin/bash"]', tarball, BASE_IMAGE], stdout=subprocess.DEVNULL)
+    packages = ",".join([BASE_PACKAGES] + sorted(extra_packages))
+    _run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + packages, "bookworm", tarball, sources])
+    _run([podman, "import", "--change", 'CMD ["/bin/bash"]', tarball, image], stdout=subprocess.DEVNULL)
     tarball.unlink()
-    print("base image %s made in %.0f s" % (BASE_IMAGE, time.monotonic() - started))
+    print("base image %s made in %.0f s" % (image, time.monotonic() - started))
+    return image
 
 
 def main():
@@ -79,6 +90,10 @@ def main():
     parser.add_argument("--tag", required=True, help="the image name to build")
     parser.add_argument("--sources", default="/etc/apt/sources.list.d/debian.sources",
                         help="the apt sources mmdebstrap uses (the machine's)")
+    parser.add_argument("--definition", default=str(SOURCE),
+                        help="the user's definition; the other files of its folder go into the build too")
+    parser.add_argument("--base-packages", default="",
+                        help="more Debian packages for the base image, comma-separated (a base image of their own)")
     args = parser.parse_args()
     podman = shutil.which("podman") or sys.exit("make ee: podman is missing (make ee-host installs it)")
     work = Path(args.work)
@@ -86,24 +101,25 @@ def main():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     sources = args.sources if os.path.exists(args.sources) else "/etc/apt/sources.list"
-    ensure_base(podman, work, sources)
+    base_image = ensure_base(podman, work, sources, [p for p in args.base_packages.split(",") if p])
 
-    definition = debian_definition(yaml.safe_load((SOURCE / "execution-environment.yml").read_text()))
+    source = Path(args.definition).resolve()
+    definition = debian_definition(yaml.safe_load(source.read_text()), base_image)
     recipe = work / "recipe"
     recipe.mkdir()
-    (recipe / "execution-environment.yml").write_text(
-        "# Made by tools/ee_build.py from execution-environment/execution-environment.yml\n"
+    (recipe / source.name).write_text(
+        "# Made by tools/ee_build.py from %s\n" % source.relative_to(REPO)
         + yaml.safe_dump(definition, sort_keys=False))
-    for name in glob.glob(str(SOURCE / "*")):
-        if not name.endswith("execution-environment.yml"):
+    for name in glob.glob(str(source.parent / "*")):
+        if Path(name).name != source.name:
             shutil.copy(name, recipe)
     shutil.copy(args.tarball, recipe)
     builder = Path(sys.executable).parent / "ansible-builder"
     started = time.monotonic()
-    _run([builder, "build", "--container-runtime", "podman", "-f", recipe / "execution-environment.yml",
+    _run([builder, "build", "--container-runtime", "podman", "-f", recipe / source.name,
           "-c", work / "context", "-t", args.tag, "-v", "1",
           "--extra-build-cli-args", "--volume %s:%s:ro --env PIP_CERT=%s" % (HOST_CA, BUILD_CA, BUILD_CA)])
-    print("make ee: built %s in %.0f s" % (args.tag, time.monotonic() - started))
+    print("built %s in %.0f s" % (args.tag, time.monotonic() - started))
 
 
 if __name__ == "__main__":
