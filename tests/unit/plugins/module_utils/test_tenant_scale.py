@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils import tenant as tenant_module
+from ansible_collections.conductor.principals.plugins.module_utils.report import credential_report, held_by
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for, vault_file
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import WAVE_FACTOR, TenantRun
 WAVE_GROWTH = 8
-from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform
+from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, ReportPlatform
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
             "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
@@ -50,10 +51,10 @@ def crypto(monkeypatch):
     return seen
 
 
-def run_tenant(platform, store_path, count, parallelism=1):
+def run_tenant(platform, store_path, count, parallelism=1, prune=False):
     """One service_principals task over ``count`` principals with one credential each, a new Store as a task opens."""
     principals = [{"name": "app-%04d" % n, "credentials": [{"name": "ci"}]} for n in range(count)]
-    params = dict(DEFAULTS, principals=principals, store={"type": "vault_file"}, parallelism=parallelism)
+    params = dict(DEFAULTS, principals=principals, store={"type": "vault_file"}, parallelism=parallelism, prune=prune)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tenant_module, "store_for", lambda options, environ=None: vault(store_path))
         patch.setattr(tenant_module, "adapter_for", lambda client: platform)
@@ -79,6 +80,21 @@ def test_a_first_run_rewrites_the_file_a_constant_per_item_and_a_rerun_decrypts_
     again = run_tenant(platform, tmp_path, count)
     assert again["summary"]["credentials"] == {"unchanged": count} and again["changed"] is False
     assert crypto.decrypts == 1 and crypto.encrypted == []  # listed and read with one decryption, nothing written
+
+    crypto.decrypts, crypto.encrypted = 0, []
+    pruned = run_tenant(platform, tmp_path, count - 100, prune=True)  # the list drops 100: their entries judged
+    assert pruned["summary"]["principals"] == {"unchanged": count - 100, "removed": 100}
+    assert pruned["summary"]["entries_removed"] == 100
+    assert crypto.decrypts == 1 and len(crypto.encrypted) == 1  # one read of every entry, one write of the rest
+
+
+def test_a_report_judging_every_credential_held_decrypts_a_vault_file_once(tmp_path, crypto):
+    platform = ReportPlatform()  # no trusts: their rows are another read
+    run_tenant(platform, tmp_path, 60)
+    crypto.decrypts = 0
+    report = credential_report(platform, {}, lambda: platform.now, held=held_by(vault(tmp_path), "conductorone"))
+    assert report["summary"]["total"] == 60 and report["summary"]["unheld"] == 0
+    assert crypto.decrypts == 1
 
 
 def test_the_waves_into_a_store_that_writes_each_entry_stay_the_same_size(tmp_path):
