@@ -543,6 +543,25 @@ def scale_report(row):
             n, "bare", bare["seconds"], bare["ping_tasks_per_principal"], bare["requests"]))
         print("%-6s %-6s %9.2f %10s %9s %7s %7s %9.1f   (ping task %.3f s)" % (
             n, "ping", ping["seconds"], "1", "-", "-", "-", ping["peak_pss_sum_mib"], ping["per_task_seconds"]))
+    print("\n" + scale_markdown(row))
+
+
+def scale_markdown(row):
+    """The scale row as the Markdown table of docs/bench.md and the README."""
+    lines = ["| N | first run: ping tasks per new credential (target <= 0.04) | rerun: ping tasks per principal "
+             "(target <= 0.01) | rerun requests (bound N + N/100 + 5) / tokens / writes | rerun vs a bare client "
+             "(Ansible's start off) | summed PSS vs the ping floor, first / rerun | ping task | load average |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, f in sorted(row.items(), key=lambda item: int(item[0])):
+        first, rerun, ping = f["first_run"], f["rerun"], f["ping_floor"]
+        cells = "| {:,} | {:.3f} | {:.4f} | {:,} ({:,}) / {} / {} | {:.2f}x | {:.2f} / {:.2f} | {:.2f} s | {} |"
+        lines.append(cells.format(
+            int(n), first["ping_tasks_per_credential"], rerun["ping_tasks_per_principal"], rerun["requests"],
+            rerun["request_bound"], rerun["token_requests"], rerun["writes"], rerun["vs_bare"], first["pss_vs_ping"],
+            rerun["pss_vs_ping"], ping["per_task_seconds"],
+            "%.1f-%.1f" % (min(f["load_average_before"][0], f["load_average_after"][0]),
+                           max(f["load_average_before"][0], f["load_average_after"][0]))))
+    return "\n".join(lines)
 
 
 def scale_chart(results):

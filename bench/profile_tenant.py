@@ -6,7 +6,8 @@ Runs service_principals over N new principals with one credential each into a va
 every secret stored and proven), then the no-change rerun, each under cProfile, as the action plugin runs
 the core on the controller (the module's argument check, then runner.run). Prints each run's seconds and
 requests, the wall-clock time per phase (list, store read, plan, apply, result) and the top functions of every
-thread (the pool's workers too); writes the .prof files and profile-N.json to DIR. Needs the collection built (PYTHONPATH=build/collections; make bench sets it).
+thread (the pool's workers too); writes the .prof files and profile-N.json to DIR. Needs the collection built
+(PYTHONPATH=build/collections).
 """
 
 import argparse
