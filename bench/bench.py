@@ -523,7 +523,7 @@ def scale_rows(sandbox, work, results, baseline):
     results["scale"] = row
 
 
-def scale_report(row):
+def scale_report(row, baseline):
     print("\nservice_principals at scale (parallelism %d, one credential each, vault_file; costs in ping tasks of the"
           " same N's floor, Ansible's start taken off):" % SCALE_PARALLELISM)
     print("%-6s %-6s %9s %10s %9s %7s %7s %9s %9s %9s %14s" % (
@@ -543,20 +543,28 @@ def scale_report(row):
             n, "bare", bare["seconds"], bare["ping_tasks_per_principal"], bare["requests"]))
         print("%-6s %-6s %9.2f %10s %9s %7s %7s %9.1f   (ping task %.3f s)" % (
             n, "ping", ping["seconds"], "1", "-", "-", "-", ping["peak_pss_sum_mib"], ping["per_task_seconds"]))
-    print("\n" + scale_markdown(row))
+    print("\n" + scale_markdown(row, baseline))
 
 
-def scale_markdown(row):
-    """The scale row as the Markdown table of docs/bench.md and the README."""
+def cpu_cost(figures, n, ping, baseline):
+    """Ping tasks per item in CPU seconds of the run's processes (the machine's other jobs move them less)."""
+    ping_task = (ping["cpu_seconds"] - baseline["cpu_seconds"]) / BULK_PING_TASKS
+    return (figures["cpu_seconds"] - baseline["cpu_seconds"]) / n / ping_task
+
+
+def scale_markdown(row, baseline):
+    """The scale row as the Markdown table of docs/bench.md and the README (wall time; CPU seconds in brackets)."""
     lines = ["| N | first run: ping tasks per new credential (target <= 0.04) | rerun: ping tasks per principal "
              "(target <= 0.01) | rerun requests (bound N + N/100 + 5) / tokens / writes | rerun vs a bare client "
              "(Ansible's start off) | summed PSS vs the ping floor, first / rerun | ping task | load average |",
              "|---|---|---|---|---|---|---|---|"]
     for n, f in sorted(row.items(), key=lambda item: int(item[0])):
         first, rerun, ping = f["first_run"], f["rerun"], f["ping_floor"]
-        cells = "| {:,} | {:.3f} | {:.4f} | {:,} ({:,}) / {} / {} | {:.2f}x | {:.2f} / {:.2f} | {:.2f} s | {} |"
+        cells = "| {:,} | {:.3f} ({:.3f}) | {:.4f} ({:.4f}) | {:,} ({:,}) / {} / {} | {:.2f}x | {:.2f} / {:.2f} | " \
+                "{:.2f} s | {} |"
         lines.append(cells.format(
-            int(n), first["ping_tasks_per_credential"], rerun["ping_tasks_per_principal"], rerun["requests"],
+            int(n), first["ping_tasks_per_credential"], cpu_cost(first, int(n), ping, baseline),
+            rerun["ping_tasks_per_principal"], cpu_cost(rerun, int(n), ping, baseline), rerun["requests"],
             rerun["request_bound"], rerun["token_requests"], rerun["writes"], rerun["vs_bare"], first["pss_vs_ping"],
             rerun["pss_vs_ping"], ping["per_task_seconds"],
             "%.1f-%.1f" % (min(f["load_average_before"][0], f["load_average_after"][0]),
@@ -634,7 +642,7 @@ def report(results):
     if results.get("report"):
         report_report(results["report"])
     if results.get("scale"):
-        scale_report(results["scale"])
+        scale_report(results["scale"], results["empty_playbook"])
     if results.get("bootstrap"):
         boot = results["bootstrap"]
         print("\nBootstrap, N = %d principals with one credential each (provision role):" % boot["n"])
