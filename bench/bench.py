@@ -18,7 +18,9 @@ task, their playbooks run alternately, memory as the peak of PSS and USS summed 
 the run (read from /proc/<pid>/smaps_rollup while it runs), beside the largest process's peak RSS.
 Rows: `python bench/bench.py --rows bootstrap` (or `make bench ROWS=bootstrap`; `make bench-report`
 for the report row) runs only those; the other rows already in results.json are kept.
-Writes bench/results/results.json, bench/results/converge.png, bootstrap.png and bulk.png.
+And the scale row: service_principals at N = 100, 1,000 and 10,000 (BENCH_SCALE_N; parallelism 8), first run
+and no-change rerun, each N beside its own ping floor and a bare threaded client's rerun, memory as summed PSS.
+Writes bench/results/results.json, bench/results/converge.png, bootstrap.png, bulk.png and scale.png.
 """
 
 import argparse
@@ -41,7 +43,10 @@ PLAYBOOK = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "
 SIZES = (20, 100)
 TENANTS = (10, 1000, 10000)
 BOOTSTRAP_N = 50
-ROWS = ("converge", "tenant", "bootstrap", "report", "bulk", "module")
+ROWS = ("converge", "tenant", "bootstrap", "report", "bulk", "module", "scale")
+# The scaling row: service_principals at each N (parallelism 8), first run and no-change rerun.
+SCALE_N = tuple(int(n) for n in os.environ.get("BENCH_SCALE_N", "100,1000,10000").split(","))
+SCALE_PARALLELISM = 8
 BULK_N = int(os.environ.get("BENCH_BULK_N", "1000"))
 BULK_PARALLELISM = (1, 4, 8, 16)
 BULK_PING_TASKS = 50
@@ -322,10 +327,22 @@ def report_row(sandbox, work):
                       json={"displayName": "ci", "expires": "2592000s"}).raise_for_status()
     dest = work / "report.html"
     row = {"principals": len(ids) + 1,  # and sandbox-admin
+           "load_average_before": load_average(),
            "report": run(sandbox, work, "report", play(sandbox, [{
                "name": "report", "conductor.principals.credential_report": {"dest": str(dest)}}])),
-           "ping_floor": run(sandbox, work, "report-ping", play(sandbox, ping_tasks(2), token=False))}
+           "token_only": run(sandbox, work, "report-token", play(sandbox, [])),
+           "ping_floor": run(sandbox, work, "report-ping", play(sandbox, ping_tasks(2), token=False)),
+           "ping_tasks": run(sandbox, work, "report-ping-50", play(sandbox, ping_tasks(BULK_PING_TASKS), token=False)),
+           "empty": run(sandbox, work, "report-empty", play(sandbox, [], token=False))}
     row["report"]["html_kib"] = round(dest.stat().st_size / 1024.0, 1)
+    # The report's own cost: its playbook less the same playbook without it (Ansible's start and the token task),
+    # per principal, in ping tasks of a floor of BULK_PING_TASKS measured in the same run.
+    ping_task = (row["ping_tasks"]["seconds"] - row["empty"]["seconds"]) / BULK_PING_TASKS
+    row["ping_task_seconds"] = round(ping_task, 4)
+    row["ping_tasks_per_principal"] = round(
+        (row["report"]["seconds"] - row["token_only"]["seconds"]) / row["principals"] / ping_task, 4)
+    row["pss_vs_ping"] = round(row["report"]["peak_pss_sum_mib"] / row["ping_tasks"]["peak_pss_sum_mib"], 3)
+    row["load_average_after"] = load_average()
     # token + pages + per principal its credentials + the federation providers once + one search of the trusts
     row["expected_requests"] = 1 + -(-row["principals"] // 100) + row["principals"] + 1 + 1
     return row
@@ -420,6 +437,167 @@ def bulk_rows(sandbox, work, results, baseline):
     results["bulk"] = row
 
 
+def load_average():
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def bare_rerun(sandbox, parallelism=SCALE_PARALLELISM):
+    """A bare threaded client doing only a rerun's minimum requests: one token, the principals' pages, one
+    credential listing per principal, ``parallelism`` threads each on its own requests session."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    c1 = sandbox.boot["conductorone"]
+    base = c1["server_url"]
+    local = threading.local()
+    sandbox.control("POST", "/counters/reset")
+    started = time.monotonic()
+    token = requests.post(base + "/auth/v1/token", timeout=60, data={
+        "grant_type": "client_credentials", "client_id": c1["client_id"],
+        "client_secret": c1["client_secret"]}).json()["access_token"]
+    headers = {"Authorization": "Bearer " + token}
+
+    def get(path, params):
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        response = session.get(base + path, params=params, headers=headers, timeout=60)
+        response.raise_for_status()
+        return response.json()
+    ids, page = [], ""
+    while True:
+        body = get("/api/v1/service_principals", {"page_size": 100, "page_token": page})
+        ids += [p["id"] for p in body["list"]]
+        page = body.get("nextPageToken")
+        if not page:
+            break
+    with ThreadPoolExecutor(parallelism) as pool:
+        listed = list(pool.map(lambda sp: get("/api/v1/service_principals/%s/credentials" % sp, {"page_size": 100}),
+                               ids))
+    seconds = time.monotonic() - started
+    counters = sandbox.control("GET", "/counters")
+    assert len(listed) == len(ids)
+    return {"seconds": round(seconds, 3), "principals": len(ids),
+            "requests": counters["reads"] + counters["writes"] + counters["token_requests"]}
+
+
+def scale_rows(sandbox, work, results, baseline):
+    """service_principals over N = 100, 1,000, 10,000 new principals with one credential each into a vault_file
+    (parallelism 8, every secret stored and proven), then the no-change rerun, each N beside its own ping floor
+    and a bare client's rerun, measured in the same run; load average noted at each step."""
+    row = results.get("scale") or {}
+    for n in SCALE_N:
+        figures = {"n": n, "parallelism": SCALE_PARALLELISM, "load_average_before": load_average()}
+        ping = run(sandbox, work, "scale-ping-%d" % n, play(sandbox, ping_tasks(BULK_PING_TASKS), token=False))
+        ping_task = (ping["seconds"] - baseline["seconds"]) / BULK_PING_TASKS
+        ping["per_task_seconds"] = round(ping_task, 4)
+        sandbox.control("POST", "/reset")
+        store = work / ("scale-%d.vault" % n)
+        store.unlink(missing_ok=True)
+        sandbox.control("POST", "/in_flight/reset")
+        first = run(sandbox, work, "scale-first-%d" % n, bulk_play(n, SCALE_PARALLELISM, store))
+        first["in_flight_max"] = sandbox.control("GET", "/in_flight")["max"]
+        summary = json.loads(Path(str(store) + ".summary.json").read_text())
+        content = store.read_bytes()
+        first.update(stored=len(stored_entries(store)), proofs=first["token_requests"] - 1,
+                     store_batches=summary["store_batches"],
+                     ping_tasks_per_credential=round((first["seconds"] - baseline["seconds"]) / n / ping_task, 4),
+                     load_average=load_average())
+        assert first["stored"] == n and first["proofs"] == n, "the first run did not store and prove every secret"
+        rerun = run(sandbox, work, "scale-rerun-%d" % n, bulk_play(n, SCALE_PARALLELISM, store))
+        rerun.update(store_writes=0 if store.read_bytes() == content else 1,
+                     ping_tasks_per_principal=round((rerun["seconds"] - baseline["seconds"]) / n / ping_task, 4),
+                     request_bound=n + n // 100 + 5, load_average=load_average())
+        assert rerun["writes"] == 0 and rerun["store_writes"] == 0, "the rerun wrote"
+        bare = bare_rerun(sandbox)
+        bare["ping_tasks_per_principal"] = round(bare["seconds"] / n / ping_task, 4)
+        for name, f in (("first_run", first), ("rerun", rerun)):
+            f["pss_vs_ping"] = round(f["peak_pss_sum_mib"] / ping["peak_pss_sum_mib"], 3)
+            f["uss_vs_ping"] = round(f["peak_uss_sum_mib"] / ping["peak_uss_sum_mib"], 3)
+        # Ansible's own start (the empty playbook) taken off: what remains against the bare client's seconds.
+        rerun["vs_bare"] = round((rerun["seconds"] - baseline["seconds"]) / bare["seconds"], 2)
+        figures.update(ping_floor=ping, first_run=first, rerun=rerun, bare_rerun=bare,
+                       load_average_after=load_average())
+        row[str(n)] = figures
+        results["scale"] = row  # kept row by row: a long N that fails leaves the others
+        (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    results["scale"] = row
+
+
+def scale_report(row, baseline):
+    print("\nservice_principals at scale (parallelism %d, one credential each, vault_file; costs in ping tasks of the"
+          " same N's floor, Ansible's start taken off):" % SCALE_PARALLELISM)
+    print("%-6s %-6s %9s %10s %9s %7s %7s %9s %9s %9s %14s" % (
+        "N", "run", "seconds", "ping/item", "requests", "tokens", "writes", "PSS MiB", "PSS/ping", "vs bare",
+        "load avg"))
+    for n, f in sorted(row.items(), key=lambda item: int(item[0])):
+        ping = f["ping_floor"]
+        for name, key, ratio in (("first", "first_run", "ping_tasks_per_credential"),
+                                 ("rerun", "rerun", "ping_tasks_per_principal")):
+            r = f[key]
+            print("%-6s %-6s %9.2f %10.4f %9d %7d %7d %9.1f %9.2f %9s %14s" % (
+                n, name, r["seconds"], r[ratio], r["requests"], r["token_requests"], r["writes"],
+                r["peak_pss_sum_mib"], r["pss_vs_ping"], r.get("vs_bare", "-"),
+                "/".join("%.1f" % v for v in r["load_average"])))
+        bare = f["bare_rerun"]
+        print("%-6s %-6s %9.2f %10.4f %9d   (bare threaded client, the rerun's minimum requests)" % (
+            n, "bare", bare["seconds"], bare["ping_tasks_per_principal"], bare["requests"]))
+        print("%-6s %-6s %9.2f %10s %9s %7s %7s %9.1f   (ping task %.3f s)" % (
+            n, "ping", ping["seconds"], "1", "-", "-", "-", ping["peak_pss_sum_mib"], ping["per_task_seconds"]))
+    print("\n" + scale_markdown(row, baseline))
+
+
+def cpu_cost(figures, n, ping, baseline):
+    """Ping tasks per item in CPU seconds of the run's processes (the machine's other jobs move them less)."""
+    ping_task = (ping["cpu_seconds"] - baseline["cpu_seconds"]) / BULK_PING_TASKS
+    return (figures["cpu_seconds"] - baseline["cpu_seconds"]) / n / ping_task
+
+
+def scale_markdown(row, baseline):
+    """The scale row as the Markdown table of docs/bench.md and the README (wall time; CPU seconds in brackets)."""
+    lines = ["| N | first run: ping tasks per new credential (target <= 0.04) | rerun: ping tasks per principal "
+             "(target <= 0.01) | rerun requests (bound N + N/100 + 5) / tokens / writes | rerun vs a bare client "
+             "(Ansible's start off) | summed PSS vs the ping floor, first / rerun | ping task | load average |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, f in sorted(row.items(), key=lambda item: int(item[0])):
+        first, rerun, ping = f["first_run"], f["rerun"], f["ping_floor"]
+        cells = "| {:,} | {:.3f} ({:.3f}) | {:.4f} ({:.4f}) | {:,} ({:,}) / {} / {} | {:.2f}x | {:.2f} / {:.2f} | " \
+                "{:.2f} s | {} |"
+        lines.append(cells.format(
+            int(n), first["ping_tasks_per_credential"], cpu_cost(first, int(n), ping, baseline),
+            rerun["ping_tasks_per_principal"], cpu_cost(rerun, int(n), ping, baseline), rerun["requests"],
+            rerun["request_bound"], rerun["token_requests"], rerun["writes"], rerun["vs_bare"], first["pss_vs_ping"],
+            rerun["pss_vs_ping"], ping["per_task_seconds"],
+            "%.1f-%.1f" % (min(f["load_average_before"][0], f["load_average_after"][0]),
+                           max(f["load_average_before"][0], f["load_average_after"][0]))))
+    return "\n".join(lines)
+
+
+def scale_chart(results):
+    """Cost per item against N, log-log: first run per new credential, rerun per principal, the bare client."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    row = results["scale"]
+    sizes = sorted(int(n) for n in row)
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for key, ratio, label, target in (
+            ("first_run", "ping_tasks_per_credential", "first run, per new credential (stored + proven)", 0.04),
+            ("rerun", "ping_tasks_per_principal", "no-change rerun, per principal", 0.01),
+            ("bare_rerun", "ping_tasks_per_principal", "bare threaded client, the rerun's requests only", None)):
+        line = axis.plot(sizes, [row[str(n)][key][ratio] for n in sizes], marker="o", label=label)[0]
+        if target:
+            axis.axhline(target, color=line.get_color(), linestyle="dashed", linewidth=1)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("principals N (one credential each), parallelism %d" % SCALE_PARALLELISM)
+    axis.set_ylabel("cost per item, in ping tasks (same N's floor)")
+    axis.set_title("service_principals: cost per item against N (dashed: targets)\nflat = no step that grows with N")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(OUT / "scale.png", dpi=110)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS),
@@ -452,6 +630,8 @@ def main():
         bootstrap_chart(results)
     if "bulk" in rows:
         bulk_chart(results)
+    if "scale" in rows:
+        scale_chart(results)
 
 
 def report(results):
@@ -461,6 +641,8 @@ def report(results):
         bulk_report(results["bulk"])
     if results.get("report"):
         report_report(results["report"])
+    if results.get("scale"):
+        scale_report(results["scale"], results["empty_playbook"])
     if results.get("bootstrap"):
         boot = results["bootstrap"]
         print("\nBootstrap, N = %d principals with one credential each (provision role):" % boot["n"])
@@ -538,6 +720,11 @@ def report_report(row):
     print("      requests expected (token + pages + credentials of each + providers + trust search): %d; "
           "report/ping seconds: %.2f; seconds over the floor: %.2f"
           % (row["expected_requests"], report["seconds"] / floor["seconds"], report["seconds"] - floor["seconds"]))
+    if "ping_tasks_per_principal" in row:
+        print("      per principal, Ansible's start and the token task taken off: %.4f ping task (ping task %.3f s); "
+              "summed PSS %.1f MiB, %.2fx the %d-ping floor's; load average %s"
+              % (row["ping_tasks_per_principal"], row["ping_task_seconds"], report["peak_pss_sum_mib"],
+                 row["pss_vs_ping"], BULK_PING_TASKS, "/".join("%.1f" % v for v in row["load_average_before"])))
 
 
 def chart(results):

@@ -6,7 +6,9 @@ the same report as JSON, Markdown or HTML (a table and an inline SVG chart, no s
 
 Requests stay N + M/page: one listing of principals (every page), one listing of
 credentials per principal (and, where principals hold permissions, one read of each one's
-grants), and the one token of the client. Secrets are never read
+grants), one search of the trusts (SearchTrusts), and the one token of the client. Given a
+``parallel.Pool`` (``pooled``), the per-principal reads run on it, at most its parallelism at
+once, each worker on its own session and every one on the same token. Secrets are never read
 from the API (it has none to give) nor from a store entry beyond its credential ID.
 """
 
@@ -19,6 +21,9 @@ import re
 import tempfile
 from html import escape as _html_escape
 
+from contextlib import contextmanager
+
+from . import parallel
 from .errors import ConductorError, ConfigError
 from .federation import trust_rows
 from .permissions import grant_set
@@ -114,12 +119,31 @@ def report_format(params):
     return SUFFIX_FORMATS.get(suffix, "json")
 
 
-def gather(adapter, include_personal=False):
-    """[(principal or None for personal keys, [credentials])] in listing order."""
-    groups = [(principal, adapter.list_credentials(principal["id"])) for principal in adapter.list_principals()]
-    if include_personal:
-        groups.append((None, adapter.list_credentials(None)))
-    return groups
+@contextmanager
+def pooled(client, parallelism=parallel.DEFAULT_PARALLELISM):
+    """(adapter, pool, clock) for a report through ``client``: its per-principal reads on a ``parallel.Pool`` of
+    ``parallelism`` workers, one token for all; ``clock`` is the server's, read from the pooled answers."""
+    from .platforms import adapter_for  # the adapters import the HTTP stack: only when a report is made
+    with parallel.Pool(parallelism) as pool:
+        shared = parallel.shared_client(client, pool)
+        yield adapter_for(shared), pool, shared.server_now
+
+
+def _each(adapter_call, items, pool=None):
+    """``adapter_call(item)`` for every item, in order, on ``pool`` when given: the first error is raised."""
+    outcomes = (pool or parallel.InOrder()).map(adapter_call, items)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
+    return [outcome.value for outcome in outcomes]
+
+
+def gather(adapter, include_personal=False, pool=None):
+    """[(principal or None for personal keys, [credentials])] in listing order; the credential listings (one per
+    principal) on ``pool`` when given (a ``parallel.Pool`` the adapter's client sends through: see ``pooled``)."""
+    principals = list(adapter.list_principals()) + ([None] if include_personal else [])
+    listings = _each(adapter.list_credentials, [p["id"] if p else None for p in principals], pool)
+    return list(zip(principals, listings))
 
 
 def _days_since(moment, now):
@@ -226,18 +250,19 @@ def summarise(rows):
     return summary
 
 
-def build_report(adapter, params, clock, held=None):
+def build_report(adapter, params, clock, held=None, pool=None):
     """The module's result (without dest): rows, summary, and what they were judged against.
 
     ``clock()`` is read after the listings: the client's clock is the server's (the Date of its answers).
+    ``pool``: the per-principal reads run on it (see ``pooled``); without it, one after the other.
     """
-    groups = gather(adapter, bool(params.get("include_personal")))
+    groups = gather(adapter, bool(params.get("include_personal")), pool)
     now = clock()
     expiring = params.get("expiring_within_days")
     unused = params.get("unused_days")
     rows = judge(groups, now, 14 if expiring is None else expiring, 30 if unused is None else unused,
                  records_use=adapter.capabilities.records_credential_use, held=held)
-    grants = _grants(adapter, groups)
+    grants = _grants(adapter, groups, pool)
     for row in rows if grants is not None else ():
         row["grants"] = next((g["grants"] for g in grants if g["service_principal_id"] == row["service_principal_id"]),
                              None)
@@ -262,12 +287,14 @@ def build_report(adapter, params, clock, held=None):
     return report
 
 
-def _grants(adapter, groups):
+def _grants(adapter, groups, pool=None):
     """[{service_principal, service_principal_id, grants}] where principals hold permissions (one read each)."""
     if "permissions" not in adapter.capabilities.principal_settings:
         return None
+    principals = [principal for principal, dummy in groups if principal]
     return [{"service_principal": principal["name"], "service_principal_id": principal["id"],
-             "grants": len(grant_set(adapter.list_permissions(principal)))} for principal, dummy in groups if principal]
+             "grants": len(grant_set(found))}
+            for principal, found in zip(principals, _each(adapter.list_permissions, principals, pool))]
 
 
 def _grant_counts(report):
@@ -493,8 +520,8 @@ def write_report(dest, text, mode=DEFAULT_MODE):
         raise
 
 
-def credential_report(adapter, params, clock, held=None, server_url=None, environ=None):
-    """Everything the module does: validate, gather, judge, and write ``dest`` when asked.
+def credential_report(adapter, params, clock, held=None, server_url=None, environ=None, pool=None):
+    """Everything the module does: validate, gather (on ``pool`` when given), judge, and write ``dest`` when asked.
 
     With ``store`` in ``params`` (and no ``held`` given), each live credential is judged held or not by it.
     """
@@ -504,7 +531,7 @@ def credential_report(adapter, params, clock, held=None, server_url=None, enviro
         from .stores import store_for  # the store package, only when a store is asked for
         store = store_for(params["store"], environ if environ is not None else os.environ)
         held = held_by(store, adapter.capabilities.platform)
-    result = build_report(adapter, params, clock, held=held)
+    result = build_report(adapter, params, clock, held=held, pool=pool)
     result["thresholds"]["store"] = store_label(store)
     result["server_url"] = server_url
     if params.get("dest"):

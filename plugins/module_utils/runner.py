@@ -21,7 +21,7 @@ from .federation import ensure_provider, ensure_trust, provider_info, trust_info
 from .platforms import adapter_for, platforms_where
 from .principals import ensure_principal, find_by_name, principal_info
 from .public_view import SECRET_RESULT_KEYS
-from .report import credential_report
+from .report import credential_report, pooled
 from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey, store_for, store_warnings
 from .tenant import run_service_principals
 from .timestamps import from_epoch
@@ -133,9 +133,11 @@ def run_personal_client(client, params, check_mode, environ, diff=False):
 
 
 def run_credential_report(client, params, check_mode, environ=None, diff=False):
-    """Read-only: the same in check mode; ``dest`` is the report itself, so it is written then too."""
-    return credential_report(adapter_for(client), params, client.server_now, server_url=client.settings.server_url,
-                             environ=environ)
+    """Read-only: the same in check mode; ``dest`` is the report itself, so it is written then too. The
+    per-principal listings run on a parallel.Pool (report.pooled), on the client's one token."""
+    with pooled(client) as (adapter, pool, clock):
+        return credential_report(adapter, params, clock, server_url=client.settings.server_url, environ=environ,
+                                 pool=pool)
 
 
 def run_access_token(client, params, check_mode, environ, diff=False):

@@ -15,7 +15,8 @@ Three steps, each in its own place:
    principals first; then each credential is planned by the one credential planner
    (``credential_plan.plan``, as sp_credential plans it) and the plans are applied by the one
    applier sp_credential uses too (``credentials.apply_wave``), in waves of ``WAVE_FACTOR`` x
-   ``parallelism`` items: the creates of a wave in parallel, ONE batched store write of its new
+   ``parallelism`` items (into a vault_file, at least 1/``WAVE_GROWTH`` of its entries, so rewriting the
+   file per wave costs a constant per item): the creates of a wave in parallel, ONE batched store write of its new
    secrets (vault_file: its file once), in parallel the proofs and the revokes, one batched delete
    of the entries of revoked credentials. Then trusts, then the entries of removed principals.
 
@@ -47,6 +48,8 @@ from .stores import SERVICE_PRINCIPAL, EntryKey, StoredEntry, store_for
 
 #: A wave of credential items is this many times ``parallelism``: its new secrets wait for one store write.
 WAVE_FACTOR = 4
+#: Into a store whose write rewrites every entry (vault_file), a wave is at least 1/WAVE_GROWTH of its entries.
+WAVE_GROWTH = 8
 
 
 # ---- 2. the plan: pure -----------------------------------------------------------------------
@@ -442,19 +445,28 @@ class TenantRun(object):
                 work.append(outcome.value)
         del listings  # each plan keeps what it needs of its listing
         rows = []
-        size = self.pool.parallelism * WAVE_FACTOR
-        waves = collections.deque(work[start:start + size] for start in range(0, len(work), size))
-        del work
-        while waves:  # a wave done is let go (its plans, listings and new secrets): only its rows are kept
+        work = collections.deque(work)
+        held = len(keys)
+        while work:  # a wave done is let go (its plans, listings and new secrets): only its rows are kept
+            wave = [work.popleft() for _item in range(min(len(work), self._wave_size(held)))]
             try:
-                rows.extend(self._apply_wave(waves.popleft()))
+                rows.extend(self._apply_wave(wave))
             except Exception as exc:
                 if self.store is not None or not self.secrets:
                     raise
                 # The wave that raised is undone (apply_wave); the secrets of earlier ones live in this result only.
-                self._halt(exc, len(waves))
+                self._halt(exc, -(-len(work) // self._wave_size(held)))
                 break
+            held += len(wave)
         return rows
+
+    def _wave_size(self, held):
+        """WAVE_FACTOR x parallelism items; into a store that rewrites all its entries at each write (vault_file), at
+        least 1/WAVE_GROWTH of the ``held`` entries: a write then costs a constant per item, however large the store."""
+        size = self.pool.parallelism * WAVE_FACTOR
+        if getattr(self.store, "rewrites_all", False):
+            size = max(size, held // WAVE_GROWTH)
+        return size
 
     def _halt(self, exc, left):
         """Stop after a bug in a wave, keeping the result (and the secrets it returns) of the waves done."""

@@ -16,9 +16,11 @@ description:
   - Each credential gets every guarantee of M(conductor.principals.sp_credential) - a new secret is in O(store)
     before what it replaces is revoked and before the module returns, O(verify) proves it, and a create whose
     answer was lost is found and revoked before trying again.
-  - Credentials are created in waves of 4 x O(parallelism); the new secrets of a wave are written to the store
-    in one batch (a V(vault_file) store writes its file once per wave) before any of them is proven or anything
-    it replaces is revoked, so no new secret waits in memory longer than one wave.
+  - Credentials are created in waves of 4 x O(parallelism) (into a V(vault_file) store, at least an eighth of the
+    entries it holds, so rewriting its file costs a constant per credential however large it grows); the new
+    secrets of a wave are written to the store in one batch (a V(vault_file) store writes its file once per wave)
+    before any of them is proven or anything it replaces is revoked, so no new secret waits in memory longer than
+    one wave.
   - One item's failure does not stop the others. A failed credential is undone (the new credential revoked, the
     previous one kept), and the task fails at the end naming each failed item in RV(failed_items) and in its message.
   - A refused revoke of the previous credential, once the new one is made and held, is no failure - the new

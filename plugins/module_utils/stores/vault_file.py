@@ -223,6 +223,7 @@ def version_of(entry):
 
 class Store(SecretStore):
     type = "vault_file"
+    rewrites_all = True  # each write encrypts every entry again: service_principals sizes its waves by it
 
     def __init__(self, options, environ=None):
         super().__init__(options, environ)
@@ -241,6 +242,10 @@ class Store(SecretStore):
             raise ConfigError("store.password is required for store type vault_file; set it or the environment "
                               "variable %s" % PASSWORD_ENV)
         self.vault_id = options.get("vault_id") or None
+        # (signature, entries) of the file as this store last decrypted or wrote it: a run's list, reads and each
+        # wave's write decrypt it once, not once each. Every writer replaces the file (a new inode, a new mtime),
+        # so a file another run wrote never has the signature of the one remembered.
+        self._memo = None
         if runs_from_a_payload():
             self._lib = _ChildVault(password, self.vault_id)
         else:
@@ -269,7 +274,9 @@ class Store(SecretStore):
                              "(chmod o-w %s)" % (directory, stat.S_IMODE(mode), directory))
 
     def _load(self):
-        """The decrypted store as {path: entry}; {} when the file does not exist yet."""
+        """The decrypted store as {path: entry} (a new dict; the entries are shared with the memo, never changed in
+        place); {} when the file does not exist yet. The file this store last read or wrote is not decrypted again
+        (``_memo``)."""
         self._refuse_directory_writable_by_others()
         try:
             handle = open(self.file, "rb")
@@ -279,7 +286,10 @@ class Store(SecretStore):
             raise StoreError("Could not read the vault_file store %s: %s" % (self.file, exc.strerror))
         try:
             with handle:
-                self._refuse_readable_by_others(os.fstat(handle.fileno()).st_mode)
+                found = os.fstat(handle.fileno())
+                self._refuse_readable_by_others(found.st_mode)
+                if self._memo is not None and self._memo[0] == _signature(found):
+                    return dict(self._memo[1])
                 plaintext = self._lib.read(handle)
         except VaultRefusedError:
             raise StoreError("Could not decrypt the vault_file store %s: the password%s is wrong, or the file is "
@@ -289,7 +299,9 @@ class Store(SecretStore):
         except ValueError:
             raise StoreError("The vault_file store %s decrypts to something that is not JSON; it was not written "
                              "by conductor.principals, give another path" % self.file)
-        return self._entries(data)
+        entries = self._entries(data)
+        self._memo = (_signature(found), entries)
+        return dict(entries)
 
     def _entries(self, data):
         if not isinstance(data, dict):
@@ -303,7 +315,9 @@ class Store(SecretStore):
                          "conductor.principals, give another path" % self.file)
 
     def _save(self, entries):
-        """Encrypt and replace the file atomically: temporary file, fsync, rename, fsync of the directory."""
+        """Encrypt and replace the file atomically: temporary file, fsync, rename, fsync of the directory. Called
+        under the lock: the file then is this one's, remembered with its entries (``_memo``)."""
+        self._memo = None
         # Compact JSON: any JSON reader reads it, and each copy of it in the encryption is that much smaller.
         plaintext = json.dumps({"format": FORMAT, "entries": entries}, sort_keys=True,
                                separators=(",", ":")).encode("utf-8")
@@ -317,6 +331,7 @@ class Store(SecretStore):
                 os.fsync(handle.fileno())
             os.replace(temporary, self.file)
             temporary = None
+            self._memo = (_signature(os.stat(self.file)), entries)
             directory_fd = os.open(directory, os.O_RDONLY)
             try:
                 os.fsync(directory_fd)
@@ -448,6 +463,11 @@ class Store(SecretStore):
                 continue  # another prefix, platform or principal
             keys.append(key)
         return keys
+
+
+def _signature(found):
+    """What tells one version of the store file from another: its inode, size and modification time."""
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 def _stored(entry):

@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
+from ansible_collections.conductor.principals.plugins.module_utils import parallel
+from ansible_collections.conductor.principals.plugins.module_utils.errors import ConductorError, ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.report import (
     FLAGS, credential_report, judge, render_html, render_markdown, report_format)
 from ansible_collections.conductor.principals.tests.unit.helpers import NOW, MemoryStore, ReportPlatform
@@ -387,3 +388,23 @@ def test_a_bad_mode_is_one_sentence_and_nothing_is_written(tenant, tmp_path, mod
         report(adapter, dest=str(target) if dest else None, mode=mode)
     assert str(err.value).count(".") >= 1 and "mode" in str(err.value)
     assert not target.exists()
+
+
+def test_on_a_pool_the_report_is_the_same_rows_in_listing_order_one_listing_per_principal(tenant):
+    adapter, dummy = tenant
+    alone = report(adapter)
+    adapter.calls.clear()
+    with parallel.Pool(4) as pool:
+        pooled = credential_report(adapter, params(), lambda: NOW, server_url="https://t.example", pool=pool)
+    assert pooled == alone
+    assert adapter.calls[0] == "principals" and sorted(adapter.calls[1:]) == ["sp1", "sp2", "sp3"]
+
+
+def test_on_a_pool_a_failed_listing_fails_the_report_with_its_sentence(tenant):
+    adapter, dummy = tenant
+
+    def refused(owner):
+        raise ConductorError("Could not list the credentials of %s" % owner)
+    adapter.list_credentials = refused
+    with parallel.Pool(4) as pool, pytest.raises(ConductorError, match="Could not list the credentials of sp1"):
+        credential_report(adapter, params(), lambda: NOW, pool=pool)
