@@ -35,7 +35,8 @@ options:
     default: present
   expires_days:
     description:
-      - Lifetime of a new key in days; V(0) creates a key that never expires. When creating and unset, 90.
+      - Lifetime of a new key in days; V(0) creates a key that never expires. When creating and unset, 90; when
+        rotating and unset, the live key's (a key that never expires is rotated into one that never expires).
     type: int
     choices: [0, 30, 60, 90, 180]
   allowed_cidrs:
