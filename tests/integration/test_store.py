@@ -179,7 +179,7 @@ def test_verify_failure_revokes_the_new_credential_and_restores_the_entry(fresh,
     assert "did not obtain an access token" in failed.stdout and "put back as it was" in failed.stdout
     assert live_ids(fresh, first["credential"]["service_principal_id"]) == [first["credential"]["id"]]
     assert entries(store) == held
-    proven = run([cred(store, force_rotate=True, verify=True, replace_on_change=True)], keep=["cred"])
+    proven = run([cred(store, allowed_cidrs=[], force_rotate=True, verify=True, replace_on_change=True)], keep=["cred"])
     assert proven.results["cred"]["revoked_ids"] == [first["credential"]["id"]]
 
 
