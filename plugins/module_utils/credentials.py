@@ -38,14 +38,14 @@ from datetime import datetime, timezone
 
 from .credential_plan import (
     Applied, Desired, Stored, keep_refused, needs_claims, plan, result_of, settle, still_live, with_expiry)
-from .errors import ConductorError, OutcomeUnknownError, redact
+from .errors import ConductorError, ConfigError, OutcomeUnknownError, redact
 from .parallel import InOrder
 from .stores.base import entry_content, names_of
 
 CREATE_ATTEMPTS = 2
 
 __all__ = ["CredentialRun", "Created", "Done", "Item", "apply_wave", "create_credential", "credential_info",
-           "prove", "retire", "store_write_failed", "undo_create"]
+           "prove", "retire", "store_write_failed", "undo_create", "unkept_message"]
 
 
 @dataclass(frozen=True)
@@ -270,11 +270,12 @@ class CredentialRun(object):
     written to the store before anything else happens; ``prover(credential, secret)`` (with
     ``verify``) proves a new secret before the previous credential is revoked. ``clock()``, when
     given, is read after the listing: the server's time (ApiClient.server_now). ``checked``: the
-    caller already ran credential_plan.check_params on ``params``.
+    caller already ran credential_plan.check_params on ``params``. ``unregistered``: the task registers no result
+    (the action plugin knows), so without a store a new secret would be kept nowhere: such a plan is refused.
     """
 
     def __init__(self, adapter, owner, params, check_mode=False, now=None, store=None, key=None,
-                 server_url=None, prover=None, clock=None, checked=False):
+                 server_url=None, prover=None, clock=None, checked=False, unregistered=False):
         self.adapter = adapter
         self.capabilities = adapter.capabilities
         self.owner = owner
@@ -287,6 +288,7 @@ class CredentialRun(object):
         self.server_url = server_url
         self.prover = prover
         self.checked = checked
+        self.unregistered = unregistered
         self.moved_from = None  # the entry's key before a rename in place (read_store)
 
     def desired(self):
@@ -349,6 +351,8 @@ class CredentialRun(object):
         planned = self.plan()
         if self.check_mode:
             return result_of(planned)
+        if self.unregistered and self.store is None and planned.makes_credential:
+            raise ConfigError(unkept_message(planned))
         done, = apply_wave(self.adapter, [Item(planned, self.key)], self.store, server_url=self.server_url,
                            prover=self.prover)
         if done.error is not None:
@@ -368,6 +372,17 @@ class CredentialRun(object):
             raise ConductorError("Credential %s was renamed in place, but moving its store entry from %s to %s failed "
                                  "(%s); its secret is still held at %s"
                                  % (stored.credential_id, before, after, why, before))
+
+
+def unkept_message(plan_):
+    """The refusal of a plan that would mint a secret nothing keeps (no store, no register): before any write."""
+    owner = plan_.owner
+    whose = " of the personal keys" if owner.kind == "personal" else " of %r" % (owner.name or owner.id,) \
+        if owner.name or owner.id else ""
+    verb = "create" if plan_.current is None else plan_.action
+    return ("This task would %s credential %r%s, and its new secret would be kept nowhere: neither store nor "
+            "register is set; give store (the secret is written there before anything else happens) or register "
+            "the result and keep its client_secret at once" % (verb, plan_.desired.name, whose))
 
 
 def credential_info(adapter, owner, params, now=None):

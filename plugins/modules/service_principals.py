@@ -96,7 +96,9 @@ options:
         its store entry. The result is then hidden from output, and from C(-v) and C(--diff).
       - Credentials need O(store) or O(return_secrets=true). Without a store the new secrets are only in the result,
         which holds them until the task ends; keep them at once (as with M(conductor.principals.sp_credential)
-        without a store).
+        without a store). A task with O(return_secrets=true), no O(store) and no C(register) that would make a
+        new secret fails before any write, naming both ways to keep it (check mode, and a run that makes no
+        secret, are not refused).
     type: bool
     default: false
 notes:

@@ -14,6 +14,9 @@ description:
   - The secret exists only in the answer to the create, so RV(client_secret) is returned only by the run
     that created the credential, and the result is hidden from output even without C(no_log) (use
     C(register) to keep it).
+  - "A task that would create or rotate a credential with neither O(store) nor C(register) fails before any write,
+    naming both ways to keep the new secret: nothing else would hold it, and the previous credential would be
+    revoked. Check mode, and a run that makes no credential, are not refused."
   - "Identity: O(id) when given, else the credential's O(name). Several live credentials with one name
     (an overlap after a rotation with O(revoke_previous=false)) count as one: the newest is the current
     one, and the older ones are revoked by the next run with O(revoke_previous=true)."

@@ -183,3 +183,32 @@ def test_info_reports_days_left_and_expired():
     found = {c["name"]: c for c in credential_info(adapter, "sp", {}, now=NOW)["credentials"]}
     assert (found["a"]["expires_in_days"], found["a"]["expired"]) == (10, False)
     assert (found["b"]["expires_in_days"], found["b"]["expired"]) == (-1, True)
+
+
+# ---- a new secret nothing would keep (no store, no register) --------------------------------------
+def unregistered(adapter, check_mode=False, **overrides):
+    return CredentialRun(adapter, Owner.principal("sp", "deployer"), credential_params(**overrides),
+                         check_mode=check_mode, now=NOW, unregistered=True).ensure()
+
+
+def test_a_task_that_registers_nothing_may_not_mint_a_secret_without_a_store():
+    adapter = OnePrincipalPlatform()
+    with pytest.raises(ConfigError) as caught:
+        unregistered(adapter)
+    message = str(caught.value)
+    assert "would create credential 'ci' of 'deployer'" in message
+    assert "give store" in message and "register the result" in message
+    assert adapter.writes == []
+    old = adapter.add("ci", age_days=10)
+    with pytest.raises(ConfigError) as caught:
+        unregistered(adapter, force_rotate=True)
+    assert "would rotate credential 'ci'" in str(caught.value) and adapter.writes == []
+    assert list(adapter.live()) == [old["id"]]
+
+
+def test_check_mode_and_a_run_that_mints_nothing_are_not_refused():
+    adapter = OnePrincipalPlatform()
+    assert unregistered(adapter, check_mode=True)["changed"]
+    adapter.add("ci")
+    assert not unregistered(adapter)["changed"] and adapter.writes == []
+
