@@ -353,6 +353,8 @@ class CredentialRun(object):
             return result_of(planned)
         if self.unregistered and self.store is None and planned.makes_credential:
             raise ConfigError(unkept_message(planned))
+        if self.store is not None and planned.makes_credential:  # before the create: its secret must be keepable
+            self.store.check_writable()
         done, = apply_wave(self.adapter, [Item(planned, self.key)], self.store, server_url=self.server_url,
                            prover=self.prover)
         if done.error is not None:

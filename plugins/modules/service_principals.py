@@ -105,6 +105,9 @@ notes:
   - "In check mode nothing is written: RV(principals), RV(credentials) and RV(trusts) say what would be done, and
     C(--diff) shows the plan (each principal, credential, trust and store entry before and after)."
   - Use one task per platform; a principal entry whose C(platform) is another than the task's is refused.
+  - "With O(store), the store is opened, locked and decrypted before the first API write: a C(vault_file) in a
+    directory that does not exist, a wrong password or a lock another run holds longer than its C(lock_timeout)
+    fails the task with one sentence, and nothing is written."
 seealso:
   - module: conductor.principals.sp_credential
   - module: conductor.principals.service_principal

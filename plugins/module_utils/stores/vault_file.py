@@ -336,6 +336,18 @@ class Store(SecretStore):
         self._refuse_directory_writable_by_others()
         return _Lock(self.file + ".lock", self.lock_timeout)
 
+    def check_writable(self):
+        """The directory is there and writable, the lock can be taken and the file decrypts (module docstring)."""
+        directory = os.path.dirname(self.file)
+        if not os.path.isdir(directory):
+            raise StoreError("The vault_file store %s cannot be written: its directory %s does not exist; create it "
+                             "(mkdir -m 700 -p %s) or give another store.path" % (self.file, directory, directory))
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise StoreError("The vault_file store %s cannot be written: this user may not write its directory %s; "
+                             "give a store.path in a directory of yours" % (self.file, directory))
+        with self._locked():
+            self._load()
+
     # ---- the four calls ---------------------------------------------------------------
     def read(self, key):
         entry = self._load().get(self.path(key))
