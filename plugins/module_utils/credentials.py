@@ -32,9 +32,12 @@ or revoked before the exception goes on.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from .credential_plan import (
     Applied, Desired, Stored, keep_refused, needs_claims, plan, result_of, settle, still_live, with_expiry)
@@ -131,14 +134,43 @@ def store_write_failed(adapter, plan_, created, store_type, error):
     return ConductorError(undo_create(adapter, plan_, created.credential, why) + still_live(plan_.older))
 
 
-def prove(adapter, prover, plan_, created, store=None, key=None, version=None):
+def source_address(server_url):
+    """The address this host connects to ``server_url`` from (None: unknown). A proxy or NAT may show the server
+    another one: a hint for messages, never a check."""
+    try:
+        parts = urlsplit(server_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname, port), timeout=5) as connection:
+            return connection.getsockname()[0].split("%")[0]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def outside_cidrs(credential, server_url):
+    """Why a refused proof may be the credential's allowed_cidrs (this host outside them), or ""."""
+    cidrs = credential.get("allowed_cidrs") or []
+    address = source_address(server_url) if cidrs and server_url else None
+    if address is None:
+        return ""
+    try:
+        if any(ipaddress.ip_address(address) in ipaddress.ip_network(c, strict=False) for c in cidrs):
+            return ""
+    except ValueError:
+        return ""
+    return ("; this controller connects from %s, outside the credential's allowed_cidrs (%s), and the server issues "
+            "tokens only inside them: run the task from inside them, or set verify: false to skip the proof"
+            % (address, ", ".join(cidrs)))
+
+
+def prove(adapter, prover, plan_, created, store=None, key=None, version=None, server_url=None):
     """``verify``: the new secret must obtain a token, else undo the create and the store write."""
     try:
         prover(created.credential, created.secret)
         return
     except ConductorError as exc:
-        why = "The new credential %s did not obtain an access token (%s)" % (
-            created.credential["id"], redact(exc.message, [created.secret]))
+        why = "The new credential %s did not obtain an access token (%s%s)" % (
+            created.credential["id"], redact(exc.message, [created.secret]).rstrip("."),
+            outside_cidrs(created.credential, server_url))
     message = undo_create(adapter, plan_, created.credential, why)
     if store is not None:
         stored = plan_.stored
@@ -204,14 +236,14 @@ def _keep_secrets(store, items, created, server_url):
     return versions, errors
 
 
-def _finish(adapter, store, prover, item, created, write_error, version):
+def _finish(adapter, store, prover, item, created, write_error, version, server_url=None):
     """Step 3 for one item: a refused write undone, the proof, then the retire; what was done as Applied."""
     plan_ = item.plan
     if created is not None:
         if write_error is not None:  # the new credential revoked, the previous one kept
             raise store_write_failed(adapter, plan_, created, store.type, write_error)
         if plan_.desired.verify:
-            prove(adapter, prover, plan_, created, store, item.key, version)
+            prove(adapter, prover, plan_, created, store, item.key, version, server_url)
     settled, revoked, after = retire(adapter, plan_, created)
     return Applied(credential=after, secret=created.secret if created is not None else None,
                    revoked=(created.lost if created is not None else ()) + tuple(revoked), plan=settled)
@@ -235,7 +267,7 @@ def apply_wave(adapter, items, store=None, pool=None, server_url=None, prover=No
             versions, write_errors = _keep_secrets(store, items, created, server_url)
         applied = {}
         for outcome in pool.map(lambda i: _finish(adapter, store, prover, items[i], created.get(i),
-                                                  write_errors.get(i), versions.get(i)),
+                                                  write_errors.get(i), versions.get(i), server_url),
                                 [i for i in range(len(items)) if i not in errors]):
             if outcome.error is not None:
                 errors[outcome.item] = outcome.error

@@ -212,3 +212,15 @@ def test_check_mode_and_a_run_that_mints_nothing_are_not_refused():
     adapter.add("ci")
     assert not unregistered(adapter)["changed"] and adapter.writes == []
 
+
+# ---- a proof refused for the credential's allowed_cidrs --------------------------------------------
+def test_outside_cidrs_names_this_hosts_address_only_when_it_is_outside(monkeypatch):
+    from ansible_collections.conductor.principals.plugins.module_utils import credentials
+    monkeypatch.setattr(credentials, "source_address", lambda server_url: "192.0.2.7")
+    hint = credentials.outside_cidrs({"allowed_cidrs": ["10.0.0.0/8"]}, "https://tenant.example")
+    assert "connects from 192.0.2.7, outside the credential's allowed_cidrs (10.0.0.0/8)" in hint
+    assert "verify: false" in hint
+    assert credentials.outside_cidrs({"allowed_cidrs": ["192.0.2.0/24"]}, "https://tenant.example") == ""
+    assert credentials.outside_cidrs({"allowed_cidrs": []}, "https://tenant.example") == ""
+    monkeypatch.setattr(credentials, "source_address", lambda server_url: None)
+    assert credentials.outside_cidrs({"allowed_cidrs": ["10.0.0.0/8"]}, "https://tenant.example") == ""
