@@ -342,9 +342,14 @@ class Store(SecretStore):
         if not os.path.isdir(directory):
             raise StoreError("The vault_file store %s cannot be written: its directory %s does not exist; create it "
                              "(mkdir -m 700 -p %s) or give another store.path" % (self.file, directory, directory))
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise StoreError("The vault_file store %s cannot be written: this user may not write its directory %s; "
-                             "give a store.path in a directory of yours" % (self.file, directory))
+        try:  # a file made and removed where the store's writes make theirs (mode bits alone miss chattr +i)
+            fd, probe = tempfile.mkstemp(dir=directory, prefix=".%s.probe." % os.path.basename(self.file))
+            os.close(fd)
+            os.unlink(probe)
+        except (IOError, OSError) as exc:
+            raise StoreError("The vault_file store %s cannot be written: its directory %s refuses a new file (%s); "
+                             "make the directory writable or give another store.path"
+                             % (self.file, directory, exc.strerror or type(exc).__name__))
         with self._locked():
             self._load()
 
