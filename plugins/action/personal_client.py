@@ -9,3 +9,4 @@ from ansible_collections.conductor.principals.plugins.plugin_utils.action import
 
 class ActionModule(ConductorAction):
     module = "personal_client"
+    mints_secrets = True

@@ -25,6 +25,7 @@ def secrets_in(result):
 
 class ActionModule(ConductorAction):
     module = "service_principals"
+    mints_secrets = True
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -13,7 +13,7 @@ from ansible.module_utils.common.parameters import PASS_VARS
 
 from .arguments import CHECKS, check_arguments
 from .deps import IMPORT_ERRORS
-from .runner import run
+from .runner import UNREGISTERED_ARG, run
 from .sealing import SEAL_KEY_ARG, SealError, check_key, seal_result
 
 
@@ -30,6 +30,7 @@ class ConductorModule(AnsibleModule):
     syslog line of the invocation is written by then, masked as always)."""
 
     seal_key = None
+    unregistered = False
     _given = None  # the task's own arguments, as given, until they are checked
 
     def __init__(self, kind, **module_spec):
@@ -40,6 +41,7 @@ class ConductorModule(AnsibleModule):
     def _load_params(self):
         super()._load_params()
         self.seal_key = self.params.pop(SEAL_KEY_ARG, None)
+        self.unregistered = bool(self.params.pop(UNREGISTERED_ARG, False))
         # AnsibleModule's internal arguments (_ansible_check_mode, ...) are not the task's.
         internal = {"_ansible_%s" % name for name in PASS_VARS}
         self._given = {k: v for k, v in self.params.items() if k not in internal}
@@ -82,7 +84,8 @@ def run_module(kind, module_spec):
             check_key(module.seal_key)  # before anything is written: a secret made now must be returnable
         except SealError as exc:
             module.fail_json(msg="The result cannot be sealed for the controller: %s" % exc)
-    result = run(kind, module.params, check_mode=module.check_mode, diff=module._diff)
+    result = run(kind, module.params, check_mode=module.check_mode, diff=module._diff,
+                 unregistered=module.unregistered)
     for warning in result.pop("warnings", None) or ():  # a warnings key in the result is deprecated in 2.19, gone in 2.23
         module.warn(warning)
     if module.seal_key is not None:

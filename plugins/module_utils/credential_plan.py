@@ -35,6 +35,8 @@ API (every value is a frozen dataclass):
   ``none`` (absent, nothing there). ``Plan.makes_credential``, ``retire`` ((credential, why)
   pairs to revoke), ``kept`` ({id: reason}), ``store_delete``, ``create_spec`` (what to pass
   to adapter.create_credential), ``known_ids`` (for finding lost creates), ``status``.
+- A rotate or replace makes the new credential with the settings the task gives and, for each it leaves
+  out, the live credential's (``kept_settings``: CIDRs, scoped roles, DPoP, the expiry period).
 - ``settle(plan, created, now)``: after a create, the retire decision again against the new
   credential's own created_at (the overlap's end is counted from it). ``keep_refused(plan,
   refused)``: after a create, the older credentials whose revoke the API refused are kept
@@ -535,6 +537,29 @@ def create_spec(capabilities, desired):
     return spec
 
 
+def kept_settings(capabilities, desired, current, owner):
+    """``desired`` with each setting it leaves out (None: not managed) taken from the live ``current``: a
+    rotation that names a credential without its settings makes the new one as the live one is (its CIDRs,
+    scoped roles, DPoP binding and expiry period); a setting given is wanted."""
+    if current is None:
+        return desired
+    kept = {}
+    settings = capabilities.credential_settings
+    if desired.expires_days is None and "expires_days" in settings:
+        days = lifetime_days(current)
+        if days is not None:  # the live lifetime, as the nearest period the API offers
+            kept["expires_days"] = min(capabilities.expiry_choices, key=lambda choice: (abs(choice - days), choice))
+        elif not current.get("expires_at") and owner is not None and owner.kind == "personal":
+            kept["expires_days"] = 0  # a personal key that never expires stays so
+    if desired.allowed_cidrs is None and "allowed_cidrs" in settings:
+        kept["allowed_cidrs"] = tuple(normalise_cidrs(current.get("allowed_cidrs") or []))
+    if desired.scoped_roles is None and "scoped_roles" in settings:
+        kept["scoped_roles"] = kept["scoped_role_ids"] = tuple(sorted(current.get("scoped_role_ids") or []))
+    if desired.require_dpop is None and "require_dpop" in settings:
+        kept["require_dpop"] = bool(current.get("require_dpop"))
+    return _replace(desired, **kept)
+
+
 def predicted(capabilities, desired, owner_id, now):
     """What a create would make, for check mode (IDs unknown)."""
     days = desired.expires_days or (capabilities.default_expires_days if capabilities.credentials_expire else None)
@@ -580,9 +605,10 @@ def plan(capabilities, desired, listed, stored, now, owner=None):
         replaced = ((current,) if current else ()) + older
         action = "create" if current is None else "replace" if reason.startswith("changed settings") else "rotate"
         due, kept = retire_decision(desired, replaced, None, now)
+        made = kept_settings(capabilities, desired, current, owner)
         return Plan(action, reason=reason, current=current, older=replaced, retire=due, kept=kept,
-                    create_spec=create_spec(capabilities, desired),
-                    predicted=predicted(capabilities, desired, owner.id, now), **base)
+                    create_spec=create_spec(capabilities, made),
+                    predicted=predicted(capabilities, made, owner.id, now), **base)
 
     due, kept = retire_decision(desired, older, current.get("created_at"), now)  # the end of an overlap
     if desired.id and desired.credential_name and current.get("name") != desired.credential_name:

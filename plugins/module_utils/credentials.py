@@ -32,20 +32,23 @@ or revoked before the exception goes on.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from .credential_plan import (
     Applied, Desired, Stored, keep_refused, needs_claims, plan, result_of, settle, still_live, with_expiry)
-from .errors import ConductorError, OutcomeUnknownError, redact
+from .errors import ConductorError, ConfigError, OutcomeUnknownError, redact
 from .parallel import InOrder
 from .stores.base import entry_content, names_of
 
 CREATE_ATTEMPTS = 2
 
 __all__ = ["CredentialRun", "Created", "Done", "Item", "apply_wave", "create_credential", "credential_info",
-           "prove", "retire", "store_write_failed", "undo_create"]
+           "prove", "retire", "store_write_failed", "undo_create", "unkept_message"]
 
 
 @dataclass(frozen=True)
@@ -131,14 +134,43 @@ def store_write_failed(adapter, plan_, created, store_type, error):
     return ConductorError(undo_create(adapter, plan_, created.credential, why) + still_live(plan_.older))
 
 
-def prove(adapter, prover, plan_, created, store=None, key=None, version=None):
+def source_address(server_url):
+    """The address this host connects to ``server_url`` from (None: unknown). A proxy or NAT may show the server
+    another one: a hint for messages, never a check."""
+    try:
+        parts = urlsplit(server_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname, port), timeout=5) as connection:
+            return connection.getsockname()[0].split("%")[0]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def outside_cidrs(credential, server_url):
+    """Why a refused proof may be the credential's allowed_cidrs (this host outside them), or ""."""
+    cidrs = credential.get("allowed_cidrs") or []
+    address = source_address(server_url) if cidrs and server_url else None
+    if address is None:
+        return ""
+    try:
+        if any(ipaddress.ip_address(address) in ipaddress.ip_network(c, strict=False) for c in cidrs):
+            return ""
+    except ValueError:
+        return ""
+    return ("; this controller connects from %s, outside the credential's allowed_cidrs (%s), and the server issues "
+            "tokens only inside them: run the task from inside them, or set verify: false to skip the proof"
+            % (address, ", ".join(cidrs)))
+
+
+def prove(adapter, prover, plan_, created, store=None, key=None, version=None, server_url=None):
     """``verify``: the new secret must obtain a token, else undo the create and the store write."""
     try:
         prover(created.credential, created.secret)
         return
     except ConductorError as exc:
-        why = "The new credential %s did not obtain an access token (%s)" % (
-            created.credential["id"], redact(exc.message, [created.secret]))
+        why = "The new credential %s did not obtain an access token (%s%s)" % (
+            created.credential["id"], redact(exc.message, [created.secret]).rstrip("."),
+            outside_cidrs(created.credential, server_url))
     message = undo_create(adapter, plan_, created.credential, why)
     if store is not None:
         stored = plan_.stored
@@ -204,14 +236,14 @@ def _keep_secrets(store, items, created, server_url):
     return versions, errors
 
 
-def _finish(adapter, store, prover, item, created, write_error, version):
+def _finish(adapter, store, prover, item, created, write_error, version, server_url=None):
     """Step 3 for one item: a refused write undone, the proof, then the retire; what was done as Applied."""
     plan_ = item.plan
     if created is not None:
         if write_error is not None:  # the new credential revoked, the previous one kept
             raise store_write_failed(adapter, plan_, created, store.type, write_error)
         if plan_.desired.verify:
-            prove(adapter, prover, plan_, created, store, item.key, version)
+            prove(adapter, prover, plan_, created, store, item.key, version, server_url)
     settled, revoked, after = retire(adapter, plan_, created)
     return Applied(credential=after, secret=created.secret if created is not None else None,
                    revoked=(created.lost if created is not None else ()) + tuple(revoked), plan=settled)
@@ -235,7 +267,7 @@ def apply_wave(adapter, items, store=None, pool=None, server_url=None, prover=No
             versions, write_errors = _keep_secrets(store, items, created, server_url)
         applied = {}
         for outcome in pool.map(lambda i: _finish(adapter, store, prover, items[i], created.get(i),
-                                                  write_errors.get(i), versions.get(i)),
+                                                  write_errors.get(i), versions.get(i), server_url),
                                 [i for i in range(len(items)) if i not in errors]):
             if outcome.error is not None:
                 errors[outcome.item] = outcome.error
@@ -270,11 +302,12 @@ class CredentialRun(object):
     written to the store before anything else happens; ``prover(credential, secret)`` (with
     ``verify``) proves a new secret before the previous credential is revoked. ``clock()``, when
     given, is read after the listing: the server's time (ApiClient.server_now). ``checked``: the
-    caller already ran credential_plan.check_params on ``params``.
+    caller already ran credential_plan.check_params on ``params``. ``unregistered``: the task registers no result
+    (the action plugin knows), so without a store a new secret would be kept nowhere: such a plan is refused.
     """
 
     def __init__(self, adapter, owner, params, check_mode=False, now=None, store=None, key=None,
-                 server_url=None, prover=None, clock=None, checked=False):
+                 server_url=None, prover=None, clock=None, checked=False, unregistered=False):
         self.adapter = adapter
         self.capabilities = adapter.capabilities
         self.owner = owner
@@ -287,6 +320,7 @@ class CredentialRun(object):
         self.server_url = server_url
         self.prover = prover
         self.checked = checked
+        self.unregistered = unregistered
         self.moved_from = None  # the entry's key before a rename in place (read_store)
 
     def desired(self):
@@ -349,6 +383,10 @@ class CredentialRun(object):
         planned = self.plan()
         if self.check_mode:
             return result_of(planned)
+        if self.unregistered and self.store is None and planned.makes_credential:
+            raise ConfigError(unkept_message(planned))
+        if self.store is not None and planned.makes_credential:  # before the create: its secret must be keepable
+            self.store.check_writable()
         done, = apply_wave(self.adapter, [Item(planned, self.key)], self.store, server_url=self.server_url,
                            prover=self.prover)
         if done.error is not None:
@@ -368,6 +406,17 @@ class CredentialRun(object):
             raise ConductorError("Credential %s was renamed in place, but moving its store entry from %s to %s failed "
                                  "(%s); its secret is still held at %s"
                                  % (stored.credential_id, before, after, why, before))
+
+
+def unkept_message(plan_):
+    """The refusal of a plan that would mint a secret nothing keeps (no store, no register): before any write."""
+    owner = plan_.owner
+    whose = " of the personal keys" if owner.kind == "personal" else " of %r" % (owner.name or owner.id,) \
+        if owner.name or owner.id else ""
+    verb = "create" if plan_.current is None else plan_.action
+    return ("This task would %s credential %r%s, and its new secret would be kept nowhere: neither store nor "
+            "register is set; give store (the secret is written there before anything else happens) or register "
+            "the result and keep its client_secret at once" % (verb, plan_.desired.name, whose))
 
 
 def credential_info(adapter, owner, params, now=None):

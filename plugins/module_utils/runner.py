@@ -26,6 +26,10 @@ from .stores import PERSONAL, SERVICE_PRINCIPAL, EntryKey, store_for, store_warn
 from .tenant import run_service_principals
 from .timestamps import from_epoch
 
+#: Given by the action plugin (never by the task) when the task registers no result: a new secret it would mint
+#: without a store would then be kept nowhere, and such a task is refused before any write.
+UNREGISTERED_ARG = "_conductor_principals_unregistered"
+
 # The principal segment of a personal API key's store entry (documented in doc_fragments/store.py).
 PERSONAL_PRINCIPAL = "@personal"
 
@@ -76,7 +80,24 @@ def _credential_run(client, adapter, owner, params, check_mode, store, kind=SERV
     """A CredentialRun (over params already checked) with the task's store (if any) and the proof of a new secret."""
     key = EntryKey(client.settings.platform, owner.name, params.get("name"), kind) if store else None
     return CredentialRun(adapter, owner, params, check_mode, store=store, key=key, checked=True,
-                         server_url=client.settings.server_url, prover=_prover(client), clock=client.server_now)
+                         server_url=client.settings.server_url, prover=_prover(client), clock=client.server_now,
+                         unregistered=bool(params.get(UNREGISTERED_ARG)))
+
+
+def _service_principals(client, params, check_mode, environ, diff=False):
+    """service_principals; with return_secrets, no store and no register, a run that would mint a secret (a check
+    mode run says) is refused before any write: the secret would be kept nowhere."""
+    if params.get(UNREGISTERED_ARG) and params.get("return_secrets") and not params.get("store") and not check_mode:
+        planned = run_service_principals(client, params, True, environ)
+        minted = ["%r of %r" % (row["name"], row["principal"]) for row in planned.get("credentials") or ()
+                  if row.get("action") in ("created", "rotated", "replaced")]
+        if minted:
+            raise ConfigError(
+                "This task would make new secrets (credential%s %s), and they would be kept nowhere: return_secrets "
+                "is set but neither store nor register; give store (each secret is written there before anything "
+                "else happens) or register the result and keep its secrets at once"
+                % ("s" if len(minted) > 1 else "", ", ".join(minted)))
+    return run_service_principals(client, params, check_mode, environ, diff)
 
 
 def _with_store_warnings(result, store):
@@ -201,12 +222,14 @@ RUNNERS = {
     "federation_provider_info": run_federation_provider_info,
     "sp_trust": run_sp_trust,
     "sp_trust_info": run_sp_trust_info,
-    "service_principals": run_service_principals,
+    "service_principals": _service_principals,
 }
 
 
-def run(kind, params, check_mode=False, diff=False, environ=None, client=None):
-    """Run module ``kind``; return its result, or {"failed": True, "msg": ...} for a ConductorError."""
+def run(kind, params, check_mode=False, diff=False, environ=None, client=None, unregistered=False):
+    """Run module ``kind``; return its result, or {"failed": True, "msg": ...} for a ConductorError.
+    ``unregistered``: the task registers no result (only the action plugin knows; see UNREGISTERED_ARG)."""
+    params = dict(params, **{UNREGISTERED_ARG: True}) if unregistered else params
     try:
         environ = os.environ if environ is None else environ
         client = client or ApiClient(resolve_settings(connection_options(params), environ))

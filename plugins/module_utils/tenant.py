@@ -309,6 +309,8 @@ class TenantRun(object):
         wanted = check_principals(params.get("principals"), "principals", self.platform, defaults,
                                   bool(params.get("store") or params.get("return_secrets")), platform=self.platform)
         store = store_for(params.get("store"), self.environ)
+        if store is not None and not self.check_mode:  # opened, locked and decrypted before the first API write
+            store.check_writable()
         with parallel.Pool(parallelism) as pool:
             self.pool = pool
             self.shared = parallel.shared_client(self.client, pool)

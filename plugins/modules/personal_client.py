@@ -13,6 +13,8 @@ description:
   - Creates, rotates and deletes personal API keys (personal clients) of the user the connection
     authenticates as, with the credential semantics of M(conductor.principals.sp_credential).
   - The secret is returned only by the run that created the key, and the result is hidden from output.
+  - A run that would create or rotate a key with neither O(store) nor C(register) fails before any write, naming
+    both ways to keep the new secret (check mode, and a run that makes no key, are not refused).
 author:
   - conductor.principals developers (@conductor-principals)
 extends_documentation_fragment:
@@ -35,7 +37,8 @@ options:
     default: present
   expires_days:
     description:
-      - Lifetime of a new key in days; V(0) creates a key that never expires. When creating and unset, 90.
+      - Lifetime of a new key in days; V(0) creates a key that never expires. When creating and unset, 90; when
+        rotating and unset, the live key's (a key that never expires is rotated into one that never expires).
     type: int
     choices: [0, 30, 60, 90, 180]
   allowed_cidrs:

@@ -54,7 +54,10 @@ options:
         M(conductor.principals.sp_credential) options C(expires_days), C(allowed_cidrs), C(scoped_roles),
         C(require_dpop), C(enabled), C(replace_on_change), C(rotate_before_days), C(force_rotate),
         C(revoke_previous), C(revoke_previous_after_unused_hours), C(max_overlap_days) and C(verify); an entry
-        that leaves out one of the last seven takes the task's option of that name.
+        that leaves out one of the last seven takes the task's option of that name. A credential rotated (or
+        replaced) keeps the live credential's settings the entry leaves out (as with
+        M(conductor.principals.sp_credential)): C({name: ci}) with O(force_rotate=true) rotates C(ci) with its
+        CIDRs, scoped roles, DPoP binding and lifetime, and touches nothing else of the principal.
       - Each entry of C(trusts) is a dict with the M(conductor.principals.sp_trust) options of the trust
         (C(name) required, C(provider), C(condition) or C(github), C(gitlab), C(kubernetes), C(allowed_cidrs),
         C(scoped_roles), C(passthrough_claims), C(description), C(enabled), C(tests), C(allow_broad_condition),
@@ -95,13 +98,18 @@ options:
         its store entry. The result is then hidden from output, and from C(-v) and C(--diff).
       - Credentials need O(store) or O(return_secrets=true). Without a store the new secrets are only in the result,
         which holds them until the task ends; keep them at once (as with M(conductor.principals.sp_credential)
-        without a store).
+        without a store). A task with O(return_secrets=true), no O(store) and no C(register) that would make a
+        new secret fails before any write, naming both ways to keep it (check mode, and a run that makes no
+        secret, are not refused).
     type: bool
     default: false
 notes:
   - "In check mode nothing is written: RV(principals), RV(credentials) and RV(trusts) say what would be done, and
     C(--diff) shows the plan (each principal, credential, trust and store entry before and after)."
   - Use one task per platform; a principal entry whose C(platform) is another than the task's is refused.
+  - "With O(store), the store is opened, locked and decrypted before the first API write: a C(vault_file) in a
+    directory that does not exist, a wrong password or a lock another run holds longer than its C(lock_timeout)
+    fails the task with one sentence, and nothing is written."
 seealso:
   - module: conductor.principals.sp_credential
   - module: conductor.principals.service_principal

@@ -14,6 +14,9 @@ description:
   - The secret exists only in the answer to the create, so RV(client_secret) is returned only by the run
     that created the credential, and the result is hidden from output even without C(no_log) (use
     C(register) to keep it).
+  - "A task that would create or rotate a credential with neither O(store) nor C(register) fails before any write,
+    naming both ways to keep the new secret: nothing else would hold it, and the previous credential would be
+    revoked. Check mode, and a run that makes no credential, are not refused."
   - "Identity: O(id) when given, else the credential's O(name). Several live credentials with one name
     (an overlap after a rotation with O(revoke_previous=false)) count as one: the newest is the current
     one, and the older ones are revoked by the next run with O(revoke_previous=true)."
@@ -23,6 +26,11 @@ description:
   - Settings the API cannot change in place (O(expires_days), O(allowed_cidrs), O(scoped_roles),
     O(require_dpop)) that differ from the live credential make the task fail naming each difference,
     unless O(replace_on_change=true), which creates a new credential and revokes the old one.
+  - "A rotation (or replacement) makes the new credential with the settings the task gives and, for each
+    setting it leaves out, the live credential's: a task that names only the credential (O(force_rotate),
+    O(rotate_before_days)) keeps its O(allowed_cidrs), O(scoped_roles), O(require_dpop) and its lifetime
+    (O(expires_days), the nearest of the offered periods). A new credential with nothing live to follow takes
+    the defaults."
   - A create whose answer was lost (a dropped connection) is not retried blindly; the credential it may
     have made is found and revoked, because nobody received its secret, and then a new one is created.
   - With O(store), the new secret is written to the store before the module returns, and before any
@@ -62,7 +70,8 @@ options:
   expires_days:
     description:
       - Lifetime of a new credential in days. ConductorOne only.
-      - When creating and unset, 90 days. When set, a live credential with another lifetime is a difference.
+      - When creating and unset, 90 days; when rotating and unset, the live credential's lifetime. When set, a live
+        credential with another lifetime is a difference.
     type: int
     choices: [30, 60, 90, 180]
   allowed_cidrs:

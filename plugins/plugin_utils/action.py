@@ -26,7 +26,7 @@ from ansible.utils.display import Display
 from ansible_collections.conductor.principals.plugins.module_utils.arguments import COLLECTION, check_arguments
 from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
 from ansible_collections.conductor.principals.plugins.module_utils.public_view import diff_text, public_summary
-from ansible_collections.conductor.principals.plugins.module_utils.runner import carries_secret, run
+from ansible_collections.conductor.principals.plugins.module_utils.runner import UNREGISTERED_ARG, carries_secret, run
 from ansible_collections.conductor.principals.plugins.module_utils.sealing import (
     SEAL_KEY_ARG, SealError, new_key_pair, open_result)
 
@@ -34,9 +34,10 @@ display = Display()
 
 
 class ConductorAction(ActionBase):
-    """Subclasses set ``module`` to the module's short name."""
+    """Subclasses set ``module`` to the module's short name; ``mints_secrets``: the module can create a secret."""
 
     module = None
+    mints_secrets = False
     TRANSFERS_FILES = False
     _supports_check_mode = True
     _supports_async = False
@@ -59,9 +60,10 @@ class ConductorAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        if SEAL_KEY_ARG in self._task.args:
-            result.update(failed=True, msg="%s is set by the collection itself; remove it from the task" % SEAL_KEY_ARG)
-            return result
+        for internal in (SEAL_KEY_ARG, UNREGISTERED_ARG):
+            if internal in self._task.args:
+                result.update(failed=True, msg="%s is set by the collection itself; remove it from the task" % internal)
+                return result
         if self._runs_here():
             result.update(self._run_in_process())
         else:
@@ -74,11 +76,18 @@ class ConductorAction(ActionBase):
             result["_ansible_no_log"] = True
         return result
 
+    def _unregistered(self):
+        """The task keeps no result (no ``register``): a secret the module mints without a store would be lost, so
+        the core refuses to mint it (the module alone cannot see ``register``)."""
+        return self.mints_secrets and not self._task.register
+
     def _run_on_host(self, task_vars):
         """The module on the task's host; its secrets come back sealed to a key only this process holds."""
         private_key, public_key = new_key_pair()
         module_args = dict(self._task.args)
         module_args[SEAL_KEY_ARG] = public_key
+        if self._unregistered():
+            module_args[UNREGISTERED_ARG] = True
         answer = self._execute_module(module_name="%s.%s" % (COLLECTION, self.module),
                                       module_args=module_args, task_vars=task_vars)
         try:
@@ -107,7 +116,7 @@ class ConductorAction(ActionBase):
         if checked.error:
             return {"failed": True, "msg": checked.error}
         result = run(self.module, checked.params, check_mode=bool(self._task.check_mode),
-                     diff=bool(self._task.diff), environ=self._environment())
+                     diff=bool(self._task.diff), environ=self._environment(), unregistered=self._unregistered())
         if checked.warnings:
             result.setdefault("warnings", []).extend(checked.warnings)
         return result

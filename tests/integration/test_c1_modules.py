@@ -97,7 +97,8 @@ def test_credential_lifecycle_secret_once_token_and_idempotence(fresh, playbook)
 
 
 def test_drift_fails_then_replace_on_change_replaces(fresh, playbook):
-    playbook([{SP: {"name": "Drift"}}, {CRED: {"service_principal": "Drift", "name": "c", "expires_days": 30}}])
+    playbook([{SP: {"name": "Drift"}}, {CRED: {"service_principal": "Drift", "name": "c", "expires_days": 30},
+                                        "register": "made"}])
     before = writes(fresh)
     failed = playbook([{CRED: {"service_principal": "Drift", "name": "c", "expires_days": 60, "require_dpop": True}}],
                       expect_rc=2)
@@ -134,8 +135,8 @@ def test_lost_credential_create_leaves_no_live_orphan(fresh, playbook):
 
 def test_absent_revokes_and_deleting_the_principal_removes_credentials(fresh, playbook):
     run = playbook([{SP: {"name": "Bye"}, "register": "sp"},
-                    {CRED: {"service_principal": "Bye", "name": "a"}},
-                    {CRED: {"service_principal": "Bye", "name": "b"}},
+                    {CRED: {"service_principal": "Bye", "name": "a"}, "register": "a"},
+                    {CRED: {"service_principal": "Bye", "name": "b"}, "register": "b"},
                     {CRED: {"service_principal": "Bye", "name": "a", "state": "absent"}, "register": "gone"}],
                    keep=["sp", "gone"])
     sp_id = run.results["sp"]["service_principal"]["id"]
@@ -147,7 +148,8 @@ def test_absent_revokes_and_deleting_the_principal_removes_credentials(fresh, pl
 
 
 def test_credential_info_reports_expiry(fresh, playbook):
-    run = playbook([{SP: {"name": "Info"}}, {CRED: {"service_principal": "Info", "name": "c", "expires_days": 30}},
+    run = playbook([{SP: {"name": "Info"}}, {CRED: {"service_principal": "Info", "name": "c", "expires_days": 30},
+                                              "register": "made"},
                     {CRED_INFO: {"service_principal": "Info"}, "register": "i"}], keep=["i"])
     (credential,) = run.results["i"]["credentials"]
     assert credential["expires_in_days"] in (29, 30) and credential["expired"] is False

@@ -86,7 +86,7 @@ def test_rotate_and_revoke_credential(fresh, playbook, mode, count):
 def test_lost_create_twice_fails_naming_what_it_revoked(fresh, playbook):
     sp_id = _principal(playbook)
     fresh.fault("POST", CRED_ROUTE, "drop_after_commit", count=2)
-    run = playbook([{CRED: {"service_principal_id": sp_id, "name": "c"}}], expect_rc=2)
+    run = playbook([{CRED: {"service_principal_id": sp_id, "name": "c"}, "register": "c"}], expect_rc=2)
     assert "the answer to the create was lost 2 times" in run.stdout and "were revoked" in run.stdout
     assert live_credentials(fresh, sp_id) == []  # nothing alive that nobody can use
 

@@ -91,7 +91,8 @@ def test_conductorone_refuses_the_option_by_name(fresh, playbook):
 def test_an_application_deleted_takes_its_grants_and_the_report_counts_them(fresh, playbook):
     dummy, made = ensure(playbook, fresh, WORKER)
     ensure(playbook, fresh, [], name="idle-worker")
-    run_on_orkes(playbook, fresh, [{"conductor.principals.sp_credential": {"service_principal": "payments-worker"}}])
+    run_on_orkes(playbook, fresh, [{"conductor.principals.sp_credential": {"service_principal": "payments-worker"},
+                                    "register": "key"}])
     report = run_on_orkes(playbook, fresh, [{REPORT: {}, "register": "r"}], keep=["r"]).results["r"]
     counts = {p["service_principal"]: p["grants"] for p in report["permissions"]}
     assert counts["payments-worker"] == 3 and counts["idle-worker"] == 0

@@ -250,3 +250,13 @@ def test_the_same_bad_arguments_are_refused_alike_in_process_and_over_ssh(fresh,
         assert here[key]["msg"] == there[key]["msg"], name
         assert here[key]["msg"].startswith(expected), (name, here[key]["msg"])
     assert writes(fresh) == 0
+
+
+def test_sp_credential_over_ssh_refuses_a_secret_nothing_keeps(fresh, playbook, sshd, tmp_path):
+    # The module on the host cannot see register: the action plugin tells it (a hidden argument).
+    inventory = sshd.inventory(tmp_path / "inventory.yml", pipelining=True)
+    playbook([{SP: {"name": "Bastion unkept"}}])
+    before = writes(fresh)
+    done = playbook([{CRED: {"service_principal": "Bastion unkept", "name": "ci"}}], inventory=inventory,
+                    expect_rc=2)
+    assert "would be kept nowhere" in done.stdout and writes(fresh) == before

@@ -135,7 +135,7 @@ def test_a_secret_of_another_credential_in_the_store_is_replaced(fresh, roles, s
     playbook([{"conductor.principals.sp_credential": {"service_principal": "Terraform CI", "name": "ci",
                                                       "expires_days": 90, "allowed_cidrs": ["127.0.0.0/8"],
                                                       "scoped_roles": ["Read-Only Admin"], "force_rotate": True},
-               "no_log": True}])
+               "no_log": True, "register": "outside"}])
     outside = live_by_name(fresh, sp["id"])["ci"]
     run = roles("provision", {"provision_principals": [CI]}, keep=["conductor_principals_credentials"])
     live = live_by_name(fresh, sp["id"])

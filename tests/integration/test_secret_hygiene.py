@@ -54,8 +54,8 @@ def test_no_module_posts_a_v1_secret(fresh, playbook):
 
 @pytest.mark.matrix
 def test_check_mode_of_the_remaining_modules(fresh, playbook):
-    playbook([{SP: {"name": "Checked"}}, {CRED: {"service_principal": "Checked", "name": "c"}},
-              {PERSONAL: {"name": "checked-key", "expires_days": 30}}])
+    playbook([{SP: {"name": "Checked"}}, {CRED: {"service_principal": "Checked", "name": "c"}, "register": "c"},
+              {PERSONAL: {"name": "checked-key", "expires_days": 30}, "register": "k"}])
     before = writes(fresh)
     c1 = playbook([
         {SP_INFO: {"name": "Checked"}, "register": "info"},
@@ -69,7 +69,8 @@ def test_check_mode_of_the_remaining_modules(fresh, playbook):
         assert c1.results[name]["changed"] and "client_secret" not in c1.results[name]
 
     run_orkes = dict(connection_vars=False, module_defaults=orkes(fresh))
-    playbook([{SP: {"name": "checked-app"}}, {CRED: {"service_principal": "checked-app"}}], **run_orkes)
+    playbook([{SP: {"name": "checked-app"}}, {CRED: {"service_principal": "checked-app"}, "register": "c"}],
+             **run_orkes)
     before = writes(fresh)
     ork = playbook([
         {CRED: {"service_principal": "checked-app", "force_rotate": True}, "register": "rotate"},
@@ -110,7 +111,7 @@ def test_errors_after_secrets_were_issued(fresh, playbook):
         {CRED: {"service_principal": "Errors", "name": "c", "state": "absent"}},
         {TOKEN: as_cred, "register": "revoked_token", "ignore_errors": True},
         {SP_INFO: as_cred, "register": "revoked_info", "ignore_errors": True},
-        {PERSONAL: {"name": "err-key", "expires_days": 30}},
+        {PERSONAL: {"name": "err-key", "expires_days": 30}, "register": "key"},
         {PERSONAL: {"name": "err-key", "expires_days": 60}, "register": "drift", "ignore_errors": True},
     ], keep=["revoked_token", "revoked_info", "drift"])
     for name in ("revoked_token", "revoked_info"):

@@ -12,7 +12,7 @@ import os
 import stat
 
 from conftest import entries, rewrite
-from helpers import CRED, PERSONAL, SP, live_credentials, orkes, unwritable, writes
+from helpers import CRED, PERSONAL, SP, live_credentials, orkes, principals_named, unwritable, writes
 
 
 def cred(store, name="ci", principal="Terraform CI", **extra):
@@ -70,25 +70,26 @@ def test_an_entry_holding_another_credential_is_rotated(fresh, run, store):
     assert entries(store)[C1_ENTRY]["client_secret"] == rotated["client_secret"]
 
 
-def test_a_store_that_cannot_be_written_revokes_the_new_credential_and_keeps_the_old(fresh, run, store):
+def test_a_store_that_cannot_be_written_fails_before_the_create_and_keeps_the_old(fresh, run, store):
     first = setup(run, store)
     sp_id, old = first["credential"]["service_principal_id"], first["credential"]["id"]
-    content = store.read_bytes()
+    content, before = store.read_bytes(), writes(fresh)
     with unwritable(store.parent):
         failed = run([cred(store, force_rotate=True)], expect_rc=2)
-    message = [line for line in failed.stdout.splitlines() if "Could not write the secret" in line]
-    assert message, failed.stdout[-3000:]
-    assert "was revoked and the previous credential %s stays live" % old in message[0]
-    assert live_ids(fresh, sp_id) == [old] and store.read_bytes() == content
+    # The store is tried before the create: nothing made, the old credential and the entry as they were.
+    assert "cannot be written: its directory %s refuses a new file" % store.parent in failed.stdout, failed.stdout
+    assert writes(fresh) == before and live_ids(fresh, sp_id) == [old] and store.read_bytes() == content
     duplicates, orphans = fresh.audit()
     assert orphans == [] and duplicates == []
 
 
-def test_a_missing_store_directory_revokes_the_new_credential(fresh, run, store):
+def test_a_missing_store_directory_fails_before_the_create(fresh, run, store):
     missing = store.parent / "missing" / "principals.vault"
     failed = run([{SP: {"name": "Terraform CI"}}, cred(missing)], expect_rc=2)
-    assert "does not exist; create it" in failed.stdout and "was revoked" in failed.stdout
+    # The store is checked before the create: nothing made, so nothing to revoke.
+    assert "does not exist; create it" in failed.stdout and "was revoked" not in failed.stdout
     assert fresh.audit()[1] == []  # no live credential whose secret nobody holds
+    assert live_ids(fresh, principals_named(fresh, "Terraform CI")[0]["id"]) == []
     assert not missing.parent.exists()
 
 
@@ -179,7 +180,7 @@ def test_verify_failure_revokes_the_new_credential_and_restores_the_entry(fresh,
     assert "did not obtain an access token" in failed.stdout and "put back as it was" in failed.stdout
     assert live_ids(fresh, first["credential"]["service_principal_id"]) == [first["credential"]["id"]]
     assert entries(store) == held
-    proven = run([cred(store, force_rotate=True, verify=True, replace_on_change=True)], keep=["cred"])
+    proven = run([cred(store, allowed_cidrs=[], force_rotate=True, verify=True, replace_on_change=True)], keep=["cred"])
     assert proven.results["cred"]["revoked_ids"] == [first["credential"]["id"]]
 
 

@@ -120,7 +120,7 @@ class StoreConflictError(StoreError):
 
 # The backend calls the base class guards, and what each one does (for the sentence).
 GUARDED = {"read": "read", "read_version": "read", "write": "write", "delete": "delete", "list": "list the entries of",
-           "read_many": "read", "write_many": "write", "delete_many": "delete"}
+           "read_many": "read", "write_many": "write", "delete_many": "delete", "check_writable": "open"}
 
 
 def _foreign(store, action, key, exc):
@@ -275,6 +275,11 @@ class SecretStore(object):
         the return value (vault_file returns whether there was one).
         """
         raise NotImplementedError
+
+    def check_writable(self):
+        """Before a task's first API write: raise one StoreError if a write would surely fail (vault_file: its
+        directory, password and lock), so nothing is made whose secret could not be kept. A server backend is
+        judged by its first read and write (nothing here)."""
 
     # ---- batches (service_principals: one store round per wave of creates) -------------
     def read_many(self, keys):

@@ -351,6 +351,23 @@ class Store(SecretStore):
         self._refuse_directory_writable_by_others()
         return _Lock(self.file + ".lock", self.lock_timeout)
 
+    def check_writable(self):
+        """The directory is there and writable, the lock can be taken and the file decrypts (module docstring)."""
+        directory = os.path.dirname(self.file)
+        if not os.path.isdir(directory):
+            raise StoreError("The vault_file store %s cannot be written: its directory %s does not exist; create it "
+                             "(mkdir -m 700 -p %s) or give another store.path" % (self.file, directory, directory))
+        try:  # a file made and removed where the store's writes make theirs (mode bits alone miss chattr +i)
+            fd, probe = tempfile.mkstemp(dir=directory, prefix=".%s.probe." % os.path.basename(self.file))
+            os.close(fd)
+            os.unlink(probe)
+        except (IOError, OSError) as exc:
+            raise StoreError("The vault_file store %s cannot be written: its directory %s refuses a new file (%s); "
+                             "make the directory writable or give another store.path"
+                             % (self.file, directory, exc.strerror or type(exc).__name__))
+        with self._locked():
+            self._load()
+
     # ---- the four calls ---------------------------------------------------------------
     def read(self, key):
         entry = self._load().get(self.path(key))

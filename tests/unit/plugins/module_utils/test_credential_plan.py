@@ -402,3 +402,56 @@ def test_a_rename_gives_way_to_a_new_credential_when_one_is_due():
 def test_nameless_credentials_are_never_renamed():
     p = plan(ORKES, desired(ORKES, name=None, id="k1"), [key("k1")], None, NOW, SP)
     assert p.action == "keep"
+
+
+# ---- a rotation keeps the live credential's settings --------------------------------------------
+LIVE_SETTINGS = dict(lifetime=30, allowed_cidrs=["10.0.0.0/8"], scoped_role_ids=["role-b", "role-a"],
+                     require_dpop=True)
+
+
+@pytest.mark.parametrize("why", [dict(force_rotate=True), dict(rotate_before_days=40)])
+def test_a_rotation_naming_only_the_credential_makes_the_new_one_with_the_live_settings(why):
+    p = plan(C1, desired(**why), [credential("c1", age_days=5, **LIVE_SETTINGS)], None, NOW, SP)
+    assert p.action == "rotate"
+    assert p.create_spec == {"name": "ci", "expires_days": 30, "allowed_cidrs": ["10.0.0.0/8"],
+                             "scoped_role_ids": ["role-a", "role-b"], "require_dpop": True}
+    assert p.predicted["allowed_cidrs"] == ["10.0.0.0/8"] and p.predicted["require_dpop"] is True
+    assert p.predicted["expires_at"] == stamp(NOW + timedelta(days=30))
+
+
+def test_a_rotation_for_the_store_keeps_the_live_settings_too():
+    p = plan(C1, desired(store={"type": "vault_file"}), [credential("c1", **LIVE_SETTINGS)], stored("c1", False),
+             NOW, SP)
+    assert p.action == "rotate" and p.create_spec["allowed_cidrs"] == ["10.0.0.0/8"]
+    assert p.create_spec["expires_days"] == 30 and p.create_spec["require_dpop"] is True
+
+
+def test_settings_given_are_wanted_and_the_others_kept():
+    p = plan(C1, desired(force_rotate=True, expires_days=60, replace_on_change=True),
+             [credential("c1", **LIVE_SETTINGS)], None, NOW, SP)
+    assert p.action == "replace"
+    assert p.create_spec == {"name": "ci", "expires_days": 60, "allowed_cidrs": ["10.0.0.0/8"],
+                             "scoped_role_ids": ["role-a", "role-b"], "require_dpop": True}
+    cleared = plan(C1, desired(force_rotate=True, allowed_cidrs=[], require_dpop=False, replace_on_change=True,
+                               scoped_roles=[], role_ids=[]),
+                   [credential("c1", **LIVE_SETTINGS)], None, NOW, SP)
+    assert cleared.create_spec["allowed_cidrs"] == [] and cleared.create_spec["require_dpop"] is False
+    assert cleared.create_spec["scoped_role_ids"] == [] and cleared.create_spec["expires_days"] == 30
+
+
+def test_the_kept_period_is_the_nearest_the_api_offers_and_a_create_takes_the_defaults():
+    odd = plan(C1, desired(force_rotate=True), [credential("c1", lifetime=100)], None, NOW, SP)
+    assert odd.create_spec["expires_days"] == 90
+    made = plan(C1, desired(), [], None, NOW, SP)
+    assert made.create_spec == {"name": "ci", "expires_days": 90, "allowed_cidrs": None, "scoped_role_ids": None,
+                                "require_dpop": None}
+
+
+def test_a_personal_key_that_never_expires_is_rotated_into_one_that_never_expires():
+    p = plan(C1, desired(force_rotate=True), [credential("c1", lifetime=None)], None, NOW, Owner.personal())
+    assert p.create_spec["expires_days"] == 0
+
+
+def test_a_platform_without_those_settings_keeps_none():
+    p = plan(ORKES, desired(ORKES, name=None, force_rotate=True), [key("k1")], None, NOW, SP)
+    assert p.action == "rotate" and p.create_spec == desired(ORKES, name=None).settings()

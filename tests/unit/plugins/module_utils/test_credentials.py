@@ -183,3 +183,44 @@ def test_info_reports_days_left_and_expired():
     found = {c["name"]: c for c in credential_info(adapter, "sp", {}, now=NOW)["credentials"]}
     assert (found["a"]["expires_in_days"], found["a"]["expired"]) == (10, False)
     assert (found["b"]["expires_in_days"], found["b"]["expired"]) == (-1, True)
+
+
+# ---- a new secret nothing would keep (no store, no register) --------------------------------------
+def unregistered(adapter, check_mode=False, **overrides):
+    return CredentialRun(adapter, Owner.principal("sp", "deployer"), credential_params(**overrides),
+                         check_mode=check_mode, now=NOW, unregistered=True).ensure()
+
+
+def test_a_task_that_registers_nothing_may_not_mint_a_secret_without_a_store():
+    adapter = OnePrincipalPlatform()
+    with pytest.raises(ConfigError) as caught:
+        unregistered(adapter)
+    message = str(caught.value)
+    assert "would create credential 'ci' of 'deployer'" in message
+    assert "give store" in message and "register the result" in message
+    assert adapter.writes == []
+    old = adapter.add("ci", age_days=10)
+    with pytest.raises(ConfigError) as caught:
+        unregistered(adapter, force_rotate=True)
+    assert "would rotate credential 'ci'" in str(caught.value) and adapter.writes == []
+    assert list(adapter.live()) == [old["id"]]
+
+
+def test_check_mode_and_a_run_that_mints_nothing_are_not_refused():
+    adapter = OnePrincipalPlatform()
+    assert unregistered(adapter, check_mode=True)["changed"]
+    adapter.add("ci")
+    assert not unregistered(adapter)["changed"] and adapter.writes == []
+
+
+# ---- a proof refused for the credential's allowed_cidrs --------------------------------------------
+def test_outside_cidrs_names_this_hosts_address_only_when_it_is_outside(monkeypatch):
+    from ansible_collections.conductor.principals.plugins.module_utils import credentials
+    monkeypatch.setattr(credentials, "source_address", lambda server_url: "192.0.2.7")
+    hint = credentials.outside_cidrs({"allowed_cidrs": ["10.0.0.0/8"]}, "https://tenant.example")
+    assert "connects from 192.0.2.7, outside the credential's allowed_cidrs (10.0.0.0/8)" in hint
+    assert "verify: false" in hint
+    assert credentials.outside_cidrs({"allowed_cidrs": ["192.0.2.0/24"]}, "https://tenant.example") == ""
+    assert credentials.outside_cidrs({"allowed_cidrs": []}, "https://tenant.example") == ""
+    monkeypatch.setattr(credentials, "source_address", lambda server_url: None)
+    assert credentials.outside_cidrs({"allowed_cidrs": ["10.0.0.0/8"]}, "https://tenant.example") == ""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -413,3 +414,33 @@ def test_from_a_payload_the_child_gets_none_of_the_tasks_secrets_from_its_enviro
     names = {line.split("=", 1)[0] for line in seen.read_text().splitlines() if "=" in line}
     assert "PATH" in names and not names & set(sensitive)
     assert not [value for value in sensitive.values() if value in seen.read_text()]
+
+
+# ---- opened, locked and decrypted before a task's first API write ------------------------------
+def test_check_writable_names_a_missing_directory_and_creates_nothing(tmp_path):
+    store = opened(tmp_path / "missing" / "store.vault")
+    with pytest.raises(StoreError) as caught:
+        store.check_writable()
+    assert "its directory %s does not exist" % (tmp_path / "missing") in str(caught.value)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_check_writable_refuses_a_wrong_password_and_a_held_lock(tmp_path):
+    path = tmp_path / "store.vault"
+    opened(path).write(KEY, content(KEY))
+    with pytest.raises(StoreError) as caught:
+        opened(path, password="wrong").check_writable()
+    assert "the password is wrong" in str(caught.value) and SECRET not in str(caught.value)
+    with open(str(path) + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(StoreError) as caught:
+            opened(path, lock_timeout=0).check_writable()
+    assert "another run has held" in str(caught.value)
+    opened(path).check_writable()  # a store that opens: nothing to say
+    assert decrypted(path)["entries"]
+
+
+def test_check_writable_of_a_store_not_made_yet_writes_no_store_file(tmp_path):
+    path = tmp_path / "store.vault"
+    opened(path).check_writable()
+    assert not path.exists()
