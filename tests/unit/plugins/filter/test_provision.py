@@ -217,7 +217,8 @@ def test_failed_items_and_a_failed_run_are_rows_with_their_error_and_one_sentenc
     orkes = {"item": {"platform": "orkes"}, "failed": True, "msg": "The store cannot be opened."}
     outcome = provision_outcome([c1, orkes], plan)
     assert [(r["principal"], r["credential"], r["action"], r.get("error")) for r in outcome["summary"]] == [
-        ("a", "k", "created", None), ("a", "j", "failed", "It broke."), ("", "", "failed", "The store cannot be opened.")]
+        ("a", "k", "created", None), ("a", "j", "failed", "It broke."),
+        ("", "", "failed", "The store cannot be opened.")]
     assert outcome["failure"] == "conductorone: 1 of 3 items failed: j broke; orkes: The store cannot be opened."
     assert provision_outcome([c1], plan)["failure"] == "1 of 3 items failed: j broke"
 
