@@ -128,10 +128,12 @@ def provision_outcome(runs, plan):
     Returns ``by_platform`` ({platform: {principal: {credential: {client_id, client_secret,
     server_url}}}}), ``by_name`` (the same without the platform level; on a name used on both
     platforms the later entry of provision_principals wins), ``summary`` (one row per present
-    credential, never a secret), ``removed`` (one row per credential marked absent and per
-    principal removed) and ``trusts`` ({principal: {trust: {client_id, server_url}}}, present
-    trusts). The secrets are the runs' ``secrets``: each new one from its create, any other from
-    the store, and only where the entry is of that credential.
+    credential, per trust with its client ID, and per failed item with its error; never a secret),
+    ``removed`` (one row per credential marked absent, per principal removed and per credential it took
+    with it), ``trusts`` ({principal: {trust: {client_id, server_url}}}, present trusts) and ``failure``
+    (the failed runs' messages as one sentence, "" when none failed). The secrets are the runs'
+    ``secrets``: each new one from its create, any other from the store, and only where the entry is of
+    that credential. Runs that failed count too: what they did before the failure is in their rows.
     """
     results = {r["item"]["platform"]: r for r in _results(runs)}
     credentials, principals, trusts = {}, {}, {}
@@ -140,11 +142,12 @@ def provision_outcome(runs, plan):
         principals.update(((platform, row["name"]), row) for row in result.get("principals") or [])
         trusts.update(((platform, row["principal"], row["name"]), dict(row, server_url=result.get("server_url")))
                       for row in result.get("trusts") or [])
-    outcome = {"by_platform": {}, "by_name": {}, "summary": [], "removed": [], "trusts": {}}
+    outcome = {"by_platform": {}, "by_name": {}, "summary": [], "removed": [], "trusts": {},
+               "failure": _failure(results)}
     for item in plan.get("credentials") or []:
         platform, principal, name = item["platform"], item["principal"], item["name"]
         row = credentials.get((platform, principal, name))
-        if row is None:  # not reached (its principal failed)
+        if row is None:  # not reached (its principal failed), or failed: a row of _failed_rows
             continue
         revoked = len(row.get("revoked_ids") or [])
         if item["state"] != "present":
@@ -169,14 +172,50 @@ def provision_outcome(runs, plan):
         row = principals.get((item["platform"], item["name"])) or {}
         outcome["removed"].append({"platform": item["platform"], "principal": item["name"], "credential": "",
                                    "action": "removed" if row.get("action") == "removed" else "absent", "revoked": 0})
+        # Every credential it took with it, whether or not this run's store held its secret.
+        outcome["removed"].extend({"platform": item["platform"], "principal": item["name"],
+                                   "credential": gone.get("name") or "", "client_id": gone.get("client_id"),
+                                   "credential_id": gone.get("id"), "action": "revoked", "revoked": 1}
+                                  for gone in row.get("revoked_credentials") or [])
     for run in plan.get("runs") or []:
         for principal in run["principals"]:
             for trust in principal.get("trusts") or []:
                 row = trusts.get((run["platform"], principal["name"], trust["name"]))
-                if row is not None and (trust.get("state") or "present") == "present":
+                if row is None:
+                    continue
+                outcome["summary"].append({"platform": run["platform"], "principal": principal["name"],
+                                           "credential": trust["name"], "kind": "trust", "action": row["action"],
+                                           "client_id": row.get("client_id")})
+                if (trust.get("state") or "present") == "present":
                     outcome["trusts"].setdefault(principal["name"], {})[trust["name"]] = {
                         "client_id": row.get("client_id"), "server_url": row.get("server_url")}
+    outcome["summary"].extend(_failed_rows(results))
     return outcome
+
+
+def _failed_rows(results):
+    """One summary row per failed item, with its error; a run that failed as a whole (its store, a bug) is one
+    row of its platform."""
+    rows = []
+    for platform, result in results.items():
+        for item in result.get("failed_items") or []:
+            kind = "trust" if item.get("trust") else "credential" if item.get("credential") else "principal"
+            rows.append({"platform": platform, "principal": item.get("principal") or "", "kind": kind,
+                         "credential": item.get("trust") or item.get("credential") or "", "action": "failed",
+                         "error": item.get("msg") or ""})
+        if result.get("failed") and not result.get("failed_items"):
+            rows.append({"platform": platform, "principal": "", "credential": "", "kind": "run", "action": "failed",
+                         "error": result.get("msg") or "the task failed without a message"})
+    return rows
+
+
+def _failure(results):
+    """The failed runs' messages, one sentence (each prefixed by its platform when several platforms ran)."""
+    failed = [(platform, r.get("msg") or "the task failed without a message")
+              for platform, r in results.items() if r.get("failed")]
+    if len(results) == 1:
+        return "; ".join(msg for _platform, msg in failed)
+    return "; ".join("%s: %s" % (platform, msg) for platform, msg in failed)
 
 
 def credential_pairs(by_platform):

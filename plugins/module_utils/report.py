@@ -311,6 +311,11 @@ def _credential_label(row):
     return row["name"] or row["id"] or ""
 
 
+def _kind(row):
+    """``credential`` (a secret to keep) or ``trust`` (secretless: a workload's token buys access)."""
+    return row.get("kind") or "credential"
+
+
 def _days_left(row):
     return "never" if row["expires_at"] is None and row["expires_in_days"] is None else _value(row["expires_in_days"])
 
@@ -359,13 +364,13 @@ def render_markdown(report):
         "| " + " | ".join(FLAGS) + " | total |",
         "|" + "---:|" * (len(FLAGS) + 1),
         "| " + " | ".join(str(summary[f]) for f in FLAGS) + " | %d |" % summary["total"], "",
-        "| Service principal | Credential | ID | Client ID | Created | Expires | Days left | Last used | "
+        "| Service principal | Kind | Credential | ID | Client ID | Created | Expires | Days left | Last used | "
         "Days unused | Flags |",
-        "|---|---|---|---|---|---|---:|---|---:|---|",
+        "|---|---|---|---|---|---|---|---:|---|---:|---|",
     ]
     for row in urgency_sorted(report["credentials"]):
         lines.append("| " + " | ".join(_md(cell) for cell in (
-            _owner_label(row), _credential_label(row), _value(row["id"]), _value(row["client_id"]),
+            _owner_label(row), _kind(row), _credential_label(row), _value(row["id"]), _value(row["client_id"]),
             _value(row["created_at"]), _value(row["expires_at"], "never"), _days_left(row),
             _value(row["last_used_at"], "never"), _value(row["days_unused"]),
             ", ".join(row["flags"]) or "ok")) + " |")
@@ -391,7 +396,7 @@ th{background:#f3f5f7}td.num{text-align:right}td time{white-space:nowrap}td.mono
 .flag{display:inline-block;border-radius:10px;padding:0 7px;margin:1px;font-size:11px;color:#fff}
 .flag.expired{background:#c62828}.flag.expiring{background:#ef8f00}.flag.unused{background:#6d4c41}
 .flag.never_used{background:#8e24aa}.flag.unheld{background:#1565c0}.flag.overlapping{background:#00838f}
-.flag.ok{background:#2e7d32}
+.flag.broad{background:#ad1457}.flag.disabled{background:#546e7a}.flag.ok{background:#2e7d32}
 h2{font-size:16px;margin:22px 0 6px}svg text{font-size:11px;fill:#1c2733}
 table.legend{width:auto;margin-top:8px}table.legend td{border-bottom:1px solid #e3e7ec}
 """
@@ -462,11 +467,12 @@ def render_html(report):
     for row in urgency_sorted(report["credentials"]):
         flags = "".join('<span class="flag %s">%s</span>' % (f, f) for f in row["flags"]) or \
             '<span class="flag ok">ok</span>'
-        cells = [escape(_owner_label(row)), escape(_credential_label(row)), escape(_value(row["id"])),
+        cells = [escape(_owner_label(row)), escape(_kind(row)), escape(_credential_label(row)),
+                 escape(_value(row["id"])),
                  escape(_value(row["client_id"])), _date(row["created_at"], "-"), _date(row["expires_at"], "never"),
                  escape(_days_left(row)), _date(row["last_used_at"], "never"),
                  escape(_value(row["days_unused"])), flags]
-        classes = ("", "", "mono", "mono", "", "", "num", "", "num", "")
+        classes = ("", "", "", "mono", "mono", "", "", "num", "", "num", "")
         body_rows.append('<tr data-credential-id="%s">%s</tr>' % (escape(_value(row["id"], ""), quote=True), "".join(
             '<td class="%s">%s</td>' % (c, cell) if c else "<td>%s</td>" % cell for c, cell in zip(classes, cells))))
     meta = ("Generated %s from %s: %d credentials of %d principals. Expiring: within %d days; unused: %d days or "
@@ -484,7 +490,7 @@ def render_html(report):
         '<div class="cards">%s</div>' % "".join(cards),
         "<h2>Days to expiry</h2>", _chart(report["credentials"], thresholds["expiring_within_days"]),
         "<h2>Credentials</h2>",
-        '<table class="credentials"><thead><tr><th>Service principal</th><th>Credential</th><th>ID</th>'
+        '<table class="credentials"><thead><tr><th>Service principal</th><th>Kind</th><th>Credential</th><th>ID</th>'
         "<th>Client ID</th><th>Created</th><th>Expires</th><th>Days left</th><th>Last used</th>"
         "<th>Days unused</th><th>Flags</th></tr></thead><tbody>%s</tbody></table>" % "".join(body_rows),
         '<h2>Flags</h2><table class="legend"><tr><th>Flag</th><th>Set when</th></tr>%s</table>' % legend,

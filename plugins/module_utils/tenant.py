@@ -406,10 +406,12 @@ class TenantRun(object):
         before = next((p for p in listed if p.get("id") == step.id), None) if step.id else None
         self._noted("before", "principals", label, before or {})
         if step.action == "delete":
+            # Its credentials go with it, wherever their secrets are held: read first, so the result names each.
+            gone = [{k: c.get(k) for k in ("id", "name", "client_id")} for c in self.adapter.list_credentials(step.id)]
             if not self.check_mode:
                 self.adapter.delete_principal(before)
             self._noted("after", "principals", label, {})
-            return {"id": step.id, "action": done("delete"), "ok": True}
+            return {"id": step.id, "action": done("delete"), "ok": True, "revoked_credentials": gone}
         principal = dict(step.settings, name=name, state="present")
         if step.id:
             principal["id"] = step.id
@@ -628,8 +630,10 @@ class TenantRun(object):
         self.failed.append(item)
 
     def _result(self, principals, credentials, trusts):
-        principal_rows = [{"platform": self.platform, "name": value["name"], "id": value["id"],
-                           "action": value["action"]} for value in principals.values()]
+        principal_rows = [dict({"platform": self.platform, "name": value["name"], "id": value["id"],
+                                "action": value["action"]},
+                               **({"revoked_credentials": value["revoked_credentials"]}
+                                  if "revoked_credentials" in value else {})) for value in principals.values()]
         # An unchanged credential may still have retired an older one of its name (revoked_ids): a write too.
         changed = any(r["action"] not in ("unchanged", "failed") for r in principal_rows + credentials + trusts) \
             or any(r["revoked_ids"] for r in credentials) or bool(self.forgotten)

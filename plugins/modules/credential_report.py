@@ -60,8 +60,8 @@ options:
   dest:
     description:
       - Also write the report to this file (mode O(mode), replaced atomically). Its folder must exist.
-      - The file is the report's output, not managed state, so it is written in check mode too and the
-        result stays C(changed=false).
+      - The file is the report itself, so it is written in check mode too; the task then reports C(changed=true)
+        and prints the path it wrote (without C(-v)). Without O(dest) the task only reads: C(changed=false).
     type: path
   mode:
     description:

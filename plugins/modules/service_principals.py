@@ -179,6 +179,17 @@ principals:
       description: "V(created), V(updated) (roles, tags or permissions), V(unchanged), V(removed) or V(failed)."
       type: str
       sample: created
+    revoked_credentials:
+      description:
+        - The credentials a removed principal took with it (would take, in check mode), as the API listed them
+          just before, whether or not a store held their secrets.
+      returned: when the principal is removed
+      type: list
+      elements: dict
+      contains:
+        id: {description: The credential's ID., type: str}
+        name: {description: Its name (null for an Orkes access key, which has none)., type: str}
+        client_id: {description: Its client ID., type: str}
 credentials:
   description: Each credential item that was done (a failed one is in RV(failed_items) instead). Never a secret.
   returned: always

@@ -112,8 +112,9 @@ def test_the_first_steps_cycle_and_vault_view_run_as_written(fresh, tmp_path, tm
     rest = _bash("\n".join([cycle[0]] + cycle[2:]), env, tmp_path)
     assert rest.returncode == 0, rest.stdout[-3000:]
     assert "conductorone: 0 created, 1 rotated, 1 revoked" in rest.stdout
-    assert "conductorone: 0 created, 0 rotated, 0 revoked, 1 removed" in rest.stdout
-    assert "orkes: 0 created, 0 rotated, 0 revoked, 1 removed" in rest.stdout
+    # decommission: each principal removed with its one live credential
+    assert "conductorone: 0 created, 0 rotated, 1 revoked, 1 removed" in rest.stdout
+    assert "orkes: 0 created, 0 rotated, 1 revoked, 1 removed" in rest.stdout
     output = provision.stdout + provision.stderr + rest.stdout + rest.stderr
     assert not [v[:12] for v in fresh.issued() if v in output], "a secret leaked"
 

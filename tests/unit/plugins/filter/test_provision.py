@@ -189,8 +189,38 @@ def test_outcome_of_removals_a_failed_principal_and_trusts():
         {"platform": "conductorone", "principal": "W", "credential": "", "action": "removed", "revoked": 0},
         {"platform": "conductorone", "principal": "X", "credential": "", "action": "absent", "revoked": 0}]
     # Broken's credential has no row (its principal failed): it is in neither the facts nor the summary.
-    assert [r["principal"] for r in outcome["summary"]] == ["CI"] and "Broken" not in outcome["by_name"]
+    assert [(r["principal"], r["credential"], r.get("kind")) for r in outcome["summary"]] == [
+        ("CI", "k", None), ("CI", "gh", "trust"), ("CI", "old", "trust")] and "Broken" not in outcome["by_name"]
+    assert outcome["summary"][1]["client_id"] == "t-1"  # what a workload presents with its token
     assert outcome["trusts"] == {"CI": {"gh": {"client_id": "t-1", "server_url": "https://api"}}}
+    assert outcome["failure"] == ""
+
+
+def test_a_removed_principal_lists_every_credential_it_took_with_it():
+    plan = provision_plan([{"name": "W", "state": "absent"}])
+    gone = [{"id": "c1", "name": "ci", "client_id": "fox@h/spc"}, {"id": "c2", "name": "by-hand", "client_id": "o@h"}]
+    runs = [_run("conductorone", principals=[{"platform": "conductorone", "name": "W", "id": "1", "action": "removed",
+                                              "revoked_credentials": gone}])]
+    assert provision_outcome(runs, plan)["removed"] == [
+        {"platform": "conductorone", "principal": "W", "credential": "", "action": "removed", "revoked": 0},
+        {"platform": "conductorone", "principal": "W", "credential": "ci", "client_id": "fox@h/spc",
+         "credential_id": "c1", "action": "revoked", "revoked": 1},
+        {"platform": "conductorone", "principal": "W", "credential": "by-hand", "client_id": "o@h",
+         "credential_id": "c2", "action": "revoked", "revoked": 1}]
+
+
+def test_failed_items_and_a_failed_run_are_rows_with_their_error_and_one_sentence():
+    plan = provision_plan([{"name": "a", "credentials": [{"name": "k"}, {"name": "j"}]},
+                           {"name": "o", "platform": "orkes", "credentials": [{"name": "key"}]}])
+    c1 = dict(_run("conductorone", [_row("a", "k", "created")]), failed=True, msg="1 of 3 items failed: j broke",
+              failed_items=[{"platform": "conductorone", "principal": "a", "credential": "j", "msg": "It broke."}])
+    orkes = {"item": {"platform": "orkes"}, "failed": True, "msg": "The store cannot be opened."}
+    outcome = provision_outcome([c1, orkes], plan)
+    assert [(r["principal"], r["credential"], r["action"], r.get("error")) for r in outcome["summary"]] == [
+        ("a", "k", "created", None), ("a", "j", "failed", "It broke."),
+        ("", "", "failed", "The store cannot be opened.")]
+    assert outcome["failure"] == "conductorone: 1 of 3 items failed: j broke; orkes: The store cannot be opened."
+    assert provision_outcome([c1], plan)["failure"] == "1 of 3 items failed: j broke"
 
 
 def test_check_mode_predicts_without_secrets():

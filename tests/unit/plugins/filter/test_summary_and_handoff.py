@@ -42,8 +42,33 @@ def test_summary_table_has_a_line_per_row_and_totals_per_platform():
     assert SECRET not in "\n".join(lines)
 
 
+def test_trusts_show_their_client_id_and_failed_items_their_error():
+    summary = [
+        {"platform": "conductorone", "principal": "deployer", "credential": "infra", "kind": "trust",
+         "action": "created", "client_id": "owl@h/wfe"},
+        {"platform": "conductorone", "principal": "Team", "credential": "ci", "kind": "credential", "action": "failed",
+         "error": "Could not create credential 'ci':\n the API refused it."}]
+    lines = summary_table(summary)
+    assert lines[1].split() == ["conductorone", "deployer", "infra", "(trust)", "created", "owl@h/wfe"]
+    assert lines[2].split() == ["conductorone", "Team", "ci", "failed"]
+    assert lines[3] == "failed: conductorone / Team / ci: Could not create credential 'ci': the API refused it."
+    assert lines[4] == "conductorone: 1 created, 0 rotated, 0 revoked, 0 removed, 0 unchanged, 1 failed"
+
+
+def test_check_mode_is_worded_as_a_plan():
+    summary = [{"platform": "orkes", "principal": "W", "credential": "key", "action": "rotated", "revoked": 1},
+               {"platform": "orkes", "principal": "W", "credential": "other", "action": "unchanged"}]
+    removed = [{"platform": "orkes", "principal": "Gone", "credential": "", "action": "removed"}]
+    lines = summary_table(summary, removed, check_mode=True)
+    assert lines[0] == "Check mode: nothing was changed. What a run would do:"
+    assert lines[1].split()[-1] == "REVOKE" and "would rotate" in lines[2] and "would remove" in lines[4]
+    assert lines[-1] == "orkes: would create 0, rotate 1, revoke 1, remove 1; 1 unchanged"
+    assert not [line for line in lines if "rotated" in line or "removed" in line]
+
+
 def test_an_empty_run_says_so_and_bad_input_is_one_sentence():
     assert summary_table([], None)[-1] == "(nothing listed)"
+    assert summary_table(None)[-1] == "(the run stopped before its principals were ensured; the error above says why)"
     with pytest.raises(AnsibleFilterError, match="takes provision_summary, a list of rows, not dict"):
         summary_table({"a": 1})
 
