@@ -326,7 +326,7 @@ eda-test: build eda-host .venv-eda/.installed
 # Debian, ansible-core, ansible-runner and collection are there, the build adds ansible-rulebook (PyPI) and Java 17
 # (Debian, apt-get inside the build). `make de-test` runs the rulebook inside it with podman, as an EDA Controller
 # activation runs, against the sandbox on the host (tests/integration/test_de.py). Not in `make test`, for its cost
-# (measured on 2 cores shared by a load of 15): `make de` 5 min after `make ee` at every build (nothing of it is
+# (measured on 2 cores shared by a load of 15): `make de` 4-5 min after `make ee` at every build (nothing of it is
 # reused: the EE image under it is new each time), `make de-test` 1 min.
 DE_IMAGE := localhost/conductor-principals-de:$(shell sed -n 's/^version: *//p' galaxy.yml)
 .PHONY: de de-test
