@@ -321,17 +321,18 @@ eda-test: build eda-host .venv-eda/.installed
 		PATH=$(BIN):$$PATH PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider \
 		tests/integration/test_eda.py
 
-# `make de` builds the decision environment localhost/conductor-principals-de:<version> as `make ee` builds the
-# EE (tools/ee_build.py: the Debian base, here with Java, and the user's definition decision-environment/
-# re-based on it); `make de-test` runs the rulebook inside it with podman, as an EDA Controller activation
-# runs, against the sandbox on the host (tests/integration/test_de.py). Not in `make test`, for its cost (measured on
-# 2 shared cores): the Java base image 7 min once per machine, the image 5 min at every build (a new collection
-# tarball: pip installs again inside the build), the run under 1 min.
+# `make de` builds the decision environment localhost/conductor-principals-de:<version> from the user's definition
+# decision-environment/ as `make ee` builds the EE (tools/ee_build.py), on the EE image `make ee` has just built: its
+# Debian, ansible-core, ansible-runner and collection are there, the build adds ansible-rulebook (PyPI) and Java 17
+# (Debian, apt-get inside the build). `make de-test` runs the rulebook inside it with podman, as an EDA Controller
+# activation runs, against the sandbox on the host (tests/integration/test_de.py). Not in `make test`, for its cost
+# (measured on 2 cores shared by a load of 15): `make de` 4-5 min after `make ee` at every build (nothing of it is
+# reused: the EE image under it is new each time), `make de-test` 1 min.
 DE_IMAGE := localhost/conductor-principals-de:$(shell sed -n 's/^version: *//p' galaxy.yml)
 .PHONY: de de-test
-de: build ee-host .venv-ee/.installed
+de: ee
 	@$(TIMED) .venv-ee/bin/python tools/ee_build.py --definition decision-environment/decision-environment.yml \
-		--base-packages $(EDA_JAVA) --tarball $(BUILD)/conductor-principals-*.tar.gz --work $(BUILD)/de --tag $(DE_IMAGE)
+		--base-image $(EE_IMAGE) --tarball $(BUILD)/conductor-principals-*.tar.gz --work $(BUILD)/de --tag $(DE_IMAGE)
 
 de-test: de
 	@$(TIMED) CONDUCTOR_DE_IMAGE=$(DE_IMAGE) CONDUCTOR_TEST_COLLECTIONS_PATH=$(COLLECTIONS) PATH=$(BIN):$$PATH \

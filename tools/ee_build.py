@@ -10,8 +10,10 @@ image registry.
    requirements), only the base image, the Python interpreter and the package manager differ.
 3. ansible-builder 3 builds it with podman; pip inside the build uses the host's CA bundle.
 
-`make de` builds the decision environment the same way (--definition decision-environment/decision-environment.yml,
---base-packages openjdk-17-jre-headless: ansible-rulebook's Java in a base image of its own).
+`make de` builds the decision environment the same way (--definition decision-environment/decision-environment.yml),
+on the EE image `make ee` has just built (--base-image: its Debian, Python, ansible-core, ansible-runner and
+collection are already there): the build adds what the DE definition adds, ansible-rulebook from PyPI and its
+Java from Debian (the definition's bindep system packages for dpkg, installed with apt-get).
 
 Run by .venv-ee's Python (ansible-builder, PyYAML); podman reads CONTAINERS_CONF.
 """
@@ -40,18 +42,36 @@ BUILD_CA = "/run/host-ca.crt"
 
 def debian_definition(source, base_image=BASE_IMAGE):
     """The user's definition with the Debian base: the dependencies stay as they are, but for the
-    interpreter (Debian's python3, no system package to install: the base has it)."""
+    interpreter (Debian's python3, which the base has) and the system packages (apt-get's)."""
     definition = copy.deepcopy(source)
     definition["images"] = {"base_image": {"name": base_image}}
     dependencies = definition["dependencies"]
     dependencies["python_interpreter"] = {"python_path": "/usr/bin/python3"}
     options = dict(definition.get("options") or {})
-    # No package manager in a minbase image worth calling (no bindep system packages), and pip is
-    # Debian's: ensurepip is disabled there, so ansible-builder must not bootstrap its own.
+    # pip is Debian's: ensurepip is disabled there, so ansible-builder must not bootstrap its own.
     options.update(package_manager_path="/usr/bin/true", skip_pip_install=True)
+    packages = debian_packages(dependencies.get("system") or [])
+    if packages:
+        # ansible-builder's own install of them would run with no package lists (a minbase image has
+        # none) and in the builder stage too: apt-get does it once, in the final stage.
+        steps = definition.setdefault("additional_build_steps", {})
+        steps["prepend_final"] = [
+            "RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends"
+            " %s && rm -rf /var/lib/apt/lists/*" % " ".join(packages)] + list(steps.get("prepend_final") or [])
     options.pop("tags", None)
     definition["options"] = options
     return definition
+
+
+def debian_packages(bindep_lines):
+    """The Debian packages of the definition's bindep system lines: those for dpkg or any platform."""
+    packages = []
+    for line in bindep_lines:
+        name, _, selectors = line.partition("[")
+        platforms = [s for s in selectors.rstrip("] ").split() if s.startswith("platform:")]
+        if not platforms or {"platform:dpkg", "platform:debian"} & set(platforms):
+            packages.append(name.strip())
+    return packages
 
 
 def _run(command, **kwargs):
@@ -63,24 +83,17 @@ def _image_exists(podman, name):
     return subprocess.run([podman, "image", "exists", name], check=False).returncode == 0
 
 
-def base_image_for(extra_packages):
-    """The base image's name: BASE_IMAGE, or one of its own per set of extra Debian packages."""
-    return BASE_IMAGE + "".join("-" + name for name in sorted(extra_packages))
-
-
-def ensure_base(podman, work, sources, extra_packages=()):
-    image = base_image_for(extra_packages)
-    if _image_exists(podman, image):
-        print("base image %s is there" % image)
-        return image
+def ensure_base(podman, work, sources):
+    if _image_exists(podman, BASE_IMAGE):
+        print("base image %s is there" % BASE_IMAGE)
+        return BASE_IMAGE
     tarball = work / "debian-bookworm.tar"
     started = time.monotonic()
-    packages = ",".join([BASE_PACKAGES] + sorted(extra_packages))
-    _run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + packages, "bookworm", tarball, sources])
-    _run([podman, "import", "--change", 'CMD ["/bin/bash"]', tarball, image], stdout=subprocess.DEVNULL)
+    _run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + BASE_PACKAGES, "bookworm", tarball, sources])
+    _run([podman, "import", "--change", 'CMD ["/bin/bash"]', tarball, BASE_IMAGE], stdout=subprocess.DEVNULL)
     tarball.unlink()
-    print("base image %s made in %.0f s" % (image, time.monotonic() - started))
-    return image
+    print("base image %s made in %.0f s" % (BASE_IMAGE, time.monotonic() - started))
+    return BASE_IMAGE
 
 
 def main():
@@ -92,8 +105,8 @@ def main():
                         help="the apt sources mmdebstrap uses (the machine's)")
     parser.add_argument("--definition", default=str(SOURCE),
                         help="the user's definition; the other files of its folder go into the build too")
-    parser.add_argument("--base-packages", default="",
-                        help="more Debian packages for the base image, comma-separated (a base image of their own)")
+    parser.add_argument("--base-image",
+                        help="build on this image (make de: the EE image) instead of the Debian base")
     args = parser.parse_args()
     podman = shutil.which("podman") or sys.exit("make ee: podman is missing (make ee-host installs it)")
     work = Path(args.work)
@@ -101,7 +114,12 @@ def main():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     sources = args.sources if os.path.exists(args.sources) else "/etc/apt/sources.list"
-    base_image = ensure_base(podman, work, sources, [p for p in args.base_packages.split(",") if p])
+    if args.base_image:
+        if not _image_exists(podman, args.base_image):
+            sys.exit("make de: the image %s to build on is missing (make ee builds it)" % args.base_image)
+        base_image = args.base_image
+    else:
+        base_image = ensure_base(podman, work, sources)
 
     source = Path(args.definition).resolve()
     definition = debian_definition(yaml.safe_load(source.read_text()), base_image)
@@ -115,10 +133,13 @@ def main():
             shutil.copy(name, recipe)
     shutil.copy(args.tarball, recipe)
     builder = Path(sys.executable).parent / "ansible-builder"
+    podman_args = "--volume %s:%s:ro --env PIP_CERT=%s" % (HOST_CA, BUILD_CA, BUILD_CA)
+    if args.base_image:
+        # Its base is new at every make ee, so no layer would ever be reused: commit the image alone.
+        podman_args += " --layers=false"
     started = time.monotonic()
     _run([builder, "build", "--container-runtime", "podman", "-f", recipe / source.name,
-          "-c", work / "context", "-t", args.tag, "-v", "1",
-          "--extra-build-cli-args", "--volume %s:%s:ro --env PIP_CERT=%s" % (HOST_CA, BUILD_CA, BUILD_CA)])
+          "-c", work / "context", "-t", args.tag, "-v", "1", "--extra-build-cli-args", podman_args])
     print("built %s in %.0f s" % (args.tag, time.monotonic() - started))
 
 
