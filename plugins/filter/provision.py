@@ -170,6 +170,9 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     plan["runs"] = [runs[p] for p in plan["platforms"]]
     plan["needs_store"] = any(run["needs_store"] for run in plan["runs"])
     plan["preflight"] = _preflight(plan["runs"])
+    # The role's tasks loop over platform names and read their run here (a failed item then shows only its name).
+    plan["run_of"] = dict(runs)
+    plan["preflight_of"] = {run["platform"]: run for run in plan["preflight"]}
     return plan
 
 
@@ -238,7 +241,7 @@ def provision_outcome(runs, plan):
     trusts). The secrets are the runs' ``secrets``: each new one from its create, any other from
     the store, and only where the entry is of that credential.
     """
-    results = {r["item"]["platform"]: r for r in _results(runs)}
+    results = {_platform(r["item"]): r for r in _results(runs)}
     credentials, principals, trusts = {}, {}, {}
     for platform, result in results.items():
         credentials.update(((platform, row["principal"], row["name"]), row) for row in result.get("credentials") or [])
@@ -282,6 +285,11 @@ def provision_outcome(runs, plan):
                     outcome["trusts"].setdefault(principal["name"], {})[trust["name"]] = {
                         "client_id": row.get("client_id"), "server_url": row.get("server_url")}
     return outcome
+
+
+def _platform(item):
+    """The platform of a looped run's item: its name (the role loops over names), or a run."""
+    return item if isinstance(item, str) else item["platform"]
 
 
 def credential_pairs(by_platform):
