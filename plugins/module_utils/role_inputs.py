@@ -49,7 +49,7 @@ def _checked(entry, spec):
     # A null value is "not set" (roles pass them through from their defaults), not a wrong value.
     result = ArgumentSpecValidator(spec).validate({k: v for k, v in entry.items() if v is not None})
     if not result.error_messages:
-        return None, result.validated_parameters
+        return None, _given(result.validated_parameters, entry)
     error = result.errors.errors[0]
     if isinstance(error, UnsupportedError):
         valid = [name for name, option in spec.items() for name in [name] + list(option.get("aliases") or [])]
@@ -58,6 +58,15 @@ def _checked(entry, spec):
         return ("no option %s (did you mean %s?)" % (unknown, guess) if guess
                 else "no option %s; valid options are %s" % (unknown, ", ".join(sorted(valid)))), None
     return result.error_messages[0], None
+
+
+def _given(typed, entry):
+    """``typed`` cut to what ``entry`` sets, at any depth: the values typed, no default or null added."""
+    if isinstance(typed, dict) and isinstance(entry, dict):
+        return {k: _given(typed.get(k), v) for k, v in entry.items() if v is not None and k in typed}
+    if isinstance(typed, list) and isinstance(entry, list) and len(typed) == len(entry):
+        return [_given(t, e) for t, e in zip(typed, entry)]
+    return typed
 
 
 def check_option(value, spec, option):
