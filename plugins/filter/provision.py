@@ -143,7 +143,8 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     platforms: the runs to plan in check mode first, see _preflight).
     """
     defaults = {"rotate_before_days": _typed("rotate_before_days", "int", rotate_before_days),
-                "force_rotate": _typed("force_rotate", "bool", force_rotate), "verify": _typed("verify", "bool", verify)}
+                "force_rotate": _typed("force_rotate", "bool", force_rotate),
+                "verify": _typed("verify", "bool", verify)}
     try:
         wanted = check_principals(plain(principals), option, platform, defaults, has_store=True, allow_empty=True)
     except ConfigError as exc:

@@ -263,8 +263,8 @@ def check_max_removals(plan, wanted, keys, max_removals=None):
     absent = {p["name"] for p in wanted if p["state"] == "absent"}
     pruned = [step for step in plan.principals if step.action == "delete" and step.name not in absent]
     if len(pruned) > limit:
-        raise ConfigError("prune would remove %d of the %d principals the store records, more than max_removals (%d%s); "
-                          "list the ones to keep, or set max_removals: %d if they are all meant to go"
+        raise ConfigError("prune would remove %d of the %d principals the store records, more than max_removals "
+                          "(%d%s); list the ones to keep, or set max_removals: %d if they are all meant to go"
                           % (len(pruned), managed, limit, "" if max_removals is not None else ", 10% by default",
                              len(pruned)))
 

@@ -24,7 +24,8 @@ def present(plan):
 
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
-        "federation_plan", "provision_inputs", "provision_plan", "absent_principals", "bearer_tokens", "provision_outcome", "credential_pairs", "tokens_by_name"}
+        "federation_plan", "provision_inputs", "provision_plan", "absent_principals", "bearer_tokens",
+        "provision_outcome", "credential_pairs", "tokens_by_name"}
 
 
 def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
@@ -278,7 +279,8 @@ def test_the_one_list_is_named_when_it_is_the_list_given():
 
 
 def test_decommission_removes_the_principals_of_its_list():
-    run = provision_inputs({"provision_principals": []}, {"decommission_principals": ["a", dict(SOLO, platform="orkes")]})
+    run = provision_inputs({"provision_principals": []},
+                           {"decommission_principals": ["a", dict(SOLO, platform="orkes")]})
     assert run["plan"]["absent"] == [{"name": "a", "platform": "conductorone"}, {"name": "Solo", "platform": "orkes"}]
     assert provision_inputs({}, {"decommission_principals": [{"platform": "orkes"}]})["error"].startswith(
         "Each entry of decommission_principals must be a name or a dict with a name;")
