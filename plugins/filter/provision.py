@@ -12,7 +12,6 @@ one principal name on ConductorOne and on Orkes never collides.
 
 from __future__ import annotations
 
-import json
 
 import yaml
 
