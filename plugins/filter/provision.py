@@ -12,7 +12,6 @@ one principal name on ConductorOne and on Orkes never collides.
 
 from __future__ import annotations
 
-
 import yaml
 
 from ansible.errors import AnsibleFilterError
