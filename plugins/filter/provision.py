@@ -12,20 +12,122 @@ one principal name on ConductorOne and on Orkes never collides.
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
+import yaml
 
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.validation import check_type_bool, check_type_int
+
+from ansible_collections.conductor.principals.plugins.module_utils.common_args import store_argument_spec
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
-from ansible_collections.conductor.principals.plugins.module_utils.platforms import CAPABILITIES
-from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import plain
+from ansible_collections.conductor.principals.plugins.module_utils.platforms import ADAPTERS, CAPABILITIES
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_option, plain
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
 
 # What a caller of the facts gets for each credential (the interface's contract).
 FACT_FIELDS = ("client_id", "client_secret", "server_url")
 
 
+# Each setting of a run of the provision role: its type and its value when no variable gives it.
+SETTINGS = {
+    "principals": ("list", []), "federation_providers": ("list", []), "platform": ("str", "conductorone"),
+    "store": ("dict", None), "rotate_before_days": ("int", 14), "force_rotate": ("bool", False),
+    "revoke_previous": ("bool", True), "revoke_previous_after_unused_hours": ("int", 0),
+    "max_overlap_days": ("int", 7), "verify": ("bool", True), "parallelism": ("int", 8),
+    "fetch_tokens": ("bool", False), "allow_empty": ("bool", False),
+}
+# The rotate role's names that are not its prefix plus the setting's name.
+RENAMED = {"within_days": "rotate_before_days", "all": "force_rotate"}
+ROLE_PREFIXES = ("provision_", "rotate_", "decommission_")
+# What a run does to its list, for the sentence about an empty one.
+VERBS = {"provision_": "provision", "rotate_": "rotate", "decommission_": "decommission"}
+
+
+def _setting(variable):
+    prefix = next(p for p in ROLE_PREFIXES if variable.startswith(p))
+    rest = variable[len(prefix):]
+    return prefix, RENAMED.get(rest, rest)
+
+
+def _typed(variable, kind, value):
+    """``value`` of role variable ``variable`` as its documented type, whatever its source: ``-e key=value`` and
+    AWX surveys give text ("14", "true"; a list as JSON or YAML), JSON gives what it says."""
+    try:
+        if kind == "int":
+            return check_type_int(value)
+        if kind == "bool":
+            return check_type_bool(value)
+    except TypeError:
+        raise ConfigError("%s must be %s, not %r" % (variable, "a whole number" if kind == "int" else "true or false",
+                                                     value))
+    if kind in ("list", "dict") and isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            parsed = value
+        value = parsed if parsed is not None else ([] if kind == "list" else None)
+    if kind == "list" and not isinstance(value, list):
+        raise ConfigError("%s must be a list, not %s" % (variable, type(value).__name__))
+    if kind == "dict" and value is not None and not isinstance(value, dict):
+        raise ConfigError("%s must be a dictionary, not %s" % (variable, type(value).__name__))
+    if kind == "str" and value is not None:
+        value = str(value)
+    return value
+
+
+def provision_inputs(given, handed=None, conductor_principals=None):
+    """A run of the provision role from its variables: ``{error}`` (one sentence, for the role's fail task) or
+    ``{settings, plan, federation}``.
+
+    ``given`` are the provision role's own variables (``provision_principals``, ``provision_store``, ...);
+    ``handed`` those the rotate role or a playbook hands on under a private name (``rotate_principals``,
+    ``rotate_within_days``, ``decommission_principals``, ...), so that no extra var of a provision_ name outranks
+    them; each setting handed replaces the one given. Every value is typed as documented, whatever its source.
+    ``conductor_principals``: the one list, named in a sentence about the list when it is the list given.
+    """
+    try:
+        return _provision_inputs(plain(given or {}), plain(handed or {}), plain(conductor_principals))
+    except (ConfigError, AnsibleFilterError) as exc:
+        return {"error": str(getattr(exc, "message", exc)).rstrip(".") + "."}
+
+
+def _provision_inputs(given, handed, conductor_principals):
+    settings, names = {}, {}
+    for variables in (given, handed):
+        for variable, value in variables.items():
+            prefix, setting = _setting(variable)
+            settings[setting] = value
+            names[setting] = variable
+            if setting == "principals":
+                names["verb"] = VERBS[prefix]
+                names["allow_empty"] = prefix + "allow_empty"
+    for setting, (kind, default) in SETTINGS.items():
+        value = settings.get(setting)
+        settings[setting] = default if value is None else _typed(names.get(setting, setting), kind, value)
+    if settings["platform"] not in ADAPTERS:
+        raise ConfigError("%s must be one of %s, not %r" % (names.get("platform", "platform"), ", ".join(ADAPTERS),
+                                                             settings["platform"]))
+    option = names.get("principals", "provision_principals")
+    if conductor_principals and settings["principals"] == _typed("conductor_principals", "list", conductor_principals):
+        option = "conductor_principals"
+    if option == "decommission_principals" or names.get("verb") == "decommission":
+        settings["principals"] = absent_principals(settings["principals"], option)
+    if not settings["principals"] and not settings["allow_empty"]:
+        raise ConfigError(
+            "%s is empty, so there is nothing to %s; give the list as conductor_principals (the one list of "
+            "provision, rotate and decommission; a list under another name, such as principals, is not read), or "
+            "set %s: true if an empty run is meant" % (option, names.get("verb", "provision"), names["allow_empty"]))
+    if settings["store"] is not None:
+        check_option(settings["store"], store_argument_spec()["options"], names.get("store", "provision_store"))
+    plan = provision_plan(settings["principals"], settings["platform"], settings["rotate_before_days"],
+                          settings["force_rotate"], settings["verify"], settings["revoke_previous"],
+                          settings["revoke_previous_after_unused_hours"], option=option)
+    federation = federation_plan(settings["federation_providers"], settings["principals"])
+    return {"error": None, "settings": settings, "plan": plan, "federation": federation}
+
+
 def provision_plan(principals, platform="conductorone", rotate_before_days=14, force_rotate=False, verify=True,
-                   revoke_previous=True, revoke_previous_after_unused_hours=0):
+                   revoke_previous=True, revoke_previous_after_unused_hours=0, option="provision_principals"):
     """Check ``provision_principals`` and split it into one ``service_principals`` run per platform.
 
     The list is checked by ``inputs.check_principals``, the check service_principals runs, so a
@@ -38,9 +140,11 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     ``revoke_previous_after_unused_hours``), ``needs_store`` (whether any run does) and ``preflight`` (over several
     platforms: the runs to plan in check mode first, see _preflight).
     """
-    defaults = {"rotate_before_days": rotate_before_days, "force_rotate": bool(force_rotate), "verify": bool(verify)}
+    defaults = {"rotate_before_days": _typed("rotate_before_days", "int", rotate_before_days),
+                "force_rotate": _typed("force_rotate", "bool", force_rotate),
+                "verify": _typed("verify", "bool", verify)}
     try:
-        wanted = check_principals(plain(principals), "provision_principals", platform, defaults, has_store=True)
+        wanted = check_principals(plain(principals), option, platform, defaults, has_store=True, allow_empty=True)
     except ConfigError as exc:
         raise AnsibleFilterError("%s." % exc.message)
     plan = {"platforms": [], "absent": [], "credentials": [], "stored_keys": []}
@@ -65,6 +169,9 @@ def provision_plan(principals, platform="conductorone", rotate_before_days=14, f
     plan["runs"] = [runs[p] for p in plan["platforms"]]
     plan["needs_store"] = any(run["needs_store"] for run in plan["runs"])
     plan["preflight"] = _preflight(plan["runs"])
+    # The role's tasks loop over platform names and read their run here (a failed item then shows only its name).
+    plan["run_of"] = dict(runs)
+    plan["preflight_of"] = {run["platform"]: run for run in plan["preflight"]}
     return plan
 
 
@@ -92,15 +199,15 @@ def _run(platform, revoke_previous, unused_hours):
     return run
 
 
-def absent_principals(entries):
+def absent_principals(entries, option="decommission_principals"):
     """``decommission_principals`` (names, or dicts with name and platform) as provision_principals to remove."""
     out = []
     for entry in entries or []:
         if isinstance(entry, str):
             entry = {"name": entry}
         if not isinstance(entry, dict) or not entry.get("name"):
-            raise AnsibleFilterError("Each entry of decommission_principals must be a name or a dict with a name; "
-                                     "%r is neither." % (entry,))
+            raise AnsibleFilterError("Each entry of %s must be a name or a dict with a name; %r is neither."
+                                     % (option, entry))
         removed = {"name": entry["name"], "state": "absent", "credentials": []}
         if entry.get("platform"):
             removed["platform"] = entry["platform"]
@@ -135,7 +242,7 @@ def provision_outcome(runs, plan):
     ``secrets``: each new one from its create, any other from the store, and only where the entry is of
     that credential. Runs that failed count too: what they did before the failure is in their rows.
     """
-    results = {r["item"]["platform"]: r for r in _results(runs)}
+    results = {_platform(r["item"]): r for r in _results(runs)}
     credentials, principals, trusts = {}, {}, {}
     for platform, result in results.items():
         credentials.update(((platform, row["principal"], row["name"]), row) for row in result.get("credentials") or [])
@@ -218,6 +325,11 @@ def _failure(results):
     return "; ".join("%s: %s" % (platform, msg) for platform, msg in failed)
 
 
+def _platform(item):
+    """The platform of a looped run's item: its name (the role loops over names), or a run."""
+    return item if isinstance(item, str) else item["platform"]
+
+
 def credential_pairs(by_platform):
     """Every credential of a credentials-by-platform fact as one flat dict, for a loop."""
     return [dict(secret, platform=platform, principal=principal, credential=name)
@@ -249,6 +361,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "federation_plan": federation_plan,
+            "provision_inputs": provision_inputs,
             "provision_plan": provision_plan,
             "absent_principals": absent_principals,
             "bearer_tokens": bearer_tokens,

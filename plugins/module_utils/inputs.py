@@ -98,20 +98,25 @@ def _where_instead(names, settings_of):
     return "; remove %s%s" % (_them(names), " or set platform: %s" % " or ".join(owners) if owners else "")
 
 
-def check_principals(principals, option, default_platform, defaults, has_store, platform=None):
+def check_principals(principals, option, default_platform, defaults, has_store, platform=None, allow_empty=False):
     """``principals`` as a list of work, or one ConfigError sentence naming the entry to fix.
 
     ``option`` is the list's name as the user gave it (``principals``, ``provision_principals``);
     an entry without ``platform`` is on ``default_platform``; with ``platform``, every entry must be
     on it (one task connects to one platform). ``defaults`` fill each credential's unset
-    CREDENTIAL_DEFAULTS; ``has_store``: a new secret has somewhere to go (a store, or the result).
+    CREDENTIAL_DEFAULTS; ``has_store``: a new secret has somewhere to go (a store, or the result). An empty list
+    is refused unless ``allow_empty``: a misnamed list arrives empty, and a run over nothing would succeed.
+    Every value is typed as its option says (``"14"`` from a command line or a survey is 14).
 
     Each returned principal: {name, platform, state, settings (roles, tags, permissions given),
     credentials (sp_credential parameters, defaults resolved), trusts (sp_trust parameters)}.
     """
     if not isinstance(principals, list):
         raise ConfigError("%s must be a list of principals, not %s" % (option, type(principals).__name__))
-    check_entries(principals, principal_entry_options(), option)
+    if not principals and not allow_empty:
+        raise ConfigError("%s is empty, so there is nothing to manage (with prune, every managed principal would be "
+                          "removed); list the principals, or set allow_empty: true if an empty list is meant" % option)
+    principals = check_entries(principals, principal_entry_options(), option)
     wanted, seen = [], set()
     for principal in principals:
         name = principal["name"]
@@ -177,7 +182,7 @@ def _trusts(principal, label, capabilities):
                           % (label, capabilities.label, capabilities.principal_noun, " or ".join(federated)))
     # The condition builders live with the rest of federation; imported only when a trust is listed.
     from .federation import build_condition  # pylint: disable=import-outside-toplevel
-    check_entries(trusts, trust_entry_options(), label + ", trusts", nested=None, kind="trust")
+    trusts = check_entries(trusts, trust_entry_options(), label + ", trusts", nested=None, kind="trust")
     flat, names = [], []
     for trust in trusts:
         if trust["name"] in names:

@@ -36,36 +36,58 @@ def _label(kind, index, entry):
     return "%s %r" % (kind, name) if name and isinstance(name, str) else "%s #%d" % (kind, index + 1)
 
 
-def _problem(entry, spec):
-    """The first problem of one entry as a phrase, or None."""
+def _checked(entry, spec):
+    """(the first problem of one entry as a phrase or None, the entry with its values typed as ``spec`` says).
+
+    Typed whatever their source: ``"14"`` from ``-e key=value`` or an AWX survey is the int 14, ``"false"`` False."""
     if not isinstance(entry, dict):
-        return "an entry must be a dictionary, not %s" % type(entry).__name__
+        return "an entry must be a dictionary, not %s" % type(entry).__name__, None
     # A list or dict given for text would become its repr (a name "['a']"): refused as the modules refuse it.
     wrong = not_text(spec, entry)
     if wrong:
-        return wrong
+        return wrong, None
     # A null value is "not set" (roles pass them through from their defaults), not a wrong value.
     result = ArgumentSpecValidator(spec).validate({k: v for k, v in entry.items() if v is not None})
     if not result.error_messages:
-        return None
+        return None, _given(result.validated_parameters, entry)
     error = result.errors.errors[0]
     if isinstance(error, UnsupportedError):
         valid = [name for name, option in spec.items() for name in [name] + list(option.get("aliases") or [])]
         unknown = sorted(result.unsupported_parameters)[0]
         guess = closest(unknown, valid)
         return ("no option %s (did you mean %s?)" % (unknown, guess) if guess
-                else "no option %s; valid options are %s" % (unknown, ", ".join(sorted(valid))))
-    return result.error_messages[0]
+                else "no option %s; valid options are %s" % (unknown, ", ".join(sorted(valid)))), None
+    return result.error_messages[0], None
+
+
+def _given(typed, entry):
+    """``typed`` cut to what ``entry`` sets, at any depth: the values typed, no default or null added."""
+    if isinstance(typed, dict) and isinstance(entry, dict):
+        return {k: _given(typed.get(k), v) for k, v in entry.items() if v is not None and k in typed}
+    if isinstance(typed, list) and isinstance(entry, list) and len(typed) == len(entry):
+        return [_given(t, e) for t, e in zip(typed, entry)]
+    return typed
+
+
+def check_option(value, spec, option):
+    """A dict option (a role's ``provision_store``) checked against ``spec``, its suboptions: ConfigError naming
+    ``option`` and, for an unknown key, the key it most likely means ("did you mean path?")."""
+    if not isinstance(value, dict):
+        raise ConfigError("%s must be a dictionary, not %s" % (option, type(value).__name__))
+    problem = _checked(plain(value), spec)[0]
+    if problem:
+        raise ConfigError("%s: %s" % (option, problem))
 
 
 def check_entries(entries, spec, option, nested="credentials", nested_kind="credential", kind="principal"):
-    """Raise ConfigError naming the first bad entry (and nested entry) of list option ``option``.
+    """The entries of list option ``option`` typed as ``spec`` says, or ConfigError naming the first bad entry
+    (and nested entry).
 
     ``spec`` is the ``options`` of that list option as in ``meta/argument_specs.yml``;
-    ``nested`` names its own list option whose entries are checked one by one the same way.
+    ``nested`` names its own list option whose entries are checked (and typed) one by one the same way.
     """
     if entries is None:
-        return
+        return None
     if not isinstance(entries, list):
         raise ConfigError("%s must be a list of %ss, not %s" % (option, kind, type(entries).__name__))
     entries = plain(entries)
@@ -73,12 +95,19 @@ def check_entries(entries, spec, option, nested="credentials", nested_kind="cred
     outer = {name: ({k: v for k, v in value.items() if k not in ("options", "elements")} if name == nested
                     else value) for name, value in spec.items()}
     inner = (spec.get(nested) or {}).get("options") or {}
+    typed = []
     for index, entry in enumerate(entries):
         label = "%s: %s" % (option, _label(kind, index, entry))
-        problem = _problem(entry, outer)
+        problem, checked = _checked(entry, outer)
         if problem:
             raise ConfigError("%s: %s" % (label, problem))
+        children = []
         for child_index, child in enumerate(entry.get(nested) or [] if inner else []):
-            problem = _problem(child, inner)
+            problem, child_checked = _checked(child, inner)
             if problem:
                 raise ConfigError("%s, %s: %s" % (label, _label(nested_kind, child_index, child), problem))
+            children.append(child_checked)
+        if inner and entry.get(nested):
+            checked[nested] = children
+        typed.append(checked)
+    return typed

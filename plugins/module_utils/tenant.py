@@ -256,6 +256,22 @@ def _plan_prune(wanted, by_name, by_id, entries, live):
     return TenantPlan(steps, tuple(credentials), (), tuple(forget), tuple(unproven))
 
 
+def check_max_removals(plan, wanted, keys, max_removals=None):
+    """Refuse, before any write, a prune that would remove more principals than ``max_removals`` (default 10% of
+    the principals the store records, at least 1): an empty or cut-short list would otherwise empty the tenant."""
+    if max_removals is not None and max_removals < 0:
+        raise ConfigError("max_removals must be 0 or more, not %d" % max_removals)
+    managed = len({key.principal for key in keys if key.owner == SERVICE_PRINCIPAL})
+    limit = max(1, managed // 10) if max_removals is None else max_removals
+    absent = {p["name"] for p in wanted if p["state"] == "absent"}
+    pruned = [step for step in plan.principals if step.action == "delete" and step.name not in absent]
+    if len(pruned) > limit:
+        raise ConfigError("prune would remove %d of the %d principals the store records, more than max_removals "
+                          "(%d%s); list the ones to keep, or set max_removals: %d if they are all meant to go"
+                          % (len(pruned), managed, limit, "" if max_removals is not None else ", 10% by default",
+                             len(pruned)))
+
+
 # ---- 3. apply --------------------------------------------------------------------------------
 def _count(rows):
     counts = {}
@@ -307,7 +323,8 @@ class TenantRun(object):
             raise ConfigError("prune removes what the store records as managed, so give store with prune")
         # The whole list first: a mistake anywhere in it is named before the store is opened or anything is sent.
         wanted = check_principals(params.get("principals"), "principals", self.platform, defaults,
-                                  bool(params.get("store") or params.get("return_secrets")), platform=self.platform)
+                                  bool(params.get("store") or params.get("return_secrets")), platform=self.platform,
+                                  allow_empty=params.get("allow_empty"))
         store = store_for(params.get("store"), self.environ)
         if store is not None and not self.check_mode:  # opened, locked and decrypted before the first API write
             store.check_writable()
@@ -327,6 +344,8 @@ class TenantRun(object):
             live = self._prune_listings(wanted, listed, entries) if params.get("prune") else {}
             plan = plan_tenant(wanted, listed, entries, params.get("prune"), live)
             del entries, live
+            if params.get("prune"):
+                check_max_removals(plan, wanted, keys, params.get("max_removals"))
             self.items = plan.size
             for key in plan.unproven:
                 if key in self.read_errors:

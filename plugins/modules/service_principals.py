@@ -64,6 +64,7 @@ options:
         C(replace_on_change), C(state)).
       - The whole list is checked before any request; a mistake fails the task with one sentence naming the
         principal (and credential or trust) to fix, and nothing is written.
+      - An empty list fails the task (a list given under another name arrives empty) unless O(allow_empty=true).
       - C(scoped_roles) of a credential or trust must be roles its principal holds (as in
         M(conductor.principals.sp_credential)), read from the listing of principals (a principal this task
         creates holds the tenant's default roles, as the API answers them); an item scoped to a role its principal
@@ -89,7 +90,21 @@ options:
         name and a credential made by hand with a pruned entry's name are never touched; a managed principal
         renamed in place is still the managed one (kept when listed under its new name, removed with its
         entries when not).
-      - Needs O(store).
+      - Needs O(store). Bounded by O(max_removals).
+    type: bool
+    default: false
+  max_removals:
+    description:
+      - With O(prune), at most this many principals may be removed; a plan that would remove more fails before any
+        write, naming how many it would remove. Principals listed with C(state=absent) do not count.
+      - Default 10% of the principals the store records on the task's platform, at least 1. V(0) lets prune
+        revoke unlisted credentials of listed principals but remove no principal.
+    type: int
+  allow_empty:
+    description:
+      - Accept an empty O(principals) list. Without it an empty list fails the task, since a list given under
+        another name (or a variable that is not set) arrives empty and the task would succeed doing nothing,
+        or with O(prune) remove what the store records (within O(max_removals)).
     type: bool
     default: false
   return_secrets:
@@ -275,6 +290,8 @@ MODULE_SPEC = dict(
         replace_on_change=dict(type="bool", default=False),
         parallelism=dict(type="int", default=8),
         prune=dict(type="bool", default=False),
+        max_removals=dict(type="int"),
+        allow_empty=dict(type="bool", default=False),
         return_secrets=dict(type="bool", default=False),
         **store_options()
     ),

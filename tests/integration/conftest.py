@@ -341,8 +341,9 @@ def run(fresh, playbook):
     return go
 
 
-def ready_playbook(sandbox, env, name, extra_vars, directory, tmp_path_factory, expect_rc=0):
-    """playbooks/<name>.yml as an AWX job template runs it (``env`` plus an extra-vars file); its stdout.
+def ready_playbook(sandbox, env, name, extra_vars, directory, tmp_path_factory, expect_rc=0, args=()):
+    """playbooks/<name>.yml as an AWX job template runs it (``env`` plus an extra-vars file, then ``args``, such as
+    ``-e key=value`` or ``-i inventory``); its stdout.
 
     Checked like every run: no secret the sandbox issued, nor the store password, in the -vvv output."""
     vars_file = directory / ("%s-vars.json" % name)
@@ -350,7 +351,7 @@ def ready_playbook(sandbox, env, name, extra_vars, directory, tmp_path_factory, 
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=_collections_path(tmp_path_factory.getbasetemp()),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", **env)
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
-                           "-e", "@" + str(vars_file), str(REPO / "playbooks" / (name + ".yml"))],
+                           "-e", "@" + str(vars_file), *args, str(REPO / "playbooks" / (name + ".yml"))],
                           env=env, capture_output=True, text=True, timeout=600, check=False)
     output = done.stdout + done.stderr
     assert not [v[:12] for v in sandbox.issued() if v in output], "a secret leaked"

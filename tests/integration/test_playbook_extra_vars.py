@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
-"""rotate.yml and decommission.yml hand their lists to the provision role as role vars, which extra vars
-outrank: an extra var provision_principals (left on an AWX job template, say) would replace them. Each
-playbook refuses such a variable with one sentence before it changes anything."""
+"""The ready playbooks as AWX and a shell run them: rotate.yml and decommission.yml hand their lists to the provision
+role under a private name, so a provision_ extra var (left on an AWX job template, say) neither replaces them nor
+stops the run; and every role input is typed as documented whatever its source (``-e key=value`` text, JSON, an AWX
+survey's strings)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from helpers import live_credentials, principals_named
 from helpers import CI, held
 
 OTHER = {"name": "Not To Be Made", "credentials": [{"name": "x"}]}
+SOLO = {"name": "Solo", "credentials": [{"name": "ci", "expires_days": 30}]}
 
 
 @pytest.fixture
@@ -19,47 +21,51 @@ def run_playbook(fresh, tmp_path, tmp_path_factory):
     store = tmp_path / "store" / "identities.vault"
     store.parent.mkdir()
 
-    def run(name, extra_vars, expect_rc=0):
+    def run(name, extra_vars, expect_rc=0, args=()):
         return ready_playbook(fresh, role_environment(fresh, store), name, extra_vars, tmp_path, tmp_path_factory,
-                              expect_rc)
+                              expect_rc, args=args)
 
     run.store = store
     return run
 
 
-def test_rotate_refuses_an_extra_var_provision_principals_and_changes_nothing(fresh, run_playbook):
+def ids(credentials):
+    return {c["id"] for c in credentials}
+
+
+def test_rotate_rotates_its_list_while_an_extra_var_provision_principals_is_set(fresh, run_playbook):
     run_playbook("provision", {"provision_principals": [CI]})
     sp = principals_named(fresh, "Terraform CI")[0]
-    before_ids, before_store, writes = live_credentials(fresh, sp["id"]), held(run_playbook.store), fresh.counters()["writes"]
+    before = ids(live_credentials(fresh, sp["id"]))
 
-    out = run_playbook("rotate", {"rotate_principals": [CI], "rotate_all": True, "provision_principals": [OTHER]},
-                       expect_rc=2)
-    assert ("provision_principals is set, and it would outrank what rotate.yml hands the provision role (extra vars "
-            "beat role parameters); remove it and give rotate_principals instead.") in " ".join(out.split())
-    assert fresh.counters()["writes"] == writes and not principals_named(fresh, OTHER["name"])
-    assert live_credentials(fresh, sp["id"]) == before_ids and held(run_playbook.store) == before_store
-
-    # Each setting the role hands on is checked, and the sentence names the rotate_ one to give.
-    out = run_playbook("rotate", {"rotate_principals": [CI], "provision_force_rotate": False}, expect_rc=2)
-    assert "provision_force_rotate is set" in out and "give rotate_all instead" in " ".join(out.split())
-    assert fresh.counters()["writes"] == writes
-
-    # Without it, the same run rotates the list it was given.
-    run_playbook("rotate", {"rotate_principals": [CI], "rotate_all": True})
-    assert {c["id"] for c in live_credentials(fresh, sp["id"])}.isdisjoint(c["id"] for c in before_ids)
+    run_playbook("rotate", {"rotate_principals": [CI], "rotate_all": True, "provision_principals": [OTHER],
+                            "provision_force_rotate": False})
+    assert not principals_named(fresh, OTHER["name"])
+    assert ids(live_credentials(fresh, sp["id"])).isdisjoint(before)
 
 
-def test_decommission_refuses_an_extra_var_provision_principals_and_removes_nothing(fresh, run_playbook):
+def test_decommission_removes_its_list_while_an_extra_var_provision_principals_is_set(fresh, run_playbook):
     run_playbook("provision", {"provision_principals": [CI]})
-    before_store, writes = held(run_playbook.store), fresh.counters()["writes"]
+    run_playbook("decommission", {"decommission_principals": ["Terraform CI"], "provision_principals": [OTHER]})
+    assert not principals_named(fresh, "Terraform CI") and not principals_named(fresh, OTHER["name"])
+    assert held(run_playbook.store) == {}
 
-    out = run_playbook("decommission", {"decommission_principals": ["Terraform CI"], "provision_principals": [CI]},
-                       expect_rc=2)
-    assert ("provision_principals is set, and it would outrank what decommission.yml hands the provision role "
-            "(extra vars beat role parameters), provisioning that list instead; remove it and give "
-            "decommission_principals.") in " ".join(out.split())
-    assert fresh.counters()["writes"] == writes
-    assert principals_named(fresh, "Terraform CI") and held(run_playbook.store) == before_store
 
-    run_playbook("decommission", {"decommission_principals": ["Terraform CI"]})
-    assert not principals_named(fresh, "Terraform CI") and held(run_playbook.store) == {}
+def test_role_inputs_given_as_text_on_the_command_line_are_typed(fresh, run_playbook):
+    run_playbook("provision", {"provision_principals": [SOLO]}, args=["-e", "provision_rotate_before_days=14"])
+    sp = principals_named(fresh, "Solo")[0]
+    first = ids(live_credentials(fresh, sp["id"]))
+
+    # A 30-day credential: within 45 days it rotates, within 14 it does not; "false" is false.
+    run_playbook("rotate", {"rotate_principals": [SOLO]},
+                 args=["-e", "rotate_within_days=14", "-e", "rotate_all=false", "-e", "rotate_verify=false"])
+    assert ids(live_credentials(fresh, sp["id"])) == first
+    run_playbook("rotate", {"rotate_principals": [SOLO]}, args=["-e", "rotate_within_days=45"])
+    second = ids(live_credentials(fresh, sp["id"]))
+    assert second.isdisjoint(first)
+
+    # JSON as an AWX survey sends it: every value text, the list too.
+    run_playbook("rotate", {"rotate_principals": [SOLO], "rotate_within_days": "0", "rotate_all": "true",
+                            "rotate_parallelism": "2"})
+    assert ids(live_credentials(fresh, sp["id"])).isdisjoint(second)
+

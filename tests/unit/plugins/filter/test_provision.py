@@ -7,8 +7,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.conductor.principals.plugins.filter.provision import (
-    FilterModule, absent_principals, bearer_tokens, credential_pairs, provision_outcome, provision_plan,
-    tokens_by_name)
+    FilterModule, absent_principals, bearer_tokens, credential_pairs, provision_inputs, provision_outcome,
+    provision_plan, tokens_by_name)
 
 CI = {"name": "Terraform CI", "credentials": [
     {"name": "ci", "expires_days": 90, "allowed_cidrs": ["127.0.0.0/8"], "verify": False},
@@ -24,7 +24,8 @@ def present(plan):
 
 def test_every_filter_is_exported():
     assert set(FilterModule().filters()) == {
-        "federation_plan", "provision_plan", "absent_principals", "bearer_tokens", "provision_outcome", "credential_pairs", "tokens_by_name"}
+        "federation_plan", "provision_inputs", "provision_plan", "absent_principals", "bearer_tokens",
+        "provision_outcome", "credential_pairs", "tokens_by_name"}
 
 
 def test_plan_flattens_with_defaults_resolved_and_keys_by_platform():
@@ -255,3 +256,68 @@ def test_orkes_permissions_pass_through_and_are_refused_elsewhere_or_when_unknow
     with pytest.raises(AnsibleFilterError, match="x.*RUN"):
         provision_plan([{"name": "x", "platform": "orkes",
                          "permissions": [{"type": "WORKFLOW_DEF", "id": "p", "access": ["RUN"]}]}])
+
+
+# ---- provision_inputs: every role input typed and checked, one sentence or a plan ----------------
+SOLO = {"name": "Solo", "credentials": [{"name": "ci", "expires_days": "90"}]}
+
+
+def test_role_inputs_given_as_text_are_typed_as_documented():
+    given = {"provision_principals": [SOLO], "provision_rotate_before_days": "14", "provision_verify": "false",
+             "provision_force_rotate": "no", "provision_parallelism": "3", "provision_fetch_tokens": "true"}
+    run = provision_inputs(given)
+    assert run["error"] is None
+    settings = run["settings"]
+    assert (settings["rotate_before_days"], settings["verify"], settings["force_rotate"], settings["parallelism"],
+            settings["fetch_tokens"]) == (14, False, False, 3, True)
+    [credential] = run["plan"]["credentials"]
+    assert (credential["expires_days"], credential["rotate_before_days"], credential["verify"]) == (90, 14, False)
+
+
+def test_a_list_given_as_text_is_read_as_json_or_yaml():
+    assert provision_inputs({"provision_principals": '[{"name": "Solo"}]'})["plan"]["platforms"] == ["conductorone"]
+    assert provision_inputs({"provision_principals": "- name: Solo"})["plan"]["platforms"] == ["conductorone"]
+
+
+def test_handed_settings_replace_the_given_ones_and_messages_name_them():
+    given = {"provision_principals": [{"name": "Other"}], "provision_rotate_before_days": 14}
+    run = provision_inputs(given, {"rotate_principals": [SOLO], "rotate_within_days": "45", "rotate_all": "true"})
+    assert [c["principal"] for c in run["plan"]["credentials"]] == ["Solo"]
+    assert run["settings"]["rotate_before_days"] == 45 and run["settings"]["force_rotate"] is True
+    assert provision_inputs(given, {"rotate_principals": [SOLO], "rotate_verify": "maybe"}) == {
+        "error": "rotate_verify must be true or false, not 'maybe'."}
+    assert provision_inputs(given, {"rotate_principals": [{"name": "x", "credentials": [{"name": "c",
+                                                                                          "expires_days": 45}]}]})[
+        "error"].startswith("rotate_principals: principal 'x', credential 'c': value of expires_days")
+
+
+def test_an_empty_list_is_refused_naming_the_list_and_the_switch():
+    assert provision_inputs({"provision_principals": []})["error"] == (
+        "provision_principals is empty, so there is nothing to provision; give the list as conductor_principals (the "
+        "one list of provision, rotate and decommission; a list under another name, such as principals, is not read), "
+        "or set provision_allow_empty: true if an empty run is meant.")
+    assert provision_inputs({"provision_principals": []}, {"rotate_principals": []})["error"].startswith(
+        "rotate_principals is empty, so there is nothing to rotate;")
+    assert "rotate_allow_empty: true" in provision_inputs({}, {"rotate_principals": []})["error"]
+    allowed = provision_inputs({"provision_principals": [], "provision_allow_empty": "true"})
+    assert allowed["error"] is None and allowed["plan"]["runs"] == []
+
+
+def test_the_one_list_is_named_when_it_is_the_list_given():
+    bad = [{"name": "x", "platform": "azure"}]
+    assert provision_inputs({"provision_principals": bad}, None, bad)["error"].startswith("conductor_principals: ")
+
+
+def test_decommission_removes_the_principals_of_its_list():
+    run = provision_inputs({"provision_principals": []},
+                           {"decommission_principals": ["a", dict(SOLO, platform="orkes")]})
+    assert run["plan"]["absent"] == [{"name": "a", "platform": "conductorone"}, {"name": "Solo", "platform": "orkes"}]
+    assert provision_inputs({}, {"decommission_principals": [{"platform": "orkes"}]})["error"].startswith(
+        "Each entry of decommission_principals must be a name or a dict with a name;")
+
+
+def test_a_mistyped_store_key_is_named_with_the_key_it_likely_means():
+    run = provision_inputs({"provision_principals": [SOLO], "provision_store": {"paht": "/x", "type": "vault_file"}})
+    assert run == {"error": "provision_store: no option paht (did you mean path?)."}
+    run = provision_inputs({"provision_principals": [SOLO]}, {"rotate_principals": [SOLO], "rotate_store": "path"})
+    assert run == {"error": "rotate_store must be a dictionary, not str."}

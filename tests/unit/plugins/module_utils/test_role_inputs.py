@@ -92,3 +92,10 @@ def test_a_list_or_dict_given_for_text_is_refused_not_turned_into_its_repr():
         "provision_principals: principal #1: name must be a string, not a list.")
     assert message([{"name": "a", "credentials": [{"name": "ci", "allowed_cidrs": [{"cidr": "10.0.0.0/8"}]}]}]) == (
         "provision_principals: principal 'a', credential 'ci': allowed_cidrs[0] must be a string, not a dict.")
+
+
+def test_entries_come_back_typed_with_nothing_added():
+    typed = check_entries([{"name": "x", "credentials": [{"name": "c", "expires_days": "90", "require_dpop": "yes"}]},
+                           {"name": 7, "platform": None}], SPEC, "provision_principals")
+    assert typed == [{"name": "x", "credentials": [{"name": "c", "expires_days": 90, "require_dpop": True}]},
+                     {"name": "7"}]

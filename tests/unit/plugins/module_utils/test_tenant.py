@@ -18,7 +18,7 @@ from ansible_collections.conductor.principals.plugins.module_utils.parallel impo
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
-    CredentialStep, Forget, TenantRun, failure_message, plan_tenant, prune_lookups)
+    CredentialStep, Forget, TenantRun, check_max_removals, failure_message, plan_tenant, prune_lookups)
 from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, MemoryStore
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
@@ -434,7 +434,8 @@ def built(tenant):
 def run_tenant(platform, store, principals, prune):
     """One service_principals task: the real engine (TenantRun) on MemoryPlatform and MemoryStore, one request at
     a time (a fault injected by call number is the same fault on every replay); the proofs asked of the platform."""
-    params = dict(DEFAULTS, principals=principals, store={"type": store.type}, prune=prune, parallelism=1)
+    params = dict(DEFAULTS, principals=principals, store={"type": store.type}, prune=prune, parallelism=1,
+                  allow_empty=True, max_removals=len(platform.principals))  # the guards have tests of their own
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tenant_module, "store_for", lambda options, environ=None: store)
         patch.setattr(tenant_module, "adapter_for", lambda client: platform)
@@ -622,3 +623,38 @@ def test_scoped_credentials_are_checked_against_their_principals_roles_read_once
     assert [run._plan_credential(item, principals, listings)[2].plan.action for item in items[1:]] == ["create"] * 3
     assert run.adapter.gets == ["sp-new"]  # the listed principal's roles came with it; the new one's read once
     assert run.adapter.made == []  # planning writes nothing
+
+
+def _pruning(removed, managed, absent=()):
+    """A plan removing ``removed`` principals (and those listed ``absent``), over a store that records ``managed``."""
+    steps = tuple(SimpleNamespace(name="p%d" % n, action="delete") for n in range(removed))
+    steps += tuple(SimpleNamespace(name=name, action="delete") for name in absent)
+    keys = [EntryKey("conductorone", "p%d" % n, "ci") for n in range(managed)]
+    wanted = [{"name": name, "state": "absent"} for name in absent]
+    return SimpleNamespace(principals=steps), wanted, keys
+
+
+@pytest.mark.parametrize("removed, managed, max_removals, refused", [
+    (1, 3, None, False), (2, 3, None, True), (20, 200, None, False), (21, 200, None, True),
+    (2, 3, 2, False), (1, 3, 0, True), (0, 0, None, False)])
+def test_prune_is_bounded_by_max_removals(removed, managed, max_removals, refused):
+    plan, wanted, keys = _pruning(removed, managed)
+    if not refused:
+        check_max_removals(plan, wanted, keys, max_removals)
+        return
+    with pytest.raises(ConfigError) as err:
+        check_max_removals(plan, wanted, keys, max_removals)
+    assert ("prune would remove %d of the %d principals the store records, more than max_removals" % (removed, managed)
+            in err.value.message and "set max_removals: %d" % removed in err.value.message)
+
+
+def test_principals_listed_absent_are_not_counted_by_max_removals():
+    check_max_removals(*_pruning(1, 3, absent=("gone-1", "gone-2")))
+    with pytest.raises(ConfigError, match="must be 0 or more"):
+        check_max_removals(*_pruning(0, 3), max_removals=-1)
+
+
+def test_an_empty_list_is_refused_unless_allowed():
+    with pytest.raises(ConfigError, match="^principals is empty, so there is nothing to manage"):
+        check_principals([], "principals", "conductorone", {}, has_store=True)
+    assert check_principals([], "principals", "conductorone", {}, has_store=True, allow_empty=True) == []
