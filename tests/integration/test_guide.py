@@ -117,6 +117,13 @@ def blocks(page):
         yield text.count("\n", 0, found.start(2)) + 1, language, body, markers
 
 
+def write_files(page, directory):
+    """Write the blocks of a page marked <!-- file: NAME --> into directory, each as NAME."""
+    for dummy, dummy, body, markers in blocks(GUIDE / page):
+        if markers.get("file"):
+            (directory / markers["file"]).write_text(body)
+
+
 def is_playbook(data):
     return isinstance(data, list) and bool(data) and all(isinstance(play, dict) and "hosts" in play for play in data)
 
@@ -177,9 +184,8 @@ PAGES_WITH_PLAYBOOKS = [page.name for page in sorted(GUIDE.glob("*.md")) if play
 def test_the_guide_page_playbooks_run_as_written_twice(page, fresh, tmp_path, tmp_path_factory):
     env = _page_environment(fresh, tmp_path, _collections_path(tmp_path_factory.getbasetemp()))
     given = []
+    write_files(page, tmp_path)
     for line, language, body, markers in blocks(GUIDE / page):
-        if markers.get("file"):
-            (tmp_path / markers["file"]).write_text(body)
         if language == "bash" and markers.get("setup"):
             done = _bash(body + "\nenv -0", env, tmp_path)
             assert done.returncode == 0, "%s:%d: %s" % (page, line, done.stderr[-2000:])
@@ -215,8 +221,7 @@ def test_the_first_steps_cycle_and_vault_view_run_as_written(fresh, tmp_path, tm
     collections = _collections_path(tmp_path_factory.getbasetemp())
     env.update(ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1",
                CONDUCTOR_PRINCIPALS_STORE_PASSWORD="guide correct horse")
-    for name, file in (("identities", "identities.yml"), ("rotating", "rotating.yml"), ("retiring", "retiring.yml")):
-        (tmp_path / file).write_text(example("first-steps.md", name))
+    write_files("first-steps.md", tmp_path)
     helper = os.path.join(collections, "ansible_collections/conductor/principals/scripts/store-password")
     cycle = example("first-steps.md", "cycle").strip().splitlines()
     provision = _bash("\n".join(cycle[:2]), env, tmp_path)
