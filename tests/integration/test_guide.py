@@ -6,7 +6,7 @@ page is in the index, every filter is documented, and the examples run as writte
 How a guide page marks its examples (docs/guide/README.md says the same for writers). Markers are HTML
 comments on the lines right above a fence (invisible on the rendered page):
 
-- A ```yaml block that is a playbook (a list of plays, each with `hosts`) runs as written:
+- A ```yaml block that is a playbook (a list of plays, each with `hosts`; a rulebook is not) runs as written:
   `ansible-playbook -i localhost, page-N.yml`, twice, in a fresh tenant, in the environment the first
   steps give (`eval "$(make -s sandbox-env)"`, CONDUCTOR_PRINCIPALS_STORE_PASSWORD). Every run must
   succeed. `<!-- idempotent -->` above it: its second run must report changed=0.
@@ -99,7 +99,7 @@ def example(page, name):
 
 # ---- every fenced block of the guide, with the markers above it -----------------------------------
 GUIDE = REPO / "docs/guide"
-FENCE = re.compile(r"((?:^<!--[^\n]*-->\n)*)^([ \t]*)```(\w*)\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
+FENCE = re.compile(r"((?:^[ \t]*<!--[^\n]*-->\n)*)^([ \t]*)```(\w*)\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
 
 
 def blocks(page):
@@ -119,18 +119,29 @@ def blocks(page):
 
 def write_files(page, directory):
     """Write the blocks of a page marked <!-- file: NAME --> into directory, each as NAME."""
-    for dummy, dummy, body, markers in blocks(GUIDE / page):
+    for block in blocks(GUIDE / page):
+        body, markers = block[2:]
         if markers.get("file"):
             (directory / markers["file"]).write_text(body)
 
 
 def is_playbook(data):
-    return isinstance(data, list) and bool(data) and all(isinstance(play, dict) and "hosts" in play for play in data)
+    """A list of plays, each with hosts (an EDA rulebook's rulesets have hosts too, and rules: not a play)."""
+    return isinstance(data, list) and bool(data) and all(
+        isinstance(play, dict) and "hosts" in play and "rules" not in play for play in data)
+
+
+def _parsed(body):
+    try:
+        return yaml.safe_load(body)
+    except yaml.YAMLError:
+        return None  # the test of every block names it
 
 
 def playbooks(page):
+    """(line, text, markers) of each playbook of a page that runs (not marked a fragment)."""
     return [(line, body, markers) for line, language, body, markers in blocks(page)
-            if language == "yaml" and not markers.get("fragment") and is_playbook(yaml.safe_load(body))]
+            if language == "yaml" and not markers.get("fragment") and is_playbook(_parsed(body))]
 
 
 def test_every_yaml_block_of_the_guide_is_a_playbook_a_file_or_a_fragment():
@@ -154,6 +165,16 @@ def test_every_yaml_block_of_the_guide_is_a_playbook_a_file_or_a_fragment():
             if markers.get("idempotent") and not is_playbook(data):
                 unclear.append("%s: marked idempotent, but not a playbook" % where)
     assert unclear == []
+
+
+def test_guide_markers_are_read_from_the_comment_lines_right_above_a_fence(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- example: a -->\n<!-- file: vars.yml -->\n```yaml\nx: 1\n```\n\n"
+                    "<!-- idempotent -->\n\n```yaml\n- hosts: localhost\n```\n\n"
+                    "- a list item:\n\n  <!-- fragment -->\n  ```yaml\n  - name: t\n  ```\n")
+    assert list(blocks(page)) == [(3, "yaml", "x: 1\n", {"file": "vars.yml"}),
+                                  (9, "yaml", "- hosts: localhost\n", {}),  # a blank line parts it from its marker
+                                  (16, "yaml", "- name: t\n", {"fragment": True})]  # indented in a list
 
 
 def _page_environment(sandbox, directory, collections):
