@@ -212,6 +212,7 @@ def test_the_guide_page_playbooks_run_as_written_twice(page, fresh, tmp_path, tm
             assert done.returncode == 0, "%s:%d: %s" % (page, line, done.stderr[-2000:])
             exported = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
             for name in re.findall(r"^export (\w+)=", body, re.M):
+                assert exported.get(name) not in (None, "", "null"), "%s:%d: %s is empty" % (page, line, name)
                 env[name] = exported[name]
                 given.append(exported[name])  # a token it made is looked for in every run, too
     for number, (line, body, markers) in enumerate(playbooks(GUIDE / page)):
