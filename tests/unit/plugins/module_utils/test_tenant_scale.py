@@ -54,7 +54,8 @@ def crypto(monkeypatch):
 def run_tenant(platform, store_path, count, parallelism=1, prune=False):
     """One service_principals task over ``count`` principals with one credential each, a new Store as a task opens."""
     principals = [{"name": "app-%04d" % n, "credentials": [{"name": "ci"}]} for n in range(count)]
-    params = dict(DEFAULTS, principals=principals, store={"type": "vault_file"}, parallelism=parallelism, prune=prune)
+    params = dict(DEFAULTS, principals=principals, store={"type": "vault_file"}, parallelism=parallelism, prune=prune,
+                  max_removals=count)  # the limit has its own tests: here a prune of 100 is meant
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tenant_module, "store_for", lambda options, environ=None: vault(store_path))
         patch.setattr(tenant_module, "adapter_for", lambda client: platform)
