@@ -14,7 +14,7 @@ REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard sandbox/require
 	changelog demo bench bench-report report-screenshot sandbox clean distclean molecule
 
 test: matrix-venvs units sandbox-test integration sanity lint changelog matrix ee-test awx-lookups galaxy-importer docs-site \
-	eda-test
+	eda-test de-test
 	@echo "make test: every step passed"
 
 $(STAMP): $(REQUIREMENTS)
@@ -325,7 +325,7 @@ eda-test: build eda-host .venv-eda/.installed
 # decision-environment/ as `make ee` builds the EE (tools/ee_build.py), on the EE image `make ee` has just built: its
 # Debian, ansible-core, ansible-runner and collection are there, the build adds ansible-rulebook (PyPI) and Java 17
 # (Debian, apt-get inside the build). `make de-test` runs the rulebook inside it with podman, as an EDA Controller
-# activation runs, against the sandbox on the host (tests/integration/test_de.py). Not in `make test`, for its cost
+# activation runs, against the sandbox on the host (tests/integration/test_de.py). Part of `make test`, after ee-test
 # (measured on 2 cores shared by a load of 15): `make de` 4-5 min after `make ee` at every build (nothing of it is
 # reused: the EE image under it is new each time), `make de-test` 1 min.
 DE_IMAGE := localhost/conductor-principals-de:$(shell sed -n 's/^version: *//p' galaxy.yml)
