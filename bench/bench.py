@@ -303,11 +303,11 @@ def bootstrap_rows(sandbox, work, results, baseline):
     results["bootstrap"] = {"n": n, "first_run": first, "rerun": rerun, "ping_floor": ping}
 
 
-def report_row(sandbox, work):
-    """credential_report over REPORT_PRINCIPALS principals with one credential each, and a ping floor of
-    as many tasks (the token and the report)."""
+def seed_with_credentials(sandbox, count, prefix):
+    """A reset sandbox with ``count`` principals named ``prefix``N, one 30-day credential each (never used); their
+    IDs (the tenant also holds sandbox-admin)."""
     sandbox.control("POST", "/reset")
-    sandbox.control("POST", "/seed", json={"principals": REPORT_PRINCIPALS, "prefix": "report-"})
+    sandbox.control("POST", "/seed", json={"principals": count, "prefix": prefix})
     c1 = sandbox.boot["conductorone"]
     with requests.Session() as http:
         token = http.post(c1["server_url"] + "/auth/v1/token", timeout=60, data={
@@ -318,13 +318,20 @@ def report_row(sandbox, work):
         while True:
             body = http.get(c1["server_url"] + "/api/v1/service_principals", timeout=60,
                             params={"page_size": 100, "page_token": page}).json()
-            ids += [p["id"] for p in body["list"] if p["displayName"].startswith("report-")]
+            ids += [p["id"] for p in body["list"] if p["displayName"].startswith(prefix)]
             page = body.get("nextPageToken")
             if not page:
                 break
         for sp_id in ids:
             http.post(c1["server_url"] + "/api/v1/service_principals/%s/credentials" % sp_id, timeout=60,
                       json={"displayName": "ci", "expires": "2592000s"}).raise_for_status()
+    return ids
+
+
+def report_row(sandbox, work):
+    """credential_report over REPORT_PRINCIPALS principals with one credential each, and a ping floor of
+    as many tasks (the token and the report)."""
+    ids = seed_with_credentials(sandbox, REPORT_PRINCIPALS, "report-")
     dest = work / "report.html"
     row = {"principals": len(ids) + 1,  # and sandbox-admin
            "load_average_before": load_average(),

@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 
-from bench import OUT, REPORT_PRINCIPALS, Sandbox
+from bench import OUT, REPORT_PRINCIPALS, Sandbox, seed_with_credentials
 
 SOURCE = "ansible_collections.conductor.principals.extensions.eda.plugins.event_source.credential_events"
 RUNNER = "ansible_collections.conductor.principals.plugins.module_utils.runner"
@@ -25,25 +24,7 @@ RUNNER = "ansible_collections.conductor.principals.plugins.module_utils.runner"
 
 def seed(sandbox, principals):
     """``principals`` principals with one credential each (30 days, never used: flagged never_used)."""
-    sandbox.control("POST", "/reset")
-    sandbox.control("POST", "/seed", json={"principals": principals, "prefix": "poll-"})
-    c1 = sandbox.boot["conductorone"]
-    with requests.Session() as http:
-        http.headers["Authorization"] = "Bearer " + http.post(c1["server_url"] + "/auth/v1/token", timeout=60, data={
-            "grant_type": "client_credentials", "client_id": c1["client_id"],
-            "client_secret": c1["client_secret"]}).json()["access_token"]
-        page, ids = "", []
-        while True:
-            body = http.get(c1["server_url"] + "/api/v1/service_principals", timeout=60,
-                            params={"page_size": 100, "page_token": page}).json()
-            ids += [p["id"] for p in body["list"] if p["displayName"].startswith("poll-")]
-            page = body.get("nextPageToken")
-            if not page:
-                break
-        for sp_id in ids:
-            http.post(c1["server_url"] + "/api/v1/service_principals/%s/credentials" % sp_id, timeout=60,
-                      json={"displayName": "ci", "expires": "2592000s"}).raise_for_status()
-    return len(ids) + 1  # and sandbox-admin
+    return len(seed_with_credentials(sandbox, principals, "poll-")) + 1  # and sandbox-admin
 
 
 def measured(sandbox, action):
