@@ -105,8 +105,8 @@ def _provision_inputs(given, handed, conductor_principals):
         value = settings.get(setting)
         settings[setting] = default if value is None else _typed(names.get(setting, setting), kind, value)
     if settings["platform"] not in ADAPTERS:
-        raise ConfigError("%s must be one of %s, not %r" % (names.get("platform", "platform"), ", ".join(ADAPTERS),
-                                                             settings["platform"]))
+        raise ConfigError("%s must be one of %s, not %r"
+                          % (names.get("platform", "platform"), ", ".join(ADAPTERS), settings["platform"]))
     option = names.get("principals", "provision_principals")
     if conductor_principals and settings["principals"] == _typed("conductor_principals", "list", conductor_principals):
         option = "conductor_principals"

@@ -61,7 +61,7 @@ options:
     description:
       - Also write the report to this file (mode O(mode), replaced atomically). Its folder must exist.
       - The file is the report itself, so it is written in check mode too; the task then reports C(changed=true)
-        and prints the path it wrote (without C(-v)). Without O(dest) the task only reads: C(changed=false).
+        and prints the path it wrote (without C(-v)). Without O(dest) the task only reads, with C(changed=false).
     type: path
   mode:
     description:

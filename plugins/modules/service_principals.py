@@ -56,7 +56,7 @@ options:
         C(revoke_previous), C(revoke_previous_after_unused_hours), C(max_overlap_days) and C(verify); an entry
         that leaves out one of the last seven takes the task's option of that name. A credential rotated (or
         replaced) keeps the live credential's settings the entry leaves out (as with
-        M(conductor.principals.sp_credential)): C({name: ci}) with O(force_rotate=true) rotates C(ci) with its
+        M(conductor.principals.sp_credential)); an entry that names only C(ci), with O(force_rotate=true), rotates C(ci) with its
         CIDRs, scoped roles, DPoP binding and lifetime, and touches nothing else of the principal.
       - Each entry of C(trusts) is a dict with the M(conductor.principals.sp_trust) options of the trust
         (C(name) required, C(provider), C(condition) or C(github), C(gitlab), C(kubernetes), C(allowed_cidrs),

@@ -148,8 +148,8 @@ def test_absent_revokes_and_deleting_the_principal_removes_credentials(fresh, pl
 
 
 def test_credential_info_reports_expiry(fresh, playbook):
-    run = playbook([{SP: {"name": "Info"}}, {CRED: {"service_principal": "Info", "name": "c", "expires_days": 30},
-                                              "register": "made"},
+    made = {CRED: {"service_principal": "Info", "name": "c", "expires_days": 30}, "register": "made"}
+    run = playbook([{SP: {"name": "Info"}}, made,
                     {CRED_INFO: {"service_principal": "Info"}, "register": "i"}], keep=["i"])
     (credential,) = run.results["i"]["credentials"]
     assert credential["expires_in_days"] in (29, 30) and credential["expired"] is False

@@ -68,4 +68,3 @@ def test_role_inputs_given_as_text_on_the_command_line_are_typed(fresh, run_play
     run_playbook("rotate", {"rotate_principals": [SOLO], "rotate_within_days": "0", "rotate_all": "true",
                             "rotate_parallelism": "2"})
     assert ids(live_credentials(fresh, sp["id"])).isdisjoint(second)
-

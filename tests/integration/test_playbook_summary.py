@@ -84,8 +84,8 @@ def test_provision_rotate_and_decommission_each_end_with_the_table(run_playbook)
                             "orkes: 0 created, 0 rotated, 1 revoked, 1 removed, 0 unchanged"]
 
 
-def test_decommission_lists_every_credential_it_revokes_wherever_its_secret_was_held(fresh, run_playbook,
-                                                                                      reliability):
+def test_decommission_lists_every_credential_it_revokes_wherever_its_secret_was_held(
+        fresh, run_playbook, reliability):
     """A principal's credentials go with it: each is a line of the table, the one made by hand (its secret in no
     store of this run) too, in check mode (would revoke) and when done."""
     run_playbook("provision", {"provision_principals": [CI, WORKER]})

@@ -22,4 +22,3 @@ def test_a_proof_refused_for_the_credentials_cidrs_says_so_and_names_verify_fals
     # Without the proof it is made (and works from inside its networks).
     made = playbook([{CRED: dict(task, verify=False), "register": "c"}], keep=["c"])
     assert made.results["c"]["changed"] and len(live_credentials(fresh, sp_id)) == 1
-

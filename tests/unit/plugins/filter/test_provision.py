@@ -286,9 +286,9 @@ def test_handed_settings_replace_the_given_ones_and_messages_name_them():
     assert run["settings"]["rotate_before_days"] == 45 and run["settings"]["force_rotate"] is True
     assert provision_inputs(given, {"rotate_principals": [SOLO], "rotate_verify": "maybe"}) == {
         "error": "rotate_verify must be true or false, not 'maybe'."}
-    assert provision_inputs(given, {"rotate_principals": [{"name": "x", "credentials": [{"name": "c",
-                                                                                          "expires_days": 45}]}]})[
-        "error"].startswith("rotate_principals: principal 'x', credential 'c': value of expires_days")
+    unoffered = {"rotate_principals": [{"name": "x", "credentials": [{"name": "c", "expires_days": 45}]}]}
+    assert provision_inputs(given, unoffered)["error"].startswith(
+        "rotate_principals: principal 'x', credential 'c': value of expires_days")
 
 
 def test_an_empty_list_is_refused_naming_the_list_and_the_switch():

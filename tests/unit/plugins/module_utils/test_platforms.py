@@ -118,7 +118,7 @@ def test_a_listing_read_once_is_read_once_by_threads_that_ask_together():
 
     adapter = ADAPTERS["conductorone"](client=None)
     with ThreadPoolExecutor(4) as pool:
-        answers = [pool.submit(adapter.read_once, "roles", read) for _ in range(4)]
+        answers = [pool.submit(adapter.read_once, "roles", read) for _thread in range(4)]
         started.wait(5)
         release.set()
         assert [answer.result() for answer in answers] == [["role"]] * 4
@@ -143,7 +143,7 @@ class PrincipalsClient(object):
 def test_the_roles_a_c1_principal_holds_are_read_back_once_for_all_its_credentials():
     client = PrincipalsClient()
     adapter = ADAPTERS["conductorone"](client)
-    for _ in range(3):  # three scoped credentials of one principal whose listing lacked its roles
+    for _credential in range(3):  # three scoped credentials of one principal whose listing lacked its roles
         adapter.check_held_roles(["r-ro"], {"id": "sp1", "name": "ci", "role_ids": None})
     with pytest.raises(ConfigError, match="Super admin"):
         adapter.check_held_roles(["r-super"], {"id": "sp1", "name": "ci", "role_ids": None})
