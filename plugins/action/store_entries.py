@@ -104,6 +104,8 @@ class ActionModule(ActionBase):
             return result
         try:
             store = store_for(params["store"], dict(os.environ))
+            if params["writable"]:
+                store.check_writable()
             entries = read_entries(store, params["read"])
             removed, kept = [], []
             if params["remove_principals"]:

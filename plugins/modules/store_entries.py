@@ -47,6 +47,13 @@ options:
         description: The credential's name.
         type: str
         required: true
+  writable:
+    description:
+      - Also check, before anything else, that the store can be written, as M(conductor.principals.service_principals)
+        does before its first API write (C(vault_file) its directory, a new file there, its lock and its password);
+        nothing is written. The provision role checks this before it writes a federation provider.
+    type: bool
+    default: false
   remove_principals:
     description:
       - Service principals whose entries are removed from the store once their credentials are live nowhere.
@@ -136,6 +143,7 @@ PRINCIPAL = dict(platform=dict(type="str", choices=["conductorone", "orkes"], re
 MODULE_SPEC = dict(
     argument_spec=argument_spec(
         read=dict(type="list", elements="dict", options=KEY, default=[]),
+        writable=dict(type="bool", default=False),
         remove_principals=dict(type="list", elements="dict", options=PRINCIPAL, default=[]),
         store=store_argument_spec(),
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import fcntl
 
 from conftest import STORE_PASSWORD, entries
-from helpers import CRED, SP, live_credentials, one_sentence, principals_named, writes
+from helpers import CRED, SP, issuer, live_credentials, one_sentence, principals_named, writes
 
 SPS = "conductor.principals.service_principals"
 LIST = [{"name": "Guarded", "credentials": [{"name": "ci"}]}]
@@ -70,5 +70,18 @@ def test_the_provision_role_with_a_store_in_a_missing_directory_writes_nothing(f
     before = writes(fresh)
     failed = roles("provision", {"provision_principals": LIST}, expect_rc=2,
                    extra_env={"CONDUCTOR_PRINCIPALS_STORE_PATH": str(missing)})
+    assert "does not exist" in failed.stdout
+    assert writes(fresh) == before and principals_named(fresh, "Guarded") == []
+
+
+def test_the_provision_role_checks_the_store_before_it_writes_a_federation_provider(fresh, roles, tmp_path):
+    """The providers are written before service_principals runs: the store must be found writable before them."""
+    missing = tmp_path / "no-such-dir" / "principals.vault"
+    before = writes(fresh)
+    failed = roles("provision", {
+        "provision_federation_providers": [{"issuer_url": issuer(fresh), "type": "github_actions"}],
+        "provision_principals": [{"name": "Guarded", "credentials": [{"name": "ci"}], "trusts": [{
+            "name": "infra-main", "provider": issuer(fresh), "github": {"repository": "acme/infra", "ref": "main"}}]}]},
+        expect_rc=2, extra_env={"CONDUCTOR_PRINCIPALS_STORE_PATH": str(missing)})
     assert "does not exist" in failed.stdout
     assert writes(fresh) == before and principals_named(fresh, "Guarded") == []
