@@ -68,3 +68,13 @@ def test_role_inputs_given_as_text_on_the_command_line_are_typed(fresh, run_play
     run_playbook("rotate", {"rotate_principals": [SOLO], "rotate_within_days": "0", "rotate_all": "true",
                             "rotate_parallelism": "2"})
     assert ids(live_credentials(fresh, sp["id"])).isdisjoint(second)
+
+
+@pytest.mark.parametrize("name, key", [("provision", "provision_verify"), ("rotate", "rotate_verify")])
+def test_a_value_that_is_no_boolean_is_one_sentence_through_the_ready_playbooks(fresh, run_playbook, name, key):
+    """Text no type conversion reads (a survey's "maybe") is the role's one sentence, not ansible-core's dump of
+    the role's argument spec."""
+    stdout = run_playbook(name, {"conductor_principals": [SOLO]}, expect_rc=2, args=("-e", "%s=maybe" % key))
+    assert "%s must be true or false, not 'maybe'." % key in stdout
+    assert "argument_spec_data" not in stdout and "Validating arguments against arg spec" not in stdout
+    assert principals_named(fresh, "Solo") == []
