@@ -203,7 +203,7 @@ principals:
       elements: dict
       contains:
         id: {description: The credential's ID., type: str}
-        name: {description: Its name (null for an Orkes access key, which has none)., type: str}
+        name: {description: "Its name (null for an Orkes access key, which has none).", type: str}
         client_id: {description: Its client ID., type: str}
 credentials:
   description: Each credential item that was done (a failed one is in RV(failed_items) instead). Never a secret.
