@@ -272,8 +272,9 @@ class Stored(object):
         if entry is None:
             return cls(False, None, None, store_type, location, claimed)
         stored = cls(True, entry.content.get("credential_id"), entry.version, store_type, location, claimed)
-        # Not a field: asdict (of a Plan too), repr, == and replace never reach the secret it holds.
-        object.__setattr__(stored, "_content", dict(entry.content))
+        # Not a field: asdict (of a Plan too), repr, == and replace never reach the secret it holds. The store's
+        # own dict, not a copy (nothing changes an entry in place): a copy per plan held the decrypted store twice.
+        object.__setattr__(stored, "_content", entry.content)
         return stored
 
     @property
