@@ -22,8 +22,9 @@ API (every value is a frozen dataclass):
 - ``Stored.of_entry(entry, store_type, location, claimed)`` (``Stored(present, credential_id,
   version, store_type, location, claimed)``): what the store holds at this task's entry (None:
   no store at all). ``claimed``: IDs held by the principal's other entries (nameless
-  credentials only, else None). ``stored.content`` is the old entry: it holds a secret, so it
-  is no field (never in repr, asdict, equality or a result).
+  credentials only, else None). ``stored.content`` is the old entry (the store's own dict, shared,
+  never changed in place): it holds a secret, so it is no field (never in repr, asdict, equality
+  or a result).
 - ``plan(capabilities, desired, listed, stored, now, owner=None) -> Plan``. ``listed``: the
   credential dicts the adapter's list_credentials returns. Drift in a setting the API cannot
   change, without replace_on_change, raises ConductorError (one sentence).
