@@ -188,14 +188,10 @@ def tree_memory_kib(root):
     return pss, uss
 
 
-def run(sandbox, work, name, plays):
-    """One ansible-playbook run: seconds, http requests by kind, peak RSS of its largest process and the peak
-    of its processes' summed PSS and USS, in MiB."""
-    path = work / (name + ".yml")
-    path.write_text(yaml.safe_dump(plays, sort_keys=False))
+def playbook_env(sandbox, work):
+    """The environment of a bench playbook (connection and store from it) and its -e file of the client secret."""
     secrets_file = work / "secret.json"
     secrets_file.write_text(json.dumps({"bench_secret": sandbox.boot["conductorone"]["client_secret"]}))
-    sandbox.control("POST", "/counters/reset")
     c1 = sandbox.boot["conductorone"]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ["BENCH_COLLECTIONS"], ANSIBLE_NOCOLOR="1",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0",
@@ -203,6 +199,16 @@ def run(sandbox, work, name, plays):
                CONDUCTORONE_CLIENT_SECRET=c1["client_secret"],
                CONDUCTOR_PRINCIPALS_STORE_PATH=str(work / "store.vault"),
                CONDUCTOR_PRINCIPALS_STORE_PASSWORD=STORE_PASSWORD)
+    return env, secrets_file
+
+
+def run(sandbox, work, name, plays):
+    """One ansible-playbook run: seconds, http requests by kind, peak RSS of its largest process and the peak
+    of its processes' summed PSS and USS, in MiB."""
+    path = work / (name + ".yml")
+    path.write_text(yaml.safe_dump(plays, sort_keys=False))
+    env, secrets_file = playbook_env(sandbox, work)
+    sandbox.control("POST", "/counters/reset")
     # RUSAGE_CHILDREN of a fresh helper process: the peak RSS of this one playbook run's process tree.
     log = work / (name + ".log")
     # Its CPU seconds too (user + system, all processes of the run): less moved by the machine's other jobs.

@@ -22,8 +22,9 @@ API (every value is a frozen dataclass):
 - ``Stored.of_entry(entry, store_type, location, claimed)`` (``Stored(present, credential_id,
   version, store_type, location, claimed)``): what the store holds at this task's entry (None:
   no store at all). ``claimed``: IDs held by the principal's other entries (nameless
-  credentials only, else None). ``stored.content`` is the old entry: it holds a secret, so it
-  is no field (never in repr, asdict, equality or a result).
+  credentials only, else None). ``stored.content`` is the old entry (the store's own dict, shared,
+  never changed in place): it holds a secret, so it is no field (never in repr, asdict, equality
+  or a result).
 - ``plan(capabilities, desired, listed, stored, now, owner=None) -> Plan``. ``listed``: the
   credential dicts the adapter's list_credentials returns. Drift in a setting the API cannot
   change, without replace_on_change, raises ConductorError (one sentence).
@@ -274,8 +275,9 @@ class Stored(object):
         if entry is None:
             return cls(False, None, None, store_type, location, claimed)
         stored = cls(True, entry.content.get("credential_id"), entry.version, store_type, location, claimed)
-        # Not a field: asdict (of a Plan too), repr, == and replace never reach the secret it holds.
-        object.__setattr__(stored, "_content", dict(entry.content))
+        # Not a field: asdict (of a Plan too), repr, == and replace never reach the secret it holds. The store's
+        # own dict, not a copy (nothing changes an entry in place): a copy per plan held the decrypted store twice.
+        object.__setattr__(stored, "_content", entry.content)
         return stored
 
     @property

@@ -67,6 +67,13 @@ def test_the_old_entry_is_kept_for_apply_but_no_view_of_a_plan_reaches_its_secre
     assert stored("c1", present=False).content is None
 
 
+def test_a_plan_shares_the_stores_entry_instead_of_copying_it():
+    # A copy per plan held the whole decrypted store twice in a service_principals run (one plan per entry).
+    entry = StoredEntry({"client_secret": "s3cret", "credential_id": "c1", "names": {"principal": "sp"}}, "v1")
+    held = Stored.of_entry(entry, "vault_file", "vault.yml#sp/ci")
+    assert held.content is entry.content
+
+
 def test_what_apply_did_gives_its_new_secret_only_by_name():
     done = Applied(credential=credential("c2"), secret="s-new", revoked=["c1"])
     assert done.secret == "s-new" and done.revoked == ("c1",)
