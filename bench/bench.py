@@ -26,7 +26,6 @@ Writes bench/results/results.json, bench/results/converge.png, bootstrap.png, bu
 import argparse
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
