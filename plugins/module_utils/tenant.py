@@ -293,6 +293,13 @@ def failure_message(failed, total):
     return "%d of %d items failed, every other item is done: %s" % (len(failed), total, "; ".join(parts))
 
 
+def _may_mint(wanted):
+    """Whether a run over the checked list may make a secret the store must keep: a present principal with a
+    present credential. A list that only removes makes none (its store may be long gone: nothing to keep)."""
+    return any(p.get("state") != "absent" and any(c.get("state") != "absent" for c in p.get("credentials") or [])
+               for p in wanted)
+
+
 class TenantRun(object):
     """One service_principals task: check, plan, apply (or, in check mode, only plan)."""
 
@@ -326,8 +333,8 @@ class TenantRun(object):
                                   bool(params.get("store") or params.get("return_secrets")), platform=self.platform,
                                   allow_empty=params.get("allow_empty"))
         store = store_for(params.get("store"), self.environ)
-        if store is not None and not self.check_mode:  # opened, locked and decrypted before the first API write
-            store.check_writable()
+        if store is not None and not self.check_mode and _may_mint(wanted):
+            store.check_writable()  # opened, locked and decrypted before the first API write
         with parallel.Pool(parallelism) as pool:
             self.pool = pool
             self.shared = parallel.shared_client(self.client, pool)

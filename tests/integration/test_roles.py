@@ -145,16 +145,17 @@ def test_a_secret_of_another_credential_in_the_store_is_replaced(fresh, roles, s
         [c for c in live_credentials(fresh, sp["id"]) if c["id"] == live["ci"]][0]["clientId"]
 
 
-def test_a_failing_store_write_during_a_create_revokes_the_new_credential_and_keeps_the_old(fresh, roles, store):
-    # First run keeps its secrets; then "ci" must be rotated (its entry is gone) but the store cannot
-    # be written: a directory where the store's lock file goes makes every write fail, reads still work.
+def test_a_store_whose_lock_cannot_be_taken_stops_the_rotation_before_any_create(fresh, roles, store):
+    # First run keeps its secrets; then "ci" must be rotated (its entry is gone) but the store cannot be
+    # written: a directory where the store's lock file goes. It is found before the create (check_writable),
+    # so nothing is made; a write failing after a create is undone by apply_wave's guard (unit-tested).
     sp_id, old = provision_then_forget(fresh, roles, store, "ci")
     Path(str(store) + ".lock").unlink()
     Path(str(store) + ".lock").mkdir()
     failed = roles("provision", {"provision_principals": [CI]}, expect_rc=2)
-    assert re.search(r"Could not write the secret of new credential \S+ to the vault_file store", failed.stdout)
-    assert "was revoked" in failed.stdout
-    # Nothing alive that nobody can use: the old credentials stay, the new one is gone.
+    assert "vault_file store" in failed.stdout and "lock" in failed.stdout
+    assert "Could not write the secret of new credential" not in failed.stdout
+    # Nothing alive that nobody can use: the old credentials stay, no new one was made.
     assert live_by_name(fresh, sp_id) == old
     assert stored(store, "Terraform CI", "ci") is None
 

@@ -486,7 +486,7 @@ def rotate_with_the_revoke_refused(fresh, playbook, **options):
 
     Returns (the old credential's ID, the rotation's result, its run)."""
     principals = [{"name": "Holder", "credentials": [{"name": "ci"}]}]
-    playbook([{MODULE: dict({"principals": principals}, **options)}])
+    playbook([{MODULE: dict({"principals": principals}, **options), "register": "made"}])
     (old,) = [c["id"] for c in live(fresh, principals_by_name(fresh)["Holder"][0])]
     fresh.fault("DELETE", CRED_ROUTE + "/{id}", "500")
     rotation = playbook([{MODULE: dict({"principals": principals, "force_rotate": True}, **options),

@@ -18,7 +18,7 @@ from ansible_collections.conductor.principals.plugins.module_utils.parallel impo
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
-    CredentialStep, Forget, TenantRun, check_max_removals, failure_message, plan_tenant, prune_lookups)
+    CredentialStep, Forget, TenantRun, _may_mint, check_max_removals, failure_message, plan_tenant, prune_lookups)
 from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, MemoryStore
 
 DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
@@ -658,3 +658,11 @@ def test_an_empty_list_is_refused_unless_allowed():
     with pytest.raises(ConfigError, match="^principals is empty, so there is nothing to manage"):
         check_principals([], "principals", "conductorone", {}, has_store=True)
     assert check_principals([], "principals", "conductorone", {}, has_store=True, allow_empty=True) == []
+
+
+def test_only_a_list_that_may_make_a_secret_needs_a_writable_store_first():
+    """A decommission list (every principal absent) makes no secret: its store may be long gone."""
+    assert _may_mint([{"name": "a", "credentials": [{"name": "ci"}]}])
+    assert _may_mint([{"name": "a", "state": "absent"}, {"name": "b", "credentials": [{"name": "ci", "state": "present"}]}])
+    assert not _may_mint([{"name": "a", "state": "absent", "credentials": [{"name": "ci"}]}, {"name": "b"}])
+    assert not _may_mint([{"name": "a", "credentials": [{"name": "ci", "state": "absent"}]}])
