@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from types import SimpleNamespace
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, PrivateFormat, NoEncryption
 
+from ansible_collections.conductor.principals.plugins.module_utils import tenant
 from ansible_collections.conductor.principals.plugins.module_utils.errors import (
     ConductorError, ConfigError, OutcomeUnknownError)
 from ansible_collections.conductor.principals.plugins.module_utils.platforms.base import PlatformAdapter
@@ -335,3 +338,33 @@ class ReportPlatform(MemoryPlatform):
     def list_credentials(self, owner):
         self.calls.append(owner)
         return super().list_credentials(owner)
+
+
+# ---- one service_principals task on the real engine (TenantRun), over MemoryPlatform -----------------------------
+TENANT_DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
+                   "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
+                   "replace_on_change": False}
+
+
+class TenantSettings(object):
+    platform = "conductorone"
+    server_url = "https://tenant.example"
+    validate_certs = True
+
+
+class TenantClient(object):
+    """The client a TenantRun is given: only its settings are read once the adapter is MemoryPlatform."""
+    settings = TenantSettings()
+
+
+def run_tenant_task(platform, params, open_store):
+    """One service_principals task's result: TenantRun over ``platform`` (MemoryPlatform), ``open_store()`` as the
+    store it opens, the proofs asked of the platform."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tenant, "store_for", lambda options, environ=None: open_store())
+        patch.setattr(tenant, "adapter_for", lambda client: platform)
+        patch.setattr(tenant.parallel, "shared_client",
+                      lambda client, pool: SimpleNamespace(server_now=lambda: platform.now))
+        run = tenant.TenantRun(TenantClient(), params)
+        run._prover = platform.prove
+        return run.run()

@@ -19,11 +19,10 @@ from ansible_collections.conductor.principals.plugins.module_utils.stores import
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import (
     CredentialStep, Forget, TenantRun, _may_mint, check_max_removals, failure_message, plan_tenant, prune_lookups)
-from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, MemoryStore
+from ansible_collections.conductor.principals.tests.unit.helpers import (
+    TENANT_DEFAULTS, MemoryPlatform, MemoryStore, TenantClient, run_tenant_task)
 
-DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
-            "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
-            "replace_on_change": False}
+DEFAULTS = TENANT_DEFAULTS
 
 
 def checked(principals, platform="conductorone"):
@@ -216,14 +215,7 @@ def test_the_failure_message_names_each_item():
                        "create credential 'ci'; principal 'b' trust 'gh': refused")
 
 
-class _Settings(object):
-    platform = "conductorone"
-    server_url = "https://tenant.example"
-    validate_certs = True
-
-
-class _Client(object):
-    settings = _Settings()
+_Client = TenantClient
 
 
 @pytest.mark.parametrize("diff", [True, False])
@@ -436,14 +428,7 @@ def run_tenant(platform, store, principals, prune):
     a time (a fault injected by call number is the same fault on every replay); the proofs asked of the platform."""
     params = dict(DEFAULTS, principals=principals, store={"type": store.type}, prune=prune, parallelism=1,
                   allow_empty=True, max_removals=len(platform.principals))  # the guards have tests of their own
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tenant_module, "store_for", lambda options, environ=None: store)
-        patch.setattr(tenant_module, "adapter_for", lambda client: platform)
-        patch.setattr(tenant_module.parallel, "shared_client",
-                      lambda client, pool: SimpleNamespace(server_now=lambda: platform.now))
-        run = TenantRun(_Client(), params)
-        run._prover = platform.prove
-        return run.run()
+    return run_tenant_task(platform, params, lambda: store)
 
 
 def declared(principals):

@@ -8,25 +8,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils import tenant as tenant_module
 from ansible_collections.conductor.principals.plugins.module_utils.report import credential_report, held_by
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for, vault_file
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import WAVE_FACTOR, TenantRun
 WAVE_GROWTH = 8
-from ansible_collections.conductor.principals.tests.unit.helpers import MemoryPlatform, ReportPlatform
+from ansible_collections.conductor.principals.tests.unit.helpers import (
+    TENANT_DEFAULTS, MemoryPlatform, ReportPlatform, TenantClient, run_tenant_task)
 
-DEFAULTS = {"rotate_before_days": 14, "force_rotate": False, "revoke_previous": True,
-            "revoke_previous_after_unused_hours": None, "max_overlap_days": 7, "verify": True,
-            "replace_on_change": False}
-
-
-class _Settings(object):
-    platform = "conductorone"
-    server_url = "https://tenant.example"
+DEFAULTS = TENANT_DEFAULTS
 
 
-class _Client(object):
-    settings = _Settings()
 
 
 def vault(tmp_path):
@@ -56,14 +47,7 @@ def run_tenant(platform, store_path, count, parallelism=1, prune=False):
     principals = [{"name": "app-%04d" % n, "credentials": [{"name": "ci"}]} for n in range(count)]
     params = dict(DEFAULTS, principals=principals, store={"type": "vault_file"}, parallelism=parallelism, prune=prune,
                   max_removals=count)  # the limit has its own tests: here a prune of 100 is meant
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tenant_module, "store_for", lambda options, environ=None: vault(store_path))
-        patch.setattr(tenant_module, "adapter_for", lambda client: platform)
-        patch.setattr(tenant_module.parallel, "shared_client",
-                      lambda client, pool: SimpleNamespace(server_now=lambda: platform.now))
-        run = TenantRun(_Client(), params)
-        run._prover = platform.prove
-        return run.run()
+    return run_tenant_task(platform, params, lambda: vault(store_path))
 
 
 def test_a_first_run_rewrites_the_file_a_constant_per_item_and_a_rerun_decrypts_it_once(tmp_path, crypto):
@@ -99,7 +83,7 @@ def test_a_report_judging_every_credential_held_decrypts_a_vault_file_once(tmp_p
 
 
 def test_the_waves_into_a_store_that_writes_each_entry_stay_the_same_size(tmp_path):
-    run = TenantRun(_Client(), {})
+    run = TenantRun(TenantClient(), {})
     run.pool = SimpleNamespace(parallelism=8)
     run.store = SimpleNamespace()  # hashi_vault, aws_secretsmanager: a write costs its own entries only
     assert run._wave_size(100000) == 8 * WAVE_FACTOR
