@@ -10,14 +10,11 @@ import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.report import credential_report, held_by
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for, vault_file
-from ansible_collections.conductor.principals.plugins.module_utils.tenant import WAVE_FACTOR, TenantRun
-WAVE_GROWTH = 8
+from ansible_collections.conductor.principals.plugins.module_utils.tenant import WAVE_FACTOR, WAVE_GROWTH, TenantRun
 from ansible_collections.conductor.principals.tests.unit.helpers import (
     TENANT_DEFAULTS, MemoryPlatform, ReportPlatform, TenantClient, run_tenant_task)
 
 DEFAULTS = TENANT_DEFAULTS
-
-
 
 
 def vault(tmp_path):
