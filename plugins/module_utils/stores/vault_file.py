@@ -273,10 +273,11 @@ class Store(SecretStore):
                              "the store or plant its lock); keep the store in a directory only its owner can write "
                              "(chmod o-w %s)" % (directory, stat.S_IMODE(mode), directory))
 
-    def _load(self):
-        """The decrypted store as {path: entry} (a new dict; the entries are shared with the memo, never changed in
-        place); {} when the file does not exist yet. The file this store last read or wrote is not decrypted again
-        (``_memo``)."""
+    def _load(self, to_change=True):
+        """The decrypted store as {path: entry}; {} when the file does not exist yet. The file this store last read
+        or wrote is not decrypted again (``_memo``). ``to_change``: a new dict for the caller to change (the entries
+        are shared with the memo, never changed in place); otherwise the memo's own, to read only (no copy of every
+        entry per read: a run reads many)."""
         self._refuse_directory_writable_by_others()
         try:
             handle = open(self.file, "rb")
@@ -289,7 +290,7 @@ class Store(SecretStore):
                 found = os.fstat(handle.fileno())
                 self._refuse_readable_by_others(found.st_mode)
                 if self._memo is not None and self._memo[0] == _signature(found):
-                    return dict(self._memo[1])
+                    return dict(self._memo[1]) if to_change else self._memo[1]
                 plaintext = self._lib.read(handle)
         except VaultRefusedError:
             raise StoreError("Could not decrypt the vault_file store %s: the password%s is wrong, or the file is "
@@ -301,7 +302,7 @@ class Store(SecretStore):
                              "by conductor.principals, give another path" % self.file)
         entries = self._entries(data)
         self._memo = (_signature(found), entries)
-        return dict(entries)
+        return dict(entries) if to_change else entries
 
     def _entries(self, data):
         if not isinstance(data, dict):
@@ -366,11 +367,11 @@ class Store(SecretStore):
                              "make the directory writable or give another store.path"
                              % (self.file, directory, exc.strerror or type(exc).__name__))
         with self._locked():
-            self._load()
+            self._load(to_change=False)
 
     # ---- the four calls ---------------------------------------------------------------
     def read(self, key):
-        entry = self._load().get(self.path(key))
+        entry = self._load(to_change=False).get(self.path(key))
         if entry is None:
             return None
         found = _stored(entry)
@@ -406,7 +407,7 @@ class Store(SecretStore):
 
     # ---- batches: one decryption to read, one lock and one file write per batch ----------
     def read_many(self, keys):
-        entries = self._load()
+        entries = self._load(to_change=False)
         found, errors = {}, {}
         for key in keys:
             entry = entries.get(self.path(key))
@@ -464,7 +465,7 @@ class Store(SecretStore):
 
     def list(self, platform=None, principal=None):
         keys = []
-        for path, entry in sorted(self._load().items()):
+        for path, entry in sorted(self._load(to_change=False).items()):
             names = entry.get("names") or {}
             parts = path[len(self.prefix) + 1:].split("/") if path.startswith(self.prefix + "/") else []
             key = self.key_at(entry.get("platform"), names.get("principal"), names.get("credential"),

@@ -34,7 +34,7 @@ def test_many_keys_are_read_with_one_decryption(store, monkeypatch):
     from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
     decrypts = []
     load = vault_file.Store._load
-    monkeypatch.setattr(vault_file.Store, "_load", lambda self: decrypts.append(1) or load(self))
+    monkeypatch.setattr(vault_file.Store, "_load", lambda self, **kw: decrypts.append(1) or load(self, **kw))
     keys = [{"platform": "conductorone", "principal": "ci", "credential": c} for c in ("a", "b", "c", "d")]
     found = read_entries(store, keys)
     assert sorted(found["conductorone"]["ci"]) == ["a", "b"] and len(decrypts) == 1

@@ -276,7 +276,7 @@ def test_a_report_with_a_vault_file_store_decrypts_it_twice_whatever_the_number_
             held_ids.add(credential["id"])
     decrypts = []
     load = vault_file.Store._load
-    monkeypatch.setattr(vault_file.Store, "_load", lambda self: decrypts.append(1) or load(self))
+    monkeypatch.setattr(vault_file.Store, "_load", lambda self, **kw: decrypts.append(1) or load(self, **kw))
     flags = flags_by_id(credential_report(adapter, params(), lambda: NOW, held=held_by(store, "conductorone")))
     assert {i for i, f in flags.items() if "unheld" not in f} == held_ids and len(flags) == 40
     assert len(decrypts) == 2

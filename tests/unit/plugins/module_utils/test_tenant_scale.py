@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.report import credential_report, held_by
 from ansible_collections.conductor.principals.plugins.module_utils.stores import EntryKey, store_for, vault_file
+from ansible_collections.conductor.principals.plugins.module_utils.stores.base import StoreError
 from ansible_collections.conductor.principals.plugins.module_utils.tenant import WAVE_FACTOR, WAVE_GROWTH, TenantRun
 from ansible_collections.conductor.principals.tests.unit.helpers import (
     TENANT_DEFAULTS, MemoryPlatform, ReportPlatform, TenantClient, run_tenant_task)
@@ -98,3 +99,33 @@ def test_a_file_another_run_wrote_since_is_decrypted_again_and_its_entries_kept(
     assert {key: entry.content for key, entry in vault(tmp_path).read_many([first, second])[0].items()} == {
         first: {"credential_id": "c3"}, second: {"credential_id": "c2"}}
     assert crypto.decrypts >= 2  # ours read the file theirs wrote (and theirs the one ours wrote first)
+
+
+def test_reads_share_the_remembered_entries_and_a_change_works_on_a_copy(tmp_path, monkeypatch):
+    """A read of one entry copies no dict of every entry (a run reads thousands); a write changes a copy,
+    so a failed write leaves what the store remembers as the file is."""
+    store = vault(tmp_path)
+    keys = [EntryKey("conductorone", "app-%d" % n, "ci") for n in range(3)]
+    store.write_many([(key, {"credential_id": key.principal}, None) for key in keys])
+    remembered = store._memo[1]
+    copies = []
+    real_dict = dict
+
+    class CountingDict(real_dict):
+        def __init__(self, *args, **kwargs):
+            if args and args[0] is remembered:
+                copies.append(len(args[0]))
+            real_dict.__init__(self, *args, **kwargs)
+    monkeypatch.setattr(vault_file, "dict", CountingDict, raising=False)
+    for key in keys:
+        assert store.read(key).content == {"credential_id": key.principal}
+    store.read_many(keys)
+    store.list()
+    assert copies == []
+
+    def refused(entries):
+        raise OSError("disk full")
+    monkeypatch.setattr(store, "_save", refused)
+    with pytest.raises(StoreError):
+        store.write(EntryKey("conductorone", "app-new", "ci"), {"credential_id": "new"})
+    assert copies == [3] and sorted(store._memo[1]) == sorted(store.path(key) for key in keys)
