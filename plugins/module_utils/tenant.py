@@ -293,6 +293,11 @@ def failure_message(failed, total):
     return "%d of %d items failed, every other item is done: %s" % (len(failed), total, "; ".join(parts))
 
 
+def _revoked_row(credential):
+    """A credential as the removal of its principal reports it (``revoked_credentials``)."""
+    return {k: credential.get(k) for k in ("id", "name", "client_id")}
+
+
 def _may_mint(wanted):
     """Whether a run over the checked list may make a secret the store must keep: a present principal with a
     present credential. A list that only removes makes none (its store may be long gone: nothing to keep)."""
@@ -318,6 +323,7 @@ class TenantRun(object):
         self.forgotten = 0
         self.items = 0
         self.read_errors = {}
+        self.listed_credentials = {}  # {principal ID: its credentials as a removal reports them}, from prune's listing
         self.halted = None  # why the task stopped after a bug in a wave (return_secrets without a store)
         self.exception = None
 
@@ -391,6 +397,7 @@ class TenantRun(object):
                     raise ConductorError("prune could not list the credentials of service principal %s: %s"
                                          % (outcome.item, outcome.error.message))
                 live[outcome.item] = {c["id"] for c in outcome.value}
+                self.listed_credentials[outcome.item] = [_revoked_row(c) for c in outcome.value]
             need = prune_lookups(wanted, listed, entries, live)
         return live
 
@@ -433,7 +440,9 @@ class TenantRun(object):
         self._noted("before", "principals", label, before or {})
         if step.action == "delete":
             # Its credentials go with it, wherever their secrets are held: read first, so the result names each.
-            gone = [{k: c.get(k) for k in ("id", "name", "client_id")} for c in self.adapter.list_credentials(step.id)]
+            gone = self.listed_credentials.get(step.id)  # prune listed them already: not asked twice
+            if gone is None:
+                gone = [_revoked_row(c) for c in self.adapter.list_credentials(step.id)]
             if not self.check_mode:
                 self.adapter.delete_principal(before)
             self._noted("after", "principals", label, {})

@@ -367,8 +367,25 @@ def test_pruned_principals_of_one_name_each_have_their_row():
     result = run_tenant(platform, store, [{"name": "app"}], prune=True)
     removed = [row for row in result["principals"] if row["action"] == "removed"]
     assert sorted((row["name"], row["id"]) for row in removed) == [("old", "sp1"), ("old", "sp2")]
+    assert sorted(c["name"] for row in removed for c in row["revoked_credentials"]) == ["ci", "deploy"]
     assert result["summary"]["principals"]["removed"] == 2 and platform.principals == [
         p for p in platform.principals if p["name"] == "app"]
+
+
+def test_a_principal_prune_listed_to_judge_is_removed_without_listing_it_again():
+    """An entry written before entries recorded their principal's ID: prune lists the principal of that name to
+    find the credential; its removal then reports that listing (one request, not two)."""
+    platform = MemoryPlatform()
+    store = MemoryStore(log=platform.writes)
+    owner = platform.principal("old")
+    made = platform.add_credential(owner["id"], "ci")
+    content = entry_content(key("old", "ci"), made, made["client_id"], platform.secrets[made["id"]], SERVER_URL)
+    content.pop("service_principal_id")
+    store.put(key("old", "ci"), content)
+    result = run_tenant(platform, store, [{"name": "app"}], prune=True)
+    removed = [row for row in result["principals"] if row["action"] == "removed"]
+    assert [c["id"] for row in removed for c in row["revoked_credentials"]] == [made["id"]]
+    assert platform.call_counts["list_credentials"] == 1
 
 
 # ---- the whole engine on an in-memory tenant, for any tenant and list ----------------------------------
