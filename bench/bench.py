@@ -78,6 +78,22 @@ class Sandbox(object):
         self.process.wait(timeout=15)
 
 
+def n_principals_run(description, prefix, *more_arguments):
+    """The start of a script over N principals (memory_tenant, profile_tenant): its arguments (``n``, ``--out``
+    and ``more_arguments``, each (name, type, default)), a work directory, the out directory (``--out``, else the
+    work one) and a sandbox started in the work directory."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("n", type=int)
+    for name, kind, default in more_arguments:
+        parser.add_argument(name, type=kind, default=default)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    out = Path(args.out) if args.out else work
+    out.mkdir(parents=True, exist_ok=True)
+    return args, work, out, Sandbox(work)
+
+
 def play(sandbox, tasks, pre_tasks=(), token=True):
     c1 = sandbox.boot["conductorone"]
     defaults = {"server_url": c1["server_url"]}

@@ -9,11 +9,9 @@ PSS, ansible-playbook's peak and its PSS just before it forks the service_princi
 and the task's arguments: Ansible's), the worker's peak, and the largest processes' peaks. Writes the timelines to DIR/memory-N.json. Needs BENCH_COLLECTIONS as bench.py.
 """
 
-import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import (  # noqa: E402  pylint: disable=wrong-import-position
-    PLAYBOOK, Sandbox, bulk_play, ping_tasks, play, playbook_env, process_tree)
+    PLAYBOOK, bulk_play, n_principals_run, ping_tasks, play, playbook_env, process_tree)
 
 
 def pss_kib(pid):
@@ -72,14 +70,7 @@ def summary(name, main, timeline):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", type=int)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="conductor-memory-"))
-    out = Path(args.out) if args.out else work
-    out.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(work)
+    args, work, out, sandbox = n_principals_run(__doc__.splitlines()[0], "conductor-memory-")
     figures = {"n": args.n}
     try:
         store = work / "store.vault"

@@ -10,20 +10,18 @@ thread (the pool's workers too); writes the .prof files and profile-N.json to DI
 (PYTHONPATH=build/collections).
 """
 
-import argparse
 import cProfile
 import io
 import json
 import os
 import pstats
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import STORE_PASSWORD, Sandbox  # noqa: E402  pylint: disable=wrong-import-position
+from bench import STORE_PASSWORD, n_principals_run  # noqa: E402  pylint: disable=wrong-import-position
 
 # The phases of a run: wall-clock seconds of the core's steps, each timed around the function that does it.
 PHASES = (
@@ -146,15 +144,8 @@ def profiled(sandbox, name, params, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", type=int)
-    parser.add_argument("--parallelism", type=int, default=8)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="conductor-profile-"))
-    out = Path(args.out) if args.out else work
-    out.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(work)
+    args, work, out, sandbox = n_principals_run(__doc__.splitlines()[0], "conductor-profile-",
+                                                ("--parallelism", int, 8))
     try:
         c1 = sandbox.boot["conductorone"]
         connection = {"platform": "conductorone", "server_url": c1["server_url"], "client_id": c1["client_id"],
