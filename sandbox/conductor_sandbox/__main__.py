@@ -8,11 +8,10 @@ import signal
 import sys
 import threading
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
 from . import c1, orkes
 from .app import create_app
 from .keys import make_tls
+from .server import Server
 from .store import Store
 
 
@@ -41,27 +40,18 @@ def write_private(path, text):
     os.replace(temp, path)
 
 
-def dated_by(store):
-    """Request handler whose Date header reads the sandbox's clock (moved by /_sandbox/clock)."""
-    class Handler(WSGIRequestHandler):
-        def date_time_string(self, timestamp=None):
-            return super().date_time_string(store.now() if timestamp is None else timestamp)
-    return Handler
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     store = Store(state_file=args.state_file, settings={"page_size": args.page_size, "token_ttl": args.token_ttl})
     app = create_app(store)
-    ssl_context, ca_path = None, None
+    tls, ca_path = None, None
     if args.tls_dir:
         cert, key, ca_path = make_tls(args.tls_dir, args.host)
-        ssl_context = (cert, key)
-    server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context,
-                         request_handler=dated_by(store))
-    scheme = "https" if ssl_context else "http"
+        tls = (cert, key)
+    server = Server(args.host, args.port, app, tls=tls)
+    scheme = "https" if tls else "http"
     host = "[%s]" % args.host if ":" in args.host else args.host
-    address = "%s:%d" % (host, server.server_port)
+    address = "%s:%d" % (host, server.port)
     base = "%s://%s" % (scheme, address)
 
     if not store.load():

@@ -3,13 +3,14 @@
 import logging
 import re
 import secrets
-import socket
 import time
 
 from flask import Flask, g, jsonify, request
+from werkzeug.http import http_date
 
 from . import c1, control, orkes
 from .keys import HmacSigner, OidcIssuer
+from .server import drop_connection
 
 TOKEN_ROUTES = frozenset(("POST /auth/v1/token", "POST /api/token"))
 
@@ -21,7 +22,7 @@ def route_key():
 
 
 class DropConnection(object):
-    """WSGI middleware: after the app ran (and committed), close the socket unanswered."""
+    """WSGI middleware: after the app ran (and committed), close the connection unanswered."""
 
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
@@ -29,12 +30,7 @@ class DropConnection(object):
     def __call__(self, environ, start_response):
         body = list(self.wsgi_app(environ, start_response))  # the view has run: the write is committed
         if environ.get("sandbox.drop"):
-            connection = environ.get("werkzeug.socket")
-            if connection is not None:
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)  # the server's write now fails: no answer
-                except OSError:
-                    pass
+            drop_connection()
         return body
 
 
@@ -84,8 +80,10 @@ def create_app(store):
             store.in_flight.leave(key)
 
     @app.after_request
-    def add_request_id(response):
+    def add_request_id_and_date(response):
         response.headers["X-Request-Id"] = getattr(g, "request_id", "req-none")
+        # Dated by the sandbox's clock (moved by /_sandbox/clock), as a client reads the server's time.
+        response.headers["Date"] = http_date(store.now())
         return response
 
     def orkes_path():

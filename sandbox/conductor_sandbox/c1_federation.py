@@ -334,7 +334,7 @@ def register(app, service, read_only_routes):
 
     @route("GET", PROVIDERS)
     def list_providers(call):
-        return page([provider_view(p) for p in fed.data["providers"].values()], store)
+        return page(list(fed.data["providers"].values()), store, view=provider_view)
 
     @route("GET", PROVIDER)
     def get_provider(call, id):  # noqa: A002 - the spec's parameter name

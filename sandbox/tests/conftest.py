@@ -12,10 +12,10 @@ import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import OKPKey
-from werkzeug.serving import make_server
 
 from conductor_sandbox import c1, orkes
 from conductor_sandbox.app import create_app
+from conductor_sandbox.server import Server as HTTPServer
 from conductor_sandbox.store import Store
 
 warnings.filterwarnings("ignore", message=".*EdDSA is deprecated.*")
@@ -26,9 +26,9 @@ class Server(object):
     def __init__(self):
         self.store = Store(settings={"page_size": 10})
         self.app = create_app(self.store)
-        self.http = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.base = "http://127.0.0.1:%d" % self.http.server_port
-        address = "127.0.0.1:%d" % self.http.server_port
+        self.http = HTTPServer("127.0.0.1", 0, self.app)
+        self.base = "http://127.0.0.1:%d" % self.http.port
+        address = "127.0.0.1:%d" % self.http.port
         self.store.data["bootstrap"] = {"conductorone": c1.bootstrap(self.store, self.app.config["c1"], address),
                                         "orkes": orkes.bootstrap(self.store, self.app.config["orkes"])}
         import copy

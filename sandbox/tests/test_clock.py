@@ -5,11 +5,10 @@ import threading
 from email.utils import parsedate_to_datetime
 
 import requests
-from werkzeug.serving import make_server
 
 from conductor_sandbox import c1, orkes
-from conductor_sandbox.__main__ import dated_by
 from conductor_sandbox.app import create_app
+from conductor_sandbox.server import Server
 from conductor_sandbox.store import Store, rfc3339
 
 DAY = 86400
@@ -18,9 +17,9 @@ DAY = 86400
 def test_answers_are_dated_and_use_is_recorded_on_the_sandbox_clock():
     store = Store()
     app = create_app(store)
-    http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=dated_by(store))
-    base = "http://127.0.0.1:%d" % http.server_port
-    admin = c1.bootstrap(store, app.config["c1"], "127.0.0.1:%d" % http.server_port)
+    http = Server("127.0.0.1", 0, app)
+    base = "http://127.0.0.1:%d" % http.port
+    admin = c1.bootstrap(store, app.config["c1"], "127.0.0.1:%d" % http.port)
     orkes.bootstrap(store, app.config["orkes"])
     app.config["baseline"] = copy.deepcopy(store.data)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

@@ -1,5 +1,6 @@
 """Test controls, faults, concurrency, and the command line (TLS, persistence, SIGTERM)."""
 
+import http.client
 import json
 import os
 import signal
@@ -53,6 +54,29 @@ def test_drop_after_commit_commits_and_drops(sbx):
                       timeout=10)
     names = [p["displayName"] for p in c1_call(sbx, "GET", "/api/v1/service_principals", headers)["list"]]
     assert names.count("ghost") == 1
+
+
+def test_connections_are_kept_alive_and_a_drop_closes_only_its_own(sbx):
+    """As a real API: one connection carries many requests; a dropped answer closes that connection only."""
+    headers = admin_headers(sbx)
+    connection = http.client.HTTPConnection("127.0.0.1", int(sbx.base.rsplit(":", 1)[1]), timeout=10)
+    for _ in range(3):
+        connection.request("GET", "/api/v1/service_principals", headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200 and answer.getheader("Connection", "").lower() != "close"
+    sbx.control("POST", "/faults", json={"method": "POST", "route": "/api/v1/service_principals",
+                                         "mode": "drop_after_commit"})
+    with requests.Session() as session:
+        assert session.get(sbx.base + "/api/v1/service_principals", headers=headers, timeout=10).status_code == 200
+        with pytest.raises(requests.exceptions.ConnectionError):
+            session.post(sbx.base + "/api/v1/service_principals", headers=headers, json={"displayName": "lost"},
+                         timeout=10)
+    # the kept-alive connection opened before the drop still answers
+    connection.request("GET", "/api/v1/service_principals", headers=headers)
+    answer = connection.getresponse()
+    assert answer.status == 200 and "lost" in answer.read().decode()
+    connection.close()
 
 
 def test_fifty_concurrent_clients(sbx):
