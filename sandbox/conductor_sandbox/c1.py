@@ -35,15 +35,66 @@ def source_ip(store):
 
 # ---- the service ----------------------------------------------------------------------------
 
+class CredentialIndex(object):
+    """Each owner's credential IDs (in creation order) and each client ID's credential, beside the
+    credentials themselves: a listing or a token request reads its own, not the whole tenant (a real
+    service has a database index; scanning every credential made a 10,000-principal rerun quadratic).
+    Built from the credentials it is given, kept up to date by ``add`` and ``remove``."""
+
+    def __init__(self, credentials):
+        self.credentials = credentials
+        self.by_owner = {}
+        self.by_client_id = {}
+        for cred in credentials.values():
+            self._enter(cred)
+
+    @staticmethod
+    def owner(cred):
+        return ("user", cred["userId"]) if cred["personal"] else ("principal", cred["servicePrincipalId"])
+
+    def _enter(self, cred):
+        self.by_owner.setdefault(self.owner(cred), []).append(cred["id"])
+        self.by_client_id[cred["clientId"]] = cred["id"]
+
+    def add(self, cred):
+        self.credentials[cred["id"]] = cred
+        self._enter(cred)
+
+    def remove(self, cred_id):
+        cred = self.credentials.pop(cred_id)
+        self.by_owner[self.owner(cred)].remove(cred_id)
+        self.by_client_id.pop(cred["clientId"], None)
+
+    def of(self, owner):
+        return [self.credentials[cred_id] for cred_id in self.by_owner.get(owner, ())]
+
+
 class C1(object):
     def __init__(self, store):
         self.store = store
         self.nonces = {}
         self.federation = None  # c1_federation.Federation, set when the routes are registered
+        self._index = None
 
     @property
     def data(self):
         return self.store.data["c1"]
+
+    @property
+    def index(self):
+        """The CredentialIndex of the current credentials (a reset or a loaded state brings new ones)."""
+        if self._index is None or self._index.credentials is not self.data["credentials"]:
+            self._index = CredentialIndex(self.data["credentials"])
+        return self._index
+
+    def credentials_of(self, sp_id):
+        return self.index.of(("principal", sp_id))
+
+    def personal_credentials_of(self, user_id):
+        return self.index.of(("user", user_id))
+
+    def remove_credential(self, cred_id):
+        self.index.remove(cred_id)
 
     def seed(self):
         now = rfc3339(self.store.now())
@@ -78,7 +129,7 @@ class C1(object):
             raise ApiError(400, 3, "unknown role id %s" % unknown[0])
         secret, public = new_c1_secret()
         suffix = "pcc" if personal else "spc"
-        taken = {c["clientId"] for c in self.data["credentials"].values()}
+        taken = self.index.by_client_id
         while True:  # a real tenant never hands out one client ID twice (600,000 names: they meet at ~1,000)
             client_id = "%s-%05d@%s/%s" % (secrets.choice(CUTE), secrets.randbelow(100000), host, suffix)
             if client_id not in taken:
@@ -90,7 +141,7 @@ class C1(object):
                 if seconds else None, "allowSourceCidrs": list(cidrs), "scopedRoleIds": list(roles),
                 "requireDpop": bool(body.get("requireDpop")) and not personal, "lastUsedAt": None,
                 "publicJwk": public}
-        self.data["credentials"][cred["id"]] = cred
+        self.index.add(cred)
         self.store.remember(secret)
         return cred, secret
 
@@ -114,10 +165,8 @@ class C1(object):
         return sp
 
     def credential_by_client_id(self, client_id):
-        for cred in self.data["credentials"].values():
-            if cred["clientId"] == client_id:
-                return cred
-        return None
+        cred_id = self.index.by_client_id.get(client_id)
+        return None if cred_id is None else self.data["credentials"][cred_id]
 
     def read_only(self, cred):
         roles = cred.get("scopedRoleIds") or []

@@ -213,8 +213,8 @@ def register(app, service, read_only_routes):
     def delete_principal(call, id):  # noqa: A002
         service.principal_or_404(id)
         del service.data["principals"][id]
-        for cred_id in [c["id"] for c in service.data["credentials"].values() if c["servicePrincipalId"] == id]:
-            del service.data["credentials"][cred_id]
+        for cred in service.credentials_of(id):
+            service.remove_credential(cred["id"])
         service.federation.remove_trusts_of(id)
         return {}
 
@@ -228,8 +228,7 @@ def register(app, service, read_only_routes):
     @route("GET", CRED_LIST)
     def list_credentials(call, service_principal_id):
         service.principal_or_404(service_principal_id)
-        return page([c for c in service.data["credentials"].values() if c["servicePrincipalId"] == service_principal_id],
-                    store, view=credential_view)
+        return page(service.credentials_of(service_principal_id), store, view=credential_view)
 
     @route("POST", CRED_LIST)
     def create_credential(call, service_principal_id):
@@ -259,7 +258,7 @@ def register(app, service, read_only_routes):
     @route("DELETE", CRED_ONE)
     def revoke_credential(call, service_principal_id, id):  # noqa: A002
         credential_or_404(service_principal_id, id)
-        del service.data["credentials"][id]
+        service.remove_credential(id)
         return {}
 
     # ---- personal clients (the caller's own) ----
@@ -271,8 +270,7 @@ def register(app, service, read_only_routes):
 
     @route("GET", PERSONAL)
     def list_personal(call):
-        return page([c for c in service.data["credentials"].values() if c["personal"] and c["userId"] == call.principal_id],
-                    store, view=personal_view)
+        return page(service.personal_credentials_of(call.principal_id), store, view=personal_view)
 
     @route("POST", PERSONAL)
     def create_personal(call):
@@ -296,7 +294,7 @@ def register(app, service, read_only_routes):
     @route("DELETE", PERSONAL_ONE)
     def delete_personal(call, id):  # noqa: A002
         personal_or_404(call.principal_id, id)
-        del service.data["credentials"][id]
+        service.remove_credential(id)
         return {}
 
     # ---- roles ----
