@@ -81,6 +81,7 @@ class WorkerSessions(object):
         self.backoff = backoff
         self.factory = factory or deps.requests.Session
         self.headers = {}  # applied to every thread's session (Transport sets the User-Agent here)
+        self.trust_env = True  # likewise (Transport reads the environment itself and turns it off)
         self.local = threading.local()
         self.lock = threading.Lock()
         self.sessions = []
@@ -90,6 +91,7 @@ class WorkerSessions(object):
         if session is None:
             session = self.factory()
             session.headers.update(self.headers)
+            session.trust_env = self.trust_env
             self.local.session = session
             with self.lock:
                 self.sessions.append(session)

@@ -212,3 +212,34 @@ def test_timeout_and_tls_settings_reach_requests(clock, tmp_path):
     assert seen["timeout"] == 4.5 and seen["verify"] == str(ca)
     assert transport(clock, validate_certs=False).verify is False
     assert transport(clock).verify is True
+
+
+def test_the_environment_is_read_once_per_host_and_still_routes_each_request(clock, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.example.test")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate.pem")
+    reads = []
+    real_read = requests.sessions.get_environ_proxies
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies",
+                        lambda url, no_proxy=None: reads.append(url) or real_read(url, no_proxy=no_proxy))
+    sent = []
+
+    class Recorder(requests.Session):
+        def request(self, method, url, **kwargs):
+            sent.append((url, self.trust_env, kwargs["proxies"], kwargs["verify"]))
+            answer = requests.Response()
+            answer.status_code = 200
+            return answer
+
+    direct = "https://direct.example.test/api/v1/service_principals"
+    sender = transport(clock, session=Recorder())
+    for url in (URL, URL, direct, URL, direct):
+        sender.request("GET", url)
+    assert len(reads) == 2  # one reading per host, not one per request
+    proxy = "http://proxy.example.test:3128"
+    assert [(url, proxies.get("https")) for url, _, proxies, _ in sent] == [
+        (URL, proxy), (URL, proxy), (direct, None), (URL, proxy), (direct, None)]
+    # requests itself reads nothing more (no proxies, no CA bundle, no ~/.netrc login over our Authorization)
+    assert {trust_env for _, trust_env, _, _ in sent} == {False}
+    assert {verify for _, _, _, verify in sent} == {"/etc/ssl/corporate.pem"}
+    assert transport(clock, validate_certs=False).environment_settings(URL)[1] is False
