@@ -226,7 +226,7 @@ def test_the_environment_is_read_once_per_host_and_still_routes_each_request(clo
 
     class Recorder(requests.Session):
         def request(self, method, url, **kwargs):
-            sent.append((url, self.trust_env, kwargs["proxies"], kwargs["verify"]))
+            sent.append({"url": url, "trust_env": self.trust_env, "proxies": kwargs["proxies"], "verify": kwargs["verify"]})
             answer = requests.Response()
             answer.status_code = 200
             return answer
@@ -237,9 +237,9 @@ def test_the_environment_is_read_once_per_host_and_still_routes_each_request(clo
         sender.request("GET", url)
     assert len(reads) == 2  # one reading per host, not one per request
     proxy = "http://proxy.example.test:3128"
-    assert [(url, proxies.get("https")) for url, _, proxies, _ in sent] == [
+    assert [(each["url"], each["proxies"].get("https")) for each in sent] == [
         (URL, proxy), (URL, proxy), (direct, None), (URL, proxy), (direct, None)]
     # requests itself reads nothing more (no proxies, no CA bundle, no ~/.netrc login over our Authorization)
-    assert {trust_env for _, trust_env, _, _ in sent} == {False}
-    assert {verify for _, _, _, verify in sent} == {"/etc/ssl/corporate.pem"}
+    assert {each["trust_env"] for each in sent} == {False}
+    assert {each["verify"] for each in sent} == {"/etc/ssl/corporate.pem"}
     assert transport(clock, validate_certs=False).environment_settings(URL)[1] is False
