@@ -17,11 +17,12 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.validation import check_type_bool, check_type_int
 
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import plain
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import store_argument_spec
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.inputs import check_principals
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import ADAPTERS, CAPABILITIES
-from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_option, plain
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_option
 from ansible_collections.conductor.principals.plugins.plugin_utils.federation_role import federation_plan
 
 # What a caller of the facts gets for each credential (the interface's contract).

@@ -45,6 +45,25 @@ class Checked(object):
         self.no_log_values = no_log_values
 
 
+def plain(value):
+    """``value`` as builtin dicts, lists, strings and numbers, as JSON carries a task's arguments to a module.
+
+    ansible-core 2.19 hands them over tagged (each string with its origin) and in lazy containers, which
+    ArgumentSpecValidator deep-copies, and a result that keeps them pickles, far slower than builtins: at 10,000
+    principals check_arguments took 5.4 s on tagged values against 0.2 s on plain ones."""
+    if isinstance(value, Mapping):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, str) and type(value) is not str:
+        return str.__str__(value)
+    if isinstance(value, float) and type(value) is not float:
+        return float(value)
+    if isinstance(value, int) and type(value) not in (int, bool):
+        return int(value)
+    return value
+
+
 def _kind(value):
     return "dict" if isinstance(value, Mapping) else "list"
 

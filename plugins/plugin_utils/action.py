@@ -23,7 +23,7 @@ from ansible.utils.display import Display
 # a task's action class (the strategy's BYPASS_HOST_LOOP check), before it forks the task's worker: every
 # worker shares those pages. Imported in the worker instead, each task paid the import again (the collection
 # loader compiles each module_utils from source: about 0.3 s, the price of a ping task's python start).
-from ansible_collections.conductor.principals.plugins.module_utils.arguments import COLLECTION, check_arguments
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import COLLECTION, check_arguments, plain
 from ansible_collections.conductor.principals.plugins.module_utils.deps import IMPORT_ERRORS
 from ansible_collections.conductor.principals.plugins.module_utils.public_view import diff_text, public_summary
 from ansible_collections.conductor.principals.plugins.module_utils.runner import UNREGISTERED_ARG, carries_secret, run
@@ -112,7 +112,8 @@ class ConductorAction(ActionBase):
             display.display("%s, diff without the secret:\n%s" % (label, text))
 
     def _run_in_process(self):
-        checked = check_arguments(self.module, self._module_spec(), self._task.args)
+        # Builtins, as a module's JSON would bring them: ansible-core's tagged values slow every step after.
+        checked = check_arguments(self.module, self._module_spec(), plain(self._task.args))
         if checked.error:
             return {"failed": True, "msg": checked.error}
         result = run(self.module, checked.params, check_mode=bool(self._task.check_mode),

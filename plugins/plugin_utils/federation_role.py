@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import plain
 from ansible_collections.conductor.principals.plugins.module_utils.common_args import provider_options
 from ansible_collections.conductor.principals.plugins.module_utils.conditions import check_broad
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.platforms import platforms_where
-from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries, plain
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 # The options of one entry: the provider's and the trust's own (common_args, as the modules have them),
 # read from module_utils rather than the modules, so a role's filter does not import the HTTP stack.
 PROVIDER_OPTIONS = provider_options()

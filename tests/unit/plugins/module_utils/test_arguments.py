@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.conductor.principals.plugins.module_utils.arguments import check_arguments
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import check_arguments, plain
 from ansible_collections.conductor.principals.plugins.modules.service_principal import MODULE_SPEC as SP_SPEC
 from ansible_collections.conductor.principals.plugins.modules.sp_credential import MODULE_SPEC
 
@@ -67,3 +67,17 @@ def test_accepted_arguments_come_back_with_their_defaults():
     assert checked.error is None
     assert checked.params["state"] == "present" and checked.params["rotate_before_days"] == 0
     assert checked.params["store"] is None
+
+
+def test_plain_turns_what_ansible_loaded_into_builtins(tmp_path):
+    """ansible-core 2.19 loads each string, number and list with its origin (a subclass); JSON's builtins come back."""
+    from ansible.parsing.dataloader import DataLoader
+    loaded_file = tmp_path / "loaded.yml"
+    loaded_file.write_text("- name: ci\n  expires_days: 90\n  ratio: 0.5\n  enabled: true\n  cidrs: [10.0.0.0/8]\n")
+    loaded = DataLoader().load_from_file(str(loaded_file))
+    copied = plain(loaded)
+    assert copied == [{"name": "ci", "expires_days": 90, "ratio": 0.5, "enabled": True, "cidrs": ["10.0.0.0/8"]}]
+    entry = copied[0]
+    assert [type(k) for k in entry] == [str] * 5
+    assert [type(v) for v in entry.values()] == [str, int, float, bool, list] and type(entry["cidrs"][0]) is str
+    assert plain(("a", None)) == ["a", None]

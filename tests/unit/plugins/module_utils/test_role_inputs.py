@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
-from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries, plain
+from ansible_collections.conductor.principals.plugins.module_utils.arguments import plain
+from ansible_collections.conductor.principals.plugins.module_utils import role_inputs
+from ansible_collections.conductor.principals.plugins.module_utils.role_inputs import check_entries
 
 # The shape of provision_principals' options in roles/provision/meta/argument_specs.yml (descriptions kept,
 # as Ansible's own check gets them).
@@ -92,6 +94,22 @@ def test_a_list_or_dict_given_for_text_is_refused_not_turned_into_its_repr():
         "provision_principals: principal #1: name must be a string, not a list.")
     assert message([{"name": "a", "credentials": [{"name": "ci", "allowed_cidrs": [{"cidr": "10.0.0.0/8"}]}]}]) == (
         "provision_principals: principal 'a', credential 'ci': allowed_cidrs[0] must be a string, not a dict.")
+
+
+def test_a_list_without_a_problem_is_typed_by_one_validation_as_entry_by_entry_would(monkeypatch):
+    entries = [{"name": "x", "state": None, "credentials": [
+        {"name": "c", "expires_days": "30", "require_dpop": "yes", "allowed_cidrs": None}]},
+        {"name": 7, "credentials": []}, {"name": "y", "platform": "orkes"}] * 50
+    validators = []
+    real = role_inputs.ArgumentSpecValidator
+    monkeypatch.setattr(role_inputs, "ArgumentSpecValidator", lambda *args: validators.append(args) or real(*args))
+    typed = check_entries(entries, SPEC, "provision_principals")
+    assert len(validators) == 1
+    assert typed[:3] == [{"name": "x", "credentials": [{"name": "c", "expires_days": 30, "require_dpop": True}]},
+                         {"name": "7", "credentials": []}, {"name": "y", "platform": "orkes"}]
+    monkeypatch.setattr(role_inputs, "_checked_at_once", lambda *args: None)
+    assert check_entries(entries, SPEC, "provision_principals") == typed
+    assert len(validators) == 1 + 2 * 50 + 50 + 50  # entry by entry: each entry, each credential
 
 
 def test_entries_come_back_typed_with_nothing_added():

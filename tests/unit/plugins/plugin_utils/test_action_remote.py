@@ -76,3 +76,31 @@ def test_missing_libraries_are_named_in_one_sentence():
         "collection's requirements.txt) or set ansible_python_interpreter to a Python that has it")
     assert missing_libraries_message(["requests", "PyJWT"], "b", "/p").startswith(
         "The Python libraries requests, PyJWT are missing on b's Python /p; install them there")
+
+
+def _types_in(value):
+    if isinstance(value, dict):
+        return {type(value)}.union(*[_types_in(k) | _types_in(v) for k, v in value.items()])
+    if isinstance(value, list):
+        return {type(value)}.union(*[_types_in(v) for v in value])
+    return {type(value)}
+
+
+def test_the_in_process_core_gets_builtins_not_ansible_cores_tagged_values(tmp_path, monkeypatch):
+    """A playbook's arguments arrive as ansible-core's tagged values; the core gets them as a module's JSON would."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible_collections.conductor.principals.plugins.action.service_principals import ActionModule as Bulk
+    from ansible_collections.conductor.principals.plugins.plugin_utils import action as action_utils
+    playbook_args = tmp_path / "args.yml"
+    playbook_args.write_text("server_url: https://c1.example\nparallelism: 4\nstore: {path: /tmp/s.vault}\n"
+                             "principals:\n  - name: ci\n    credentials: [{name: deploy, expires_days: 30}]\n")
+    args = DataLoader().load_from_file(str(playbook_args))
+    action = Bulk.__new__(Bulk)
+    action._task = SimpleNamespace(args=args, check_mode=False, diff=False, register="bulk", environment=None)
+    seen = []
+    monkeypatch.setattr(action_utils, "run", lambda module, params, **kwargs: seen.append(params) or {})
+    assert action._run_in_process() == {}
+    (params,) = seen
+    assert params["principals"] == [{"name": "ci", "credentials": [{"name": "deploy", "expires_days": 30}]}]
+    assert params["parallelism"] == 4 and params["server_url"] == "https://c1.example"
+    assert _types_in(params) <= {dict, list, str, int, float, bool, type(None)}
