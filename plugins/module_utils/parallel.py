@@ -25,6 +25,7 @@ item has ended.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import namedtuple
@@ -207,10 +208,25 @@ class Pool(object):
             return []
         if self.executor is None:
             self.executor = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="conductor")
-        futures = [self.executor.submit(outcome_of, function, item) for item in items]
-        # A bug is raised only once every item has ended: nothing the caller cannot see runs on behind it.
-        wait(futures)
-        return [future.result() for future in futures]
+        outcomes, bugs = [None] * len(items), []
+        taken, lock = itertools.count(), threading.Lock()
+
+        def take_items():
+            # Each worker takes the next item until none is left: one future per worker, not per item (at 10,000
+            # items a future each cost more than the items' own work on our side).
+            while True:
+                with lock:
+                    index = next(taken)
+                if index >= len(items):
+                    return
+                try:
+                    outcomes[index] = outcome_of(function, items[index])
+                except BaseException as exc:  # pylint: disable=broad-except  # a bug: raised below, once all have ended
+                    bugs.append((index, exc))
+        wait([self.executor.submit(take_items) for _worker in range(min(self.parallelism, len(items)))])
+        if bugs:
+            raise min(bugs, key=lambda bug: bug[0])[1]
+        return outcomes
 
     def close(self):
         if self.executor is not None:

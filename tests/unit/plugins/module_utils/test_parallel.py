@@ -321,3 +321,16 @@ def test_an_exception_that_is_not_a_conductor_error_is_raised_once_every_item_ha
         with pytest.raises(KeyError):
             pool.map(work, range(2))
         assert ended == [1]
+
+
+def test_many_items_are_taken_by_one_job_per_worker_in_order():
+    """A future per item cost more than the items' own work at 10,000; each worker takes the next item instead."""
+    with Pool(3) as pool:
+        submitted = []
+        pool.map(lambda n: n, [0])  # the executor exists from the first map on
+        real_submit = pool.executor.submit
+        pool.executor.submit = lambda *args: submitted.append(args) or real_submit(*args)
+        outcomes = pool.map(lambda n: n * 2, range(1000))
+        assert len(submitted) == 3
+        assert [o.value for o in outcomes] == [n * 2 for n in range(1000)] and [o.item for o in outcomes] == list(range(1000))
+        assert len(pool.map(lambda n: n, [7])) == 1 and len(submitted) == 4
