@@ -55,11 +55,14 @@ def plain(value):
         return {plain(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    if isinstance(value, str) and type(value) is not str:
+    if isinstance(value, bool):
+        return value
+    # Each returns a builtin of its kind: the same object when it is one already.
+    if isinstance(value, str):
         return str.__str__(value)
-    if isinstance(value, float) and type(value) is not float:
+    if isinstance(value, float):
         return float(value)
-    if isinstance(value, int) and type(value) not in (int, bool):
+    if isinstance(value, int):
         return int(value)
     return value
 

@@ -79,5 +79,5 @@ def test_plain_turns_what_ansible_loaded_into_builtins(tmp_path):
     assert copied == [{"name": "ci", "expires_days": 90, "ratio": 0.5, "enabled": True, "cidrs": ["10.0.0.0/8"]}]
     entry = copied[0]
     assert [type(k) for k in entry] == [str] * 5
-    assert [type(v) for v in entry.values()] == [str, int, float, bool, list] and type(entry["cidrs"][0]) is str
+    assert [type(v) for v in entry.values()] + [type(entry["cidrs"][0])] == [str, int, float, bool, list, str]
     assert plain(("a", None)) == ["a", None]
