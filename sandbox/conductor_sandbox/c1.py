@@ -68,6 +68,11 @@ class CredentialIndex(object):
     def of(self, owner):
         return [self.credentials[cred_id] for cred_id in self.by_owner.get(owner, ())]
 
+    def by_client(self, client_id):
+        """The credential that holds ``client_id``, or None."""
+        cred_id = self.by_client_id.get(client_id)
+        return None if cred_id is None else self.credentials[cred_id]
+
 
 class C1(object):
     def __init__(self, store):
@@ -129,10 +134,9 @@ class C1(object):
             raise ApiError(400, 3, "unknown role id %s" % unknown[0])
         secret, public = new_c1_secret()
         suffix = "pcc" if personal else "spc"
-        taken = self.index.by_client_id
         while True:  # a real tenant never hands out one client ID twice (600,000 names: they meet at ~1,000)
             client_id = "%s-%05d@%s/%s" % (secrets.choice(CUTE), secrets.randbelow(100000), host, suffix)
-            if client_id not in taken:
+            if self.index.by_client(client_id) is None:
                 break
         cred = {"id": new_id(), "displayName": body.get("displayName") or "", "clientId": client_id,
                 "servicePrincipalId": None if personal else owner, "userId": owner if personal else None,
@@ -165,8 +169,7 @@ class C1(object):
         return sp
 
     def credential_by_client_id(self, client_id):
-        cred_id = self.index.by_client_id.get(client_id)
-        return None if cred_id is None else self.data["credentials"][cred_id]
+        return self.index.by_client(client_id)
 
     def read_only(self, cred):
         roles = cred.get("scopedRoleIds") or []

@@ -71,6 +71,31 @@ def test_deleting_a_principal_deletes_its_credentials(sbx):
     token_for(sbx, cred["clientId"], secret, expect=401)
 
 
+def test_listings_and_tokens_follow_creates_revokes_deletes_and_a_reset(sbx):
+    """Each principal's credentials and each client ID come from an index beside the credentials: it must follow
+    every change, and a reset's new tenant."""
+    def listed(sp_id):
+        return [c["id"] for c in c1_call(sbx, "GET", CREDS.format(service_principal_id=sp_id))["list"]]
+    first, second = new_sp(sbx, "first"), new_sp(sbx, "second")
+    (one, one_secret), (two, two_secret), (other, other_secret) = (
+        new_credential(sbx, first["id"]), new_credential(sbx, first["id"]), new_credential(sbx, second["id"]))
+    assert listed(first["id"]) == [one["id"], two["id"]] and listed(second["id"]) == [other["id"]]
+    c1_call(sbx, "DELETE", CREDS.format(service_principal_id=first["id"]) + "/" + one["id"], json={})
+    assert listed(first["id"]) == [two["id"]]
+    token_for(sbx, one["clientId"], one_secret, expect=401)
+    token_for(sbx, other["clientId"], other_secret)
+    c1_call(sbx, "DELETE", SP + "/" + second["id"], json={})
+    token_for(sbx, other["clientId"], other_secret, expect=401)
+    token_for(sbx, two["clientId"], two_secret)
+    sbx.control("POST", "/reset")
+    token_for(sbx, two["clientId"], two_secret, expect=401)
+    again = new_sp(sbx, "first")
+    assert listed(again["id"]) == []
+    cred, secret = new_credential(sbx, again["id"])
+    assert listed(again["id"]) == [cred["id"]]
+    token_for(sbx, cred["clientId"], secret)
+
+
 @pytest.mark.parametrize("plain", [False, True])
 def test_assertion_and_plain_secret_both_obtain_tokens(sbx, plain):
     sp = new_sp(sbx)
