@@ -137,8 +137,8 @@ class Transport(object):
                 prepare(headers)
             if make_data is not None:
                 kwargs["data"] = make_data() if callable(make_data) else make_data
+            proxies, verify = self.environment_settings(url)
             try:
-                proxies, verify = self.environment_settings(url)
                 response = self.session.request(
                     method, url, headers=headers, timeout=self.timeout, verify=verify, proxies=proxies,
                     allow_redirects=False, **kwargs)
