@@ -64,6 +64,7 @@ DEFAULT_LOCK_TIMEOUT = 60  # seconds a write waits for another run's lock
 CIPHER = "AES256"  # what VaultLib writes (ansible.parsing.vault.CIPHER_WRITE_ALLOWLIST)
 LINE = 80  # the envelope's column width (ansible.parsing.vault.format_vaulttext_envelope)
 LINES_PER_WRITE = 1024  # one write() of the file per this many lines: no list of every line
+READ_BLOCK = 1 << 20  # bytes read at a time when the file is decrypted
 
 
 NEEDS_ANSIBLE = ("store type vault_file needs ansible-core on the host that runs the task; run the task on the "
@@ -184,9 +185,11 @@ class _VaultPieces(object):
                 raise VaultRefusedError()
             if self._constants.DEFAULT_VAULT_ID_MATCH and vault_id != (self._vault_id or "default"):
                 raise VaultRefusedError()  # VaultLib then tries only a secret of the file's vault ID
-            body = handle.read().translate(None, b"\r\n")  # bytes.splitlines() splits at exactly these
-            if inline:  # a header ended by a lone CR: readline() kept the lines after it
-                body = inline + body
+            # The lines joined by dropping their breaks (bytes.splitlines() splits at exactly these), a block at a
+            # time: the file and its joined copy are never held both (at 10,000 entries each is 23 MB).
+            body = bytearray(inline)  # a header ended by a lone CR: readline() kept the lines after it
+            for block in iter(lambda: handle.read(READ_BLOCK), b""):
+                body += block.translate(None, b"\r\n")
             return vault.CIPHER_MAPPING[cipher]().decrypt(body, self._secret)
         except (vault.AnsibleVaultError, vault.AnsibleVaultFormatError):
             raise VaultRefusedError()

@@ -16,6 +16,7 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible_collections.conductor.principals.plugins.module_utils.errors import ConfigError
 from ansible_collections.conductor.principals.plugins.module_utils.stores import (
     EntryKey, StoreConflictError, StoreError, store_for)
+from ansible_collections.conductor.principals.plugins.module_utils.stores import vault_file
 from ansible_collections.conductor.principals.plugins.module_utils.stores.base import entry_content
 
 PASSWORD = "correct horse battery staple"
@@ -444,3 +445,15 @@ def test_check_writable_of_a_store_not_made_yet_writes_no_store_file(tmp_path):
     path = tmp_path / "store.vault"
     opened(path).check_writable()
     assert not path.exists()
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_the_file_is_read_a_block_at_a_time_whatever_its_line_breaks(tmp_path, monkeypatch, newline):
+    """Blocks that end inside a line break or a line (7 bytes here) read as the whole file does."""
+    path = tmp_path / "store.vault"
+    keys, contents = _many(30)
+    opened(path).write_many([(key, contents[key], None) for key in keys])
+    path.write_bytes(path.read_bytes().replace(b"\n", newline))
+    monkeypatch.setattr(vault_file, "READ_BLOCK", 7)
+    store = opened(path)
+    assert {key: store.read(key).content for key in keys} == contents
